@@ -1,0 +1,101 @@
+/**
+ * Analysis shared by the CLI and the reporter: flat (self) and cumulative totals per function,
+ * over one sample column, optionally narrowed by a focus regexp or label filters.
+ */
+import { ProfileError } from './errors.js';
+import { ProfileIndex, sampleIndexOf, type Profile, type Sample } from './model.js';
+
+export interface FunctionRow {
+  readonly name: string;
+  readonly file: string;
+  /** The function's first line (pprof's start_line). */
+  readonly line: number;
+  readonly flat: number;
+  readonly cum: number;
+  /** Percent of the total of the selected samples. */
+  readonly flatPct: number;
+  readonly cumPct: number;
+}
+
+export interface AnalysisOptions {
+  /** Sample column by type name (`cpu`, `samples`, `page-faults`) or index; default column otherwise. */
+  readonly sampleIndex?: string | number;
+  /** Keep only samples with a frame whose function name matches. */
+  readonly focus?: RegExp;
+  /** Keep only samples carrying all these labels (`benchmark=...`). */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface FunctionTable {
+  /** Column used, e.g. `cpu/nanoseconds`. */
+  readonly valueType: string;
+  readonly total: number;
+  /** Sorted by flat, then cum, descending. */
+  readonly rows: readonly FunctionRow[];
+}
+
+/** Resolves a sample column option to an index, or throws ERR_USAGE naming the known columns. */
+export function resolveSampleIndex(profile: Profile, which: string | number | undefined): number {
+  const i = typeof which === 'number' ? which : sampleIndexOf(profile, which);
+  if (i < 0 || i >= profile.sampleTypes.length) {
+    throw new ProfileError('ERR_USAGE', `no sample type ${JSON.stringify(which)} in this profile`, `choose one of ${profile.sampleTypes.map((t) => t.type).join(', ')}`);
+  }
+  return i;
+}
+
+/** The samples an analysis counts, after focus and tag filters. */
+export function selectSamples(profile: Profile, options: AnalysisOptions = {}, index = new ProfileIndex(profile)): Sample[] {
+  const tags = Object.entries(options.tags ?? {});
+  return profile.samples.filter((s) => {
+    for (const [k, v] of tags) if (!s.labels.some((l) => l.key === k && (l.str ?? String(l.num)) === v)) return false;
+    if (options.focus) {
+      const re = options.focus;
+      return s.locationIds.some((id) => index.frames(id).some((f) => re.test(f.fn.name)));
+    }
+    return true;
+  });
+}
+
+/** Flat and cumulative totals per function; a recursive function counts once per sample in cum. */
+export function functionTable(profile: Profile, options: AnalysisOptions = {}): FunctionTable {
+  const column = resolveSampleIndex(profile, options.sampleIndex);
+  const index = new ProfileIndex(profile);
+  const samples = selectSamples(profile, options, index);
+  const flat = new Map<number, number>();
+  const cum = new Map<number, number>();
+  let total = 0;
+  const seen = new Set<number>();
+  for (const s of samples) {
+    const v = s.values[column];
+    total += v;
+    seen.clear();
+    s.locationIds.forEach((id, depth) => {
+      const frames = index.frames(id);
+      frames.forEach((f, inner) => {
+        if (depth === 0 && inner === 0) flat.set(f.fn.id, (flat.get(f.fn.id) ?? 0) + v);
+        if (!seen.has(f.fn.id)) {
+          seen.add(f.fn.id);
+          cum.set(f.fn.id, (cum.get(f.fn.id) ?? 0) + v);
+        }
+      });
+    });
+  }
+  const pct = (x: number) => (total === 0 ? 0 : (100 * x) / total);
+  const rows = [...cum.keys()].map((id) => {
+    const fn = index.functions.get(id)!;
+    const f = flat.get(id) ?? 0;
+    const c = cum.get(id)!;
+    return { name: fn.name, file: fn.filename, line: fn.startLine, flat: f, cum: c, flatPct: pct(f), cumPct: pct(c) };
+  });
+  rows.sort((a, b) => b.flat - a.flat || b.cum - a.cum || a.name.localeCompare(b.name));
+  const t = profile.sampleTypes[column];
+  return { valueType: `${t.type}/${t.unit}`, total, rows };
+}
+
+/** The top `n` functions by self share, as index.json and the reporter show them. */
+export function topSelf(profile: Profile, n = 5, options: AnalysisOptions = {}): { function: string; file: string; line: number; selfPct: number }[] {
+  return functionTable(profile, options)
+    .rows.filter((r) => r.flat > 0)
+    .slice(0, n)
+    .map((r) => ({ function: r.name, file: r.file, line: r.line, selfPct: Math.round(r.flatPct * 100) / 100 }));
+}

@@ -1,0 +1,135 @@
+/**
+ * ProfileBuilder assembles a {@link Profile} from frames: functions are deduplicated by
+ * (name, system name, file, start line), locations by (function, line, column), and samples with
+ * the same stack and labels are folded into one by adding their values.
+ */
+import type { Label, Location, Profile, ProfileFunction, Sample, ValueType } from './model.js';
+import { emptyProfile } from './model.js';
+
+/** One stack frame as a source reports it, before it becomes a Function and a Location. */
+export interface Frame {
+  readonly name: string;
+  /** Defaults to `name`; V8 sources put the tier-marked name here. */
+  readonly systemName?: string;
+  readonly file: string;
+  /** 1-based line of the sampled position in this frame; 0 when unknown. */
+  readonly line: number;
+  /** 1-based first line of the function; 0 when unknown. */
+  readonly startLine: number;
+  readonly column?: number;
+}
+
+export interface ProfileHeader {
+  readonly sampleTypes: readonly ValueType[];
+  readonly periodType?: ValueType;
+  readonly period?: number;
+  readonly timeNanos?: number;
+  readonly durationNanos?: number;
+  readonly comments?: readonly string[];
+  readonly defaultSampleType?: string;
+  readonly dropFrames?: string;
+  readonly keepFrames?: string;
+}
+
+function labelKey(labels: readonly Label[]): string {
+  let k = '';
+  for (const l of labels) k += `\u0001${l.key}\u0002${l.str ?? ''}\u0002${l.num ?? ''}\u0002${l.numUnit ?? ''}`;
+  return k;
+}
+
+export class ProfileBuilder {
+  private readonly functions: ProfileFunction[] = [];
+  private readonly functionIds = new Map<string, number>();
+  private readonly locations: Location[] = [];
+  private readonly locationIds = new Map<string, number>();
+  private readonly samples: { locationIds: number[]; values: number[]; labels: readonly Label[] }[] = [];
+  private readonly sampleIndex = new Map<string, number>();
+  private header: ProfileHeader;
+
+  constructor(header: ProfileHeader) {
+    this.header = header;
+  }
+
+  /** Replaces header fields (duration, comments...) known only at the end. */
+  setHeader(patch: Partial<ProfileHeader>): this {
+    this.header = { ...this.header, ...patch };
+    return this;
+  }
+
+  get sampleCount(): number {
+    return this.samples.length;
+  }
+
+  /** The id of the function with these fields, added on first use. */
+  functionId(name: string, systemName: string, filename: string, startLine: number): number {
+    const key = `${name}\u0000${systemName}\u0000${filename}\u0000${startLine}`;
+    let id = this.functionIds.get(key);
+    if (id === undefined) {
+      id = this.functions.length + 1;
+      this.functions.push({ id, name, systemName, filename, startLine });
+      this.functionIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** The id of a single-line location in `functionId` at `line`, added on first use. */
+  locationId(functionId: number, line: number, column = 0): number {
+    const key = `${functionId}:${line}:${column}`;
+    let id = this.locationIds.get(key);
+    if (id === undefined) {
+      id = this.locations.length + 1;
+      this.locations.push({ id, mappingId: 0, address: 0, lines: [{ functionId, line, column }], isFolded: false });
+      this.locationIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** The location id of a frame (function and location deduplicated). */
+  frameId(frame: Frame): number {
+    const fn = this.functionId(frame.name, frame.systemName ?? frame.name, frame.file, frame.startLine);
+    return this.locationId(fn, frame.line, frame.column ?? 0);
+  }
+
+  /**
+   * Adds `values` to the sample with this stack (leaf first) and labels, creating it if new.
+   * `values` must have one entry per sample type.
+   */
+  addSample(locationIds: readonly number[], values: readonly number[], labels: readonly Label[] = []): void {
+    if (values.length !== this.header.sampleTypes.length) {
+      throw new RangeError(`sample has ${values.length} values, profile has ${this.header.sampleTypes.length} sample types`);
+    }
+    const key = `${locationIds.join(',')}${labelKey(labels)}`;
+    const at = this.sampleIndex.get(key);
+    if (at !== undefined) {
+      const existing = this.samples[at].values;
+      for (let i = 0; i < values.length; i++) existing[i] += values[i];
+      return;
+    }
+    this.sampleIndex.set(key, this.samples.length);
+    this.samples.push({ locationIds: [...locationIds], values: [...values], labels });
+  }
+
+  /** Adds a sample given as frames, leaf first. */
+  addFrames(frames: readonly Frame[], values: readonly number[], labels: readonly Label[] = []): void {
+    this.addSample(frames.map((f) => this.frameId(f)), values, labels);
+  }
+
+  build(): Profile {
+    const h = this.header;
+    return {
+      ...emptyProfile,
+      sampleTypes: h.sampleTypes,
+      samples: this.samples as Sample[],
+      locations: this.locations,
+      functions: this.functions,
+      periodType: h.periodType,
+      period: h.period ?? 0,
+      timeNanos: h.timeNanos ?? 0,
+      durationNanos: h.durationNanos ?? 0,
+      comments: h.comments ?? [],
+      defaultSampleType: h.defaultSampleType ?? '',
+      dropFrames: h.dropFrames ?? '',
+      keepFrames: h.keepFrames ?? '',
+    };
+  }
+}

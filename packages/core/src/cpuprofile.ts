@@ -1,0 +1,196 @@
+/**
+ * CPUProfile, after Go's accepted design (golang/go#42502, #53286): configure while stopped,
+ * start(), stop() → the profile and its stats. One profile at a time per thread; restartable.
+ */
+import { writeFileSync, renameSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseConfig, formatConfig, DEFAULT_CONFIG, type ProfileConfig } from './config.js';
+import { ProfileError, isProfileError } from './errors.js';
+import { resolveRun, type ResolvedRun } from './availability.js';
+import { buildProfile, type BuildOptions } from './profile.js';
+import type { Label, Profile } from './model.js';
+import { encode } from './wire.js';
+import { V8Source } from './sources/v8.js';
+import { nativeStatus } from './sources/native.js';
+import type { SampleSource, SourceName, SourceSettings } from './sources/source.js';
+
+/** What stop() reports besides the profile. */
+export interface ProfileStats {
+  readonly samples: number;
+  readonly lost: number;
+  readonly unresolved: number;
+  readonly durationNanos: number;
+  /** Time spent in start() and stop() themselves (symbolizing, building), in nanoseconds. */
+  readonly selfNanos: number;
+  readonly source: SourceName;
+  readonly event: string;
+  readonly events: readonly string[];
+  /** Hz for clock events, period for count events. */
+  readonly rate: number;
+  readonly period: number;
+  readonly reason: string;
+  readonly warnings: readonly string[];
+}
+
+export interface StopResult {
+  readonly profile: Profile;
+  readonly stats: ProfileStats;
+}
+
+export interface CPUProfileOptions {
+  /** Rewrites each stack before it is added (harness cutting, source maps). */
+  readonly transform?: BuildOptions['transform'];
+  /** Paths under this directory are written relative to it. */
+  readonly pathRoot?: string;
+  /** Labels on every sample. */
+  readonly labels?: readonly Label[];
+  /** Extra comments (the config, source and runtime are always recorded). */
+  readonly comments?: readonly string[];
+}
+
+const ACTIVE = Symbol.for('perfprofile.activeProfile');
+type GlobalWithActive = typeof globalThis & { [ACTIVE]?: CPUProfile };
+
+/** Creates the source for a resolved run; the native engine must be loaded for non-v8 sources. */
+export function createSource(run: ResolvedRun): SampleSource {
+  const settings: SourceSettings = { events: run.events, period: run.period, kernel: run.config.kernel, precise: run.config.precise, depth: run.config.depth };
+  if (run.source === 'v8') return new V8Source(settings);
+  const native = nativeStatus();
+  if (!native.ok) throw new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${run.events[0].name} needs the native engine: ${native.reason}`, 'use event=v8');
+  return native.engine.createSource(settings);
+}
+
+export class CPUProfile {
+  private config: ProfileConfig;
+  private running: { source: SampleSource; run: ResolvedRun; startCost: number; out?: string } | undefined;
+
+  /** A profile configured by a config string (`"event=task-clock rate=1000"`) or object. */
+  constructor(config: string | ProfileConfig = DEFAULT_CONFIG, private readonly options: CPUProfileOptions = {}) {
+    const parsed = typeof config === 'string' ? parseConfig(config) : config;
+    if (isProfileError(parsed)) throw parsed;
+    this.config = parsed;
+  }
+
+  /** True between start() and stop(). */
+  get isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** The current configuration (canonical text via formatConfig). */
+  get configuration(): ProfileConfig {
+    return this.config;
+  }
+
+  private configure(patch: Partial<ProfileConfig>): this {
+    if (this.running) throw new ProfileError('ERR_PROFILE_STATE', 'cannot reconfigure a running profile', 'call stop() first');
+    this.config = { ...this.config, ...patch };
+    return this;
+  }
+
+  /** Sampling event (first) and events read at each sample: `setEvent('task-clock', 'page-faults')`. */
+  setEvent(...names: string[]): this {
+    const parsed = parseConfig(`event=${names.join(',')}`);
+    if (isProfileError(parsed)) throw parsed;
+    return this.configure({ events: parsed.events });
+  }
+
+  /** `rate=` semantics: Hz for clock events, events between samples for count events. */
+  setRate(rate: number): this {
+    if (!(rate > 0) || !Number.isFinite(rate)) throw new ProfileError('ERR_CONFIG_VALUE', `rate ${rate} must be greater than zero`, 'e.g. setRate(1000)');
+    return this.configure({ rate: Math.round(rate) });
+  }
+
+  /** Events between samples (count events) or nanoseconds between samples (clock events). */
+  setPeriod(period: number): this {
+    if (!(period > 0) || !Number.isFinite(period)) throw new ProfileError('ERR_CONFIG_VALUE', `period ${period} must be greater than zero`, 'e.g. setPeriod(1_000_000)');
+    const clock = this.config.events[0].clock;
+    return this.configure({ rate: clock ? Math.max(1, Math.round(1e9 / period)) : Math.round(period) });
+  }
+
+  /** Also count kernel-mode events (needs CAP_PERFMON or perf_event_paranoid < 2). */
+  setSampleKernel(kernel: boolean): this {
+    return this.configure({ kernel });
+  }
+
+  /**
+   * Starts sampling this thread. Throws ERR_PROFILE_RUNNING if this or another profile is
+   * running on this thread, and ERR_EVENT_UNAVAILABLE if the event cannot run here. With
+   * `out`, stop() also writes the gzipped pprof there (atomically).
+   */
+  start(out?: string): ResolvedRun {
+    const g = globalThis as GlobalWithActive;
+    if (this.running) throw new ProfileError('ERR_PROFILE_RUNNING', 'this profile is already running', 'call stop() before starting it again');
+    if (g[ACTIVE]) throw new ProfileError('ERR_PROFILE_RUNNING', 'another CPU profile is running on this thread', 'stop it first; one profile per thread at a time');
+    const t0 = performance.now();
+    const run = resolveRun(this.config);
+    if (isProfileError(run)) throw run;
+    const source = createSource(run);
+    g[ACTIVE] = this;
+    try {
+      source.start();
+    } catch (e) {
+      g[ACTIVE] = undefined;
+      throw e;
+    }
+    this.running = { source, run, startCost: performance.now() - t0, out };
+    return run;
+  }
+
+  /** Samples so far (0 when stopped); cheap, for progress lines. */
+  samplesSoFar(): number {
+    return this.running?.source.samplesSoFar() ?? 0;
+  }
+
+  /** Stops sampling and returns the profile and stats; undefined (a no-op) when not running. */
+  stop(): StopResult | undefined {
+    const running = this.running;
+    if (!running) return undefined;
+    this.running = undefined;
+    const g = globalThis as GlobalWithActive;
+    if (g[ACTIVE] === this) g[ACTIVE] = undefined;
+    const t0 = performance.now();
+    const result = running.source.stop();
+    const { run } = running;
+    const comments = [
+      `perfprofile config ${formatConfig(run.config)}`,
+      `source ${result.source}: ${run.reason}`,
+      `event ${run.events.map((e) => e.name).join(',')} ${run.events[0].clock ? `rate ${run.rate} Hz` : `period ${run.period}`}`,
+      `node ${process.version} (V8 ${process.versions.v8}) ${process.platform}-${process.arch}`,
+      ...run.warnings.map((w) => `warning: ${w}`),
+      ...result.warnings.map((w) => `warning: ${w}`),
+      ...(this.options.comments ?? []),
+    ];
+    const profile = buildProfile(result, {
+      depth: run.config.depth,
+      transform: this.options.transform,
+      pathRoot: this.options.pathRoot,
+      labels: this.options.labels,
+      comments,
+    });
+    let samples = 0;
+    for (const s of result.samples) samples += s.count;
+    const stats: ProfileStats = {
+      samples,
+      lost: result.lost,
+      unresolved: result.unresolved,
+      durationNanos: result.durationNanos,
+      selfNanos: Math.round((running.startCost + performance.now() - t0) * 1e6),
+      source: result.source,
+      event: run.events[0].name,
+      events: run.events.map((e) => e.name),
+      rate: run.rate,
+      period: run.period,
+      reason: run.reason,
+      warnings: [...run.warnings, ...result.warnings],
+    };
+    if (running.out) writeAtomic(running.out, encode(profile));
+    return { profile, stats };
+  }
+}
+
+/** Writes a file via a temp file and rename, so readers never see a partial file. */
+export function writeAtomic(file: string, data: Uint8Array | string): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}

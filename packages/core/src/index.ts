@@ -1,0 +1,21 @@
+/**
+ * @perfprofile/core: configurable CPU profiles for JavaScript, in pprof format.
+ *
+ *   const p = new CPUProfile('event=task-clock rate=1000');
+ *   p.start();  work();  const { profile, stats } = p.stop()!;
+ *   writeFileSync('cpu.pb.gz', encode(profile));
+ */
+export * from './errors.js';
+export * from './events.js';
+export * from './config.js';
+export * from './model.js';
+export * from './builder.js';
+export * from './wire.js';
+export * from './merge.js';
+export * from './analysis.js';
+export * from './profile.js';
+export * from './availability.js';
+export * from './cpuprofile.js';
+export type { SampleSource, SourceFrame, SourceName, SourceResult, SourceSample, SourceSettings, Tier, FrameKind } from './sources/source.js';
+export { fromInspectorProfile, urlToFile, type InspectorProfile } from './sources/v8.js';
+export { nativeStatus, type NativeEngine, type NativeStatus } from './sources/native.js';
