@@ -29,6 +29,11 @@ export interface ProfileHeader {
   readonly defaultSampleType?: string;
   readonly dropFrames?: string;
   readonly keepFrames?: string;
+  /**
+   * The one mapping every location belongs to. pprof reads has_functions etc. from it and then
+   * leaves our symbols alone; without one it prints "Main binary filename not available".
+   */
+  readonly mapping?: { readonly filename: string; readonly buildId?: string };
 }
 
 function labelKey(labels: readonly Label[]): string {
@@ -78,7 +83,7 @@ export class ProfileBuilder {
     let id = this.locationIds.get(key);
     if (id === undefined) {
       id = this.locations.length + 1;
-      this.locations.push({ id, mappingId: 0, address: 0, lines: [{ functionId, line, column }], isFolded: false });
+      this.locations.push({ id, mappingId: this.header.mapping ? 1 : 0, address: 0, lines: [{ functionId, line, column }], isFolded: false });
       this.locationIds.set(key, id);
     }
     return id;
@@ -120,6 +125,12 @@ export class ProfileBuilder {
       ...emptyProfile,
       sampleTypes: h.sampleTypes,
       samples: this.samples as Sample[],
+      mappings: h.mapping
+        ? [{
+            id: 1, memoryStart: 0, memoryLimit: 0, fileOffset: 0, filename: h.mapping.filename, buildId: h.mapping.buildId ?? '',
+            hasFunctions: true, hasFilenames: true, hasLineNumbers: true, hasInlineFrames: false,
+          }]
+        : [],
       locations: this.locations,
       functions: this.functions,
       periodType: h.periodType,

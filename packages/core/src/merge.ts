@@ -39,6 +39,7 @@ export function merge(inputs: readonly (Profile | MergeInput)[]): Profile {
     defaultSampleType: first.defaultSampleType,
     dropFrames: first.dropFrames,
     keepFrames: first.keepFrames,
+    mapping: first.mappings[0] ? { filename: first.mappings[0].filename, buildId: first.mappings[0].buildId } : undefined,
   });
   for (const { profile, labels = [] } of items) {
     const index = new ProfileIndex(profile);

@@ -47,6 +47,7 @@ export function buildProfile(result: SourceResult, options: BuildOptions): Profi
     durationNanos: result.durationNanos,
     comments: options.comments ?? [],
     defaultSampleType: result.valueTypes[0]?.type ?? '',
+    mapping: { filename: `node-${process.version}` },
   });
   const extra = options.labels ?? [];
   const ids: number[] = [];

@@ -1,7 +1,8 @@
 /**
  * The pprof wire format: {@link encode} turns a {@link Profile} into (gzipped) protobuf bytes
- * with a string table, {@link decode} reads them back. protobufjs compiles its encoder and
- * decoder from proto/profile.proto at first use.
+ * with a string table, {@link decode} reads them back. Encoding writes straight from the model
+ * with protobufjs's Writer (9× faster than its reflection encoder here; see README); decoding
+ * uses the decoder protobufjs compiles from proto/profile.proto at first use.
  */
 import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { readFileSync } from 'node:fs';
@@ -38,40 +39,109 @@ class StringTable {
   }
 }
 
-/** The protobuf-shaped object for a profile: strings replaced by string-table indices. */
-export function toWire(p: Profile): Record<string, unknown> {
+// Field numbers of proto/profile.proto, and protobuf wire types.
+const VARINT = 0;
+const LEN = 2;
+const tag = (field: number, wire: number) => (field << 3) | wire;
+
+/** Writes a non-negative or negative int64 given as a number; small values take the fast path. */
+function varint(w: protobuf.Writer, v: number): protobuf.Writer {
+  return v >= 0 && v <= 0xffffffff ? w.uint32(v) : w.int64(v);
+}
+
+function field(w: protobuf.Writer, f: number, v: number): void {
+  if (v !== 0) varint(w.uint32(tag(f, VARINT)), v);
+}
+
+function packed(w: protobuf.Writer, f: number, values: readonly number[]): void {
+  if (values.length === 0) return;
+  w.uint32(tag(f, LEN)).fork();
+  for (const v of values) varint(w, v);
+  w.ldelim();
+}
+
+function valueType(w: protobuf.Writer, f: number, v: ValueType, st: StringTable): void {
+  w.uint32(tag(f, LEN)).fork();
+  field(w, 1, st.id(v.type));
+  field(w, 2, st.id(v.unit));
+  w.ldelim();
+}
+
+/**
+ * Serializes a profile straight from the model with protobufjs's Writer: no intermediate
+ * message objects, repeated scalars packed, zero fields omitted (proto3). Strings are
+ * interned into the string table as they are met; the table is written last (field order is
+ * free in protobuf).
+ */
+export function encodeRaw(p: Profile): Uint8Array {
   const st = new StringTable();
-  const vt = (v: ValueType) => ({ type: st.id(v.type), unit: st.id(v.unit) });
-  const label = (l: Label) =>
-    l.str !== undefined ? { key: st.id(l.key), str: st.id(l.str) } : { key: st.id(l.key), num: l.num ?? 0, num_unit: l.numUnit ? st.id(l.numUnit) : 0 };
-  const msg = {
-    sample_type: p.sampleTypes.map(vt),
-    sample: p.samples.map((s) => ({ location_id: s.locationIds, value: s.values, label: s.labels.map(label) })),
-    mapping: p.mappings.map((m) => ({
-      id: m.id, memory_start: m.memoryStart, memory_limit: m.memoryLimit, file_offset: m.fileOffset,
-      filename: st.id(m.filename), build_id: st.id(m.buildId), has_functions: m.hasFunctions,
-      has_filenames: m.hasFilenames, has_line_numbers: m.hasLineNumbers, has_inline_frames: m.hasInlineFrames,
-    })),
-    location: p.locations.map((l) => ({
-      id: l.id, mapping_id: l.mappingId, address: l.address, is_folded: l.isFolded,
-      line: l.lines.map((x) => ({ function_id: x.functionId, line: x.line, column: x.column })),
-    })),
-    function: p.functions.map((f) => ({
-      id: f.id, name: st.id(f.name), system_name: st.id(f.systemName), filename: st.id(f.filename), start_line: f.startLine,
-    })),
-    drop_frames: st.id(p.dropFrames),
-    keep_frames: st.id(p.keepFrames),
-    time_nanos: p.timeNanos,
-    duration_nanos: p.durationNanos,
-    period_type: p.periodType ? vt(p.periodType) : undefined,
-    period: p.period,
-    comment: p.comments.map((c) => st.id(c)),
-    default_sample_type: st.id(p.defaultSampleType),
-    doc_url: st.id(p.docUrl),
-    string_table: [] as string[],
-  };
-  msg.string_table = st.strings;
-  return msg;
+  const w = protobuf.Writer.create();
+  for (const t of p.sampleTypes) valueType(w, 1, t, st);
+  for (const s of p.samples) {
+    w.uint32(tag(2, LEN)).fork();
+    packed(w, 1, s.locationIds);
+    packed(w, 2, s.values);
+    for (const l of s.labels) {
+      w.uint32(tag(3, LEN)).fork();
+      field(w, 1, st.id(l.key));
+      if (l.str !== undefined) field(w, 2, st.id(l.str));
+      else {
+        field(w, 3, l.num ?? 0);
+        if (l.numUnit) field(w, 4, st.id(l.numUnit));
+      }
+      w.ldelim();
+    }
+    w.ldelim();
+  }
+  for (const m of p.mappings) {
+    w.uint32(tag(3, LEN)).fork();
+    field(w, 1, m.id);
+    field(w, 2, m.memoryStart);
+    field(w, 3, m.memoryLimit);
+    field(w, 4, m.fileOffset);
+    field(w, 5, st.id(m.filename));
+    field(w, 6, st.id(m.buildId));
+    field(w, 7, +m.hasFunctions);
+    field(w, 8, +m.hasFilenames);
+    field(w, 9, +m.hasLineNumbers);
+    field(w, 10, +m.hasInlineFrames);
+    w.ldelim();
+  }
+  for (const l of p.locations) {
+    w.uint32(tag(4, LEN)).fork();
+    field(w, 1, l.id);
+    field(w, 2, l.mappingId);
+    field(w, 3, l.address);
+    for (const line of l.lines) {
+      w.uint32(tag(4, LEN)).fork();
+      field(w, 1, line.functionId);
+      field(w, 2, line.line);
+      field(w, 3, line.column);
+      w.ldelim();
+    }
+    field(w, 5, +l.isFolded);
+    w.ldelim();
+  }
+  for (const f of p.functions) {
+    w.uint32(tag(5, LEN)).fork();
+    field(w, 1, f.id);
+    field(w, 2, st.id(f.name));
+    field(w, 3, st.id(f.systemName));
+    field(w, 4, st.id(f.filename));
+    field(w, 5, f.startLine);
+    w.ldelim();
+  }
+  field(w, 7, st.id(p.dropFrames));
+  field(w, 8, st.id(p.keepFrames));
+  field(w, 9, p.timeNanos);
+  field(w, 10, p.durationNanos);
+  if (p.periodType) valueType(w, 11, p.periodType, st);
+  field(w, 12, p.period);
+  packed(w, 13, p.comments.map((c) => st.id(c)));
+  field(w, 14, st.id(p.defaultSampleType));
+  field(w, 15, st.id(p.docUrl));
+  for (const s of st.strings) w.uint32(tag(6, LEN)).string(s);
+  return w.finish();
 }
 
 export interface EncodeOptions {
@@ -83,8 +153,7 @@ export interface EncodeOptions {
 
 /** Serializes a profile to pprof bytes, gzipped unless `gzip: false`. */
 export function encode(profile: Profile, options: EncodeOptions = {}): Uint8Array {
-  const type = profileMessage();
-  const raw = type.encode(type.fromObject(toWire(profile))).finish();
+  const raw = encodeRaw(profile);
   if (options.gzip === false) return raw;
   return gzipSync(raw, { level: options.level ?? 6 });
 }
