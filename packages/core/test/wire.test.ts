@@ -20,13 +20,15 @@ function sampleProfile(): Profile {
   b.addFrames([hot, main], [7, 7_000_000], [{ key: 'tier', str: 'turbofan' }]);
   b.addFrames([cold, main], [3, 3_000_000], [{ key: 'bytes', num: 4096, numUnit: 'bytes' }]);
   b.addFrames([hot, main], [1, 1_000_000], [{ key: 'tier', str: 'turbofan' }]);
+  // Negative and > 2^32 int64 values take the long varint forms.
+  b.addFrames([cold], [1, 5_000_000_000], [{ key: 'delta', num: -5 }]);
   return b.build();
 }
 
 describe('encode/decode', () => {
   it('round-trips the model exactly, gzipped and not', () => {
     const p = sampleProfile();
-    expect(p.samples).toHaveLength(2); // identical stack + labels folded
+    expect(p.samples).toHaveLength(3); // identical stack + labels folded
     expect(p.samples[0].values).toEqual([8, 8_000_000]);
     expect(decode(encode(p))).toEqual(p);
     expect(decode(encode(p, { gzip: false }))).toEqual(p);
