@@ -1,0 +1,102 @@
+/**
+ * Profiling one benchmark pass, independent of the Vitest major: start a CPUProfile with the
+ * harness-cutting, source-mapping transform; stop it whatever happens; write the benchmark's
+ * pprof and its record for the main process. Runs in the worker.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { CPUProfile, encode, topSelf, writeAtomic, type Profile, type StopResult } from '@perfprofile/core';
+import { benchmarkTransform, harnessMatcher, HARNESS_FRAME } from './frames.js';
+import { SourceMapper, type MapLookup } from './sourcemaps.js';
+import { RECORDS_DIR, type BenchmarkRecord, type WorkerSettings } from './protocol.js';
+import { overheadPct, type PassStats } from './stats.js';
+
+/** A benchmark as the worker knows it. */
+export interface BenchmarkIdentity {
+  readonly id: string;
+  /** Relative to the project root. */
+  readonly file: string;
+  readonly name: string;
+  readonly fullName: string;
+}
+
+/** Share (%) of the first value column's weight whose leaf is the `(harness)` frame. */
+export function harnessShare(profile: Profile): number {
+  const fnByLoc = new Map<number, string>();
+  const names = new Map(profile.functions.map((f) => [f.id, f.name]));
+  for (const l of profile.locations) fnByLoc.set(l.id, names.get(l.lines[0]?.functionId) ?? '');
+  let total = 0;
+  let harness = 0;
+  for (const s of profile.samples) {
+    total += s.values[0];
+    if (fnByLoc.get(s.locationIds[0]) === HARNESS_FRAME) harness += s.values[0];
+  }
+  return total ? Math.round((harness / total) * 10000) / 100 : 0;
+}
+
+export class BenchmarkProfiler {
+  private readonly isHarness = harnessMatcher();
+  private readonly mapper: SourceMapper;
+
+  constructor(readonly settings: WorkerSettings, lookup: MapLookup) {
+    this.mapper = new SourceMapper(lookup);
+    mkdirSync(path.join(settings.out, RECORDS_DIR), { recursive: true });
+  }
+
+  /** A started profile for one benchmark's pass; stop it with {@link finish}. */
+  start(bench: BenchmarkIdentity): CPUProfile {
+    const profile = new CPUProfile(this.settings.config, {
+      transform: benchmarkTransform(this.isHarness, this.mapper),
+      pathRoot: this.settings.root,
+      labels: [{ key: 'benchmark', str: bench.fullName }],
+      comments: [`vitest ${this.settings.vitestVersion}`, `benchmark ${bench.fullName} (${bench.file})`],
+    });
+    profile.start();
+    return profile;
+  }
+
+  /**
+   * Stops the profile (a no-op when already stopped), writes `<out>/<id>.pb.gz` and the record.
+   * Called on success and on failure alike, so a failing benchmark still leaves its partial profile.
+   */
+  finish(bench: BenchmarkIdentity, profile: CPUProfile, passes: { baseline?: PassStats; profiled?: PassStats }, error?: unknown): BenchmarkRecord | undefined {
+    const result: StopResult | undefined = profile.stop();
+    if (!result) return undefined;
+    const { stats } = result;
+    const file = `${bench.id}.pb.gz`;
+    writeAtomic(path.join(this.settings.out, file), encode(result.profile));
+    const hzBaseline = passes.baseline ? round(passes.baseline.hz) : null;
+    const hzProfiled = passes.profiled ? round(passes.profiled.hz) : null;
+    const sampleType = result.profile.sampleTypes[1] ?? result.profile.sampleTypes[0];
+    const record: BenchmarkRecord = {
+      id: bench.id,
+      file: bench.file,
+      name: bench.name,
+      fullName: bench.fullName,
+      profile: file,
+      samples: stats.samples,
+      lost: stats.lost,
+      durationMs: round(stats.durationNanos / 1e6),
+      hz: { baseline: hzBaseline, profiled: hzProfiled },
+      rme: { baseline: passes.baseline ? round(passes.baseline.rme) : null, profiled: passes.profiled ? round(passes.profiled.rme) : null },
+      overheadPct: overheadPct(hzBaseline, hzProfiled),
+      counters: {},
+      top: topSelf(result.profile, 5),
+      harnessPct: harnessShare(result.profile),
+      status: error === undefined ? 'passed' : 'failed',
+      ...(error === undefined ? {} : { error: errorText(error) }),
+      run: { event: stats.event, rate: stats.rate, period: stats.period, source: stats.source, reason: stats.reason, warnings: stats.warnings, sampleType: `${sampleType.type}/${sampleType.unit}` },
+    };
+    writeAtomic(path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`), JSON.stringify(record));
+    return record;
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}

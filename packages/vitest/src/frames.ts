@@ -1,0 +1,57 @@
+/**
+ * Stack rewriting for benchmark profiles: cut the harness (Vitest, tinybench, this package,
+ * the profiler) below the benchmark function, fold samples that are wholly harness into one
+ * `(harness)` frame, and map file/line through the source maps Vite produced.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SourceFrame } from '@perfprofile/core';
+import type { SourceMapper } from './sourcemaps.js';
+
+/** The name of the frame that stands for samples wholly in harness code. */
+export const HARNESS_FRAME = '(harness)';
+
+const HARNESS_PATTERNS = [/[\\/]node_modules[\\/](?:\.pnpm[\\/][^\\/]+[\\/]node_modules[\\/])?(?:tinybench|vitest|@vitest[\\/][^\\/]+|vite)[\\/]/];
+
+function ownDirs(): string[] {
+  const dirs = [path.dirname(fileURLToPath(import.meta.url))];
+  try {
+    // The profiler's own frames (start/stop) are harness too.
+    const core = path.dirname(fileURLToPath(import.meta.resolve('@perfprofile/core')));
+    dirs.push(core);
+  } catch {
+    // import.meta.resolve may be unavailable under some loaders; the package dir still counts.
+  }
+  return dirs.map((d) => (d.endsWith(path.sep) ? d : d + path.sep));
+}
+
+/** True for frames of Vitest, tinybench, Vite's module runner, this package or the profiler. */
+export function harnessMatcher(extraDirs: readonly string[] = ownDirs()): (frame: SourceFrame) => boolean {
+  return (frame) => {
+    const f = frame.file;
+    if (!f) return false;
+    if (HARNESS_PATTERNS.some((re) => re.test(f))) return true;
+    return extraDirs.some((d) => f.startsWith(d));
+  };
+}
+
+const harnessFrame: SourceFrame = { name: HARNESS_FRAME, file: '', line: 0, startLine: 0, kind: 'program' };
+
+const isNodeInternal = (f: SourceFrame) => f.file.startsWith('node:') || f.kind === 'native';
+
+/**
+ * Builds the stack transform for one benchmark: frames are leaf first, so everything from the
+ * first harness frame rootwards is cut, leaving the benchmark function as the root. A sample
+ * whose leaf is harness becomes `(harness)`. Node internals left at the root (the microtask
+ * runner that resumes an async benchmark) are cut too, unless nothing else is left.
+ */
+export function benchmarkTransform(isHarness: (f: SourceFrame) => boolean, mapper?: SourceMapper): (frames: readonly SourceFrame[]) => readonly SourceFrame[] {
+  return (frames) => {
+    let cut = frames.findIndex(isHarness);
+    if (cut === 0) return [harnessFrame];
+    let kept = cut < 0 ? frames.slice() : frames.slice(0, cut);
+    while (kept.length > 1 && isNodeInternal(kept[kept.length - 1])) kept.pop();
+    if (kept.length === 1 && cut > 0 && isNodeInternal(kept[0])) return [harnessFrame];
+    return mapper ? kept.map((f) => mapper.map(f)) : kept;
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The main process's end of a run: gather the records workers left, write `merged.pb.gz`
+ * (every sample labeled `benchmark=<full name>`) and `index.json`, atomically.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { decode, encode, merge, writeAtomic, type Profile } from '@perfprofile/core';
+import { RECORDS_DIR, type BenchmarkRecord } from './protocol.js';
+import type { ResolvedSettings } from './settings.js';
+
+/** index.json, schema 1 (DESIGN.md "Vitest integration"). */
+export interface IndexFile {
+  readonly schema: 1;
+  readonly config: {
+    readonly text: string;
+    readonly event: string;
+    readonly events: readonly string[];
+    readonly rate: number;
+    readonly period: number;
+    readonly source: string;
+    readonly reason: string;
+    readonly baseline: boolean;
+    readonly warnings: readonly string[];
+  };
+  readonly node: string;
+  readonly vitest: string;
+  readonly complete: boolean;
+  readonly benchmarks: readonly Omit<BenchmarkRecord, 'run'>[];
+  readonly merged: string | null;
+}
+
+/** The records workers wrote so far, in no particular order. */
+export function readRecords(out: string): BenchmarkRecord[] {
+  const dir = path.join(out, RECORDS_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  const records: BenchmarkRecord[] = [];
+  for (const n of names) {
+    try {
+      records.push(JSON.parse(readFileSync(path.join(dir, n), 'utf8')) as BenchmarkRecord);
+    } catch {
+      // A record being renamed into place is complete or absent; anything else is skipped.
+    }
+  }
+  return records;
+}
+
+/**
+ * Writes merged.pb.gz and index.json for `records` (in the order given) and removes the
+ * records directory. `complete` is the caller's verdict (every selected benchmark finished).
+ */
+export function writeOutput(settings: ResolvedSettings, records: readonly BenchmarkRecord[], complete: boolean, vitestVersion: string): IndexFile {
+  const { out, run } = settings;
+  const profiles: Profile[] = [];
+  for (const r of records) {
+    try {
+      profiles.push(decode(readFileSync(path.join(out, r.profile))));
+    } catch {
+      complete = false;
+    }
+  }
+  let merged: string | null = null;
+  if (profiles.length) {
+    writeAtomic(path.join(out, 'merged.pb.gz'), encode(merge(profiles)));
+    merged = 'merged.pb.gz';
+  }
+  const first = records[0]?.run;
+  const index: IndexFile = {
+    schema: 1,
+    config: {
+      text: settings.configText,
+      event: first?.event ?? run.events[0].name,
+      events: run.events.map((e) => e.name),
+      rate: first?.rate ?? run.rate,
+      period: first?.period ?? run.period,
+      source: first?.source ?? run.source,
+      reason: first?.reason ?? run.reason,
+      baseline: settings.config.baseline,
+      warnings: [...new Set([...run.warnings, ...records.flatMap((r) => r.run.warnings)])],
+    },
+    node: process.version,
+    vitest: vitestVersion,
+    complete,
+    benchmarks: records.map(({ run: _run, ...rest }) => rest),
+    merged,
+  };
+  writeAtomic(path.join(out, 'index.json'), JSON.stringify(index, null, 2) + '\n');
+  rmSync(path.join(out, RECORDS_DIR), { recursive: true, force: true });
+  return index;
+}

@@ -1,0 +1,86 @@
+/**
+ * The Vite/Vitest plugin `perfprofile({ out, config })`. In benchmark mode only, it resolves
+ * the settings (bin flags > `vitest bench -- --perfprofile ...` > plugin options > env), parses
+ * the config and probes the event once in the main process, prepares the output directory,
+ * installs the runner hook in every project and adds the reporter. A bad config prints one
+ * line and exits with code 2 before any benchmark runs.
+ */
+import type { Plugin } from 'vitest/config';
+import type { Vitest } from 'vitest/node';
+import { formatError, isProfileError, type ProfileError } from '@perfprofile/core';
+import { adapterFor } from './adapter.js';
+import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
+import { PerfprofileReporter } from './reporter.js';
+import { mergeRequests, prepareOutput, requestFromDashArgs, requestFromEnv, resolveRequest, type PerfprofileRequest, type ResolvedSettings } from './settings.js';
+
+export interface PerfprofileOptions {
+  /** Output directory for per-benchmark profiles, merged.pb.gz and index.json. */
+  readonly out?: string;
+  /** `--perfprofileconfig` text, e.g. `"event=v8 rate=1000"`. */
+  readonly config?: string;
+}
+
+/** @internal Options the bin passes: its flags outrank everything else. */
+export interface InternalOptions extends PerfprofileOptions {
+  readonly fromCli?: boolean;
+}
+
+const STATE = Symbol.for('vitest-perfprofile.state');
+
+interface RunState {
+  priority: number;
+  settings: ResolvedSettings | undefined;
+  worker: { -readonly [K in keyof WorkerSettings]: WorkerSettings[K] } | undefined;
+  reporterAdded: boolean;
+}
+
+function fail(error: ProfileError | Error): never {
+  process.stderr.write(`${isProfileError(error) ? formatError(error, 'vitest-perf') : `vitest-perf: ${error.message}`}\n`);
+  process.exit(2);
+}
+
+/** The plugin: add it to vitest.config's `plugins`; inert outside `vitest bench`. */
+export function perfprofile(options: PerfprofileOptions = {}): Plugin {
+  const fromCli = (options as InternalOptions).fromCli === true;
+  return {
+    name: 'vitest-perfprofile',
+    configureVitest({ vitest, project }) {
+      if (vitest.mode !== 'benchmark') return;
+      const dash = requestFromDashArgs();
+      if (isProfileError(dash)) fail(dash);
+      const priority = fromCli ? 2 : 1;
+      const request: PerfprofileRequest = fromCli ? mergeRequests(options, dash, requestFromEnv()) : mergeRequests(dash, options, requestFromEnv());
+      const holder = vitest as Vitest & { [STATE]?: RunState };
+      let state = holder[STATE];
+      if (!state) {
+        state = { priority: 0, settings: undefined, worker: undefined, reporterAdded: false };
+        holder[STATE] = state;
+      }
+      if (priority > state.priority && request.out) {
+        const settings = resolveRequest({ ...request, out: request.out }, vitest.config.root);
+        if (isProfileError(settings)) fail(settings);
+        const prepared = prepareOutput(settings.out);
+        if (prepared) fail(prepared);
+        state.priority = priority;
+        state.settings = settings;
+        const worker: WorkerSettings = { out: settings.out, config: settings.configText, baseline: settings.config.baseline, root: vitest.config.root, vitestVersion: vitest.version };
+        // One shared object, so a higher-priority instance updates what earlier projects provide.
+        if (state.worker) Object.assign(state.worker, worker);
+        else state.worker = { ...worker };
+      }
+      if (!state.settings || !state.worker) return;
+      const adapter = adapterFor(vitest.version);
+      if (adapter instanceof Error) fail(adapter);
+      adapter.install(project, PROVIDE_KEY, state.worker);
+      if (!state.reporterAdded) {
+        state.reporterAdded = true;
+        const bench = vitest.config.benchmark as { reporters?: unknown };
+        const current = bench.reporters === undefined ? ['default'] : Array.isArray(bench.reporters) ? bench.reporters : [bench.reporters];
+        const s = state;
+        bench.reporters = [...current, new PerfprofileReporter(() => s.settings)];
+      }
+    },
+  };
+}
+
+export default perfprofile;

@@ -1,0 +1,52 @@
+/**
+ * What the main process hands to workers and what workers leave behind for it. Workers write
+ * each benchmark's profile and a small record file next to it; the main process (reporter)
+ * gathers the records into index.json and merged.pb.gz. Files, not messages: they work the
+ * same in the forks and threads pools and survive a worker that dies.
+ */
+
+/** The resolved settings every worker receives (through Vitest's `provide`). */
+export interface WorkerSettings {
+  /** Absolute output directory. */
+  readonly out: string;
+  /** Canonical config text (formatConfig of the parsed config). */
+  readonly config: string;
+  readonly baseline: boolean;
+  /** Project root: profile paths are written relative to it. */
+  readonly root: string;
+  readonly vitestVersion: string;
+}
+
+/** The key under which {@link WorkerSettings} are provided to workers. */
+export const PROVIDE_KEY = '__perfprofile';
+
+/** The directory (under `out`) where workers leave one record per benchmark. */
+export const RECORDS_DIR = '.records';
+
+/** One benchmark as index.json lists it. */
+export interface BenchmarkRecord {
+  readonly id: string;
+  /** Test file, relative to the project root. */
+  readonly file: string;
+  readonly name: string;
+  /** Suite path and name joined with " > ", as Vitest prints it. */
+  readonly fullName: string;
+  /** Profile file name, relative to the output directory. */
+  readonly profile: string;
+  readonly samples: number;
+  readonly lost: number;
+  readonly durationMs: number;
+  readonly hz: { readonly baseline: number | null; readonly profiled: number | null };
+  /** Relative margins of error (%) of the two passes, for the ± of overheadPct. */
+  readonly rme: { readonly baseline: number | null; readonly profiled: number | null };
+  /** Throughput lost to the profiler, in percent of the baseline; null without a baseline. */
+  readonly overheadPct: number | null;
+  readonly counters: Record<string, number>;
+  readonly top: readonly { function: string; file: string; line: number; selfPct: number }[];
+  /** Share of samples (%) wholly in Vitest/tinybench code, folded into one `(harness)` frame. */
+  readonly harnessPct: number;
+  readonly status: 'passed' | 'failed';
+  readonly error?: string;
+  /** The resolved run, repeated per record so the main process needs no probe of its own. */
+  readonly run: { event: string; rate: number; period: number; source: string; reason: string; warnings: readonly string[]; sampleType: string };
+}

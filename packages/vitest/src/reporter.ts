@@ -1,0 +1,162 @@
+/**
+ * The perfprofile reporter (main process): a line when each benchmark's profiled pass starts
+ * and when its profile is written, then the summary table and where the files are. Writes
+ * index.json and merged.pb.gz at the end of the run. picocolors decides color (NO_COLOR,
+ * FORCE_COLOR, non-TTY).
+ */
+import path from 'node:path';
+import pc from 'picocolors';
+import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
+import { readRecords, writeOutput, type IndexFile } from './output.js';
+import type { BenchmarkRecord } from './protocol.js';
+import type { ResolvedSettings } from './settings.js';
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+export interface SummaryOptions {
+  readonly colors?: boolean;
+  /** Shown as the output location (relative paths read better). */
+  readonly outLabel?: string;
+}
+
+function fmtHz(hz: number | null): string {
+  if (hz == null) return '-';
+  if (hz >= 100) return Math.round(hz).toLocaleString('en-US');
+  return hz.toPrecision(3);
+}
+
+function fmtOverhead(r: BenchmarkRecord): string {
+  if (r.overheadPct == null) return '-';
+  const pm = r.rme.baseline != null && r.rme.profiled != null ? Math.hypot(r.rme.baseline, r.rme.profiled) : undefined;
+  const sign = r.overheadPct > 0 ? '+' : '';
+  return `${sign}${r.overheadPct.toFixed(1)}%${pm !== undefined ? ` ±${pm.toFixed(1)}` : ''}`;
+}
+
+function fmtRate(r: BenchmarkRecord): string {
+  return r.durationMs > 0 ? `${Math.round((r.samples / r.durationMs) * 1000)}/s` : '-';
+}
+
+function truncateText(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+/** The summary table as text lines (no trailing newline), shared by the reporter and tests. */
+export function summaryTable(index: IndexFile, options: SummaryOptions = {}): string[] {
+  const c: Colors = pc.createColors(options.colors ?? pc.isColorSupported);
+  const includesProfiler = !index.config.baseline;
+  const header = ['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'top self function'];
+  const rows = index.benchmarks.map((b) => {
+    const top = b.top[0];
+    const counters = Object.entries(b.counters).map(([k, v]) => `${k.replace(/\/op$/, '')}=${v}`).join(' ') || '-';
+    return [
+      truncateText(b.fullName, 48) + (b.status === 'failed' ? ' ✗' : ''),
+      String(b.samples),
+      fmtRate(b as BenchmarkRecord),
+      fmtHz(b.hz.baseline),
+      fmtHz(b.hz.profiled),
+      fmtOverhead(b as BenchmarkRecord),
+      counters,
+      top ? `${truncateText(top.function, 32)} ${top.selfPct.toFixed(1)}%` : '-',
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const right = new Set([1, 2, 3, 4, 5]);
+  const line = (cells: string[]) => cells.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  const out: string[] = [];
+  const cfg = index.config;
+  // Clock events: rate is Hz and period its nanoseconds; count events: rate is the period.
+  const rateText = Math.abs(cfg.period * cfg.rate - 1e9) < 1e7 ? `${cfg.rate} Hz` : `period ${cfg.period}`;
+  out.push(c.bold(' perfprofile ') + c.dim(`event=${cfg.event} ${rateText} source=${cfg.source}${includesProfiler ? ' baseline=off' : ''}`));
+  out.push(c.dim(line(header)));
+  for (const [i, r] of rows.entries()) {
+    const failed = index.benchmarks[i].status === 'failed';
+    const text = line(r);
+    out.push(failed ? c.red(text) : text);
+  }
+  if (includesProfiler) out.push(c.yellow('baseline=off: the ops/s above were measured with the profiler running (they include its overhead)'));
+  for (const w of cfg.warnings) out.push(c.yellow(`warning: ${w}`));
+  const harness = index.benchmarks.filter((b) => b.harnessPct >= 5);
+  for (const b of harness) out.push(c.dim(`${b.fullName}: ${b.harnessPct.toFixed(1)}% of samples in the harness (Vitest/tinybench)`));
+  if (!index.complete) out.push(c.red('incomplete: not every selected benchmark finished (index.json complete=false)'));
+  const where = options.outLabel ?? '.';
+  out.push(`profiles: ${c.cyan(where + path.sep)} (${index.benchmarks.length} per-benchmark .pb.gz${index.merged ? ', merged.pb.gz' : ''}, index.json) — try: go tool pprof -top ${path.join(where, index.merged ?? 'index.json')}`);
+  return out;
+}
+
+export class PerfprofileReporter implements Reporter {
+  private vitest: Vitest | undefined;
+  private readonly profiling = new Map<string, { name: string; since: number }>();
+  private readonly done = new Set<string>();
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(private readonly settings: () => ResolvedSettings | undefined) {}
+
+  onInit(vitest: Vitest): void {
+    this.vitest = vitest;
+  }
+
+  private log(text: string): void {
+    if (this.vitest) this.vitest.logger.log(text);
+    else process.stdout.write(`${text}\n`);
+  }
+
+  private key(file: string, fullName: string): string {
+    return `${file}\u0000${fullName}`;
+  }
+
+  onTestCaseResult(testCase: TestCase): void {
+    const s = this.settings();
+    if (!s || !this.vitest || !s.config.baseline) return;
+    const file = path.relative(this.vitest.config.root, testCase.module.moduleId).split(path.sep).join('/');
+    const key = this.key(file, testCase.fullName);
+    if (this.done.has(key)) return;
+    this.profiling.set(key, { name: testCase.fullName, since: Date.now() });
+    this.log(pc.dim(`perfprofile: profiling ${testCase.fullName} …`));
+    this.ticker ??= setInterval(() => this.poll(), 200).unref();
+  }
+
+  /** Reports benchmarks whose records appeared since the last look. */
+  private poll(): BenchmarkRecord[] {
+    const s = this.settings();
+    if (!s) return [];
+    const records = readRecords(s.out);
+    for (const r of records) {
+      const key = this.key(r.file, r.fullName);
+      if (this.done.has(key)) continue;
+      this.done.add(key);
+      this.profiling.delete(key);
+      const status = r.status === 'failed' ? pc.red(' (failed: partial profile)') : '';
+      this.log(pc.dim(`perfprofile: ${r.fullName}: ${r.samples} samples in ${(r.durationMs / 1000).toFixed(2)} s${status}`));
+    }
+    return records;
+  }
+
+  async onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    const s = this.settings();
+    if (!s || !this.vitest) return;
+    const records = this.poll();
+    const root = this.vitest.config.root;
+    // Order as Vitest ran them; every selected benchmark must have a passed record.
+    const order = new Map<string, number>();
+    let complete = reason === 'passed' && unhandledErrors.length === 0;
+    for (const m of testModules) {
+      const file = path.relative(root, m.moduleId).split(path.sep).join('/');
+      for (const t of m.children.allTests()) {
+        if (t.options.mode !== 'run') continue;
+        const key = this.key(file, t.fullName);
+        order.set(key, order.size);
+        const r = records.find((x) => this.key(x.file, x.fullName) === key);
+        if (!r || r.status !== 'passed') complete = false;
+      }
+    }
+    if (records.some((r) => r.status !== 'passed')) complete = false;
+    const rank = (r: BenchmarkRecord) => order.get(this.key(r.file, r.fullName)) ?? Number.MAX_SAFE_INTEGER;
+    const sorted = [...records].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
+    const index = writeOutput(s, sorted, complete, this.vitest.version);
+    const rel = path.relative(process.cwd(), s.out) || '.';
+    this.log('');
+    for (const l of summaryTable(index, { outLabel: rel.startsWith('..') ? s.out : rel })) this.log(l);
+  }
+}

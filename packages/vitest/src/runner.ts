@@ -1,0 +1,170 @@
+/**
+ * The Vitest 4 worker side: a NodeBenchmarkRunner whose tinybench Task runs, per benchmark,
+ * Vitest's warm-up and measured pass as usual (unprofiled when baseline=on) and then a profiled
+ * pass with the same time/iterations options. baseline=off profiles the measured pass instead.
+ * Set as `test.runner` by the plugin only in benchmark mode; default export as Vitest requires.
+ */
+import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { inject, BenchmarkRunner as NodeBenchmarkRunner, TestRunner } from 'vitest';
+import type { RunnerTestCase, RunnerTestFile, RunnerTestSuite } from 'vitest';
+import { BenchmarkProfiler, type BenchmarkIdentity } from './benchprofile.js';
+import { benchId } from './slug.js';
+import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
+import { passStats, type PassStats } from './stats.js';
+import type { RawSourceMap } from './sourcemaps.js';
+
+// Optimized code compiled before a profile starts (after warm-up, always) carries no inlining
+// positions unless V8 records them from the start: without this, samples in inlined functions
+// land on their caller. Set before any benchmark module is compiled.
+setFlagsFromString('--detailed-line-info');
+
+type Tinybench = Awaited<ReturnType<NodeBenchmarkRunner['importTinybench']>>;
+type TinyTask = InstanceType<Tinybench['Task']>;
+type LoopResult = { samples?: number[]; error?: unknown };
+
+/** What the Task subclass needs from the runner. */
+interface TaskHost {
+  readonly profiler: BenchmarkProfiler;
+  readonly baseline: boolean;
+  identify(fn: unknown, name: string): BenchmarkIdentity | undefined;
+}
+
+interface EvaluatedModulesLike {
+  getModulesByFile(file: string): Set<{ id: string }> | undefined;
+  getModuleSourceMapById(id: string): { map?: RawSourceMap } | null;
+}
+
+function resultStats(task: TinyTask): PassStats | undefined {
+  const r = task.result;
+  if (!r || r.error || !(r.hz > 0)) return undefined;
+  return { hz: r.hz, rme: r.rme, runs: task.runs };
+}
+
+/** Tinybench's Task with the profiled pass added; built per tinybench instance. */
+function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task'] {
+  return class ProfilingTask extends Task {
+    private readonly identity: BenchmarkIdentity | undefined;
+
+    constructor(...args: ConstructorParameters<Tinybench['Task']>) {
+      super(...args);
+      this.identity = host.identify(args[2], args[1]);
+    }
+
+    override async run(): Promise<this> {
+      const bench = this.identity;
+      if (!bench) return super.run();
+      if (!host.baseline) {
+        // The measured pass is the profiled one: Vitest's table includes the profiler.
+        const profile = host.profiler.start(bench);
+        try {
+          await super.run();
+        } finally {
+          host.profiler.finish(bench, profile, { profiled: resultStats(this) }, this.result?.error);
+        }
+        return this;
+      }
+      await super.run();
+      const baseline = resultStats(this);
+      const measuredError = this.result?.error;
+      // The profiled pass: same options, through tinybench's own loop, so Vitest's result and
+      // events stay those of the measured pass.
+      const loop = (this as unknown as { loop(time: number, iterations: number): Promise<LoopResult> }).loop.bind(this);
+      let outcome: LoopResult = {};
+      const profile = host.profiler.start(bench);
+      try {
+        await this.bench.setup(this, 'run');
+        outcome = await loop(this.bench.time, this.bench.iterations);
+        this.bench.teardown(this, 'run');
+      } catch (e) {
+        outcome = { error: e };
+      } finally {
+        const error = measuredError ?? outcome.error;
+        host.profiler.finish(bench, profile, { baseline, profiled: outcome.samples ? passStats(outcome.samples) : undefined }, error);
+      }
+      if (outcome.error !== undefined && measuredError === undefined) {
+        // Failed only under the profiler: still Vitest's error, reported the usual way.
+        this.setResult({ error: outcome.error });
+        const event = Object.assign(new Event('error'), { task: this });
+        this.dispatchEvent(event);
+      }
+      return this;
+    }
+  };
+}
+
+export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
+  private host: (TaskHost & { pending: Map<unknown, BenchmarkIdentity[]> }) | undefined;
+  private readonly taken = new Set<string>();
+
+  private settings(): WorkerSettings | undefined {
+    try {
+      return (inject as (key: string) => unknown)(PROVIDE_KEY) as WorkerSettings | undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private ensureHost(): NonNullable<PerfprofileBenchmarkRunner['host']> | undefined {
+    if (this.host) return this.host;
+    const settings = this.settings();
+    if (!settings) return undefined;
+    const modules = (): EvaluatedModulesLike | undefined =>
+      (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner?.evaluatedModules ??
+      (globalThis as { __vitest_worker__?: { evaluatedModules?: EvaluatedModulesLike } }).__vitest_worker__?.evaluatedModules;
+    const lookup = (file: string): RawSourceMap | undefined => {
+      const m = modules();
+      if (!m) return undefined;
+      for (const node of m.getModulesByFile(file) ?? []) {
+        const decoded = m.getModuleSourceMapById(node.id);
+        if (decoded?.map) return decoded.map;
+      }
+      return undefined;
+    };
+    const pending = new Map<unknown, BenchmarkIdentity[]>();
+    this.host = {
+      profiler: new BenchmarkProfiler(settings, lookup),
+      baseline: settings.baseline,
+      pending,
+      identify(fn, name) {
+        const queue = pending.get(fn);
+        const i = queue?.findIndex((b) => b.name === name) ?? -1;
+        return i >= 0 ? queue!.splice(i, 1)[0] : undefined;
+      },
+    };
+    return this.host;
+  }
+
+  override async importTinybench(): Promise<Tinybench> {
+    const tinybench = await super.importTinybench();
+    const host = this.ensureHost();
+    if (!host) return tinybench;
+    return { ...tinybench, Task: profilingTask(tinybench.Task, host) };
+  }
+
+  override async runSuite(suite: RunnerTestSuite): Promise<void> {
+    const host = this.ensureHost();
+    if (host) this.register(suite, host);
+    await super.runSuite(suite);
+  }
+
+  /** Maps each benchmark function to its identity, so the Task tinybench builds can find it. */
+  private register(suite: RunnerTestSuite, host: NonNullable<PerfprofileBenchmarkRunner['host']>): void {
+    const root = host.profiler.settings.root;
+    const walk = (s: RunnerTestSuite, names: string[]) => {
+      for (const t of s.tasks) {
+        if (t.type === 'suite') walk(t, [...names, t.name]);
+        else if (t.meta?.benchmark && (t.mode === 'run' || t.mode === 'queued')) {
+          const file = path.relative(root, (t.file as RunnerTestFile).filepath).split(path.sep).join('/');
+          const fullNames = [...names, t.name];
+          const identity: BenchmarkIdentity = { id: benchId(file, fullNames, this.taken), file, name: t.name, fullName: fullNames.join(' > ') };
+          const fn = TestRunner.getBenchFn(t as RunnerTestCase);
+          const q = host.pending.get(fn) ?? [];
+          q.push(identity);
+          host.pending.set(fn, q);
+        }
+      }
+    };
+    walk(suite, suite.type === 'suite' && 'filepath' in suite ? [] : [suite.name]);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * End to end: real `vitest bench --run` child processes on fixtures/vitest4, through the bin
+ * (forks pool) and through the plugin + `--` route (threads pool).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { benchmarkLabels, CLI, HOT, lineOf, pprofTop, readIndex, readProfile, run, tmpOut, topFunction, VITEST_BIN, type RunResult } from './helpers.js';
+import type { IndexFile } from '../src/output.js';
+
+function checkProfiles(out: string, index: IndexFile): void {
+  expect(index.schema).toBe(1);
+  expect(index.complete).toBe(true);
+  expect(index.node).toBe(process.version);
+  expect(index.vitest).toMatch(/^4\.1\./);
+  expect(index.benchmarks.map((b) => b.fullName).sort()).toEqual(Object.keys(HOT).sort());
+  const ids = new Set(index.benchmarks.map((b) => b.id));
+  expect(ids.size).toBe(index.benchmarks.length);
+  for (const b of index.benchmarks) {
+    const hot = HOT[b.fullName];
+    expect(b.id).toMatch(/^[a-z0-9.-]+$/);
+    expect(b.profile).toBe(`${b.id}.pb.gz`);
+    expect(b.status).toBe('passed');
+    expect(b.samples).toBeGreaterThan(20);
+    expect(b.hz.baseline).toBeGreaterThan(0);
+    expect(b.hz.profiled).toBeGreaterThan(0);
+    expect(typeof b.overheadPct).toBe('number');
+    expect([hot.fn, ...(hot.accept ?? [])]).toContain(b.top[0].function);
+    const profile = readProfile(path.join(out, b.profile));
+    expect(profile.samples.length).toBeGreaterThan(0);
+    expect(benchmarkLabels(profile)).toEqual(new Set([b.fullName]));
+    // Files are the original .ts, relative to the project root; lines are the source's.
+    const fn = profile.functions.find((f) => f.name === hot.fn)!;
+    expect(fn.filename).toBe(hot.file);
+    expect(fn.startLine).toBe(lineOf(hot.file, hot.decl));
+    const fnLines = profile.locations.flatMap((l) => l.lines).filter((l) => l.functionId === fn.id).map((l) => l.line);
+    expect(Math.min(...fnLines)).toBeGreaterThanOrEqual(fn.startLine);
+    for (const f of profile.functions) if (f.filename && !f.filename.startsWith('node:')) expect(f.filename).toMatch(/\.ts$/);
+    // Rooted at the benchmark function: no Vitest or tinybench frame is left.
+    expect(profile.functions.some((f) => /tinybench|vitest[\\/]dist|node_modules/.test(f.filename))).toBe(false);
+    const top = pprofTop(path.join(out, b.profile));
+    if (top !== undefined) expect([hot.fn, ...(hot.accept ?? [])]).toContain(topFunction(top));
+  }
+  const merged = readProfile(path.join(out, 'merged.pb.gz'));
+  expect(benchmarkLabels(merged)).toEqual(new Set(index.benchmarks.map((b) => b.fullName)));
+  let total = 0;
+  for (const s of merged.samples) {
+    expect(s.labels.filter((l) => l.key === 'benchmark')).toHaveLength(1);
+    total += s.values[0];
+  }
+  expect(total).toBe(index.benchmarks.reduce((a, b) => a + b.samples, 0));
+  expect(existsSync(path.join(out, '.records'))).toBe(false);
+}
+
+describe('vitest-perf bench (forks pool)', () => {
+  const out = tmpOut('perf.out');
+  let result: RunResult;
+  beforeAll(() => {
+    result = run([CLI, 'bench', '--run', '--perfprofile', out]);
+  });
+
+  it('exits as Vitest does and writes one decodable pprof per benchmark', () => {
+    expect(result.status, result.stderr).toBe(0);
+    checkProfiles(out, readIndex(out));
+  });
+
+  it('records the resolved config', () => {
+    const index = readIndex(out);
+    // event=auto: the native engine's task-clock when it is built, else V8's sampler.
+    expect(['v8', 'perf_event', 'timer']).toContain(index.config.source);
+    expect(index.config.event).toBe(index.config.source === 'v8' ? 'v8' : index.config.event);
+    expect(index.config.rate).toBeGreaterThan(0);
+    expect(index.config.reason).toMatch(/^event=auto chose /);
+  });
+
+  it('prints progress lines and the summary table', () => {
+    console.log(result.stdout.slice(result.stdout.indexOf(' perfprofile ')));
+    for (const b of Object.keys(HOT)) expect(result.stdout).toContain(`perfprofile: profiling ${b}`);
+    const header = result.stdout.split('\n').find((l) => l.startsWith('benchmark '))!;
+    expect(header.split(/\s{2,}/)).toEqual(['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'top self function']);
+    for (const [name, hot] of Object.entries(HOT)) {
+      const row = result.stdout.split('\n').find((l) => l.startsWith(`${name} `))!;
+      const fns = [hot.fn, ...(hot.accept ?? [])].map((f) => f.replace(/[()]/g, '\\$&')).join('|');
+      expect(row).toMatch(new RegExp(`\\d+\\s+\\d+/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+[+-]?\\d+\\.\\d%\\s±\\d+\\.\\d\\s+-\\s+(${fns}) \\d+\\.\\d%$`));
+    }
+    expect(result.stdout).toMatch(/profiles: .*perf\.out/);
+    expect(result.stdout).not.toMatch(/\x1b\[/); // NO_COLOR
+  });
+});
+
+describe('vitest bench -- --perfprofile (plugin route, threads pool)', () => {
+  const out = tmpOut('perf2.out');
+  let result: RunResult;
+  beforeAll(() => {
+    result = run([VITEST_BIN, 'bench', '--run', '--config', 'vitest.plugin.config.ts', '--', '--perfprofile', out, '--perfprofileconfig', 'event=v8 rate=2000'], { env: { FIXTURE_POOL: 'threads' } });
+  });
+
+  it('profiles every benchmark with the asked rate', () => {
+    expect(result.status, result.stderr).toBe(0);
+    const index = readIndex(out);
+    checkProfiles(out, index);
+    expect(index.config.text).toContain('rate=2000');
+    expect(index.config.rate).toBe(2000);
+  });
+
+  it('is inert in test mode and without --perfprofile', () => {
+    const plain = run([VITEST_BIN, 'bench', '--run', '--config', 'vitest.plugin.config.ts', '-t', 'bubble']);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).not.toContain('perfprofile');
+  });
+});

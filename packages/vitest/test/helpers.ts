@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decode, type Profile } from '@perfprofile/core';
+import type { IndexFile } from '../src/output.js';
+
+export const PKG = fileURLToPath(new URL('..', import.meta.url));
+export const REPO = path.resolve(PKG, '../..');
+export const FIXTURE = path.join(REPO, 'fixtures/vitest4');
+export const CLI = path.join(PKG, 'dist/cli.js');
+export const VITEST_BIN = path.join(REPO, 'node_modules/vitest/vitest.mjs');
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment a child Vitest gets: ours minus the parent Vitest's worker variables. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$/.test(k)) env[k] = v;
+  return { ...env, NO_COLOR: '1', CI: '1', ...extra };
+}
+
+export function run(cmd: string[], options: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
+  const r = spawnSync(process.execPath, cmd, { cwd: options.cwd ?? FIXTURE, env: childEnv(options.env), encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tmpOut(name: string): string {
+  return path.join(mkdtempSync(path.join(os.tmpdir(), 'vitest-perf-')), name);
+}
+
+export function readIndex(out: string): IndexFile {
+  return JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')) as IndexFile;
+}
+
+export function readProfile(file: string): Profile {
+  return decode(readFileSync(file));
+}
+
+/** `go tool pprof -top` output for a profile, or undefined when go is not installed. */
+export function pprofTop(file: string): string | undefined {
+  const r = spawnSync('go', ['tool', 'pprof', '-top', file], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) return undefined;
+  if (r.status !== 0) throw new Error(`go tool pprof failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The first function row (highest flat) of `pprof -top` output. */
+export function topFunction(top: string): string {
+  const lines = top.split('\n');
+  const start = lines.findIndex((l) => /^\s*flat\s+flat%/.test(l));
+  const row = lines[start + 1].trim().split(/\s+/);
+  return row.slice(5).join(' ');
+}
+
+/** Benchmark label values on the samples of a profile. */
+export function benchmarkLabels(profile: Profile): Set<string> {
+  const out = new Set<string>();
+  for (const s of profile.samples) for (const l of s.labels) if (l.key === 'benchmark' && l.str) out.add(l.str);
+  return out;
+}
+
+/** The 1-based line of the first line of `file` (relative to the fixture) that contains `text`. */
+export function lineOf(file: string, text: string): number {
+  const lines = readFileSync(path.join(FIXTURE, file), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(text));
+  if (i < 0) throw new Error(`${text} not in ${file}`);
+  return i + 1;
+}
+
+/** The hot function each fixture benchmark is built around. */
+/** `accept`: other functions a source may rightly report as the top one (none needed so far). */
+export const HOT: Record<string, { fn: string; file: string; decl: string; accept?: string[] }> = {
+  'sorting > quadratic > bubble 400': { fn: 'bubbleSort', file: 'src/sort.ts', decl: 'export function bubbleSort' },
+  'sorting > insertion 400': { fn: 'insertionSort', file: 'src/sort.ts', decl: 'export function insertionSort' },
+  'hash > fnv1a sync': { fn: 'hashRounds', file: 'src/hash.ts', decl: 'export function hashRounds' },
+  'hash > fnv1a async': { fn: 'hashRounds', file: 'src/hash.ts', decl: 'export function hashRounds' },
+};
