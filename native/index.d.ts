@@ -1,0 +1,85 @@
+/** One perf event: perf_event_attr type and config. */
+export interface PerfEventSel {
+  type: number;
+  config: number | bigint;
+}
+
+export interface SamplerOptions {
+  /** timer_create(CLOCK_THREAD_CPUTIME_ID) trigger instead of perf_event overflow. */
+  timer?: boolean;
+  /** perf: the sampling event first, then events read at each sample; timer: events read at each sample. */
+  events: PerfEventSel[];
+  /** Nanoseconds (timer, clock events) or events between samples. */
+  period: number;
+  kernel?: boolean;
+  precise?: number;
+  /** Max frames kept per sample (innermost); the rest are counted in `truncated`. */
+  depth?: number;
+  /** Preallocated ring for raw samples (default 64 MiB); samples that do not fit are lost. */
+  ringBytes?: number;
+  /** The prototype's fixes, each on by default; switch one off to see what it fixes. */
+  fixes?: { leaf?: boolean; frameless?: boolean; remap?: boolean };
+}
+
+/** [name, kind]: kind 0 js, 1 builtin, 2 native, 3 gc, 4 program, 5 idle, 6 unknown. JS names are V8's code names, e.g. `JS:*hot file:///a.mjs:7:20`. */
+export type RawFrame = [name: string, kind: number];
+
+export interface RawStack {
+  /** v8::StateTag: 0 JS, 1 GC, 2 PARSER, 3 BYTECODE_COMPILER, 4 COMPILER, 5 OTHER, 6 EXTERNAL, 7 ATOMICS_WAIT, 8 IDLE. */
+  vmState: number;
+  /** Frames cut off beyond `depth`. */
+  truncated: number;
+  /** Indexes into `frames`, leaf first. */
+  frames: number[];
+  count: number;
+  /** Summed values: the sampling weight (period), then one delta per extra event. */
+  values: number[];
+}
+
+export interface RawProfile {
+  frames: RawFrame[];
+  stacks: RawStack[];
+  samples: number;
+  lost: number;
+  unresolved: number;
+  codeEvents: number;
+  /** pcs seen in the executable's builtins and in its remapped copy (diagnostics). */
+  blobPcs: number;
+  remapPcs: number;
+  startNs: number;
+  stopNs: number;
+}
+
+/** A sampler of the calling thread (main or Worker). One running sampler per thread. */
+export declare class Sampler {
+  constructor(options: SamplerOptions);
+  /** Throws `{ code: 'ERR_PROFILE_RUNNING' }` if this thread is already sampled, `{ errno, syscall }` if the trigger cannot open. */
+  start(): void;
+  /** Stops (idempotent), drains and symbolizes. */
+  stop(): RawProfile;
+  samples(): number;
+  lost(): number;
+}
+
+/** Counting-mode perf event group on the calling thread. */
+export declare class Counters {
+  constructor(events: PerfEventSel[]);
+  start(): void;
+  /** Totals per event, in order. */
+  stop(): number[];
+}
+
+export interface Binding {
+  Sampler: typeof Sampler;
+  Counters: typeof Counters;
+  /** errno of opening the event on this thread (0: usable). */
+  probe(type: number, config: number | bigint, kernel: boolean, precise?: number): number;
+  /** errno of creating a thread CPU-time timer (0: usable). */
+  probeTimer(): number;
+  signal: number;
+}
+
+export type Status = { ok: true; binding: Binding } | { ok: false; reason: string };
+/** Loads the addon once; never throws. */
+export declare function status(): Status;
+export declare const signal: number | undefined;

@@ -1,0 +1,431 @@
+// Code-map timeline and symbolization (see codemap.h). Runs outside the signal handler: the
+// JIT handler appends to a mutex-guarded log; stop() replays log and samples in sequence order.
+#include "codemap.h"
+
+#include <algorithm>
+#include <cxxabi.h>
+#include <cstdio>
+#include <cstring>
+#include <dlfcn.h>
+#include <link.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace perfprofile {
+
+namespace {
+
+std::mutex g_registry_mu;
+std::vector<std::pair<v8::Isolate*, CodeMap*>> g_registry;
+
+void OnJitCodeEvent(const v8::JitCodeEvent* event) {
+  CodeMap* map = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mu);
+    for (auto& e : g_registry) {
+      if (e.first == event->isolate) map = e.second;
+    }
+  }
+  if (map != nullptr) map->OnEvent(event);
+}
+
+bool StartsWith(const std::string& s, const char* prefix) { return s.compare(0, strlen(prefix), prefix) == 0; }
+
+// Frame ids 0..4 are fixed.
+constexpr uint32_t kIdUnknown = 0;
+constexpr uint32_t kIdGc = 1;
+constexpr uint32_t kIdProgram = 2;
+constexpr uint32_t kIdIdle = 3;
+
+}  // namespace
+
+CodeMap::CodeMap() {
+  frames_.push_back({"(unknown)", kUnknown});
+  frames_.push_back({"(garbage collector)", kGc});
+  frames_.push_back({"(program)", kProgram});
+  frames_.push_back({"(idle)", kIdle});
+}
+
+void CodeMap::Attach(v8::Isolate* isolate) {
+  isolate_ = isolate;
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mu);
+    g_registry.emplace_back(isolate, this);
+  }
+  const void* start = nullptr;
+  size_t len = 0;
+  isolate->GetEmbeddedCodeRange(&start, &len);
+  remap_lo_ = reinterpret_cast<uintptr_t>(start);
+  remap_hi_ = remap_lo_ + len;
+  // Enumerates existing code first: functions compiled before start() (warm-up, OSR) get named.
+  isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
+}
+
+void CodeMap::Detach() {
+  if (isolate_ == nullptr) return;
+  isolate_->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  g_registry.erase(std::remove_if(g_registry.begin(), g_registry.end(), [&](auto& e) { return e.second == this; }),
+                   g_registry.end());
+  isolate_ = nullptr;
+}
+
+uint32_t CodeMap::Intern(const std::string& name, uint8_t kind) {
+  std::string key = name;
+  key.push_back(static_cast<char>(kind + 1));
+  auto it = interned_.find(key);
+  if (it != interned_.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(frames_.size());
+  frames_.push_back({name, kind});
+  interned_.emplace(std::move(key), id);
+  return id;
+}
+
+void CodeMap::OnEvent(const v8::JitCodeEvent* e) {
+  if (e->type != v8::JitCodeEvent::CODE_ADDED && e->type != v8::JitCodeEvent::CODE_MOVED &&
+      e->type != v8::JitCodeEvent::CODE_REMOVED) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Event ev;
+  ev.type = static_cast<uint8_t>(e->type);
+  ev.code_type = static_cast<uint8_t>(e->code_type);
+  ev.start = reinterpret_cast<uintptr_t>(e->code_start);
+  ev.len_or_new = 0;
+  ev.info = 0;
+  if (e->type == v8::JitCodeEvent::CODE_ADDED) {
+    std::string name(e->name.str, e->name.len);
+    // V8 names: "JS:~fn url:line:col" style for functions (tier marker after the tag), bare
+    // builtin / stub names otherwise. JS code is kind js; the rest is named a builtin.
+    uint8_t kind = kBuiltin;
+    if (e->code_type == v8::JitCodeEvent::BYTE_CODE) kind = kJs;
+    if (StartsWith(name, "JS:") || StartsWith(name, "Function:") || StartsWith(name, "LazyCompile:") ||
+        StartsWith(name, "Script:") || StartsWith(name, "Eval:")) {
+      kind = kJs;
+    }
+    ev.info = Intern(name, kind);
+    ev.len_or_new = e->code_len;
+  } else if (e->type == v8::JitCodeEvent::CODE_MOVED) {
+    ev.len_or_new = reinterpret_cast<uintptr_t>(e->new_code_start);
+  }
+  ev.seq = NextSeq();
+  log_.push_back(ev);
+  events_seen_++;
+}
+
+void CodeMap::ApplyUpTo(uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto erase_overlaps = [&](uintptr_t lo, uintptr_t hi) {
+    auto it = map_.lower_bound(lo);
+    if (it != map_.begin()) {
+      auto prev = std::prev(it);
+      if (prev->first + prev->second.len > lo) it = prev;
+    }
+    while (it != map_.end() && it->first < hi) it = map_.erase(it);
+  };
+  while (applied_ < log_.size() && log_[applied_].seq < seq) {
+    const Event& ev = log_[applied_++];
+    switch (ev.type) {
+      case v8::JitCodeEvent::CODE_ADDED: {
+        uintptr_t len = ev.len_or_new > 0 ? ev.len_or_new : 1;
+        erase_overlaps(ev.start, ev.start + len);
+        map_[ev.start] = Entry{len, ev.info, ev.code_type};
+        break;
+      }
+      case v8::JitCodeEvent::CODE_MOVED: {
+        auto it = map_.find(ev.start);
+        if (it == map_.end()) break;
+        Entry moved = it->second;
+        map_.erase(it);
+        erase_overlaps(ev.len_or_new, ev.len_or_new + moved.len);
+        map_[ev.len_or_new] = moved;
+        break;
+      }
+      case v8::JitCodeEvent::CODE_REMOVED:
+        map_.erase(ev.start);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+uint32_t CodeMap::LookAhead(uintptr_t pc) const {
+  size_t end = log_.size();
+  for (size_t i = applied_; i < end; i++) {
+    const Event& ev = log_[i];
+    if (ev.type == v8::JitCodeEvent::CODE_ADDED && pc >= ev.start && pc < ev.start + ev.len_or_new) return ev.info;
+  }
+  return kIdUnknown;
+}
+
+void CodeMap::Finish() { ApplyUpTo(UINT64_MAX); }
+
+const CodeMap::Entry* CodeMap::Find(uintptr_t pc, uintptr_t* start) const {
+  auto it = map_.upper_bound(pc);
+  if (it == map_.begin()) return nullptr;
+  --it;
+  if (pc >= it->first + it->second.len) return nullptr;
+  if (start != nullptr) *start = it->first;
+  return &it->second;
+}
+
+// Builtins are named from the executable's own symbol table (`Builtins_<Name>` labels of the
+// embedded blob): V8 does not report them as code events on Node 20.
+void CodeMap::LoadBuiltins() {
+  builtins_loaded_ = true;
+  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size < static_cast<off_t>(sizeof(Elf64_Ehdr))) {
+    close(fd);
+    return;
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  void* mem = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (mem == MAP_FAILED) return;
+  const uint8_t* base = static_cast<const uint8_t*>(mem);
+  const Elf64_Ehdr* eh = reinterpret_cast<const Elf64_Ehdr*>(base);
+  std::vector<std::pair<uintptr_t, std::string>> syms;
+  bool pie = eh->e_type == ET_DYN;
+  if (memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_shoff + uint64_t(eh->e_shnum) * sizeof(Elf64_Shdr) <= size) {
+    const Elf64_Shdr* sh = reinterpret_cast<const Elf64_Shdr*>(base + eh->e_shoff);
+    for (int i = 0; i < eh->e_shnum; i++) {
+      if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum) continue;
+      const Elf64_Shdr& strs = sh[sh[i].sh_link];
+      if (sh[i].sh_offset + sh[i].sh_size > size || strs.sh_offset + strs.sh_size > size) continue;
+      const Elf64_Sym* sym = reinterpret_cast<const Elf64_Sym*>(base + sh[i].sh_offset);
+      size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
+      const char* str = reinterpret_cast<const char*>(base + strs.sh_offset);
+      for (size_t k = 0; k < n; k++) {
+        if (sym[k].st_name >= strs.sh_size) continue;
+        const char* name = str + sym[k].st_name;
+        if (strncmp(name, "Builtins_", 9) == 0) syms.emplace_back(sym[k].st_value, name + 9);
+        if (strcmp(name, "v8_Default_embedded_blob_code_") == 0) blob_lo_ = sym[k].st_value;
+      }
+    }
+  }
+  munmap(mem, size);
+  uintptr_t load_bias = 0;
+  if (pie) {
+    // Position-independent executable: symbol values are relative to its load address, which
+    // dl_iterate_phdr reports first.
+    dl_iterate_phdr([](dl_phdr_info* info, size_t, void* out) -> int {
+      *static_cast<uintptr_t*>(out) = info->dlpi_addr;
+      return 1;
+    }, &load_bias);
+    blob_lo_ += load_bias;
+  }
+  std::sort(syms.begin(), syms.end());
+  for (size_t i = 0; i < syms.size(); i++) {
+    uintptr_t start = syms[i].first + load_bias;
+    uintptr_t end = i + 1 < syms.size() ? syms[i + 1].first + load_bias : start + 64;
+    if (end <= start) continue;
+    builtins_[start] = {end - start, Intern("(builtin) " + syms[i].second, kBuiltin)};
+    if (blob_hi_ < end) blob_hi_ = end;
+  }
+  if (blob_lo_ == 0 && !builtins_.empty()) blob_lo_ = builtins_.begin()->first;
+  if (remap_lo_ == blob_lo_) remap_lo_ = remap_hi_ = 0;  // not remapped
+  LoadRemaps();
+}
+
+// Node 20 maps the executable's embedded builtins a second time, near V8's code range, so JIT
+// code can reach them with short calls. Code events name builtins at their address in the
+// executable; pcs in the copy are translated back through /proc/self/maps: each r-x mapping
+// of the executable has a file offset, and the first one fixes the file-offset → address bias.
+void CodeMap::LoadRemaps() {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  exe[n] = 0;
+  FILE* f = fopen("/proc/self/maps", "re");
+  if (f == nullptr) return;
+  struct Map {
+    uintptr_t lo, hi, off;
+  };
+  std::vector<Map> maps;
+  char line[8192];
+  while (fgets(line, sizeof line, f) != nullptr) {
+    unsigned long lo, hi, off;
+    char perms[8];
+    int path_at = 0;
+    if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &lo, &hi, perms, &off, &path_at) < 4 || path_at == 0) continue;
+    if (perms[2] != 'x') continue;
+    std::string path(line + path_at);
+    while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
+    if (path != exe) continue;
+    maps.push_back({lo, hi, off});
+  }
+  fclose(f);
+  if (maps.empty()) return;
+  // The primary text mapping is the one with the lowest address (the executable's own load).
+  uintptr_t bias = maps.front().lo - maps.front().off;
+  for (const Map& m : maps) {
+    if (m.lo - m.off != bias) remaps_.push_back({m.lo, m.hi, m.off + bias});
+  }
+}
+
+uintptr_t CodeMap::Translate(uintptr_t pc) const {
+  for (const Remap& r : remaps_) {
+    if (pc >= r.lo && pc < r.hi) return pc - r.lo + r.to;
+  }
+  return pc;
+}
+
+uint32_t CodeMap::NameUnmapped(uintptr_t pc, bool fix_remap, bool* is_bytecode_handler) {
+  *is_bytecode_handler = false;
+  if (!builtins_loaded_) LoadBuiltins();
+  uintptr_t p = pc;
+  // V8 may run builtins from a copy of the embedded blob placed near its code range (short
+  // builtin calls): translate back to the executable's addresses, where the names are.
+  if (fix_remap && p >= remap_lo_ && p < remap_hi_) p = p - remap_lo_ + blob_lo_;
+  auto it = builtins_.upper_bound(p);
+  if (it != builtins_.begin()) {
+    --it;
+    if (p < it->first + it->second.first && p < blob_hi_) {
+      const std::string& name = frames_[it->second.second].name;
+      size_t n = name.size();
+      *is_bytecode_handler = n > 7 && name.compare(n - 7, 7, "Handler") == 0;
+      return it->second.second;
+    }
+  }
+  auto cached = native_names_.find(pc);
+  if (cached != native_names_.end()) return cached->second;
+  uint32_t id = kIdUnknown;
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(pc), &info) != 0 && info.dli_fname != nullptr) {
+    std::string name = "(native) ";
+    if (info.dli_sname != nullptr) {
+      int status = 0;
+      char* demangled = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
+      if (status == 0 && demangled != nullptr) {
+        // Drop the parameter list: "node::fs::Read(...)" reads better as "node::fs::Read".
+        std::string d(demangled);
+        size_t paren = d.find('(');
+        name += paren != std::string::npos && paren > 0 ? d.substr(0, paren) : d;
+      } else {
+        name += info.dli_sname;
+      }
+      free(demangled);
+    } else {
+      const char* slash = strrchr(info.dli_fname, '/');
+      name += slash != nullptr ? slash + 1 : info.dli_fname;
+    }
+    id = Intern(name, kNative);
+  }
+  native_names_.emplace(pc, id);
+  return id;
+}
+
+void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, bool fix_remap) {
+  ApplyUpTo(s.seq);
+  scratch_.clear();
+  if (!builtins_loaded_) LoadBuiltins();
+  auto count_pc = [&](uintptr_t pc) {
+    if (pc >= blob_lo_ && pc < blob_hi_) blob_pcs_++;
+    if (Translate(pc) != pc) remap_pcs_++;
+  };
+  count_pc(s.pc);
+  for (size_t i = 0; i < s.nframes; i++) count_pc(s.frames[i]);
+  uintptr_t pc = fix_remap ? Translate(s.pc) : s.pc;
+  std::lock_guard<std::mutex> lock(mu_);  // frames_/interned_ are shared with OnEvent
+
+  // The first caller frame as V8 reported it (the interpreted frame of a bytecode handler).
+  uintptr_t first_start = 0;
+  const Entry* first = s.nframes > 0 ? Find(fix_remap ? Translate(s.frames[0]) : s.frames[0], &first_start) : nullptr;
+
+  if (s.vm_state == v8::StateTag::GC) scratch_.push_back(kIdGc);
+  bool in_handler = false;
+  if (fix_leaf && s.vm_state != v8::StateTag::GC) {
+    uintptr_t leaf_start = 0;
+    const Entry* leaf = Find(pc, &leaf_start);
+    if (leaf != nullptr) {
+      const std::string& name = frames_[leaf->info].name;
+      if (StartsWith(name, "BytecodeHandler:")) {
+        // The interpreter running the interpreted frame below: not a frame of its own.
+        in_handler = true;
+      } else if (!(first != nullptr && leaf_start == first_start)) {
+        // The executing code. An interpreted frame at frames[0] with the same bytecode is the
+        // same activation (GetStackSample reports interpreted frames itself).
+        scratch_.push_back(leaf->info);
+      }
+    } else if (s.external != 0) {
+      bool ignored;
+      scratch_.push_back(NameUnmapped(s.external, fix_remap, &ignored));
+    } else {
+      uint32_t id = NameUnmapped(pc, fix_remap, &in_handler);
+      // A bytecode handler is the interpreter running the frame below: not a frame of its own.
+      if (!in_handler && id != kIdUnknown) scratch_.push_back(id);
+    }
+  }
+  if (fix_frameless && in_handler && (s.bytecode & 1) == 1 && (s.bc_offset & 1) == 0) {
+    // Recover the interpreted function from its frame: the first bytecode of the BytecodeArray
+    // at (bytecode - tag + header); the header is a few words, so look just above it.
+    uintptr_t obj = s.bytecode - 1;
+    auto it = map_.upper_bound(obj);
+    if (it != map_.end() && it->first - obj <= 128 && it->second.code_type == v8::JitCodeEvent::BYTE_CODE &&
+        !(first != nullptr && first_start == it->first)) {
+      scratch_.push_back(it->second.info);
+    }
+  }
+  for (size_t i = 0; i < s.nframes; i++) {
+    uintptr_t frame = fix_remap ? Translate(s.frames[i]) : s.frames[i];
+    const Entry* e = Find(frame, nullptr);
+    if (e != nullptr) {
+      scratch_.push_back(e->info);
+      continue;
+    }
+    bool ignored;
+    uint32_t id = NameUnmapped(frame, fix_remap, &ignored);
+    // A function being compiled when the sample hit (vm state COMPILER, lazy compilation):
+    // its frame already points into bytecode whose CODE_ADDED comes just after the sample.
+    if (id == kIdUnknown) id = LookAhead(frame);
+    if (id == kIdUnknown) {
+      // An interpreted frame at function entry: V8 reports bytecode offset -1 (the entry stack
+      // check), an address just before the first bytecode.
+      auto next = map_.upper_bound(frame);
+      if (next != map_.end() && next->second.code_type == v8::JitCodeEvent::BYTE_CODE && next->first - frame <= 64) {
+        id = next->second.info;
+      }
+    }
+    if (id == kIdUnknown && i == 0 && s.vm_state >= v8::StateTag::PARSER && s.vm_state <= v8::StateTag::COMPILER) {
+      // The function being compiled lazily: its frame exists, its code does not yet.
+      id = Intern("(compile)", kNative);
+    }
+    if (id == kIdUnknown && (frame & 0xffffffffu) == 0) continue;  // a Smi read from a half-built frame
+    if (id == kIdUnknown) {
+      unresolved_++;
+      if (getenv("PERFPROFILE_DEBUG_UNKNOWN") != nullptr && unresolved_ < 20) {
+        fprintf(stderr, "unknown frame %zu/%zu pc=%lx leafpc=%lx vm=%d blob=[%lx,%lx) remap=[%lx,%lx)\n", i, s.nframes,
+                static_cast<unsigned long>(s.frames[i]), static_cast<unsigned long>(s.pc), s.vm_state,
+                static_cast<unsigned long>(blob_lo_), static_cast<unsigned long>(blob_hi_),
+                static_cast<unsigned long>(remap_lo_), static_cast<unsigned long>(remap_hi_));
+      }
+    }
+    scratch_.push_back(id);
+  }
+  if (scratch_.empty()) {
+    if (s.vm_state == v8::StateTag::IDLE) scratch_.push_back(kIdIdle);
+    else scratch_.push_back(kIdProgram);
+  }
+  uint64_t truncated = s.total - s.nframes;
+  if (scratch_.size() > s.depth) {
+    truncated += scratch_.size() - s.depth;
+    scratch_.resize(s.depth);
+  }
+  key_.clear();
+  auto put = [&](uint32_t v) { key_.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(static_cast<uint32_t>(s.vm_state));
+  put(static_cast<uint32_t>(truncated));
+  for (uint32_t id : scratch_) put(id);
+  FoldedStack& f = stacks_[key_];
+  if (f.values.empty()) f.values.assign(s.nvalues, 0);
+  f.count++;
+  for (size_t i = 0; i < s.nvalues; i++) f.values[i] += static_cast<double>(s.values[i]);
+}
+
+}  // namespace perfprofile

@@ -1,0 +1,130 @@
+// Code-map timeline: V8's code events (added / moved / removed, bytecode and machine code) and
+// the samples share one sequence counter. Replaying both in sequence order names each pc
+// against the map as it was when the sample was taken, not as it is at stop() — bytecode and
+// code move under GC compaction, and addresses get reused.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <v8.h>
+
+namespace perfprofile {
+
+/** What a frame id names. JS names keep V8's tier marker (~ ^ + *). */
+struct FrameInfo {
+  std::string name;   // V8's code name, or "(builtin) X", "(native) sym", "(garbage collector)"...
+  uint8_t kind;       // FrameKind below
+};
+
+enum FrameKind : uint8_t { kJs = 0, kBuiltin, kNative, kGc, kProgram, kIdle, kUnknown, kTruncated };
+
+/** Stacks with identical frames, VM state and truncation, folded. */
+struct FoldedStack {
+  uint64_t count = 0;
+  std::vector<double> values;
+};
+
+class CodeMap {
+ public:
+  CodeMap();
+  /** Starts logging code events of `isolate` (enumerating existing code). JS thread only. */
+  void Attach(v8::Isolate* isolate);
+  void Detach();
+  /** Next position in the shared sequence (async-signal-safe). */
+  uint64_t NextSeq() { return seq_.fetch_add(1, std::memory_order_acq_rel); }
+
+  /** Called by V8, possibly from GC helper threads (CODE_MOVED): takes the log mutex. */
+  void OnEvent(const v8::JitCodeEvent* event);
+
+  /**
+   * Replays code events up to `seq` and adds one sample: leaf-first raw frames, already cut
+   * to depth; `truncated` frames were cut off. Samples must come in sequence order.
+   */
+  struct RawSample {
+    uint64_t seq;
+    int vm_state;
+    uintptr_t pc;
+    uintptr_t external;
+    uintptr_t bytecode;
+    uintptr_t bc_offset;
+    uint64_t total;
+    const uint64_t* frames;
+    size_t nframes;
+    const uint64_t* values;
+    size_t nvalues;
+    uint32_t depth;
+  };
+  void AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, bool fix_remap);
+  /** Applies the remaining code events (end of profile). */
+  void Finish();
+
+  const std::vector<FrameInfo>& frames() const { return frames_; }
+  /** Key: [vm_state, truncated, frame ids leaf first...]. */
+  const std::unordered_map<std::string, FoldedStack>& stacks() const { return stacks_; }
+  uint64_t unresolved() const { return unresolved_; }
+  /** Pcs found in the executable's embedded blob / in V8's remapped copy of it (diagnostics). */
+  uint64_t blob_pcs() const { return blob_pcs_; }
+  uint64_t remap_pcs() const { return remap_pcs_; }
+  size_t code_events() const { return events_seen_; }
+
+ private:
+  struct Event {
+    uint64_t seq;
+    uint8_t type;       // JitCodeEvent::EventType
+    uint8_t code_type;  // JitCodeEvent::CodeType
+    uintptr_t start;
+    uintptr_t len_or_new;
+    uint32_t info;      // frame id (CODE_ADDED)
+  };
+  struct Entry {
+    uintptr_t len;
+    uint32_t info;
+    uint8_t code_type;
+  };
+
+  uint32_t Intern(const std::string& name, uint8_t kind);
+  void ApplyUpTo(uint64_t seq);
+  /** Frame id of a CODE_ADDED just after the current point covering pc, or unknown. */
+  uint32_t LookAhead(uintptr_t pc) const;
+  /** Entry containing pc, or nullptr. */
+  const Entry* Find(uintptr_t pc, uintptr_t* start) const;
+  /** Frame id for a pc that is not in the code map: builtin, native symbol, or unknown. */
+  uint32_t NameUnmapped(uintptr_t pc, bool fix_remap, bool* is_bytecode_handler);
+  void LoadBuiltins();
+  void LoadRemaps();
+
+  std::atomic<uint64_t> seq_{1};
+  std::mutex mu_;
+  std::vector<Event> log_;  // guarded by mu_
+  std::unordered_map<std::string, uint32_t> interned_;  // guarded by mu_
+  std::vector<FrameInfo> frames_;                        // guarded by mu_
+  size_t applied_ = 0;
+  size_t events_seen_ = 0;
+  std::map<uintptr_t, Entry> map_;
+  std::unordered_map<std::string, FoldedStack> stacks_;
+  uint64_t unresolved_ = 0;
+  uint64_t blob_pcs_ = 0, remap_pcs_ = 0;
+  v8::Isolate* isolate_ = nullptr;
+
+  // Builtins, named from the executable's symbol table, and where V8 runs them from.
+  bool builtins_loaded_ = false;
+  std::map<uintptr_t, std::pair<uintptr_t, uint32_t>> builtins_;  // start → (len, frame id)
+  uintptr_t blob_lo_ = 0, blob_hi_ = 0;          // the embedded blob in the executable
+  uintptr_t remap_lo_ = 0, remap_hi_ = 0;        // V8's embedded code range, if not the blob
+  struct Remap {
+    uintptr_t lo, hi, to;  // [lo, hi) maps to [to, to + hi - lo) in the executable's addresses
+  };
+  std::vector<Remap> remaps_;  // the executable's text mapped a second time (builtins copy)
+  uintptr_t Translate(uintptr_t pc) const;
+  std::unordered_map<uintptr_t, uint32_t> native_names_;
+  std::vector<uint32_t> scratch_;
+  std::string key_;
+};
+
+}  // namespace perfprofile

@@ -1,0 +1,161 @@
+// The sampler of one JS thread: its trigger (a perf_event group or a thread CPU-time timer),
+// the ring its signal handler writes raw samples into, and the code-event log that lets
+// stop() name them. The path of a sample: trigger.cc (signal → ring) → codemap.cc (ring +
+// code events, replayed in sequence order → folded, named stacks) → addon.cc (JS objects).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <signal.h>
+#include <v8.h>
+
+#include "codemap.h"
+
+namespace perfprofile {
+
+constexpr int kMaxEvents = 8;
+
+/** One event to open with perf_event_open. */
+struct PerfEventSpec {
+  uint32_t type;
+  uint64_t config;
+};
+
+/** Fixes the prototype found necessary; each can be switched off to prove its test fails without it. */
+struct Fixes {
+  bool leaf = true;       // add the executing frame from regs.pc (GetStackSample omits it)
+  bool frameless = true;  // recover an interpreted leaf from the interpreter frame (fp-32/fp-40)
+  bool remap = true;      // translate pcs in the remapped builtins copy
+};
+
+struct SamplerOptions {
+  bool timer = false;                   // timer_create(CLOCK_THREAD_CPUTIME_ID) instead of perf
+  std::vector<PerfEventSpec> events;    // perf: sampling event first; timer: events read per sample
+  uint64_t period = 1000000;            // ns (timer, clock events) or events between samples
+  bool kernel = false;
+  int precise = 0;
+  uint32_t depth = 128;
+  size_t ring_bytes = 64u << 20;
+  Fixes fixes;
+};
+
+/**
+ * Single-producer ring of 64-bit words. The producer is the signal handler, the consumer the
+ * same thread outside the handler, so ordering needs only compiler fences; atomics keep it
+ * honest. A record never wraps: a zero word at the end means "continue at 0".
+ */
+class Ring {
+ public:
+  explicit Ring(size_t words);
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+  /** Reserves n words for a record (async-signal-safe); nullptr when full. */
+  uint64_t* Reserve(size_t n);
+  void Commit(size_t n);
+  /** Calls f(record) for each committed record, oldest first, and frees them. */
+  template <typename F>
+  void Drain(F f);
+
+ private:
+  uint64_t* buf_;
+  size_t cap_;
+  std::atomic<size_t> head_{0};  // next write (producer)
+  std::atomic<size_t> tail_{0};  // next read (consumer)
+  size_t reserved_at_ = 0;
+};
+
+// Raw sample record layout (words). Frames follow the header, innermost first.
+enum RecordField : size_t {
+  kRecLen,        // total words in this record
+  kRecSeq,        // position in the shared code-event/sample sequence
+  kRecVmState,
+  kRecPc,
+  kRecExternal,   // SampleInfo::external_callback_entry
+  kRecBytecode,   // tagged BytecodeArray read at fp-32 (frameless-handler fix), or 0
+  kRecBcOffset,   // Smi bytecode offset read at fp-40
+  kRecTotal,      // frames V8 reported (before cutting to depth)
+  kRecStored,     // frames stored below
+  kRecValues,     // first of nvalues event values (weights); frames follow
+};
+
+class Sampler {
+ public:
+  Sampler(v8::Isolate* isolate, SamplerOptions options);
+  ~Sampler();
+  /** Opens the trigger and starts sampling; returns 0 or an errno, with *what naming the call. */
+  int Start(std::string* what);
+  /** Stops sampling (idempotent), drains the ring and replays it against the code events. */
+  void Stop();
+  bool running() const { return running_; }
+  uint64_t samples() const { return taken_.load(std::memory_order_relaxed); }
+  uint64_t lost() const;
+  const SamplerOptions& options() const { return options_; }
+  CodeMap& codemap() { return codemap_; }
+  uint64_t start_ns() const { return start_ns_; }
+  uint64_t stop_ns() const { return stop_ns_; }
+
+  // Called from the signal handler only.
+  /** overrun: timer expirations folded into this signal (its weight is period × (1 + overrun)). */
+  void OnSignal(void* ucontext, uint64_t overrun);
+  /** The thread this sampler belongs to (signals are routed to it). */
+  pid_t tid() const { return tid_; }
+
+ private:
+  void DrainRing();
+  void Close();
+
+  v8::Isolate* isolate_;
+  SamplerOptions options_;
+  pid_t tid_ = 0;
+  int slot_ = -1;
+  int fds_[kMaxEvents];
+  int nfds_ = 0;
+  int read_fd_ = -1;     // group leader to read values from at each sample, or -1
+  int nvalues_ = 0;      // values per record: the weight, then one per extra event
+  timer_t timer_{};
+  bool have_timer_ = false;
+  bool running_ = false;
+  Ring ring_;
+  void** scratch_;
+  size_t scratch_cap_;
+  uint64_t last_[kMaxEvents] = {};
+  std::atomic<uint64_t> taken_{0};
+  std::atomic<uint64_t> ring_lost_{0};
+  uint64_t overflow_at_start_ = 0;
+  uint64_t overflow_at_stop_ = 0;
+  uint64_t start_ns_ = 0;
+  uint64_t stop_ns_ = 0;
+  uintptr_t stack_lo_ = 0, stack_hi_ = 0;
+  CodeMap codemap_;
+};
+
+/** errno of opening (then closing) the event on this thread; 0 when it can be used. */
+int ProbePerfEvent(const PerfEventSpec& e, bool kernel, int precise);
+/** errno of creating a thread CPU-time timer. */
+int ProbeTimer();
+
+/** Counting-mode group: totals of each event on this thread between Start and Stop. */
+class Counters {
+ public:
+  explicit Counters(std::vector<PerfEventSpec> events) : events_(std::move(events)) {}
+  ~Counters();
+  int Start(std::string* what);
+  /** Totals, scaled by time enabled/running if the PMU multiplexed them. */
+  std::vector<double> Stop();
+
+ private:
+  std::vector<PerfEventSpec> events_;
+  std::vector<int> fds_;
+};
+
+/** Signal used for samples: SIGRTMIN+3 (Node uses SIGRTMIN-1 .. and 27 during V8's profiler). */
+int SampleSignal();
+
+}  // namespace perfprofile
