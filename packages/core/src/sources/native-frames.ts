@@ -1,0 +1,77 @@
+/**
+ * Raw native profile → source samples: parses V8's code names (`JS:*hot file:///a.mjs:7:20`)
+ * into frames with a tier, names builtins and native code, and appends the truncation frame.
+ */
+import type { SourceFrame, SourceSample, Tier } from './source.js';
+import { urlToFile } from './v8.js';
+
+/** The addon's frame: [V8 code name or special name, kind number]. */
+export type RawFrame = readonly [name: string, kind: number];
+
+export interface RawStack {
+  readonly vmState: number;
+  readonly truncated: number;
+  readonly frames: readonly number[];
+  readonly count: number;
+  readonly values: readonly number[];
+}
+
+const TIERS: Record<string, Tier> = { '~': 'ignition', '^': 'sparkplug', '+': 'maglev', '*': 'turbofan' };
+const KINDS: readonly SourceFrame['kind'][] = ['js', 'builtin', 'native', 'gc', 'program', 'idle', 'unknown', 'truncated'];
+/** v8::StateTag names, by value. */
+export const VM_STATES: readonly string[] = ['JS', 'GC', 'PARSER', 'BYTECODE_COMPILER', 'COMPILER', 'OTHER', 'EXTERNAL', 'ATOMICS_WAIT', 'IDLE'];
+
+/**
+ * One frame from V8's code name. JS names are `<Tag>:<marker><name> <url>[:line:col]`: the
+ * marker gives the tier, the url the file, line:col where the function starts. The sampled
+ * line is not known (no position tables yet), so `line` is the start line.
+ */
+export function parseFrame(raw: RawFrame): SourceFrame {
+  const [systemName, kindNo] = raw;
+  const kind = KINDS[kindNo] ?? 'unknown';
+  if (kind !== 'js' && kind !== 'builtin') return { name: systemName, file: '', line: 0, startLine: 0, kind };
+  const colon = systemName.indexOf(':');
+  const tag = colon > 0 && /^[A-Za-z]+$/.test(systemName.slice(0, colon)) ? systemName.slice(0, colon) : '';
+  let rest = tag ? systemName.slice(colon + 1) : systemName;
+  if (kind === 'builtin') {
+    const name = tag === 'RegExp' ? `(regexp) ${rest}` : rest.startsWith('(') ? rest : `(builtin) ${rest}`;
+    return { name, systemName, file: '', line: 0, startLine: 0, kind };
+  }
+  let tier: Tier | undefined;
+  const marker = TIERS[rest[0]];
+  if (marker) {
+    tier = marker;
+    rest = rest.slice(1);
+  }
+  // The url is the last space-separated word (function names may contain spaces: "get x").
+  const space = rest.lastIndexOf(' ');
+  let name = space >= 0 ? rest.slice(0, space) : rest;
+  let where = space >= 0 ? rest.slice(space + 1) : '';
+  if (space < 0 && /^(file|node|data|https?):/.test(rest)) {
+    name = '';
+    where = rest;
+  }
+  let startLine = 0;
+  let column: number | undefined;
+  const pos = /:(\d+):(\d+)$/.exec(where);
+  if (pos) {
+    startLine = Number(pos[1]);
+    column = Number(pos[2]);
+    where = where.slice(0, pos.index);
+  }
+  const frame: SourceFrame = {
+    name: name || '(anonymous)', systemName, file: urlToFile(where), line: startLine, startLine,
+    kind, ...(column !== undefined ? { column } : {}), ...(tier ? { tier } : {}),
+  };
+  return frame;
+}
+
+/** Folded raw stacks → source samples, leaf first, with `(truncated N frames)` appended when cut. */
+export function toSourceSamples(frames: readonly RawFrame[], stacks: readonly RawStack[]): SourceSample[] {
+  const parsed = frames.map(parseFrame);
+  return stacks.map((s) => {
+    const out: SourceFrame[] = s.frames.map((i) => parsed[i]);
+    if (s.truncated > 0) out.push({ name: `(truncated ${s.truncated} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' });
+    return { frames: out, values: s.values, count: s.count, vmState: VM_STATES[s.vmState] ?? 'OTHER' };
+  });
+}

@@ -1,0 +1,322 @@
+// The native engine end to end: real signals, real V8, fixture workloads with measured truth.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lookupEvent, type EventSpec } from '../src/events.js';
+import { isProfileError } from '../src/errors.js';
+import { nativeStatus, simulatePlatform, type NativeEngine } from '../src/sources/native.js';
+import { reasonForErrno } from '../src/sources/native-engine.js';
+import { toSourceSamples, type RawFrame, type RawStack } from '../src/sources/native-frames.js';
+import type { SourceSample, SourceSettings } from '../src/sources/source.js';
+import { truncate } from '../src/profile.js';
+
+const sampledScript = fileURLToPath(new URL('../../../native/test/sampled.mjs', import.meta.url));
+const split = new URL('../../../fixtures/workloads/split-70-30.mjs', import.meta.url).href;
+const status = nativeStatus();
+const engine = (status.ok ? status.engine : undefined) as NativeEngine;
+const ev = (name: string): EventSpec => lookupEvent(name)!;
+const TASK_CLOCK = { type: 1, config: 1 };
+const PAGE_FAULTS = { type: 1, config: 2 };
+
+function settings(events: string[], rateOrPeriod: number, extra: Partial<SourceSettings> = {}): SourceSettings {
+  const specs = events.map(ev);
+  const period = specs[0].clock ? Math.round(1e9 / rateOrPeriod) : rateOrPeriod;
+  return { events: specs, period, kernel: false, precise: undefined, depth: 128, ...extra };
+}
+
+/** Share of the sampling weight whose stack contains each named function (any frame). */
+function shares(samples: readonly SourceSample[], names: string[]): Record<string, number> {
+  const w: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  let total = 0;
+  for (const s of samples) {
+    total += s.values[0];
+    const hit = names.find((n) => s.frames.some((f) => f.name === n && f.kind === 'js'));
+    if (hit) w[hit] += s.values[0];
+  }
+  return Object.fromEntries(names.map((n) => [n, total ? w[n] / total : 0]));
+}
+
+/** hot / (hot + cold) by weight, and how much of all weight landed in the two. */
+function split7030(samples: readonly SourceSample[]): { hot: number; covered: number } {
+  const s = shares(samples, ['hot', 'cold']);
+  return { hot: s.hot / (s.hot + s.cold), covered: s.hot + s.cold };
+}
+
+interface Sampled {
+  truth: Record<string, number>;
+  raw: { frames: RawFrame[]; stacks: RawStack[]; samples: number; lost: number; unresolved: number };
+}
+
+function child(options: object, nodeFlags: string[] = []): Sampled {
+  const out = execFileSync(process.execPath, [...nodeFlags, sampledScript, JSON.stringify(options)], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  return JSON.parse(out) as Sampled;
+}
+
+function inWorker(options: object, resourceLimits?: object): Promise<Sampled> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(sampledScript, { workerData: { sampled: options }, resourceLimits });
+    w.once('message', (m: Sampled & { error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m)));
+    w.once('error', reject);
+  });
+}
+
+const samplesOf = (r: Sampled) => toSourceSamples(r.raw.frames, r.raw.stacks);
+
+describe.skipIf(!status.ok)('native engine', () => {
+  afterEach(() => simulatePlatform(undefined));
+
+  it('recovers the 70/30 split within 1 pp at task-clock 1 kHz', async () => {
+    const { run } = await import(split);
+    run(300); // warm: the functions are compiled before sampling starts (enumerated, not re-logged)
+    const src = engine.createSource(settings(['task-clock'], 1000));
+    src.start();
+    const truth = run(3000);
+    const r = src.stop();
+    const got = split7030(r.samples);
+    expect(r.source).toBe('perf_event');
+    expect(r.samples.reduce((a, s) => a + s.count, 0)).toBeGreaterThan(2500);
+    expect(Math.abs(got.hot - truth.hot)).toBeLessThan(0.01);
+    expect(got.covered).toBeGreaterThan(0.95);
+    expect(r.unresolved).toBe(0);
+    expect(r.lost).toBe(0);
+    // JS frames carry file, start line and tier.
+    const hot = r.samples.flatMap((s) => s.frames).find((f) => f.name === 'hot')!;
+    expect(hot.file).toBe(fileURLToPath(split));
+    expect(hot.startLine).toBeGreaterThan(0); // Vite's transform shifts lines here; exact in the child test
+    expect(hot.tier).toBe('turbofan');
+    expect(hot.systemName).toMatch(/^JS:\*hot /);
+  });
+
+  it('recovers the 70/30 split within 1 pp at task-clock 10 kHz, and with the timer trigger', async () => {
+    const { run } = await import(split);
+    for (const [name, rate] of [['task-clock', 10_000], ['timer', 1000]] as const) {
+      const src = engine.createSource(settings([name], rate));
+      src.start();
+      const truth = run(name === 'timer' ? 3000 : 2000);
+      const r = src.stop();
+      expect(r.source).toBe(name === 'timer' ? 'timer' : 'perf_event');
+      const got = split7030(r.samples);
+      // The thread CPU-time timer fires on scheduler ticks (CONFIG_HZ), so it is coarser.
+      expect(Math.abs(got.hot - truth.hot), `${name} ${got.hot} vs ${truth.hot}`).toBeLessThan(name === 'timer' ? 0.03 : 0.01);
+      expect(r.unresolved).toBe(0);
+    }
+  });
+
+  it('recovers the split cold (tiering while sampled) and in a Worker', async () => {
+    const cold = child({ workload: 'split', ms: 2500, cold: true, sampler: { events: [TASK_CLOCK], period: 1e6 } });
+    const c = split7030(samplesOf(cold));
+    const source = readFileSync(fileURLToPath(split), 'utf8').split('\n');
+    const hotFrame = samplesOf(cold).flatMap((s) => s.frames).find((f) => f.name === 'hot')!;
+    expect(hotFrame.startLine).toBe(source.findIndex((l) => l.includes('function hot(')) + 1);
+    expect(hotFrame.file).toBe(fileURLToPath(split));
+    expect(Math.abs(c.hot - cold.truth.hot)).toBeLessThan(0.01);
+    const tiers = new Set(samplesOf(cold).flatMap((s) => s.frames).filter((f) => f.name === 'hot').map((f) => f.tier));
+    // Which tiers get caught depends on timing (1 ms samples vs a fast tier-up): at least one.
+    expect(tiers.size).toBeGreaterThan(0);
+
+    const w = await inWorker({ workload: 'split', ms: 2500, sampler: { events: [TASK_CLOCK], period: 1e6 } });
+    const got = split7030(samplesOf(w));
+    expect(w.raw.samples).toBeGreaterThan(2000);
+    expect(Math.abs(got.hot - w.truth.hot)).toBeLessThan(0.01);
+    expect(w.raw.unresolved).toBe(0);
+  });
+
+  it('recovers the split under forced GC compaction (--expose-gc --compact-on-every-full-gc)', () => {
+    const flags = ['--expose-gc', '--compact-on-every-full-gc'];
+    for (const nodeFlags of [flags, [...flags, '--no-opt', '--no-sparkplug', '--no-maglev']]) {
+      const r = child({ workload: 'split', ms: 2500, gcEveryMs: 50, sampler: { events: [TASK_CLOCK], period: 1e6 } }, nodeFlags);
+      const got = split7030(samplesOf(r));
+      expect(Math.abs(got.hot - r.truth.hot), `${nodeFlags.join(' ')}: ${got.hot} vs ${r.truth.hot}`).toBeLessThan(0.01);
+      expect(r.raw.unresolved).toBe(0);
+    }
+  });
+
+  it('attributes >= 90% of page faults to the allocating function', async () => {
+    const { run } = await import(new URL('../../../fixtures/workloads/alloc.mjs', import.meta.url).href);
+    const src = engine.createSource(settings(['page-faults'], 16));
+    src.start();
+    run(1500);
+    const r = src.stop();
+    const s = shares(r.samples, ['allocate', 'compute']);
+    expect(r.valueTypes[0]).toEqual({ type: 'page-faults', unit: 'count' });
+    expect(s.allocate).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('reads extra events at each sample (task-clock,page-faults as one perf group)', async () => {
+    const { allocate } = await import(new URL('../../../fixtures/workloads/alloc.mjs', import.meta.url).href);
+    const src = engine.createSource(settings(['task-clock', 'page-faults'], 1000));
+    src.start();
+    // 40 MiB > glibc's largest mmap threshold (32 MiB): always fresh pages, whatever ran before.
+    for (let i = 0; i < 20; i++) allocate(40);
+    const r = src.stop();
+    expect(r.valueTypes.map((v) => v.type)).toEqual(['cpu', 'page-faults']);
+    for (const s of r.samples) expect(s.values).toHaveLength(2);
+    const faults = r.samples.reduce((a, s) => a + s.values[1], 0);
+    expect(faults).toBeGreaterThan(1000);
+    // Deltas are read when task-clock overflows, so they land on the stack sampled next, not
+    // where each fault happened (as with `perf record -e '{task-clock,page-faults}'`).
+  });
+
+  it('survives depth-10,000 recursion and truncates at depth', () => {
+    const r = child({ workload: 'recursion', ms: 1500, depth: 10_000, sampler: { events: [TASK_CLOCK], period: 1e6, depth: 63 } }, ['--stack-size=7600']);
+    // The addon keeps `depth` frames plus the marker; NativeSource asks it for depth 63 when the
+    // profile's depth is 64.
+    const samples = samplesOf(r);
+    expect(r.raw.samples).toBeGreaterThan(500);
+    const deep = samples.filter((s) => s.frames.at(-1)?.kind === 'truncated');
+    const deepWeight = deep.reduce((a, s) => a + s.count, 0);
+    expect(deepWeight / r.raw.samples).toBeGreaterThan(0.9);
+    const inSpin = deep.filter((s) => s.frames[0].name === 'spin').reduce((a, s) => a + s.count, 0);
+    expect(inSpin / deepWeight).toBeGreaterThan(0.5);
+    for (const s of deep) {
+      // depth frames in all: depth - 1 innermost ones plus the marker, exactly as truncate() cuts,
+      // so buildProfile leaves a native stack alone.
+      expect(s.frames).toHaveLength(64);
+      expect(truncate(s.frames, 64)).toBe(s.frames);
+      expect(s.frames[10].name).toBe('recurse');
+      const n = Number(/\(truncated (\d+) frames\)/.exec(s.frames[63].name)![1]);
+      expect(n).toBeGreaterThan(0);
+      // At the bottom (in spin) the whole 10,000-deep stack is below the cut.
+      if (s.frames[0].name === 'spin') expect(n).toBeGreaterThan(9900);
+    }
+  });
+
+  it('names all of 10,000 distinct functions, compiled before and after start', async () => {
+    const { load, run } = await import(new URL('../../../fixtures/workloads/many-functions.mjs', import.meta.url).href);
+    const { file, fns } = await load(10_000);
+    run(fns.slice(0, 5000), 1, 2000); // half compiled before start: must come from kJitCodeEventEnumExisting
+    const src = engine.createSource(settings(['task-clock'], 20_000));
+    src.start();
+    run(fns, 3, 3000);
+    const r = src.stop();
+    const total = r.samples.reduce((a, s) => a + s.count, 0);
+    // Residual (goal 0, not met yet): ~1 frame in 10k samples caught mid-construction.
+    expect(r.unresolved).toBeLessThanOrEqual(Math.ceil(total / 2_000));
+    const named = new Set<string>();
+    let unnamedLeafWeight = 0;
+    for (const s of r.samples) {
+      const f = s.frames[0];
+      if (f.file === file && /^fn_\d+$/.test(f.name)) named.add(f.name);
+      else if (f.kind === 'unknown') unnamedLeafWeight += s.count;
+    }
+    expect(unnamedLeafWeight).toBeLessThanOrEqual(Math.ceil(total / 2_000));
+    // Every function gets ~3 µs per call × 3 rounds; at 20 kHz most are hit at least once.
+    expect(named.size).toBeGreaterThan(2000);
+    expect([...named].some((n) => Number(n.slice(3)) < 5000)).toBe(true);
+  });
+
+  it('reports cycles as unavailable: no hardware PMU (ENOENT)', () => {
+    expect(engine.probe(ev('cycles'), false)).toBe('no hardware PMU (ENOENT)');
+    expect(engine.probe(ev('task-clock'), false)).toBeUndefined();
+    expect(engine.probe(ev('timer'), false)).toBeUndefined();
+    expect(() => engine.createSource(settings(['cycles'], 2_000_003)).start()).toThrow(/no hardware PMU \(ENOENT\)/);
+  });
+
+  it('refuses kernel=true without privilege (EACCES, paranoid remedy)', () => {
+    const paranoid = Number(execFileSync('cat', ['/proc/sys/kernel/perf_event_paranoid'], { encoding: 'utf8' }));
+    expect(reasonForErrno(13, ev('task-clock'))).toBe(`perf_event_paranoid=${paranoid}: needs CAP_PERFMON or \`sysctl kernel.perf_event_paranoid=1\` (EACCES)`);
+    // An unprivileged user (nobody) probing kernel=true: the kernel says EACCES at paranoid >= 2.
+    let readable = true;
+    try {
+      accessSync(createRequire(import.meta.url).resolve('@perfprofile/native'), constants.R_OK);
+    } catch {
+      readable = false;
+    }
+    const probe = `const b=require(${JSON.stringify(createRequire(import.meta.url).resolve('@perfprofile/native'))}).status().binding;console.log(b.probe(1,1,true),b.probe(1,1,false))`;
+    const r = spawnSync(process.execPath, ['-e', probe], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    if (readable && r.status === 0 && paranoid >= 2) {
+      const [kernelErrno, userErrno] = r.stdout.trim().split(' ').map(Number);
+      expect([1, 13]).toContain(kernelErrno);
+      expect(userErrno).toBe(0);
+      expect(reasonForErrno(kernelErrno, ev('task-clock'))).toMatch(/^perf_event_paranoid=\d+: needs CAP_PERFMON or `sysctl kernel.perf_event_paranoid=1`/);
+    } else {
+      expect.soft(r.stderr, 'could not run the probe as nobody').toBe('');
+    }
+  });
+
+  it('says "Linux only" off Linux', () => {
+    simulatePlatform('darwin');
+    expect(engine.probe(ev('task-clock'), false)).toBe('Linux only');
+    expect(nativeStatus()).toEqual({ ok: false, reason: 'Linux only' });
+  });
+
+  it('refuses a second profile on one thread; threads are independent; stop is idempotent and clean after a throw', async () => {
+    const a = engine.createSource(settings(['task-clock'], 1000));
+    a.start();
+    const b = engine.createSource(settings(['timer'], 1000));
+    let err: unknown;
+    try {
+      b.start();
+    } catch (e) {
+      err = e;
+    }
+    expect(isProfileError(err) && err.code).toBe('ERR_PROFILE_RUNNING');
+    // A Worker samples independently while this thread is sampled.
+    const w = await inWorker({ workload: 'split', ms: 800, sampler: { events: [TASK_CLOCK], period: 1e6 } });
+    expect(w.raw.samples).toBeGreaterThan(400);
+    const { run } = await import(split);
+    try {
+      run(200);
+      throw new Error('benchmark failed');
+    } catch {
+      // the benchmark threw; the profile must still stop cleanly
+    }
+    const r = a.stop();
+    expect(a.stop()).toBe(r);
+    expect(r.samples.length).toBeGreaterThan(0);
+    // The thread is free again, and no late signal arrives after stop.
+    const c = engine.createSource(settings(['task-clock'], 10_000));
+    c.start();
+    run(100);
+    expect(c.stop().samples.length).toBeGreaterThan(0);
+  });
+
+  it('counts events per op in counting mode', async () => {
+    const { allocate } = await import(new URL('../../../fixtures/workloads/alloc.mjs', import.meta.url).href);
+    const counters = engine.createCounters([ev('task-clock'), ev('page-faults'), ev('context-switches')]);
+    counters.start();
+    for (let i = 0; i < 10; i++) allocate(40); // > 32 MiB: mmap'd, so fresh pages every op
+    const totals = counters.stop();
+    expect(totals['task-clock']).toBeGreaterThan(1e6);
+    expect(totals['page-faults'] / 10).toBeGreaterThan(5000); // 40 MiB = 10,240 pages per op
+    expect(totals).toHaveProperty('context-switches');
+  });
+
+  describe('the prototype fixes (each test fails with its fix switched off)', () => {
+    it('leaf: the executing frame comes from regs.pc', () => {
+      for (const leaf of [true, false]) {
+        const r = child({ workload: 'split', ms: 1200, sampler: { events: [TASK_CLOCK], period: 1e6, fixes: { leaf } } });
+        const got = split7030(samplesOf(r));
+        if (leaf) expect(Math.abs(got.hot - r.truth.hot)).toBeLessThan(0.01);
+        else expect(got.covered).toBeLessThan(0.5); // optimized hot/cold vanish: samples land on run
+      }
+    });
+
+    it('frameless: an interpreted leaf inside a bytecode handler is recovered from its frame', () => {
+      const flags = ['--no-opt', '--no-sparkplug', '--no-maglev'];
+      const covered: number[] = [];
+      for (const frameless of [true, false]) {
+        const r = child({ workload: 'split', ms: 1500, sampler: { events: [TASK_CLOCK], period: 1e6, fixes: { frameless } } }, flags);
+        const got = split7030(samplesOf(r));
+        covered.push(got.covered);
+        if (frameless) expect(Math.abs(got.hot - r.truth.hot)).toBeLessThan(0.01);
+      }
+      expect(covered[0]).toBeGreaterThan(0.85); // the rest is (garbage collector)
+      expect(covered[1]).toBeLessThan(0.7);
+    });
+
+    it('remap: pcs in the remapped builtins copy are translated via /proc/self/maps', () => {
+      const names: string[][] = [];
+      for (const remap of [true, false]) {
+        const r = child({ workload: 'builtins', ms: 1000, sampler: { events: [TASK_CLOCK], period: 2e5, fixes: { remap } } });
+        if (remap) expect(r.raw.unresolved).toBe(0);
+        else expect(r.raw.unresolved).toBeGreaterThan(r.raw.samples / 4);
+        names.push(samplesOf(r).map((s) => s.frames[0].name));
+      }
+      expect(names[0]).toContain('(builtin) ArrayTimSort');
+    });
+  });
+});
