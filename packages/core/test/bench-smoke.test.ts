@@ -1,0 +1,39 @@
+/**
+ * The performance harness (scripts/bench.mjs, `npm run bench`) with tiny durations, so it
+ * cannot rot: every source and peer runs, every section prints, every goal row is decided
+ * from a figure of this run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+
+it('runs every source, the encoder and the Vitest leg, and prints the tables', () => {
+  const json = path.join(mkdtempSync(path.join(os.tmpdir(), 'perfprofile-bench-')), 'bench.json');
+  const r = spawnSync(process.execPath, ['scripts/bench.mjs', '--smoke', '--json', json], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
+  expect(r.status, r.stderr).toBe(0);
+  const result = JSON.parse(readFileSync(json, 'utf8'));
+  const sources = result.sampling.map((row: { source: string }) => row.source);
+  expect(sources).toEqual(['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog']);
+  for (const row of result.sampling) {
+    expect(row.error, `${row.source}: ${row.error}`).toBeUndefined();
+    expect(row.samplesPerSec).toBeGreaterThan(0);
+    expect(Number.isFinite(row.overheadWall.median)).toBe(true);
+    expect(row.attributed).toBeGreaterThan(0);
+  }
+  expect(result.encoder.speedup).toBeGreaterThan(0);
+  expect(result.vitest.ratio.median).toBeGreaterThan(0);
+  for (const heading of ['## Sampling', '## Encoding', '## Vitest end to end', '## Goals']) expect(r.stdout).toContain(heading);
+  expect(r.stdout).toMatch(/\| task-clock \| 1000 \| -?\d+\.\d/);
+  expect(r.stdout).toMatch(/\| vitest-perf wall time ≤ 1\.15× plain vitest bench \| \d+\.\d\d×/);
+}, 200_000);
+
+it('rejects a bad option with one line and exit 2', () => {
+  const r = spawnSync(process.execPath, ['scripts/bench.mjs', '--pairs', 'zero'], { cwd: REPO, encoding: 'utf8' });
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim()).toBe('bench: --pairs needs a positive integer, got "zero"');
+});

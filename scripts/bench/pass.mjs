@@ -1,0 +1,112 @@
+// One benchmark child: warms up the 70/30 ground-truth workload, then runs PAIRS alternating
+// unprofiled/profiled passes of fixed work in this process (order swapped every pair so drift
+// cancels) and prints one JSON line. A pass measures wall time, this thread's on-CPU time
+// (schedstat: this VM loses CPU to the host), samples taken, and the samples whose leaf is hot or
+// cold, next to the split hrtime measured in the same pass (the truth).
+//
+//   node scripts/bench/pass.mjs '{"source":"task-clock","rate":1000,"pairs":5,"units":150}'
+//
+// source: v8 | task-clock | timer (perfprofile's CPUProfile), datadog (@datadog/pprof's time
+// profiler), none (one unprofiled pass only; the parent runs it under `node --cpu-prof`).
+import { readFileSync } from 'node:fs';
+import { hot, cold } from '../../fixtures/workloads/split-70-30.mjs';
+
+const opts = JSON.parse(process.argv[2]);
+const UNIT = 20_000;
+const onCpuNs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+
+/** Fixed work: `units` × (hot 70% + cold 30%), with each call's time measured. */
+function work(units) {
+  let hotNs = 0n, coldNs = 0n, sink = 0;
+  for (let i = 0; i < units; i++) {
+    let t = process.hrtime.bigint();
+    sink ^= hot(7 * UNIT);
+    let u = process.hrtime.bigint();
+    hotNs += u - t;
+    t = u;
+    sink ^= cold(3 * UNIT);
+    u = process.hrtime.bigint();
+    coldNs += u - t;
+  }
+  return { truthHot: Number(hotNs) / Number(hotNs + coldNs), sink };
+}
+
+function measure(profiler) {
+  const session = profiler?.start();
+  const w0 = process.hrtime.bigint(), c0 = onCpuNs();
+  const { truthHot } = work(opts.units);
+  const wallNs = Number(process.hrtime.bigint() - w0), cpuNs = onCpuNs() - c0;
+  const shares = session ? profiler.stop(session) : undefined;
+  return { wallNs, cpuNs, truthHot, ...shares };
+}
+
+/** Samples whose leaf is hot, and cold: the parent pools them over passes into a split. */
+function split(counts) {
+  return { hotSamples: counts.get('hot') ?? 0, coldSamples: counts.get('cold') ?? 0 };
+}
+
+async function perfprofile(config) {
+  const core = await import('../../packages/core/dist/index.js');
+  return {
+    start() {
+      const p = new core.CPUProfile(config);
+      p.start();
+      return p;
+    },
+    stop(p) {
+      const { profile, stats } = p.stop();
+      const table = core.functionTable(profile, { sampleIndex: 'samples' });
+      const counts = new Map(table.rows.map((r) => [r.name, r.flat]));
+      return { samples: stats.samples, lost: stats.lost, ...split(counts) };
+    },
+  };
+}
+
+async function datadog(rate) {
+  const { time } = await import('@datadog/pprof');
+  return {
+    start() {
+      time.start({ intervalMicros: Math.round(1e6 / rate), durationMillis: 3_600_000 });
+      return true;
+    },
+    stop() {
+      const p = time.stop();
+      const strings = p.stringTable.strings;
+      const fnName = new Map(p.function.map((f) => [Number(f.id), strings[Number(f.name)]]));
+      const leafName = new Map(p.location.map((l) => [Number(l.id), fnName.get(Number(l.line[0]?.functionId))]));
+      const counts = new Map();
+      let samples = 0;
+      for (const s of p.sample) {
+        const n = Number(s.value[0]);
+        samples += n;
+        const name = leafName.get(Number(s.locationId[0]));
+        counts.set(name, (counts.get(name) ?? 0) + n);
+      }
+      return { samples, lost: 0, ...split(counts) };
+    },
+  };
+}
+
+async function profilerFor(source, rate) {
+  if (source === 'datadog') return datadog(rate);
+  return perfprofile(`event=${source} rate=${rate}`);
+}
+
+work(Math.max(10, opts.units >> 2)); // warm up: tier everything up before the first pass
+if (opts.source === 'none') {
+  console.log(JSON.stringify({ passes: [measure(undefined)] }));
+} else {
+  const profiler = await profilerFor(opts.source, opts.rate);
+  measure(profiler); // first profiled pass warms the profiler's own code paths
+  const pairs = [];
+  for (let i = 0; i < opts.pairs; i++) {
+    if (i % 2 === 0) {
+      const base = measure(undefined);
+      pairs.push({ base, prof: measure(profiler) });
+    } else {
+      const prof = measure(profiler);
+      pairs.push({ base: measure(undefined), prof });
+    }
+  }
+  console.log(JSON.stringify({ pairs }));
+}
