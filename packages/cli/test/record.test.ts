@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decode } from '@perfprofile/core';
 import { readFileSync } from 'node:fs';
+import { pprofTop } from './go-pprof.js';
 
 const cli = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const fixture = fileURLToPath(new URL('../../../fixtures/workloads/split-70-30.mjs', import.meta.url));
@@ -13,17 +14,6 @@ const tmp = () => mkdtempSync(path.join(tmpdir(), 'perfprofile-record-'));
 
 function perfprofile(args: string[], cwd = process.cwd()) {
   return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, PERFPROFILE_FIXTURE_MS: '1500' } });
-}
-
-/** flat% per function from `go tool pprof -top`. */
-export function pprofTop(file: string): Map<string, number> {
-  const out = execFileSync('go', ['tool', 'pprof', '-top', '-nodecount=50', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const shares = new Map<string, number>();
-  for (const line of out.split('\n')) {
-    const m = /^\s*[\d.]+\w*\s+([\d.]+)%\s+[\d.]+%\s+[\d.]+\w*\s+[\d.]+%\s+(.+?)\s*$/.exec(line);
-    if (m) shares.set(m[2], Number(m[1]));
-  }
-  return shares;
 }
 
 describe('perfprofile record', () => {
