@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { CPUProfile, encode, topSelf, writeAtomic, type Profile, type StopResult } from '@perfprofile/core';
+import { CPUProfile, createCounters, encode, lookupEvent, topSelf, writeAtomic, type EventSpec, type Profile, type StopResult } from '@perfprofile/core';
 import { benchmarkTransform, harnessMatcher, HARNESS_FRAME } from './frames.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
 import { RECORDS_DIR, type BenchmarkRecord, type WorkerSettings } from './protocol.js';
@@ -37,9 +37,11 @@ export function harnessShare(profile: Profile): number {
 export class BenchmarkProfiler {
   private readonly isHarness = harnessMatcher();
   private readonly mapper: SourceMapper;
+  private readonly counterEvents: readonly EventSpec[];
 
   constructor(readonly settings: WorkerSettings, lookup: MapLookup) {
     this.mapper = new SourceMapper(lookup);
+    this.counterEvents = settings.counters.map((name) => lookupEvent(name)).filter((e): e is EventSpec => e !== undefined);
     mkdirSync(path.join(settings.out, RECORDS_DIR), { recursive: true });
   }
 
@@ -56,10 +58,25 @@ export class BenchmarkProfiler {
   }
 
   /**
+   * Starts counting the per-op counters on this thread (the main process probed them); the
+   * returned function stops and divides by the pass's ops: `{ "task-clock/op": ns, ... }`.
+   */
+  countPerOp(): (ops: number) => Record<string, number> {
+    const counters = createCounters(this.counterEvents);
+    if (!counters) return () => ({});
+    counters.start();
+    return (ops) => {
+      const totals = counters.stop();
+      if (!(ops > 0)) return {};
+      return Object.fromEntries(Object.entries(totals).map(([name, total]) => [`${name}/op`, significant(total / ops)]));
+    };
+  }
+
+  /**
    * Stops the profile (a no-op when already stopped), writes `<out>/<id>.pb.gz` and the record.
    * Called on success and on failure alike, so a failing benchmark still leaves its partial profile.
    */
-  finish(bench: BenchmarkIdentity, profile: CPUProfile, passes: { baseline?: PassStats; profiled?: PassStats }, error?: unknown): BenchmarkRecord | undefined {
+  finish(bench: BenchmarkIdentity, profile: CPUProfile, passes: { baseline?: PassStats; profiled?: PassStats; counters?: Record<string, number> }, error?: unknown): BenchmarkRecord | undefined {
     const result: StopResult | undefined = profile.stop();
     if (!result) return undefined;
     const { stats } = result;
@@ -80,7 +97,7 @@ export class BenchmarkProfiler {
       hz: { baseline: hzBaseline, profiled: hzProfiled },
       rme: { baseline: passes.baseline ? round(passes.baseline.rme) : null, profiled: passes.profiled ? round(passes.profiled.rme) : null },
       overheadPct: overheadPct(hzBaseline, hzProfiled),
-      counters: {},
+      counters: passes.counters ?? {},
       top: topSelf(result.profile, 5),
       harnessPct: harnessShare(result.profile),
       status: error === undefined ? 'passed' : 'failed',
@@ -90,6 +107,11 @@ export class BenchmarkProfiler {
     writeAtomic(path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`), JSON.stringify(record));
     return record;
   }
+}
+
+/** Four significant digits: per-op counters span ns to billions. */
+function significant(n: number): number {
+  return n === 0 ? 0 : Number(n.toPrecision(4));
 }
 
 function round(n: number): number {

@@ -80,7 +80,7 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
       source: first?.source ?? run.source,
       reason: first?.reason ?? run.reason,
       baseline: settings.config.baseline,
-      warnings: [...new Set([...run.warnings, ...records.flatMap((r) => r.run.warnings)])],
+      warnings: [...new Set([...run.warnings, ...settings.counters.warnings, ...records.flatMap((r) => r.run.warnings)])],
     },
     node: process.version,
     vitest: vitestVersion,

@@ -63,7 +63,7 @@ export function perfprofile(options: PerfprofileOptions = {}): Plugin {
         if (prepared) fail(prepared);
         state.priority = priority;
         state.settings = settings;
-        const worker: WorkerSettings = { out: settings.out, config: settings.configText, baseline: settings.config.baseline, root: vitest.config.root, vitestVersion: vitest.version };
+        const worker: WorkerSettings = { out: settings.out, config: settings.configText, baseline: settings.config.baseline, root: vitest.config.root, vitestVersion: vitest.version, counters: settings.counters.events.map((e) => e.name) };
         // One shared object, so a higher-priority instance updates what earlier projects provide.
         if (state.worker) Object.assign(state.worker, worker);
         else state.worker = { ...worker };

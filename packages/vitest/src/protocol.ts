@@ -15,6 +15,8 @@ export interface WorkerSettings {
   /** Project root: profile paths are written relative to it. */
   readonly root: string;
   readonly vitestVersion: string;
+  /** Perf events counted per op during the measured pass (already probed; may be empty). */
+  readonly counters: readonly string[];
 }
 
 /** The key under which {@link WorkerSettings} are provided to workers. */

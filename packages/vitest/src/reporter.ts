@@ -36,6 +36,23 @@ function fmtRate(r: BenchmarkRecord): string {
   return r.durationMs > 0 ? `${Math.round((r.samples / r.durationMs) * 1000)}/s` : '-';
 }
 
+/** `task-clock 12.3µs page-faults 0.01`: time counters (ns) as durations, the rest as numbers. */
+export function fmtCounters(counters: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(counters).map(([key, v]) => {
+    const name = key.replace(/\/op$/, '');
+    if (name === 'task-clock' || name === 'cpu-clock') return `${name} ${fmtNanos(v)}`;
+    return `${name} ${v >= 1000 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(3))}`;
+  });
+  return parts.join(' ') || '-';
+}
+
+function fmtNanos(ns: number): string {
+  if (ns >= 1e9) return `${(ns / 1e9).toPrecision(3)}s`;
+  if (ns >= 1e6) return `${(ns / 1e6).toPrecision(3)}ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toPrecision(3)}µs`;
+  return `${ns.toPrecision(3)}ns`;
+}
+
 function truncateText(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
@@ -47,7 +64,6 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   const header = ['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'top self function'];
   const rows = index.benchmarks.map((b) => {
     const top = b.top[0];
-    const counters = Object.entries(b.counters).map(([k, v]) => `${k.replace(/\/op$/, '')}=${v}`).join(' ') || '-';
     return [
       truncateText(b.fullName, 48) + (b.status === 'failed' ? ' ✗' : ''),
       String(b.samples),
@@ -55,7 +71,7 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
       fmtHz(b.hz.baseline),
       fmtHz(b.hz.profiled),
       fmtOverhead(b as BenchmarkRecord),
-      counters,
+      fmtCounters(b.counters),
       top ? `${truncateText(top.function, 32)} ${top.selfPct.toFixed(1)}%` : '-',
     ];
   });

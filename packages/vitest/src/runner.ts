@@ -57,14 +57,18 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       if (!host.baseline) {
         // The measured pass is the profiled one: Vitest's table includes the profiler.
         const profile = host.profiler.start(bench);
+        const count = host.profiler.countPerOp();
         try {
           await super.run();
         } finally {
-          host.profiler.finish(bench, profile, { profiled: resultStats(this) }, this.result?.error);
+          host.profiler.finish(bench, profile, { profiled: resultStats(this), counters: count(this.runs) }, this.result?.error);
         }
         return this;
       }
+      // The measured pass, unprofiled; the per-op counters are read here.
+      const count = host.profiler.countPerOp();
       await super.run();
+      const counters = count(this.runs);
       const baseline = resultStats(this);
       const measuredError = this.result?.error;
       // The profiled pass: same options, through tinybench's own loop, so Vitest's result and
@@ -80,7 +84,7 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
         outcome = { error: e };
       } finally {
         const error = measuredError ?? outcome.error;
-        host.profiler.finish(bench, profile, { baseline, profiled: outcome.samples ? passStats(outcome.samples) : undefined }, error);
+        host.profiler.finish(bench, profile, { baseline, counters, profiled: outcome.samples ? passStats(outcome.samples) : undefined }, error);
       }
       if (outcome.error !== undefined && measuredError === undefined) {
         // Failed only under the profiler: still Vitest's error, reported the usual way.

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { formatConfig, parseConfig, resolveRun, ProfileError, isProfileError, type ProfileConfig, type ResolvedRun } from '@perfprofile/core';
+import { formatConfig, parseConfig, resolveCounters, resolveRun, ProfileError, isProfileError, type ProfileConfig, type ResolvedCounters, type ResolvedRun } from '@perfprofile/core';
 import { RECORDS_DIR } from './protocol.js';
 
 /** What the user asked for: an output directory and a config string. */
@@ -77,6 +77,8 @@ export interface ResolvedSettings {
   readonly config: ProfileConfig;
   readonly configText: string;
   readonly run: ResolvedRun;
+  /** Per-op counters that can be read here, and why others were left out. */
+  readonly counters: ResolvedCounters;
 }
 
 /** Parses and probes the config; no side effects. An absent `out` is not an error here. */
@@ -85,7 +87,7 @@ export function resolveRequest(request: PerfprofileRequest & { out: string }, ro
   if (isProfileError(config)) return config;
   const run = resolveRun(config);
   if (isProfileError(run)) return run;
-  return { out: path.resolve(root, request.out), config, configText: formatConfig(config), run };
+  return { out: path.resolve(root, request.out), config, configText: formatConfig(config), run, counters: resolveCounters(config) };
 }
 
 /**
