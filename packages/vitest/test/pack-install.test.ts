@@ -1,0 +1,101 @@
+/**
+ * How users get it: `pnpm pack` tarballs of @perfprofile/native, @perfprofile/core and
+ * vitest-perfprofile, installed with plain npm into a fresh project outside the repo (the
+ * native addon builds in npm's install step), then `npx vitest-perf bench` there.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, pprofTop, readIndex, readProfile, REPO, topFunction } from './helpers.js';
+
+const PACKAGES = ['native', 'packages/core', 'packages/vitest'];
+
+/** Packs each workspace package (workspace:* becomes its version) into `dir`; name → tarball. */
+function pack(dir: string): Record<string, string> {
+  const tarballs: Record<string, string> = {};
+  for (const p of PACKAGES) {
+    execFileSync(process.execPath, [path.join(REPO, 'scripts/pnpm.mjs'), 'pack', '--pack-destination', dir], { cwd: path.join(REPO, p), stdio: 'pipe', env: childEnv({ npm_config_loglevel: 'error' }) });
+    const name = JSON.parse(readFileSync(path.join(REPO, p, 'package.json'), 'utf8')).name as string;
+    const prefix = name.replace('@', '').replace('/', '-');
+    const file = readdirSync(dir).find((f) => f.startsWith(prefix + '-') && f.endsWith('.tgz'));
+    if (!file) throw new Error(`pnpm pack left no tarball for ${name} in ${dir}`);
+    tarballs[name] = path.join(dir, file);
+  }
+  return tarballs;
+}
+
+// The user's hot function. Big enough that TurboFan keeps it out of line: a callee inlined into
+// the benchmark callback has no frame of its own in a sampled stack (either source).
+const SOURCE = `export function checksum(n: number): number {
+  let a = 2166136261, b = 5381, c = 7, d = 11;
+  for (let i = 0; i < n; i++) {
+    a = Math.imul(a ^ (i & 0xff), 16777619) >>> 0; b = ((b << 5) + b + (a & 0xff)) | 0;
+    c = (c + (b >>> 3)) | 0; d = (d * 17 + c) | 0; a = (a + (d >>> 5)) | 0; b = (b * 13 + a) | 0;
+    c = (c ^ (b << 2)) | 0; d = (d + (c >>> 7)) | 0; a = (a ^ (d << 3)) | 0; b = (b + (a >>> 11)) | 0;
+    c = (c * 5 + b) | 0; d = (d ^ (c << 1)) | 0; a = (a + (b ^ c)) | 0; b = (b + (c ^ d)) | 0;
+  }
+  return a ^ b ^ c ^ d;
+}
+`;
+
+const BENCH = `import { bench, describe } from 'vitest';
+import { checksum } from '../src/checksum';
+
+describe('user', () => {
+  bench('checksum 20k', () => {
+    checksum(20_000);
+  }, { time: 300, warmupTime: 50 });
+});
+`;
+
+describe('installed from pnpm pack tarballs with plain npm', () => {
+  let project: string;
+  let install: ReturnType<typeof spawnSync>;
+
+  beforeAll(() => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-install-'));
+    const tarballs = pack(tmp);
+    project = path.join(tmp, 'user-project');
+    mkdirSync(path.join(project, 'src'), { recursive: true });
+    mkdirSync(path.join(project, 'bench'));
+    const file = (name: string) => `file:${tarballs[name]}`;
+    writeFileSync(path.join(project, 'package.json'), JSON.stringify({
+      name: 'user-project', private: true, type: 'module',
+      devDependencies: { vitest: '4.1.12', 'vitest-perfprofile': file('vitest-perfprofile') },
+      // The tarballs name their siblings by version; point those at the tarballs too.
+      overrides: { '@perfprofile/core': file('@perfprofile/core'), '@perfprofile/native': file('@perfprofile/native') },
+    }, null, 2));
+    writeFileSync(path.join(project, 'src/checksum.ts'), SOURCE);
+    writeFileSync(path.join(project, 'bench/checksum.bench.ts'), BENCH);
+    install = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: project, encoding: 'utf8', env: childEnv({ npm_config_loglevel: 'error' }), timeout: 400_000 });
+  }, 420_000);
+
+  it('installs, building the native addon', () => {
+    expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
+    const status = JSON.parse(readFileSync(path.join(project, 'node_modules/@perfprofile/native/build/status.json'), 'utf8'));
+    expect(status).toMatchObject({ ok: true });
+  });
+
+  it('runs npx vitest-perf bench there and profiles the user code', () => {
+    const r = spawnSync('npx', ['vitest-perf', 'bench', '--run', '--perfprofile', 'perf.out'], { cwd: project, encoding: 'utf8', env: childEnv({ npm_config_loglevel: 'error' }), timeout: 180_000 });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const out = path.join(project, 'perf.out');
+    const index = readIndex(out);
+    expect(index.complete).toBe(true);
+    expect(index.config.source).toBe('perf_event');
+    expect(index.benchmarks.map((b) => b.fullName)).toEqual(['user > checksum 20k']);
+    const b = index.benchmarks[0];
+    expect(b.top[0].function).toBe('checksum');
+    expect(b.top[0].file).toBe('src/checksum.ts');
+    const profile = readProfile(path.join(out, b.profile));
+    const fn = profile.functions.find((f) => f.name === 'checksum')!;
+    expect(fn.filename).toBe('src/checksum.ts');
+    expect(fn.startLine).toBe(1);
+    expect(profile.functions.some((f) => f.name === '(anonymous)' && f.filename.includes('checksum'))).toBe(false);
+    const top = pprofTop(path.join(out, b.profile));
+    if (top !== undefined) expect(topFunction(top)).toBe('checksum');
+    expect(r.stdout).toMatch(/user > checksum 20k\s+\d+/);
+  });
+});
