@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'ERR_DECODE'
   | 'ERR_MERGE'
   | 'ERR_IO'
+  | 'ERR_INPUT'
   | 'ERR_USAGE';
 
 export class ProfileError extends Error {

@@ -19,3 +19,7 @@ export * from './cpuprofile.js';
 export type { SampleSource, SourceFrame, SourceName, SourceResult, SourceSample, SourceSettings, Tier, FrameKind } from './sources/source.js';
 export { fromInspectorProfile, urlToFile, type InspectorProfile } from './sources/v8.js';
 export { nativeStatus, type NativeEngine, type NativeStatus } from './sources/native.js';
+export * from './collapsed.js';
+export * from './chrome.js';
+export * from './compare.js';
+export * from './input.js';
