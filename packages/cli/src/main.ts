@@ -15,6 +15,12 @@ interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   record: () => import('./commands/record.js'),
   events: () => import('./commands/events.js'),
+  top: () => import('./commands/top.js'),
+  diff: () => import('./commands/diff.js'),
+  check: () => import('./commands/check.js'),
+  flame: () => import('./commands/flame.js'),
+  convert: () => import('./commands/convert.js'),
+  merge: () => import('./commands/merge.js'),
 };
 
 async function help(): Promise<string> {

@@ -1,0 +1,72 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { checkMarkdown, checkRuns, describeFinding, ProfileError, type CheckResult } from '@perfprofile/core';
+import { parseArgs } from '../args.js';
+import { numberFlag, readTarget } from '../common.js';
+
+export const summary = 'CI gate: fail when a function\'s self share or a per-op counter grew past a limit';
+export const usage = `usage: perfprofile check <base-dir> <head-dir> [--max-share-increase 5] [--max-counter-increase 10%] [--counters task-clock,...] [--markdown <file>] [--json]
+
+Compares two vitest-perf output directories benchmark by benchmark (matched by id). A benchmark
+regresses when a function's self share grew by more than --max-share-increase percentage points
+(and by at least --min-z standard errors at the two sample counts, default 4, so small
+profiles do not cry wolf),
+or when a per-op counter in index.json (task-clock/op, instructions/op, ...) grew by more than
+--max-counter-increase percent. Gated counters (--counters): by default instructions, cycles,
+ref-cycles and branch-instructions per op, which need a PMU; task-clock includes time a VM's host
+steals and page-faults/context-switches follow GC and the scheduler, so name them to gate them
+(e.g. --counters task-clock on dedicated hardware). Writes a markdown report to --markdown and appends it to
+$GITHUB_STEP_SUMMARY when that is set.
+
+exit codes: 0 no regressions · 1 regressions (listed per benchmark) · 2 unusable input`;
+
+function printText(r: CheckResult): void {
+  const out: string[] = [];
+  if (r.regressions === 0) {
+    out.push(`perfprofile check: no regressions in ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? '' : 's'}`);
+    for (const b of r.benchmarks) {
+      const f = b.largestShareIncrease;
+      out.push(`  ok  ${b.fullName}${f ? `  (largest self-share increase: ${f.name} +${f.increase.toFixed(1)} pp)` : ''}`);
+    }
+  } else {
+    out.push(`perfprofile check: ${r.regressions} regression${r.regressions === 1 ? '' : 's'}`);
+    for (const b of r.benchmarks) {
+      if (b.regressions.length === 0) continue;
+      out.push(`  FAIL ${b.fullName}`);
+      for (const f of b.regressions) out.push(`       ${describeFinding(f)}`);
+    }
+  }
+  if (r.onlyBase.length) out.push(`only in base (not compared): ${r.onlyBase.join(', ')}`);
+  if (r.onlyHead.length) out.push(`only in head (not compared): ${r.onlyHead.join(', ')}`);
+  console.log(out.join('\n'));
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const args = parseArgs('check', argv, [
+    { name: 'max-share-increase', type: 'string' },
+    { name: 'max-counter-increase', type: 'string' },
+    { name: 'markdown', type: 'string' },
+    { name: 'counters', type: 'string' },
+    { name: 'min-z', type: 'string' },
+    { name: 'json', type: 'boolean' },
+  ]);
+  if (args.flags.help) return console.log(usage), 0;
+  if (args.positionals.length !== 2) throw new ProfileError('ERR_USAGE', 'check: needs a base and a head directory', 'perfprofile check base.out head.out');
+  const [base, head] = args.positionals.map(readTarget);
+  for (const t of [base, head]) {
+    if (t.kind !== 'dir') throw new ProfileError('ERR_INPUT', `check: ${t.path} is not a vitest-perf output directory (no index.json)`, 'pass the directories given to --perfprofile; for two single profiles use perfprofile diff');
+  }
+  if (base.kind !== 'dir' || head.kind !== 'dir') return 2;
+  const result = checkRuns(base.run, head.run, {
+    maxShareIncrease: numberFlag('check', args, 'max-share-increase', 5),
+    maxCounterIncrease: numberFlag('check', args, 'max-counter-increase', 10) / 100,
+    minZ: numberFlag('check', args, 'min-z', 4),
+    ...(args.flags.counters === undefined ? {} : { counters: String(args.flags.counters).split(',').map((c) => (c.endsWith('/op') ? c : `${c}/op`)) }),
+  });
+  if (result.benchmarks.length === 0) throw new ProfileError('ERR_INPUT', `check: no benchmark of ${base.path} is in ${head.path}`, 'compare runs of the same benchmarks');
+  const md = checkMarkdown(result);
+  if (args.flags.markdown) writeFileSync(String(args.flags.markdown), md);
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, md + '\n');
+  if (args.flags.json) console.log(JSON.stringify(result, null, 2));
+  else printText(result);
+  return result.regressions > 0 ? 1 : 0;
+}

@@ -1,0 +1,66 @@
+import { functionTable, ProfileError, type AnalysisOptions, type FunctionTable, type Profile } from '@perfprofile/core';
+import { parseArgs } from '../args.js';
+import { analysisOptions, fmtPct, fmtValue, intFlag, readTarget, table } from '../common.js';
+
+export const summary = 'flat/cum table per function (like pprof -top); one block per benchmark for a directory';
+export const usage = `usage: perfprofile top <profile | perf.out dir> [-n 20] [--sample-index <type>] [--focus <regex>] [--tag k=v] [--json]
+
+Self (flat) and cumulative time per function, largest flat first. A profile may be pprof
+(.pb.gz / .pb), a .cpuprofile or collapsed stacks. On a vitest-perf output directory, one
+short block per benchmark (default -n 5 there).
+
+options:
+  -n, --nodes <n>          rows to show (default 20; 5 per benchmark for a directory)
+  --sample-index <type>    sample column by type name or index (default: the profile's default)
+  --focus <regex>          only samples with a frame whose function matches
+  --tag <key=value>        only samples with this label (repeatable), e.g. --tag tier=turbofan
+  --json                   machine-readable output`;
+
+function render(t: FunctionTable, n: number): string[] {
+  const unit = t.valueType.split('/')[1] ?? '';
+  const rows = t.rows.slice(0, n).map((r) => [fmtValue(r.flat, unit), fmtPct(r.flatPct), fmtValue(r.cum, unit), fmtPct(r.cumPct), r.name, r.file ? `${r.file}:${r.line}` : '']);
+  return [
+    `${t.valueType}: total ${fmtValue(t.total, unit)}, showing ${Math.min(n, t.rows.length)} of ${t.rows.length} functions`,
+    ...table([['flat', 'flat%', 'cum', 'cum%', 'function', 'file:line'], ...rows], 4),
+  ];
+}
+
+const asJson = (t: FunctionTable, n: number) => ({ valueType: t.valueType, total: t.total, rows: t.rows.slice(0, n) });
+
+function tableOf(profile: Profile, options: AnalysisOptions, where: string): FunctionTable {
+  const t = functionTable(profile, options);
+  if (t.total === 0 && (options.focus || Object.keys(options.tags ?? {}).length)) {
+    throw new ProfileError('ERR_USAGE', `top: no samples in ${where} match --focus/--tag`, 'loosen the filter');
+  }
+  return t;
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const args = parseArgs('top', argv, [
+    { name: 'nodes', short: 'n', type: 'string' },
+    { name: 'sample-index', type: 'string' },
+    { name: 'focus', type: 'string' },
+    { name: 'tag', type: 'list' },
+    { name: 'json', type: 'boolean' },
+  ]);
+  if (args.flags.help) return console.log(usage), 0;
+  if (args.positionals.length !== 1) throw new ProfileError('ERR_USAGE', 'top: needs exactly one profile or directory', 'perfprofile top cpu.pb.gz');
+  const options = analysisOptions('top', args);
+  const target = readTarget(args.positionals[0]);
+  if (target.kind === 'profile') {
+    const n = intFlag('top', args, 'nodes', 20);
+    const t = tableOf(target.profile, options, target.path);
+    console.log(args.flags.json ? JSON.stringify(asJson(t, n), null, 2) : render(t, n).join('\n'));
+    return 0;
+  }
+  const n = intFlag('top', args, 'nodes', 5);
+  const blocks = target.run.benchmarks.map((b) => ({ b, t: functionTable(target.run.load(b), options) }));
+  if (args.flags.json) {
+    console.log(JSON.stringify({ benchmarks: blocks.map(({ b, t }) => ({ id: b.id, fullName: b.fullName, ...asJson(t, n) })) }, null, 2));
+    return 0;
+  }
+  const out: string[] = [];
+  for (const { b, t } of blocks) out.push(`== ${b.fullName} (${b.profile})${b.status === 'failed' ? ' [failed]' : ''}`, ...render(t, n), '');
+  console.log(out.join('\n').trimEnd());
+  return 0;
+}

@@ -1,0 +1,71 @@
+/**
+ * What the analysis commands share: reading a target (a profile in any format, or a
+ * vitest-perfprofile output directory), option parsing for numbers and tags, and formatting
+ * values in their unit.
+ */
+import { isRunDir, loadProfile, ProfileError, readRunDir, type AnalysisOptions, type Profile, type RunDir } from '@perfprofile/core';
+import type { ParsedArgs } from './args.js';
+
+export type Target = { readonly kind: 'profile'; readonly path: string; readonly profile: Profile } | { readonly kind: 'dir'; readonly path: string; readonly run: RunDir };
+
+/** A profile file (pprof, .cpuprofile, collapsed) or an output directory with index.json. */
+export function readTarget(p: string): Target {
+  if (isRunDir(p)) return { kind: 'dir', path: p, run: readRunDir(p) };
+  return { kind: 'profile', path: p, profile: loadProfile(p) };
+}
+
+/** A positive integer option, or its default. */
+export function intFlag(command: string, args: ParsedArgs, name: string, fallback: number): number {
+  const raw = args.flags[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ProfileError('ERR_USAGE', `${command}: --${name} needs a positive whole number, got "${raw}"`, `e.g. --${name} 20`);
+  return n;
+}
+
+/** A non-negative number option (an optional `%` or `pp` suffix is allowed and ignored). */
+export function numberFlag(command: string, args: ParsedArgs, name: string, fallback: number): number {
+  const raw = args.flags[name];
+  if (raw === undefined) return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*(%|pp)?$/.exec(String(raw).trim());
+  if (!m) throw new ProfileError('ERR_USAGE', `${command}: --${name} needs a number, got "${raw}"`, `e.g. --${name} 5`);
+  return Number(m[1]);
+}
+
+/** --sample-index, --focus and repeated --tag k=v as analysis options. */
+export function analysisOptions(command: string, args: ParsedArgs): AnalysisOptions {
+  const tags: Record<string, string> = {};
+  for (const t of (args.flags.tag as string[] | undefined) ?? []) {
+    const eq = t.indexOf('=');
+    if (eq <= 0) throw new ProfileError('ERR_USAGE', `${command}: --tag needs key=value, got "${t}"`, 'e.g. --tag benchmark="hash > fnv1a sync"');
+    tags[t.slice(0, eq)] = t.slice(eq + 1);
+  }
+  let focus: RegExp | undefined;
+  if (args.flags.focus !== undefined) {
+    try {
+      focus = new RegExp(String(args.flags.focus));
+    } catch (e) {
+      throw new ProfileError('ERR_USAGE', `${command}: --focus is not a valid regular expression: ${(e as Error).message}`, 'e.g. --focus "^hash"');
+    }
+  }
+  return { sampleIndex: args.flags['sample-index'] as string | undefined, focus, tags };
+}
+
+/** A value in its unit: nanoseconds as time, everything else as a number. */
+export function fmtValue(v: number, unit: string): string {
+  if (unit === 'nanoseconds') {
+    if (v >= 1e9) return `${(v / 1e9).toFixed(2)}s`;
+    if (v >= 1e6) return `${(v / 1e6).toFixed(2)}ms`;
+    if (v >= 1e3) return `${(v / 1e3).toFixed(2)}µs`;
+    return `${v}ns`;
+  }
+  return v >= 1e6 ? v.toExponential(2) : String(Math.round(v * 100) / 100);
+}
+
+export const fmtPct = (p: number) => `${p.toFixed(2)}%`;
+
+/** Right-aligns the first `right` columns, left-aligns the rest. */
+export function table(rows: string[][], right: number): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i < right ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
+}
