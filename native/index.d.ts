@@ -19,6 +19,8 @@ export interface SamplerOptions {
   ringBytes?: number;
   /** The prototype's fixes, each on by default; switch one off to see what it fixes. */
   fixes?: { leaf?: boolean; frameless?: boolean; remap?: boolean };
+  /** A file a helper thread rewrites with the sample count every 250 ms while sampling (for progress shown by another process). */
+  progressPath?: string;
 }
 
 /** [name, kind]: kind 0 js, 1 builtin, 2 native, 3 gc, 4 program, 5 idle, 6 unknown. JS names are V8's code names, e.g. `JS:*hot file:///a.mjs:7:20`. */

@@ -77,6 +77,8 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     if (opt.depth == 0) opt.depth = 1;
     opt.ring_bytes = static_cast<size_t>(NumberOr(o, "ringBytes", 64.0 * 1024 * 1024));
     if (opt.ring_bytes < 4096) opt.ring_bytes = 4096;
+    Napi::Value progress = o.Get("progressPath");
+    if (progress.IsString()) opt.progress_path = progress.As<Napi::String>().Utf8Value();
     Napi::Value fixes = o.Get("fixes");
     if (fixes.IsObject()) {
       Napi::Object f = fixes.As<Napi::Object>();

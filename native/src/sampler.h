@@ -5,11 +5,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <signal.h>
@@ -43,6 +45,8 @@ struct SamplerOptions {
   uint32_t depth = 128;
   size_t ring_bytes = 64u << 20;
   Fixes fixes;
+  /** When set, a helper thread rewrites this file with the sample count every 250 ms. */
+  std::string progress_path;
 };
 
 /**
@@ -110,6 +114,11 @@ class Sampler {
  private:
   void DrainRing();
   void Close();
+  // Progress for watchers in other processes: a plain thread (never the signal handler)
+  // writes samples() into options_.progress_path while sampling.
+  void StartProgress();
+  void StopProgress();
+  void WriteProgress();
 
   v8::Isolate* isolate_;
   SamplerOptions options_;
@@ -134,6 +143,11 @@ class Sampler {
   uint64_t stop_ns_ = 0;
   uintptr_t stack_lo_ = 0, stack_hi_ = 0;
   CodeMap codemap_;
+  std::thread progress_;
+  std::mutex progress_mu_;
+  std::condition_variable progress_cv_;
+  bool progress_stop_ = false;
+  int progress_fd_ = -1;
 };
 
 /** errno of opening (then closing) the event on this thread; 0 when it can be used. */

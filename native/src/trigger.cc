@@ -5,6 +5,8 @@
 #include "sampler.h"
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -295,6 +297,7 @@ int Sampler::Start(std::string* what) {
       return err;
     }
   }
+  StartProgress();
   return 0;
 }
 
@@ -392,7 +395,39 @@ void Sampler::Close() {
   }
 }
 
+void Sampler::StartProgress() {
+  if (options_.progress_path.empty()) return;
+  progress_fd_ = ::open(options_.progress_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (progress_fd_ < 0) return;  // progress is a nicety: sampling goes on without it
+  progress_stop_ = false;
+  progress_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(progress_mu_);
+    do WriteProgress();
+    while (!progress_cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return progress_stop_; }));
+  });
+}
+
+void Sampler::WriteProgress() {
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%20llu\n", static_cast<unsigned long long>(taken_.load(std::memory_order_relaxed)));
+  if (n > 0 && ::pwrite(progress_fd_, buf, static_cast<size_t>(n), 0) < 0) return;
+}
+
+void Sampler::StopProgress() {
+  if (!progress_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    progress_stop_ = true;
+  }
+  progress_cv_.notify_one();
+  progress_.join();
+  WriteProgress();
+  ::close(progress_fd_);
+  progress_fd_ = -1;
+}
+
 void Sampler::Stop() {
+  StopProgress();
   if (!running_) {
     Close();
     return;
