@@ -46,14 +46,16 @@ export interface CPUProfileOptions {
   readonly labels?: readonly Label[];
   /** Extra comments (the config, source and runtime are always recorded). */
   readonly comments?: readonly string[];
+  /** Native sources: rewritten with the sample count every 250 ms while running (see SourceSettings). */
+  readonly progressFile?: string;
 }
 
 const ACTIVE = Symbol.for('perfprofile.activeProfile');
 type GlobalWithActive = typeof globalThis & { [ACTIVE]?: CPUProfile };
 
 /** Creates the source for a resolved run; the native engine must be loaded for non-v8 sources. */
-export function createSource(run: ResolvedRun): SampleSource {
-  const settings: SourceSettings = { events: run.events, period: run.period, kernel: run.config.kernel, precise: run.config.precise, depth: run.config.depth };
+export function createSource(run: ResolvedRun, progressFile?: string): SampleSource {
+  const settings: SourceSettings = { events: run.events, period: run.period, kernel: run.config.kernel, precise: run.config.precise, depth: run.config.depth, progressFile };
   if (run.source === 'v8') return new V8Source(settings);
   const native = nativeStatus();
   if (!native.ok) throw new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${run.events[0].name} needs the native engine: ${native.reason}`, 'use event=v8');
@@ -124,7 +126,7 @@ export class CPUProfile {
     const t0 = performance.now();
     const run = resolveRun(this.config);
     if (isProfileError(run)) throw run;
-    const source = createSource(run);
+    const source = createSource(run, this.options.progressFile);
     g[ACTIVE] = this;
     try {
       source.start();

@@ -1,6 +1,8 @@
 // The native engine end to end: real signals, real V8, fixture workloads with measured truth.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -206,6 +208,27 @@ describe.skipIf(!status.ok)('native engine', () => {
     // Every function gets ~3 µs per call × 3 rounds; at 20 kHz most are hit at least once.
     expect(named.size).toBeGreaterThan(2000);
     expect([...named].some((n) => Number(n.slice(3)) < 5000)).toBe(true);
+  });
+
+  it('writes the sample count to a progress file from a helper thread while the JS thread is busy', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'perfprofile-progress-')), 'bench.progress');
+    const src = engine.createSource({ ...settings(['task-clock'], 1000), progressFile: file });
+    src.start();
+    const spinUntil = (ms: number) => {
+      const end = performance.now() + ms;
+      let x = 0;
+      while (performance.now() < end) x += Math.sqrt(x + 1);
+      return x;
+    };
+    spinUntil(700); // no event-loop turn: only the native thread can have written
+    const during = Number(readFileSync(file, 'utf8'));
+    expect(during).toBeGreaterThan(150);
+    expect(during).toBeLessThanOrEqual(src.samplesSoFar());
+    spinUntil(300);
+    const r = src.stop();
+    const taken = r.samples.reduce((a, s) => a + s.count, 0) + r.lost;
+    expect(Number(readFileSync(file, 'utf8'))).toBeGreaterThanOrEqual(taken - 1);
+    expect(Number(readFileSync(file, 'utf8'))).toBeGreaterThan(during);
   });
 
   it('reports cycles as unavailable: no hardware PMU (ENOENT)', () => {

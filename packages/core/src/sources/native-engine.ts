@@ -13,7 +13,7 @@ import { toSourceSamples, type RawFrame, type RawStack } from './native-frames.j
 export interface NativeBinding {
   Sampler: new (options: {
     timer?: boolean; events: { type: number; config: bigint }[]; period: number; kernel?: boolean; precise?: number; depth?: number;
-    ringBytes?: number; fixes?: { leaf?: boolean; frameless?: boolean; remap?: boolean };
+    ringBytes?: number; fixes?: { leaf?: boolean; frameless?: boolean; remap?: boolean }; progressPath?: string;
   }) => {
     start(): void;
     stop(): { frames: RawFrame[]; stacks: RawStack[]; samples: number; lost: number; unresolved: number; startNs: number; stopNs: number };
@@ -95,7 +95,7 @@ class NativeSource implements SampleSource {
       timer, events, period: settings.period, kernel: settings.kernel, precise: settings.precise ?? 0,
       // The addon keeps `depth - 1` frames and appends the truncation marker, so a cut stack is
       // exactly `depth` frames, as truncate() would cut it (and buildProfile does not cut it again).
-      depth: Math.max(settings.depth - 1, 1), fixes: fixesFromEnv(),
+      depth: Math.max(settings.depth - 1, 1), fixes: fixesFromEnv(), progressPath: settings.progressFile,
     });
   }
 

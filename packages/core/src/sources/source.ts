@@ -59,6 +59,11 @@ export interface SourceSettings {
   readonly kernel: boolean;
   readonly precise: number | undefined;
   readonly depth: number;
+  /**
+   * Native sources: a file a helper thread rewrites with the sample count every 250 ms while
+   * sampling, for progress shown by another process (the JS thread may be busy for seconds).
+   */
+  readonly progressFile?: string;
 }
 
 /** A sampler bound to the thread that created it. start/stop are synchronous. */
