@@ -43,7 +43,10 @@ describe('perfprofile record with native events', () => {
     expect(nativeStatus()).toMatchObject({ ok: true });
   });
 
-  it('writes a task-clock profile that go tool pprof reads, the 70/30 split within 1 pp', () => {
+  // The 1 pp accuracy bound is the native suite's (core/test/native.test.ts); here the point is
+  // that go tool pprof reads the file right. The fixture's truth is wall time around each
+  // call, which a busy machine inflates where CPU time does not, hence 2 pp.
+  it('writes a task-clock profile that go tool pprof reads, the 70/30 split within 2 pp', () => {
     const r = record('event=task-clock rate=1000', tmp());
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/perfprofile: \d+ samples \(perf_event, task-clock\), 0 lost/);
@@ -53,7 +56,7 @@ describe('perfprofile record with native events', () => {
     expect(raw).toMatch(/^samples\/count cpu\/nanoseconds\[dflt\]$/m);
     const shares = pprofTop(r.out);
     const hot = shares.get('hot')!, cold = shares.get('cold')!;
-    expect(Math.abs((100 * hot) / (hot + cold) - 100 * truth.hot)).toBeLessThan(1);
+    expect(Math.abs((100 * hot) / (hot + cold) - 100 * truth.hot)).toBeLessThan(2);
   });
 
   it('refuses event=cycles on a machine without a PMU: exit 2, one line naming ENOENT, script not run', () => {

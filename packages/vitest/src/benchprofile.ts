@@ -3,12 +3,12 @@
  * harness-cutting, source-mapping transform; stop it whatever happens; write the benchmark's
  * pprof and its record for the main process. Runs in the worker.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CPUProfile, createCounters, encode, lookupEvent, topSelf, writeAtomic, type EventSpec, type Profile, type StopResult } from '@perfprofile/core';
 import { benchmarkTransform, harnessMatcher, HARNESS_FRAME } from './frames.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
-import { RECORDS_DIR, type BenchmarkRecord, type WorkerSettings } from './protocol.js';
+import { progressFile, RECORDS_DIR, type BenchmarkRecord, type WorkerSettings } from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
 
 /** A benchmark as the worker knows it. */
@@ -52,6 +52,7 @@ export class BenchmarkProfiler {
       pathRoot: this.settings.root,
       labels: [{ key: 'benchmark', str: bench.fullName }],
       comments: [`vitest ${this.settings.vitestVersion}`, `benchmark ${bench.fullName} (${bench.file})`],
+      progressFile: progressFile(this.settings.out, bench.id),
     });
     profile.start();
     return profile;
@@ -78,6 +79,7 @@ export class BenchmarkProfiler {
    */
   finish(bench: BenchmarkIdentity, profile: CPUProfile, passes: { baseline?: PassStats; profiled?: PassStats; counters?: Record<string, number> }, error?: unknown): BenchmarkRecord | undefined {
     const result: StopResult | undefined = profile.stop();
+    rmSync(progressFile(this.settings.out, bench.id), { force: true });
     if (!result) return undefined;
     const { stats } = result;
     const file = `${bench.id}.pb.gz`;

@@ -25,6 +25,11 @@ export const PROVIDE_KEY = '__perfprofile';
 /** The directory (under `out`) where workers leave one record per benchmark. */
 export const RECORDS_DIR = '.records';
 
+/** The sample count of a benchmark being profiled, rewritten by the native engine (250 ms). */
+export function progressFile(out: string, id: string): string {
+  return `${out}/${RECORDS_DIR}/${id}.progress`;
+}
+
 /** One benchmark as index.json lists it. */
 export interface BenchmarkRecord {
   readonly id: string;

@@ -4,11 +4,12 @@
  * index.json and merged.pb.gz at the end of the run. picocolors decides color (NO_COLOR,
  * FORCE_COLOR, non-TTY).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import { readRecords, writeOutput, type IndexFile } from './output.js';
-import type { BenchmarkRecord } from './protocol.js';
+import { RECORDS_DIR, type BenchmarkRecord } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
@@ -99,21 +100,65 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   return out;
 }
 
+/**
+ * The live line: each benchmark being profiled right now and its samples so far, read from the
+ * progress files the native engine rewrites every 250 ms; undefined when none is running.
+ */
+export function liveLine(out: string): string | undefined {
+  const dir = path.join(out, RECORDS_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.progress'));
+  } catch {
+    return undefined;
+  }
+  const parts: string[] = [];
+  for (const n of names.sort()) {
+    try {
+      const count = Number(readFileSync(path.join(dir, n), 'utf8').trim());
+      if (Number.isFinite(count)) parts.push(`${n.slice(0, -'.progress'.length)}: ${count} samples so far`);
+    } catch {
+      // Removed between listing and reading: that benchmark just finished.
+    }
+  }
+  return parts.length ? `perfprofile: profiling ${parts.join(', ')}` : undefined;
+}
+
 export class PerfprofileReporter implements Reporter {
   private vitest: Vitest | undefined;
   private readonly profiling = new Map<string, { name: string; since: number }>();
   private readonly done = new Set<string>();
   private ticker: NodeJS.Timeout | undefined;
+  /** In-place progress on a terminal (or when PERFPROFILE_LIVE=1); never on plain logs. */
+  private readonly live = process.stdout.isTTY === true || process.env.PERFPROFILE_LIVE === '1';
+  private liveShown = '';
 
   constructor(private readonly settings: () => ResolvedSettings | undefined) {}
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest;
+    if (this.live && this.settings()) this.ticker = setInterval(() => this.poll(), 200).unref();
   }
 
   private log(text: string): void {
+    this.clearLive();
     if (this.vitest) this.vitest.logger.log(text);
     else process.stdout.write(`${text}\n`);
+  }
+
+  private clearLive(): void {
+    if (!this.liveShown) return;
+    process.stdout.write(process.stdout.isTTY ? '\r\x1b[K' : '\n');
+    this.liveShown = '';
+  }
+
+  private showLive(out: string): void {
+    const line = liveLine(out);
+    if (!line || line === this.liveShown) return;
+    const width = process.stdout.columns ?? 120;
+    this.clearLive();
+    process.stdout.write(pc.dim(line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line));
+    this.liveShown = line;
   }
 
   private key(file: string, fullName: string): string {
@@ -136,6 +181,7 @@ export class PerfprofileReporter implements Reporter {
     const s = this.settings();
     if (!s) return [];
     const records = readRecords(s.out);
+    if (this.live) this.showLive(s.out);
     for (const r of records) {
       const key = this.key(r.file, r.fullName);
       if (this.done.has(key)) continue;
@@ -150,6 +196,7 @@ export class PerfprofileReporter implements Reporter {
   async onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
+    this.clearLive();
     const s = this.settings();
     if (!s || !this.vitest) return;
     const records = this.poll();

@@ -58,3 +58,22 @@ describe('stats', () => {
     expect(overheadPct(null, 900)).toBeNull();
   });
 });
+
+describe('liveLine', () => {
+  it('shows each running benchmark with its samples so far, from the progress files', async () => {
+    const { mkdirSync, mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { liveLine } = await import('../src/reporter.js');
+    const { progressFile, RECORDS_DIR } = await import('../src/protocol.js');
+    const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-live-'));
+    expect(liveLine(out)).toBeUndefined(); // no records dir yet
+    mkdirSync(path.join(out, RECORDS_DIR));
+    expect(liveLine(out)).toBeUndefined();
+    writeFileSync(progressFile(out, 'hash.bench--hash--fnv1a-sync-71de3f'), '                 137\n');
+    writeFileSync(path.join(out, RECORDS_DIR, 'done.json'), '{}');
+    expect(liveLine(out)).toBe('perfprofile: profiling hash.bench--hash--fnv1a-sync-71de3f: 137 samples so far');
+    rmSync(progressFile(out, 'hash.bench--hash--fnv1a-sync-71de3f'));
+    expect(liveLine(out)).toBeUndefined();
+  });
+});
