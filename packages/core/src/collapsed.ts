@@ -42,7 +42,9 @@ export function fromCollapsed(text: string, what = 'input'): Profile {
     if (!m) throw new ProfileError('ERR_DECODE', `${what} line ${i + 1} is not "frame;frame;... count": ${JSON.stringify(line.slice(0, 80))}`, 'collapsed stacks end each line in a space and a whole number');
     const frames = m[1].split(';');
     if (frames.some((f) => f === '')) throw new ProfileError('ERR_DECODE', `${what} line ${i + 1} has an empty frame`, 'frames are separated by single ";"');
-    builder.addFrames(frames.reverse().map((name) => ({ name, file: '', line: 0, startLine: 0 })), [Number(m[2])]);
+    const count = Number(m[2]);
+    if (!Number.isSafeInteger(count)) throw new ProfileError('ERR_DECODE', `${what} line ${i + 1} has count ${m[2].slice(0, 24)}, beyond ${Number.MAX_SAFE_INTEGER}`, 'counts must be whole numbers below 2^53');
+    builder.addFrames(frames.reverse().map((name) => ({ name, file: '', line: 0, startLine: 0 })), [count]);
   });
   return builder.build();
 }
