@@ -8,7 +8,7 @@ import path from 'node:path';
 import { CPUProfile, createCounters, encode, lookupEvent, topSelf, writeAtomic, type EventSpec, type Profile, type StopResult } from '@perfprofile/core';
 import { benchmarkTransform, harnessMatcher, HARNESS_FRAME } from './frames.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
-import { progressFile, RECORDS_DIR, type BenchmarkRecord, type WorkerSettings } from './protocol.js';
+import { progressFile, RECORDS_DIR, runningFile, type BenchmarkRecord, type WorkerSettings } from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
 
 /** A benchmark as the worker knows it. */
@@ -47,6 +47,8 @@ export class BenchmarkProfiler {
 
   /** A started profile for one benchmark's pass; stop it with {@link finish}. */
   start(bench: BenchmarkIdentity): CPUProfile {
+    // Lets the main process name this benchmark if the run is interrupted before it ends.
+    writeAtomic(runningFile(this.settings.out, bench.id), JSON.stringify({ file: bench.file, fullName: bench.fullName }));
     const profile = new CPUProfile(this.settings.config, {
       transform: benchmarkTransform(this.isHarness, this.mapper),
       pathRoot: this.settings.root,
@@ -80,6 +82,7 @@ export class BenchmarkProfiler {
   finish(bench: BenchmarkIdentity, profile: CPUProfile, passes: { baseline?: PassStats; profiled?: PassStats; counters?: Record<string, number> }, error?: unknown): BenchmarkRecord | undefined {
     const result: StopResult | undefined = profile.stop();
     rmSync(progressFile(this.settings.out, bench.id), { force: true });
+    rmSync(runningFile(this.settings.out, bench.id), { force: true });
     if (!result) return undefined;
     const { stats } = result;
     const file = `${bench.id}.pb.gz`;

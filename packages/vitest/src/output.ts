@@ -25,8 +25,53 @@ export interface IndexFile {
   readonly node: string;
   readonly vitest: string;
   readonly complete: boolean;
+  /** Set when the run was cut short by a signal: `SIGINT` or `SIGTERM`. */
+  readonly interrupted?: string;
   readonly benchmarks: readonly Omit<BenchmarkRecord, 'run'>[];
+  /** Selected benchmarks that left no profile (worker killed, run interrupted), and why. */
+  readonly missing: readonly MissingBenchmark[];
   readonly merged: string | null;
+}
+
+export interface MissingBenchmark {
+  readonly file: string;
+  readonly fullName: string;
+  readonly reason: string;
+}
+
+/** How a run ended, as far as index.json records it. */
+export interface RunEnd {
+  readonly complete: boolean;
+  readonly missing?: readonly MissingBenchmark[];
+  readonly interrupted?: string;
+}
+
+/** Benchmarks whose profiled pass is running now, with their sample counts so far (if known). */
+export function readRunning(out: string): (MissingBenchmark & { samples: number | undefined })[] {
+  const dir = path.join(out, RECORDS_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.running')).sort();
+  } catch {
+    return [];
+  }
+  const out2: (MissingBenchmark & { samples: number | undefined })[] = [];
+  for (const n of names) {
+    const id = n.slice(0, -'.running'.length);
+    try {
+      const b = JSON.parse(readFileSync(path.join(dir, n), 'utf8')) as { file: string; fullName: string };
+      let samples: number | undefined;
+      try {
+        samples = Number(readFileSync(path.join(dir, `${id}.progress`), 'utf8').trim());
+      } catch {
+        samples = undefined; // v8 source, or not written yet
+      }
+      out2.push({ file: b.file, fullName: b.fullName, reason: '', samples });
+    } catch {
+      // Finished between listing and reading.
+    }
+  }
+  return out2;
 }
 
 /** The records workers wrote so far, in no particular order. */
@@ -51,9 +96,10 @@ export function readRecords(out: string): BenchmarkRecord[] {
 
 /**
  * Writes merged.pb.gz and index.json for `records` (in the order given) and removes the
- * records directory. `complete` is the caller's verdict (every selected benchmark finished).
+ * records directory. `end.complete` is the caller's verdict (every selected benchmark finished).
  */
-export function writeOutput(settings: ResolvedSettings, records: readonly BenchmarkRecord[], complete: boolean, vitestVersion: string): IndexFile {
+export function writeOutput(settings: ResolvedSettings, records: readonly BenchmarkRecord[], end: RunEnd, vitestVersion: string): IndexFile {
+  let complete = end.complete && !end.missing?.length && !end.interrupted;
   const { out, run } = settings;
   const profiles: Profile[] = [];
   for (const r of records) {
@@ -85,7 +131,9 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
     node: process.version,
     vitest: vitestVersion,
     complete,
+    ...(end.interrupted ? { interrupted: end.interrupted } : {}),
     benchmarks: records.map(({ run: _run, ...rest }) => rest),
+    missing: end.missing ?? [],
     merged,
   };
   writeAtomic(path.join(out, 'index.json'), JSON.stringify(index, null, 2) + '\n');

@@ -30,6 +30,11 @@ export function progressFile(out: string, id: string): string {
   return `${out}/${RECORDS_DIR}/${id}.progress`;
 }
 
+/** `{ file, fullName }` of a benchmark whose profiled pass is running (removed when it ends). */
+export function runningFile(out: string, id: string): string {
+  return `${out}/${RECORDS_DIR}/${id}.running`;
+}
+
 /** One benchmark as index.json lists it. */
 export interface BenchmarkRecord {
   readonly id: string;

@@ -8,8 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
-import { readRecords, writeOutput, type IndexFile } from './output.js';
-import { RECORDS_DIR, type BenchmarkRecord } from './protocol.js';
+import { readRecords, readRunning, writeOutput, type IndexFile, type MissingBenchmark, type RunEnd } from './output.js';
+import type { BenchmarkRecord } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
@@ -94,6 +94,8 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   for (const w of cfg.warnings) out.push(c.yellow(`warning: ${w}`));
   const harness = index.benchmarks.filter((b) => b.harnessPct >= 5);
   for (const b of harness) out.push(c.dim(`${b.fullName}: ${b.harnessPct.toFixed(1)}% of samples in the harness (Vitest/tinybench)`));
+  for (const m of index.missing ?? []) out.push(c.red(`no profile: ${m.fullName}${m.file ? ` (${m.file})` : ''}: ${m.reason}`));
+  if (index.interrupted) out.push(c.red(`interrupted by ${index.interrupted}: the profiles above finished before it`));
   if (!index.complete) out.push(c.red('incomplete: not every selected benchmark finished (index.json complete=false)'));
   const where = options.outLabel ?? '.';
   out.push(`profiles: ${c.cyan(where + path.sep)} (${index.benchmarks.length} per-benchmark .pb.gz${index.merged ? ', merged.pb.gz' : ''}, index.json) — try: go tool pprof -top ${path.join(where, index.merged ?? 'index.json')}`);
@@ -101,27 +103,37 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
 }
 
 /**
- * The live line: each benchmark being profiled right now and its samples so far, read from the
- * progress files the native engine rewrites every 250 ms; undefined when none is running.
+ * The live line: each benchmark being profiled right now and its samples so far (the native
+ * engine rewrites the count every 250 ms); undefined when none is running.
  */
 export function liveLine(out: string): string | undefined {
-  const dir = path.join(out, RECORDS_DIR);
-  let names: string[];
+  const parts = readRunning(out).map((b) => `${b.fullName}: ${b.samples === undefined ? '…' : `${b.samples} samples so far`}`);
+  return parts.length ? `perfprofile: profiling ${parts.join(', ')}` : undefined;
+}
+
+/** Sends `sig` to this process's child processes (Linux: /proc/<pid>/task/<tid>/children). */
+function signalChildren(sig: NodeJS.Signals): void {
+  let tasks: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.progress'));
+    tasks = readdirSync(`/proc/${process.pid}/task`);
   } catch {
-    return undefined;
+    return; // not Linux: Vitest's own close has to do
   }
-  const parts: string[] = [];
-  for (const n of names.sort()) {
+  for (const tid of tasks) {
+    let children = '';
     try {
-      const count = Number(readFileSync(path.join(dir, n), 'utf8').trim());
-      if (Number.isFinite(count)) parts.push(`${n.slice(0, -'.progress'.length)}: ${count} samples so far`);
+      children = readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8');
     } catch {
-      // Removed between listing and reading: that benchmark just finished.
+      continue;
+    }
+    for (const pid of children.split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(pid), sig);
+      } catch {
+        // Already gone.
+      }
     }
   }
-  return parts.length ? `perfprofile: profiling ${parts.join(', ')}` : undefined;
 }
 
 export class PerfprofileReporter implements Reporter {
@@ -137,7 +149,9 @@ export class PerfprofileReporter implements Reporter {
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest;
-    if (this.live && this.settings()) this.ticker = setInterval(() => this.poll(), 200).unref();
+    if (!this.settings()) return;
+    if (this.live) this.ticker = setInterval(() => this.poll(), 200).unref();
+    this.installSignalHandlers();
   }
 
   private log(text: string): void {
@@ -199,10 +213,14 @@ export class PerfprofileReporter implements Reporter {
     this.clearLive();
     const s = this.settings();
     if (!s || !this.vitest) return;
+    if (this.finished) return;
+    this.finished = true;
+    this.removeSignalHandlers();
     const records = this.poll();
     const root = this.vitest.config.root;
     // Order as Vitest ran them; every selected benchmark must have a passed record.
     const order = new Map<string, number>();
+    const missing: MissingBenchmark[] = [];
     let complete = reason === 'passed' && unhandledErrors.length === 0;
     for (const m of testModules) {
       const file = path.relative(root, m.moduleId).split(path.sep).join('/');
@@ -211,15 +229,73 @@ export class PerfprofileReporter implements Reporter {
         const key = this.key(file, t.fullName);
         order.set(key, order.size);
         const r = records.find((x) => this.key(x.file, x.fullName) === key);
+        if (!r) {
+          const error = t.result().errors?.[0]?.message ?? (unhandledErrors[0] as Error | undefined)?.message;
+          missing.push({ file, fullName: t.fullName, reason: `no profile was written: ${error ?? 'its worker ended before the benchmark finished'}` });
+        }
         if (!r || r.status !== 'passed') complete = false;
       }
     }
     if (records.some((r) => r.status !== 'passed')) complete = false;
+    this.report(s, this.ordered(records, order), { complete, missing });
+  }
+
+  /** Records in the order Vitest ran their benchmarks (unknown ones last, by id). */
+  private ordered(records: readonly BenchmarkRecord[], order: ReadonlyMap<string, number>): BenchmarkRecord[] {
     const rank = (r: BenchmarkRecord) => order.get(this.key(r.file, r.fullName)) ?? Number.MAX_SAFE_INTEGER;
-    const sorted = [...records].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
-    const index = writeOutput(s, sorted, complete, this.vitest.version);
+    return [...records].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
+  }
+
+  private report(s: ResolvedSettings, records: readonly BenchmarkRecord[], end: RunEnd): void {
+    const index = writeOutput(s, records, end, this.vitest?.version ?? '');
     const rel = path.relative(process.cwd(), s.out) || '.';
     this.log('');
     for (const l of summaryTable(index, { outLabel: rel.startsWith('..') ? s.out : rel })) this.log(l);
+  }
+
+  // ---- SIGINT / SIGTERM: keep what finished, say what did not, stop the workers ----------------
+
+  private finished = false;
+  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+
+  private installSignalHandlers(): void {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      const handler = () => this.onSignal(sig);
+      this.signalHandlers.set(sig, handler);
+      process.once(sig, handler);
+    }
+  }
+
+  private removeSignalHandlers(): void {
+    for (const [sig, handler] of this.signalHandlers) process.off(sig, handler);
+    this.signalHandlers.clear();
+  }
+
+  private onSignal(sig: NodeJS.Signals): void {
+    this.removeSignalHandlers();
+    const s = this.settings();
+    const code = 128 + (sig === 'SIGINT' ? 2 : 15);
+    if (!s || this.finished) process.exit(code);
+    this.finished = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.clearLive();
+    try {
+      const records = this.poll();
+      const missing: MissingBenchmark[] = readRunning(s.out).map((b) => ({ file: b.file, fullName: b.fullName, reason: `interrupted by ${sig} while profiled${b.samples === undefined ? '' : ` (${b.samples} samples taken, profile not written)`}` }));
+      this.log(pc.yellow(`perfprofile: ${sig}: writing the ${records.length} finished profile${records.length === 1 ? '' : 's'} and index.json (complete: false)`));
+      this.report(s, this.ordered(records, new Map()), { complete: false, missing, interrupted: sig });
+    } catch (e) {
+      process.stderr.write(`perfprofile: could not write index.json after ${sig}: ${(e as Error).message}\n`);
+    }
+    // Stop the pool, then leave. A forks worker inside a synchronous benchmark loop never reads
+    // Vitest's close message (nor notices its parent is gone) and would keep running and
+    // sampling: it gets the same signal, then SIGKILL if it is still there.
+    signalChildren(sig);
+    const exit = () => {
+      signalChildren('SIGKILL');
+      process.exit(code);
+    };
+    setTimeout(exit, 2000).unref();
+    (this.vitest?.close() ?? Promise.resolve()).then(exit, exit);
   }
 }

@@ -60,20 +60,22 @@ describe('stats', () => {
 });
 
 describe('liveLine', () => {
-  it('shows each running benchmark with its samples so far, from the progress files', async () => {
+  it('shows each benchmark being profiled with its samples so far, from the running and progress files', async () => {
     const { mkdirSync, mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
     const { liveLine } = await import('../src/reporter.js');
-    const { progressFile, RECORDS_DIR } = await import('../src/protocol.js');
+    const { progressFile, runningFile, RECORDS_DIR } = await import('../src/protocol.js');
     const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-live-'));
     expect(liveLine(out)).toBeUndefined(); // no records dir yet
     mkdirSync(path.join(out, RECORDS_DIR));
-    expect(liveLine(out)).toBeUndefined();
-    writeFileSync(progressFile(out, 'hash.bench--hash--fnv1a-sync-71de3f'), '                 137\n');
+    const id = 'hash.bench--hash--fnv1a-sync-71de3f';
+    writeFileSync(runningFile(out, id), JSON.stringify({ file: 'bench/hash.bench.ts', fullName: 'hash > fnv1a sync' }));
+    expect(liveLine(out)).toBe('perfprofile: profiling hash > fnv1a sync: …'); // v8 source: no count
+    writeFileSync(progressFile(out, id), '                 137\n');
     writeFileSync(path.join(out, RECORDS_DIR, 'done.json'), '{}');
-    expect(liveLine(out)).toBe('perfprofile: profiling hash.bench--hash--fnv1a-sync-71de3f: 137 samples so far');
-    rmSync(progressFile(out, 'hash.bench--hash--fnv1a-sync-71de3f'));
+    expect(liveLine(out)).toBe('perfprofile: profiling hash > fnv1a sync: 137 samples so far');
+    rmSync(runningFile(out, id));
     expect(liveLine(out)).toBeUndefined();
   });
 });
