@@ -113,6 +113,9 @@ export function validateCpuProfile(data: unknown): string[] {
   if (!Array.isArray(p.timeDeltas)) problems.push('timeDeltas: missing');
   if (!Number.isFinite(p.startTime) || !Number.isFinite(p.endTime)) problems.push('startTime/endTime: not numbers');
   else if (p.endTime! < p.startTime!) problems.push(`endTime ${p.endTime} is before startTime ${p.startTime}`);
+  if (p.nodes.some((n) => !n || typeof n !== 'object')) return ['nodes: an entry is not an object'];
+  if (p.nodes.some((n) => n.children !== undefined && (!Array.isArray(n.children) || n.children.some((c) => !Number.isInteger(c))))) return ['nodes: a children list is not a list of node ids'];
+  if (Array.isArray(p.samples) && p.samples.some((x) => !Number.isInteger(x))) return ['samples: an entry is not a node id'];
   const ids = new Set<number>();
   const parents = new Map<number, number>();
   for (const n of p.nodes) {
@@ -134,6 +137,14 @@ export function validateCpuProfile(data: unknown): string[] {
   }
   const roots = p.nodes.filter((n) => !parents.has(n.id));
   if (roots.length !== 1) problems.push(`${roots.length} root nodes (expected exactly one)`);
+  else {
+    // One parent each and one root: a tree exactly when every node is reachable (no cycles).
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const seen = new Set<number>([roots[0].id]);
+    const queue = [roots[0].id];
+    while (queue.length) for (const c of byId.get(queue.pop()!)?.children ?? []) if (!seen.has(c) && byId.has(c)) (seen.add(c), queue.push(c));
+    if (seen.size !== ids.size) problems.push(`${ids.size - seen.size} nodes are not reachable from the root (a cycle)`);
+  }
   if (Array.isArray(p.samples) && Array.isArray(p.timeDeltas)) {
     if (p.samples.length !== p.timeDeltas.length) problems.push(`${p.samples.length} samples but ${p.timeDeltas.length} time deltas`);
     const missing = p.samples.find((s) => !ids.has(s));
