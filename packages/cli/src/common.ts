@@ -3,15 +3,36 @@
  * vitest-perfprofile output directory), option parsing for numbers and tags, and formatting
  * values in their unit.
  */
-import { isRunDir, loadProfile, ProfileError, readRunDir, type AnalysisOptions, type Profile, type RunDir } from '@perfprofile/core';
+import { DEFAULT_MAX_DECODED_BYTES, isRunDir, loadProfile, ProfileError, readRunDir, type AnalysisOptions, type Profile, type RunDir } from '@perfprofile/core';
 import type { ParsedArgs } from './args.js';
 
 export type Target = { readonly kind: 'profile'; readonly path: string; readonly profile: Profile } | { readonly kind: 'dir'; readonly path: string; readonly run: RunDir };
 
+/** Input size limit (bytes, compressed or inflated) for every file read; `--max-bytes` sets it. */
+export const limits = { maxBytes: DEFAULT_MAX_DECODED_BYTES };
+
 /** A profile file (pprof, .cpuprofile, collapsed) or an output directory with index.json. */
 export function readTarget(p: string): Target {
-  if (isRunDir(p)) return { kind: 'dir', path: p, run: readRunDir(p) };
-  return { kind: 'profile', path: p, profile: loadProfile(p) };
+  if (isRunDir(p)) return { kind: 'dir', path: p, run: readRunDir(p, limits) };
+  return { kind: 'profile', path: p, profile: loadProfile(p, limits) };
+}
+
+/** `--max-bytes <n>` anywhere in argv (k/M/G suffixes, powers of 1024): removed, and applied. */
+export function takeMaxBytes(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return [...out, ...argv.slice(i)];
+    if (a !== '--max-bytes' && !a.startsWith('--max-bytes=')) {
+      out.push(a);
+      continue;
+    }
+    const raw = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+    const m = /^(\d+)([kKmMgG]?)$/.exec(raw ?? '');
+    if (!m || Number(m[1]) <= 0) throw new ProfileError('ERR_USAGE', `--max-bytes needs a size such as 64M or 2G, got "${raw ?? ''}"`, 'e.g. --max-bytes 1G');
+    limits.maxBytes = Number(m[1]) * 1024 ** ' kmg'.indexOf(m[2].toLowerCase() || ' ');
+  }
+  return out;
 }
 
 /** A positive integer option, or its default. */

@@ -5,6 +5,7 @@
  * line with exit code 2.
  */
 import { formatError, isProfileError } from '@perfprofile/core';
+import { takeMaxBytes } from './common.js';
 
 interface Command {
   readonly summary: string;
@@ -26,12 +27,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function help(): Promise<string> {
   const lines = ['usage: perfprofile <command> [options]', '', 'commands:'];
   for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${(await load()).summary}`);
-  lines.push('', 'perfprofile <command> --help shows a command\'s options.');
+  lines.push('', 'perfprofile <command> --help shows a command\'s options. Commands that read profiles take', '--max-bytes <size> (default 256M): the most any input may be, compressed or inflated.');
   return lines.join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(await help());
     return name === undefined ? 2 : 0;
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const rest = name === 'record' ? args : takeMaxBytes(args);
     return await (await load()).run(rest);
   } catch (e) {
     if (isProfileError(e)) {

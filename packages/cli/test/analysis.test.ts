@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encode, fromCollapsed, loadProfile, ProfileBuilder, toCollapsed, toCpuProfile, validateCpuProfile, type Profile } from '@perfprofile/core';
 import { pprofTop } from './go-pprof.js';
@@ -234,6 +235,18 @@ describe('bad input', () => {
         expect(r.stderr, cmd.join(' ')).toMatch(expected[name]);
       }
     }
+    // A gzip bomb: 10,000 concatenated members of 1 MiB of zeros, 10 MB inflating to 10 GiB.
+    const member = gzipSync(Buffer.alloc(1 << 20), { level: 9 });
+    const bomb = path.join(dir, 'bomb.pb.gz');
+    writeFileSync(bomb, Buffer.concat(Array.from({ length: 10_000 }, () => member)));
+    const t0 = performance.now();
+    const b = perfprofile(['top', bomb]);
+    const ms = performance.now() - t0;
+    expect(b.status).toBe(2);
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+    expect(b.stderr).toMatch(/inflates beyond the 268435456-byte limit \(a gzip bomb, or a huge profile\)/);
+    expect(ms).toBeLessThan(5000); // ~1.1–1.4 s measured here (docs/RELIABILITY.md); generous for a loaded CI
+    expect(perfprofile(['top', bomb, '--max-bytes', '16M']).stderr).toMatch(/beyond the 16777216-byte limit/);
     const usage: [string[], RegExp][] = [
       [['top'], /needs exactly one profile/],
       [['top', good, '-n', '0'], /--nodes needs a positive whole number/],
@@ -245,6 +258,7 @@ describe('bad input', () => {
       [['convert', good, '--to', 'svg'], /--to must be one of cpuprofile, collapsed, json \(got "svg"\)/],
       [['merge', good], /-o <file> is required/],
       [['top', path.join(dir, 'nope.pb.gz')], /cannot read .*nope\.pb\.gz \(ENOENT\)/],
+      [['top', good, '--max-bytes', 'lots'], /--max-bytes needs a size such as 64M or 2G, got "lots"/],
     ];
     for (const [args, message] of usage) {
       const r = perfprofile(args);

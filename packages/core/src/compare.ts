@@ -9,7 +9,7 @@ import path from 'node:path';
 import { functionTable, type AnalysisOptions } from './analysis.js';
 import { ProfileError } from './errors.js';
 import type { Profile } from './model.js';
-import { decode } from './wire.js';
+import { decode, type DecodeOptions } from './wire.js';
 
 export interface ShareRow {
   readonly name: string;
@@ -88,7 +88,7 @@ export function isRunDir(p: string): boolean {
 }
 
 /** Reads a vitest-perfprofile output directory; ERR_INPUT when it is not one. */
-export function readRunDir(dir: string): RunDir {
+export function readRunDir(dir: string, options: DecodeOptions = {}): RunDir {
   const file = path.join(dir, 'index.json');
   let index: { schema?: number; complete?: boolean; benchmarks?: RunBenchmark[] };
   try {
@@ -113,7 +113,7 @@ export function readRunDir(dir: string): RunDir {
       } catch {
         throw new ProfileError('ERR_INPUT', `${p} is missing (listed in index.json)`, 'the directory is incomplete; run the benchmarks again');
       }
-      return decode(bytes, {}, p);
+      return decode(bytes, options, p);
     },
   };
 }

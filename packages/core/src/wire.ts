@@ -13,7 +13,7 @@ import { ProfileError } from './errors.js';
 import { ByteWriter, fieldSize, lenFieldSize, packedSize } from './writer.js';
 
 /** Decoders refuse inputs that inflate beyond this (zip bombs); override per call. */
-export const DEFAULT_MAX_DECODED_BYTES = 512 * 1024 * 1024;
+export const DEFAULT_MAX_DECODED_BYTES = 256 * 1024 * 1024;
 
 let profileType: protobuf.Type | undefined;
 
