@@ -231,6 +231,19 @@ describe.skipIf(!status.ok)('native engine', () => {
     expect(Number(readFileSync(file, 'utf8'))).toBeGreaterThan(during);
   });
 
+  it('survives 20 kHz sampling through compacting GCs, promise storms and 100 sampled Workers', () => {
+    const script = fileURLToPath(new URL('../../../native/test/stress.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, ['--expose-gc', '--compact-on-every-full-gc', script], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(out.workers).toBe(100);
+    expect(out.workerSamples).toBeGreaterThan(100 * 50); // every Worker's own profile came back
+    expect(out.mainSamples).toBeGreaterThan(1000);
+    expect(out.mainLost).toBe(0);
+    expect(out.gcs).toBe(10);
+  }, 130_000);
+
   it('reports cycles as unavailable: no hardware PMU (ENOENT)', () => {
     expect(engine.probe(ev('cycles'), false)).toBe('no hardware PMU (ENOENT)');
     expect(engine.probe(ev('task-clock'), false)).toBeUndefined();
