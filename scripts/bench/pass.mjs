@@ -9,26 +9,16 @@
 // source: v8 | task-clock | timer (perfprofile's CPUProfile), datadog (@datadog/pprof's time
 // profiler), none (one unprofiled pass only; the parent runs it under `node --cpu-prof`).
 import { readFileSync } from 'node:fs';
-import { hot, cold } from '../../fixtures/workloads/split-70-30.mjs';
+import { shares, unit } from '../../fixtures/workloads/split-70-30.mjs';
 
 const opts = JSON.parse(process.argv[2]);
-const UNIT = 20_000;
 const onCpuNs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
 
 /** Fixed work: `units` × (hot 70% + cold 30%), with each call's time measured. */
 function work(units) {
-  let hotNs = 0n, coldNs = 0n, sink = 0;
-  for (let i = 0; i < units; i++) {
-    let t = process.hrtime.bigint();
-    sink ^= hot(7 * UNIT);
-    let u = process.hrtime.bigint();
-    hotNs += u - t;
-    t = u;
-    sink ^= cold(3 * UNIT);
-    u = process.hrtime.bigint();
-    coldNs += u - t;
-  }
-  return { truthHot: Number(hotNs) / Number(hotNs + coldNs), sink };
+  const acc = { hotNs: 0n, coldNs: 0n, sink: 0 };
+  for (let i = 0; i < units; i++) unit(acc);
+  return { truthHot: shares(acc).hot, sink: acc.sink };
 }
 
 function measure(profiler) {

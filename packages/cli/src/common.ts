@@ -4,7 +4,7 @@
  * values in their unit.
  */
 import { DEFAULT_MAX_DECODED_BYTES, isRunDir, loadProfile, ProfileError, readRunDir, type AnalysisOptions, type Profile, type RunDir } from '@perfprofile/core';
-import type { ParsedArgs } from './args.js';
+import type { FlagSpec, ParsedArgs } from './args.js';
 
 export type Target = { readonly kind: 'profile'; readonly path: string; readonly profile: Profile } | { readonly kind: 'dir'; readonly path: string; readonly run: RunDir };
 
@@ -52,6 +52,15 @@ export function numberFlag(command: string, args: ParsedArgs, name: string, fall
   if (!m) throw new ProfileError('ERR_USAGE', `${command}: --${name} needs a number, got "${raw}"`, `e.g. --${name} 5`);
   return Number(m[1]);
 }
+
+/** The flags top and diff share: rows, sample column, focus, tags, JSON output. */
+export const ANALYSIS_FLAGS: readonly FlagSpec[] = [
+  { name: 'nodes', short: 'n', type: 'string' },
+  { name: 'sample-index', type: 'string' },
+  { name: 'focus', type: 'string' },
+  { name: 'tag', type: 'list' },
+  { name: 'json', type: 'boolean' },
+];
 
 /** --sample-index, --focus and repeated --tag k=v as analysis options. */
 export function analysisOptions(command: string, args: ParsedArgs): AnalysisOptions {

@@ -1,6 +1,6 @@
 import { diffProfiles, matchBenchmarks, ProfileError, type AnalysisOptions, type Profile, type ShareDiff } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
-import { analysisOptions, intFlag, readTarget, table } from '../common.js';
+import { ANALYSIS_FLAGS, analysisOptions, intFlag, readTarget, table } from '../common.js';
 
 export const summary = 'self share per function before/after, sorted by the change (profiles or perf.out dirs)';
 export const usage = `usage: perfprofile diff <base> <head> [-n 20] [--sample-index <type>] [--focus <regex>] [--tag k=v] [--json]
@@ -23,13 +23,7 @@ function render(d: ShareDiff, n: number): string[] {
 const asJson = (d: ShareDiff, n: number) => ({ ...d, rows: d.rows.slice(0, n) });
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const args = parseArgs('diff', argv, [
-    { name: 'nodes', short: 'n', type: 'string' },
-    { name: 'sample-index', type: 'string' },
-    { name: 'focus', type: 'string' },
-    { name: 'tag', type: 'list' },
-    { name: 'json', type: 'boolean' },
-  ]);
+  const args = parseArgs('diff', argv, ANALYSIS_FLAGS);
   if (args.flags.help) return console.log(usage), 0;
   if (args.positionals.length !== 2) throw new ProfileError('ERR_USAGE', 'diff: needs a base and a head', 'perfprofile diff base.pb.gz head.pb.gz');
   const options: AnalysisOptions = analysisOptions('diff', args);

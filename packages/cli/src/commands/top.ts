@@ -1,6 +1,6 @@
 import { functionTable, ProfileError, type AnalysisOptions, type FunctionTable, type Profile } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
-import { analysisOptions, fmtPct, fmtValue, intFlag, readTarget, table } from '../common.js';
+import { ANALYSIS_FLAGS, analysisOptions, fmtPct, fmtValue, intFlag, readTarget, table } from '../common.js';
 
 export const summary = 'flat/cum table per function (like pprof -top); one block per benchmark for a directory';
 export const usage = `usage: perfprofile top <profile | perf.out dir> [-n 20] [--sample-index <type>] [--focus <regex>] [--tag k=v] [--json]
@@ -36,13 +36,7 @@ function tableOf(profile: Profile, options: AnalysisOptions, where: string): Fun
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  const args = parseArgs('top', argv, [
-    { name: 'nodes', short: 'n', type: 'string' },
-    { name: 'sample-index', type: 'string' },
-    { name: 'focus', type: 'string' },
-    { name: 'tag', type: 'list' },
-    { name: 'json', type: 'boolean' },
-  ]);
+  const args = parseArgs('top', argv, ANALYSIS_FLAGS);
   if (args.flags.help) return console.log(usage), 0;
   if (args.positionals.length !== 1) throw new ProfileError('ERR_USAGE', 'top: needs exactly one profile or directory', 'perfprofile top cpu.pb.gz');
   const options = analysisOptions('top', args);
