@@ -1,5 +1,5 @@
 /**
- * Faults during `vitest-perf bench` (fixtures/vitest4/faults, one file per fault): the run is
+ * Faults during `vitest-perf bench` (fixtures/vitest4/extra/faults, one file per fault): the run is
  * interrupted by SIGINT or SIGTERM, a worker exits or is killed, the output directory cannot
  * be written. Each time: finished profiles stay valid, index.json is valid JSON with
  * `complete: false` saying what did not finish and why, no worker is left running (so no
@@ -61,7 +61,7 @@ describe('interrupted runs', () => {
     expect(index.interrupted).toBe('SIGINT');
     expect(index.benchmarks.map((b) => [b.fullName, b.status])).toEqual([['long > quick one first', 'passed']]);
     expect(readProfile(path.join(r.out, index.benchmarks[0].profile)).samples.length).toBeGreaterThan(0);
-    expect(index.missing).toEqual([{ file: 'faults/long.bench.ts', fullName: 'long > runs for a minute', reason: expect.stringMatching(/^interrupted by SIGINT while profiled \(\d+ samples taken, profile not written\)$/) }]);
+    expect(index.missing).toEqual([{ file: 'extra/faults/long.bench.ts', fullName: 'long > runs for a minute', reason: expect.stringMatching(/^interrupted by SIGINT while profiled \(\d+ samples taken, profile not written\)$/) }]);
     expect(r.stdout).toContain('interrupted by SIGINT');
     await waitFor(() => !r.workers.some(alive), 5000, 'the workers to exit');
   }, 60_000);
@@ -100,7 +100,7 @@ describe('workers that die', () => {
     expect(index.complete).toBe(false);
     expect(index.benchmarks.map((b) => [b.fullName, b.status])).toEqual([['kill > finishes first', 'passed']]);
     expect(readProfile(path.join(out, index.benchmarks[0].profile)).samples.length).toBeGreaterThan(0);
-    expect(index.missing).toEqual([{ file: 'faults/kill.bench.ts', fullName: 'kill > kills the worker', reason: expect.stringMatching(/^no profile was written: /) }]);
+    expect(index.missing).toEqual([{ file: 'extra/faults/kill.bench.ts', fullName: 'kill > kills the worker', reason: expect.stringMatching(/^no profile was written: /) }]);
     expect(r.stdout).toMatch(/no profile: kill > kills the worker/);
   });
 });

@@ -6,7 +6,7 @@ import { CLI, readIndex, readProfile, run, tmpOut } from './helpers.js';
 
 it('profiles 1,000 benchmarks in one run: 1,000 decodable profiles, unique ids, a complete index', () => {
   const out = tmpOut('perf.out');
-  const r = run([CLI, 'bench', '--run', '--perfprofile', out], { env: { FIXTURE_FAULTS: '../load/many' } });
+  const r = run([CLI, 'bench', '--run', '--perfprofile', out], { env: { FIXTURE_LOAD: 'many' } });
   expect(r.status, r.stderr.slice(-2000)).toBe(0);
   const index = readIndex(out);
   expect(index.complete).toBe(true);
