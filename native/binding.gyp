@@ -7,7 +7,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-fexceptions", "-O2", "<!@(node -p \"process.env.PERFPROFILE_SANITIZE ? '-fsanitize=address,undefined -fno-omit-frame-pointer -g' : ''\")"],
+      "cflags_cc": ["-Wall", "-Wextra", "-Werror", "-fexceptions", "-O2", "<!@(node -p \"process.env.PERFPROFILE_SANITIZE ? '-fsanitize=address,undefined -fno-omit-frame-pointer -g' : ''\")"],
       "ldflags": ["<!@(node -p \"process.env.PERFPROFILE_SANITIZE ? '-fsanitize=address,undefined' : ''\")"]
     }
   ]

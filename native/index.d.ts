@@ -50,6 +50,10 @@ export interface RawProfile {
   remapPcs: number;
   startNs: number;
   stopNs: number;
+  /** Live code entries taken from the thread's code tracker at start (0 when untracked). */
+  seededCode: number;
+  /** How many samples each fix changed: leaf frames added, interpreted frames recovered, pcs translated. */
+  fixed: { leaf: number; frameless: number; remap: number };
 }
 
 /** A sampler of the calling thread (main or Worker). One running sampler per thread. */
@@ -79,6 +83,18 @@ export interface Binding {
   /** errno of creating a thread CPU-time timer (0: usable). */
   probeTimer(): number;
   signal: number;
+  /**
+   * Starts following this thread's code events until the thread ends (idempotent), so a sampler
+   * started later names code optimized before it (V8 >= 12 does not report existing optimized
+   * code at start). Call before the code to be profiled warms up.
+   */
+  trackCode(): boolean;
+  trackingCode(): boolean;
+  /**
+   * The interpreter-frame slots the frameless fix reads, as compiled for this V8 (src/frames.h):
+   * `verified: false` (an unchecked V8) leaves that fix off.
+   */
+  frameLayout: { v8: string; verified: boolean; bytecodeArrayFromFp: number; bytecodeOffsetFromFp: number; bytecodeHeader: number };
 }
 
 export type Status = { ok: true; binding: Binding } | { ok: false; reason: string };

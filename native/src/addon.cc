@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <string>
 
 #include "sampler.h"
 
@@ -193,6 +194,12 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     out.Set("blobPcs", Napi::Number::New(env, static_cast<double>(map.blob_pcs())));
     out.Set("remapPcs", Napi::Number::New(env, static_cast<double>(map.remap_pcs())));
     out.Set("codeEvents", Napi::Number::New(env, static_cast<double>(map.code_events())));
+    out.Set("seededCode", Napi::Number::New(env, static_cast<double>(map.seeded())));
+    Napi::Object fixed = Napi::Object::New(env);
+    fixed.Set("leaf", Napi::Number::New(env, static_cast<double>(map.fixed().leaf)));
+    fixed.Set("frameless", Napi::Number::New(env, static_cast<double>(map.fixed().frameless)));
+    fixed.Set("remap", Napi::Number::New(env, static_cast<double>(map.fixed().remap)));
+    out.Set("fixed", fixed);
     out.Set("startNs", Napi::Number::New(env, static_cast<double>(sampler_->start_ns())));
     out.Set("stopNs", Napi::Number::New(env, static_cast<double>(sampler_->stop_ns())));
     return out;
@@ -238,12 +245,43 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
 
 Napi::Value ProbeTimerJs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ProbeTimer()); }
 
+void UntrackOnTeardown(void* isolate) { CodeTracker::Untrack(static_cast<v8::Isolate*>(isolate)); }
+
+// Starts following this thread's code events (see CodeTracker): call it before the code to be
+// profiled is optimized (a benchmark's warm-up), so a sampler started later can name it.
+Napi::Value TrackCode(const Napi::CallbackInfo& info) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  if (!CodeTracker::Tracking(isolate)) {
+    CodeTracker::Track(isolate);
+    napi_add_env_cleanup_hook(info.Env(), UntrackOnTeardown, isolate);
+  }
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+Napi::Value TrackingCode(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), CodeTracker::Tracking(v8::Isolate::GetCurrent()));
+}
+
+Napi::Object FrameLayout(Napi::Env env) {
+  constexpr InterpreterFrameLayout kL = kInterpreterFrame;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("v8", Napi::String::New(env, std::to_string(V8_MAJOR_VERSION) + "." + std::to_string(V8_MINOR_VERSION)));
+  o.Set("verified", Napi::Boolean::New(env, kL.verified));
+  o.Set("bytecodeArrayFromFp", Napi::Number::New(env, kL.bytecode_array_from_fp));
+  o.Set("bytecodeOffsetFromFp", Napi::Number::New(env, kL.bytecode_offset_from_fp));
+  o.Set("bytecodeHeader", Napi::Number::New(env, kL.bytecode_header));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Sampler", SamplerWrap::Init(env));
   exports.Set("Counters", CountersWrap::Init(env));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("probeTimer", Napi::Function::New(env, ProbeTimerJs));
   exports.Set("signal", Napi::Number::New(env, SampleSignal()));
+  exports.Set("trackCode", Napi::Function::New(env, TrackCode));
+  exports.Set("trackingCode", Napi::Function::New(env, TrackingCode));
+  exports.Set("frameLayout", FrameLayout(env));
   return exports;
 }
 

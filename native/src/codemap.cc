@@ -1,6 +1,7 @@
 // Code-map timeline and symbolization (see codemap.h). Runs outside the signal handler: the
 // JIT handler appends to a mutex-guarded log; stop() replays log and samples in sequence order.
 #include "codemap.h"
+#include "frames.h"
 
 #include <algorithm>
 #include <cxxabi.h>
@@ -18,21 +19,48 @@ namespace perfprofile {
 
 namespace {
 
+// Per isolate: the sampler's code map (while one runs) and the tracker (once tracking started).
+// One JIT handler serves both; V8 allows one handler per isolate.
+struct IsolateCode {
+  v8::Isolate* isolate;
+  CodeMap* map;
+  CodeTracker* tracker;
+};
 std::mutex g_registry_mu;
-std::vector<std::pair<v8::Isolate*, CodeMap*>> g_registry;
+std::vector<IsolateCode> g_registry;
 
-void OnJitCodeEvent(const v8::JitCodeEvent* event) {
-  CodeMap* map = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(g_registry_mu);
-    for (auto& e : g_registry) {
-      if (e.first == event->isolate) map = e.second;
-    }
+IsolateCode* FindLocked(v8::Isolate* isolate) {
+  for (auto& e : g_registry) {
+    if (e.isolate == isolate) return &e;
   }
-  if (map != nullptr) map->OnEvent(event);
+  return nullptr;
+}
+
+IsolateCode Lookup(v8::Isolate* isolate) {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  IsolateCode* e = FindLocked(isolate);
+  return e != nullptr ? *e : IsolateCode{isolate, nullptr, nullptr};
 }
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.compare(0, strlen(prefix), prefix) == 0; }
+
+// V8 names: "JS:~fn url:line:col" style for functions (tier marker after the tag), bare
+// builtin / stub names otherwise. JS code is kind js; the rest is named a builtin.
+uint8_t KindOf(const v8::JitCodeEvent* e, const std::string& name) {
+  if (e->code_type == v8::JitCodeEvent::BYTE_CODE) return kJs;
+  if (StartsWith(name, "JS:") || StartsWith(name, "Function:") || StartsWith(name, "LazyCompile:") ||
+      StartsWith(name, "Script:") || StartsWith(name, "Eval:")) {
+    return kJs;
+  }
+  return kBuiltin;
+}
+
+bool Relevant(const v8::JitCodeEvent* e) {
+  return e->type == v8::JitCodeEvent::CODE_ADDED || e->type == v8::JitCodeEvent::CODE_MOVED ||
+         e->type == v8::JitCodeEvent::CODE_REMOVED;
+}
+
+void OnJitCodeEvent(const v8::JitCodeEvent* event) { DispatchJitCodeEvent(event); }
 
 // Frame ids 0..4 are fixed.
 constexpr uint32_t kIdUnknown = 0;
@@ -41,6 +69,108 @@ constexpr uint32_t kIdProgram = 2;
 constexpr uint32_t kIdIdle = 3;
 
 }  // namespace
+
+// Called by V8 on the JS thread, or on GC helper threads (CODE_MOVED). With a tracker, its
+// mutex is held across both updates, so a CodeMap seeded from it (Attach) sees every event
+// exactly once: either in the seed or in its log.
+void DispatchJitCodeEvent(const v8::JitCodeEvent* event) {
+  if (!Relevant(event)) return;
+  CodeTracker* tracker = Lookup(event->isolate).tracker;
+  if (tracker == nullptr) {
+    CodeMap* map = Lookup(event->isolate).map;
+    if (map != nullptr) map->OnEvent(event);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(tracker->mu_);
+  tracker->Apply(event);
+  CodeMap* map = Lookup(event->isolate).map;
+  if (map != nullptr) map->OnEvent(event);
+}
+
+// ---- CodeTracker ----------------------------------------------------------------------------
+
+void CodeTracker::Track(v8::Isolate* isolate) {
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mu);
+    IsolateCode* e = FindLocked(isolate);
+    if (e != nullptr && e->tracker != nullptr) return;
+    if (e == nullptr) {
+      g_registry.push_back({isolate, nullptr, nullptr});
+      e = &g_registry.back();
+    }
+    e->tracker = new CodeTracker();
+  }
+  // Existing code arrives synchronously, through DispatchJitCodeEvent, before this returns.
+  isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
+}
+
+void CodeTracker::Untrack(v8::Isolate* isolate) {
+  CodeTracker* tracker = nullptr;
+  bool sampling = false;
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mu);
+    IsolateCode* e = FindLocked(isolate);
+    if (e == nullptr || e->tracker == nullptr) return;
+    tracker = e->tracker;
+    e->tracker = nullptr;
+    sampling = e->map != nullptr;
+    if (!sampling) {
+      g_registry.erase(g_registry.begin() + (e - g_registry.data()));
+    }
+  }
+  if (!sampling) isolate->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
+  { std::lock_guard<std::mutex> wait(tracker->mu_); }  // no event is being applied any more
+  delete tracker;
+}
+
+bool CodeTracker::Tracking(v8::Isolate* isolate) { return Lookup(isolate).tracker != nullptr; }
+
+void CodeTracker::Apply(const v8::JitCodeEvent* e) {
+  auto erase_overlaps = [&](uintptr_t lo, uintptr_t hi) {
+    auto it = live_.lower_bound(lo);
+    if (it != live_.begin()) {
+      auto prev = std::prev(it);
+      if (prev->first + prev->second.len > lo) it = prev;
+    }
+    while (it != live_.end() && it->first < hi) it = live_.erase(it);
+  };
+  uintptr_t start = reinterpret_cast<uintptr_t>(e->code_start);
+  switch (e->type) {
+    case v8::JitCodeEvent::CODE_ADDED: {
+      std::string name(e->name.str, e->name.len);
+      auto found = ids_.find(name);
+      uint32_t id;
+      if (found != ids_.end()) {
+        id = found->second;
+      } else {
+        id = static_cast<uint32_t>(names_.size());
+        names_.emplace_back(name, KindOf(e, name));
+        ids_.emplace(std::move(name), id);
+      }
+      uintptr_t len = e->code_len > 0 ? e->code_len : 1;
+      erase_overlaps(start, start + len);
+      live_[start] = Code{len, id, names_[id].second, static_cast<uint8_t>(e->code_type)};
+      break;
+    }
+    case v8::JitCodeEvent::CODE_MOVED: {
+      auto it = live_.find(start);
+      if (it == live_.end()) break;
+      Code moved = it->second;
+      live_.erase(it);
+      uintptr_t to = reinterpret_cast<uintptr_t>(e->new_code_start);
+      erase_overlaps(to, to + moved.len);
+      live_[to] = moved;
+      break;
+    }
+    case v8::JitCodeEvent::CODE_REMOVED:
+      live_.erase(start);
+      break;
+    default:
+      break;
+  }
+}
+
+// ---- CodeMap --------------------------------------------------------------------------------
 
 CodeMap::CodeMap() {
   frames_.push_back({"(unknown)", kUnknown});
@@ -51,25 +181,57 @@ CodeMap::CodeMap() {
 
 void CodeMap::Attach(v8::Isolate* isolate) {
   isolate_ = isolate;
-  {
-    std::lock_guard<std::mutex> lock(g_registry_mu);
-    g_registry.emplace_back(isolate, this);
-  }
   const void* start = nullptr;
   size_t len = 0;
   isolate->GetEmbeddedCodeRange(&start, &len);
   remap_lo_ = reinterpret_cast<uintptr_t>(start);
   remap_hi_ = remap_lo_ + len;
-  // Enumerates existing code first: functions compiled before start() (warm-up, OSR) get named.
+  CodeTracker* tracker = Lookup(isolate).tracker;
+  if (tracker != nullptr) {
+    // Register and seed under the tracker's mutex: events before this are in the seed, events
+    // after it in the log, none in both or neither.
+    std::lock_guard<std::mutex> hold(tracker->mu_);
+    {
+      std::lock_guard<std::mutex> lock(g_registry_mu);
+      FindLocked(isolate)->map = this;
+    }
+    Seed(tracker);
+  } else {
+    std::lock_guard<std::mutex> lock(g_registry_mu);
+    IsolateCode* e = FindLocked(isolate);
+    if (e == nullptr) g_registry.push_back({isolate, this, nullptr});
+    else e->map = this;
+  }
+  // Enumerates existing code first: functions compiled before start() (warm-up, OSR) get named
+  // (on V8 >= 12 only bytecode and baseline code; optimized code comes from the tracker's seed).
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
+}
+
+void CodeMap::Seed(CodeTracker* tracker) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<uint32_t> ids(tracker->names_.size(), UINT32_MAX);
+  for (const auto& kv : tracker->live_) {
+    const CodeTracker::Code& c = kv.second;
+    if (ids[c.name] == UINT32_MAX) ids[c.name] = Intern(tracker->names_[c.name].first, c.kind);
+    map_[kv.first] = Entry{c.len, ids[c.name], c.code_type};
+  }
+  seeded_ = tracker->live_.size();
 }
 
 void CodeMap::Detach() {
   if (isolate_ == nullptr) return;
-  isolate_->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
-  std::lock_guard<std::mutex> lock(g_registry_mu);
-  g_registry.erase(std::remove_if(g_registry.begin(), g_registry.end(), [&](auto& e) { return e.second == this; }),
-                   g_registry.end());
+  bool tracked = false;
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mu);
+    IsolateCode* e = FindLocked(isolate_);
+    if (e != nullptr) {
+      e->map = nullptr;
+      tracked = e->tracker != nullptr;
+      if (!tracked) g_registry.erase(g_registry.begin() + (e - g_registry.data()));
+    }
+  }
+  // A tracked isolate keeps the handler (the tracker follows events on).
+  if (!tracked) isolate_->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
   isolate_ = nullptr;
 }
 
@@ -85,10 +247,7 @@ uint32_t CodeMap::Intern(const std::string& name, uint8_t kind) {
 }
 
 void CodeMap::OnEvent(const v8::JitCodeEvent* e) {
-  if (e->type != v8::JitCodeEvent::CODE_ADDED && e->type != v8::JitCodeEvent::CODE_MOVED &&
-      e->type != v8::JitCodeEvent::CODE_REMOVED) {
-    return;
-  }
+  if (!Relevant(e)) return;
   std::lock_guard<std::mutex> lock(mu_);
   Event ev;
   ev.type = static_cast<uint8_t>(e->type);
@@ -98,15 +257,7 @@ void CodeMap::OnEvent(const v8::JitCodeEvent* e) {
   ev.info = 0;
   if (e->type == v8::JitCodeEvent::CODE_ADDED) {
     std::string name(e->name.str, e->name.len);
-    // V8 names: "JS:~fn url:line:col" style for functions (tier marker after the tag), bare
-    // builtin / stub names otherwise. JS code is kind js; the rest is named a builtin.
-    uint8_t kind = kBuiltin;
-    if (e->code_type == v8::JitCodeEvent::BYTE_CODE) kind = kJs;
-    if (StartsWith(name, "JS:") || StartsWith(name, "Function:") || StartsWith(name, "LazyCompile:") ||
-        StartsWith(name, "Script:") || StartsWith(name, "Eval:")) {
-      kind = kJs;
-    }
-    ev.info = Intern(name, kind);
+    ev.info = Intern(name, KindOf(e, name));
     ev.len_or_new = e->code_len;
   } else if (e->type == v8::JitCodeEvent::CODE_MOVED) {
     ev.len_or_new = reinterpret_cast<uintptr_t>(e->new_code_start);
@@ -327,7 +478,10 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
   if (!builtins_loaded_) LoadBuiltins();
   auto count_pc = [&](uintptr_t pc) {
     if (pc >= blob_lo_ && pc < blob_hi_) blob_pcs_++;
-    if (Translate(pc) != pc) remap_pcs_++;
+    if (Translate(pc) != pc) {
+      remap_pcs_++;
+      if (fix_remap) fixed_.remap++;
+    }
   };
   count_pc(s.pc);
   for (size_t i = 0; i < s.nframes; i++) count_pc(s.frames[i]);
@@ -352,24 +506,34 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
         // The executing code. An interpreted frame at frames[0] with the same bytecode is the
         // same activation (GetStackSample reports interpreted frames itself).
         scratch_.push_back(leaf->info);
+        fixed_.leaf++;
       }
     } else if (s.external != 0) {
       bool ignored;
       scratch_.push_back(NameUnmapped(s.external, fix_remap, &ignored));
+      fixed_.leaf++;
     } else {
       uint32_t id = NameUnmapped(pc, fix_remap, &in_handler);
       // A bytecode handler is the interpreter running the frame below: not a frame of its own.
-      if (!in_handler && id != kIdUnknown) scratch_.push_back(id);
+      if (!in_handler && id != kIdUnknown) {
+        scratch_.push_back(id);
+        fixed_.leaf++;
+      }
     }
   }
-  if (fix_frameless && in_handler && (s.bytecode & 1) == 1 && (s.bc_offset & 1) == 0) {
-    // Recover the interpreted function from its frame: the first bytecode of the BytecodeArray
-    // at (bytecode - tag + header); the header is a few words, so look just above it.
-    uintptr_t obj = s.bytecode - 1;
-    auto it = map_.upper_bound(obj);
-    if (it != map_.end() && it->first - obj <= 128 && it->second.code_type == v8::JitCodeEvent::BYTE_CODE &&
-        !(first != nullptr && first_start == it->first)) {
+  constexpr InterpreterFrameLayout kL = kInterpreterFrame;
+  if (kL.verified && fix_frameless && in_handler && (s.bytecode & 1) == 1 && (s.bc_offset & 0xffffffffu) == 0) {
+    // Recover the interpreted function from its frame: its BytecodeArray (tagged) has its first
+    // bytecode, where V8's BYTE_CODE event starts, exactly kL.bytecode_header bytes in; the Smi
+    // offset (bytecode offset + header - tag; -1 at the entry check) must fall inside it.
+    // Both checks reject a stale slot (fp not at an interpreter frame).
+    uintptr_t first_bytecode = s.bytecode - 1 + static_cast<uintptr_t>(kL.bytecode_header);
+    auto it = map_.find(first_bytecode);
+    int64_t offset = (static_cast<int64_t>(s.bc_offset) >> 32) - (kL.bytecode_header - 1);
+    if (it != map_.end() && it->second.code_type == v8::JitCodeEvent::BYTE_CODE && offset >= -1 &&
+        offset < static_cast<int64_t>(it->second.len) && !(first != nullptr && first_start == it->first)) {
       scratch_.push_back(it->second.info);
+      fixed_.frameless++;
     }
   }
   for (size_t i = 0; i < s.nframes; i++) {

@@ -30,10 +30,57 @@ struct FoldedStack {
   std::vector<double> values;
 };
 
+/** The JIT code event handler behind CodeMap and CodeTracker (internal). */
+void DispatchJitCodeEvent(const v8::JitCodeEvent* event);
+
+/**
+ * The code of one isolate as it is now, kept from Track() until the isolate goes away, so that a
+ * sampler started later can name code compiled before it. Needed since V8 12: there
+ * kJitCodeEventEnumExisting reports bytecode and baseline code but not optimized (Maglev,
+ * TurboFan, OSR) code that already exists — measured on Node 22 and 24, a sampler started after
+ * a benchmark's warm-up lost its hottest leaf frames. On V8 11.3 enumeration covers it; tracking
+ * is harmless there. Costs one code event per compilation and per code move while tracked.
+ */
+class CodeTracker {
+ public:
+  /** Starts tracking the isolate (JS thread; idempotent): enumerates existing code, then follows events. */
+  static void Track(v8::Isolate* isolate);
+  /** Stops tracking it (the isolate's environment is being torn down). JS thread. */
+  static void Untrack(v8::Isolate* isolate);
+  static bool Tracking(v8::Isolate* isolate);
+
+  struct Code {
+    uintptr_t len;
+    uint32_t name;  // index into names
+    uint8_t kind;
+    uint8_t code_type;
+  };
+
+ private:
+  friend class CodeMap;
+  friend void DispatchJitCodeEvent(const v8::JitCodeEvent* event);
+  void Apply(const v8::JitCodeEvent* e);  // under mu_
+
+  std::mutex mu_;  // held while an event is applied here and logged by an attached CodeMap
+  std::map<uintptr_t, Code> live_;
+  std::vector<std::pair<std::string, uint8_t>> names_;
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+/** Counts of samples each fix changed (diagnostics and per-version tests). */
+struct FixCounts {
+  uint64_t leaf = 0;       // executing frame added from regs.pc
+  uint64_t frameless = 0;  // interpreted frame recovered from the interpreter frame slots
+  uint64_t remap = 0;      // pcs in the remapped builtins copy, translated to the executable's
+};
+
 class CodeMap {
  public:
   CodeMap();
-  /** Starts logging code events of `isolate` (enumerating existing code). JS thread only. */
+  /**
+   * Starts logging code events of `isolate` (enumerating existing code); when the isolate is
+   * tracked, starts from the tracker's map of live code. JS thread only.
+   */
   void Attach(v8::Isolate* isolate);
   void Detach();
   /** Next position in the shared sequence (async-signal-safe). */
@@ -72,6 +119,9 @@ class CodeMap {
   uint64_t blob_pcs() const { return blob_pcs_; }
   uint64_t remap_pcs() const { return remap_pcs_; }
   size_t code_events() const { return events_seen_; }
+  /** Live code entries taken from a CodeTracker at Attach (0 when untracked). */
+  size_t seeded() const { return seeded_; }
+  const FixCounts& fixed() const { return fixed_; }
 
  private:
   struct Event {
@@ -99,7 +149,12 @@ class CodeMap {
   void LoadBuiltins();
   void LoadRemaps();
 
+  friend void DispatchJitCodeEvent(const v8::JitCodeEvent* event);
+  void Seed(CodeTracker* tracker);  // with tracker->mu_ held
+
   std::atomic<uint64_t> seq_{1};
+  size_t seeded_ = 0;
+  FixCounts fixed_;
   std::mutex mu_;
   std::vector<Event> log_;  // guarded by mu_
   std::unordered_map<std::string, uint32_t> interned_;  // guarded by mu_

@@ -18,6 +18,7 @@
 #include <v8.h>
 
 #include "codemap.h"
+#include "frames.h"
 
 namespace perfprofile {
 
@@ -32,9 +33,10 @@ struct PerfEventSpec {
 /** Fixes the prototype found necessary; each can be switched off to prove its test fails without it. */
 struct Fixes {
   bool leaf = true;       // add the executing frame from regs.pc (GetStackSample omits it)
-  bool frameless = true;  // recover an interpreted leaf from the interpreter frame (fp-32/fp-40)
+  bool frameless = true;  // recover an interpreted leaf from the interpreter frame (kInterpreterFrame)
   bool remap = true;      // translate pcs in the remapped builtins copy
 };
+
 
 struct SamplerOptions {
   bool timer = false;                   // timer_create(CLOCK_THREAD_CPUTIME_ID) instead of perf
@@ -82,8 +84,8 @@ enum RecordField : size_t {
   kRecVmState,
   kRecPc,
   kRecExternal,   // SampleInfo::external_callback_entry
-  kRecBytecode,   // tagged BytecodeArray read at fp-32 (frameless-handler fix), or 0
-  kRecBcOffset,   // Smi bytecode offset read at fp-40
+  kRecBytecode,   // tagged BytecodeArray read from the interpreter frame (frameless fix), or 0
+  kRecBcOffset,   // its Smi bytecode offset
   kRecTotal,      // frames V8 reported (before cutting to depth)
   kRecStored,     // frames stored below
   kRecValues,     // first of nvalues event values (weights); frames follow

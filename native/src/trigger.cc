@@ -324,9 +324,11 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   uintptr_t bytecode = 0, bc_offset = 0;
   // rbp is a general register in native code: require an aligned address on this stack.
   bool fp_ok = (fp & 7) == 0 && fp >= sp && fp < stack_hi_;
-  if (options_.fixes.frameless && fp_ok && fp - 40 >= stack_lo_) {
-    bytecode = *reinterpret_cast<const uintptr_t*>(fp - 32);
-    bc_offset = *reinterpret_cast<const uintptr_t*>(fp - 40);
+  // The slots are V8-version facts (kInterpreterFrame): read only where they were verified.
+  constexpr InterpreterFrameLayout kL = kInterpreterFrame;
+  if (kL.verified && options_.fixes.frameless && fp_ok && fp + kL.bytecode_offset_from_fp >= stack_lo_) {
+    bytecode = *reinterpret_cast<const uintptr_t*>(fp + kL.bytecode_array_from_fp);
+    bc_offset = *reinterpret_cast<const uintptr_t*>(fp + kL.bytecode_offset_from_fp);
   }
 
   uint64_t values[kMaxEvents + 1];

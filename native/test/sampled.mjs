@@ -10,11 +10,14 @@ const native = require('../index.js');
 const workloads = new URL('../../fixtures/workloads/', import.meta.url);
 
 /**
- * options: { workload: 'split'|'alloc'|'recursion'|'builtins', ms, cold, gcEveryMs, sampler: SamplerOptions }
+ * options: { workload: 'split'|'alloc'|'recursion'|'builtins', ms, cold, warmMs, track, gcEveryMs, sampler: SamplerOptions }
  */
 export async function sampleWorkload(options) {
   const s = native.status();
   if (!s.ok) throw new Error(s.reason);
+  // Follow code events from here on (before the workload is imported and warmed), as the
+  // Vitest integration does before a benchmark's warm-up.
+  if (options.track) s.binding.trackCode();
   const sampler = new s.binding.Sampler(options.sampler);
   const ms = options.ms ?? 2000;
   let run;
@@ -38,6 +41,8 @@ export async function sampleWorkload(options) {
     // Cold: a fresh module instance, imported after start(), so tiering happens while sampled.
     const url = new URL(file, workloads).href + (options.cold ? `?cold=${Date.now()}` : '');
     if (!options.cold) run = (await import(url)).run;
+    // Warm: optimized (and OSR) code compiled before start(), as after a benchmark's warm-up.
+    if (options.warmMs) runWithGc(run, options.warmMs, undefined, options);
     sampler.start();
     if (options.cold) run = (await import(url)).run;
     const truth = runWithGc(run, ms, options.gcEveryMs, options);

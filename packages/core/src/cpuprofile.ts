@@ -62,6 +62,24 @@ export function createSource(run: ResolvedRun, progressFile?: string): SampleSou
   return native.engine.createSource(settings);
 }
 
+/**
+ * Prepares this thread for profiles started later with `config`: a native source then names
+ * code that was optimized before it started (on Node >= 22 it otherwise cannot: V8 no longer
+ * reports existing optimized code when sampling starts). Call it before the code to be
+ * profiled warms up, e.g. before a benchmark's warm-up. True when it applies (a native source
+ * is what the config resolves to here); false for event=v8 or a config that cannot run.
+ */
+export function trackCode(config: string | ProfileConfig = DEFAULT_CONFIG): boolean {
+  const parsed = typeof config === 'string' ? parseConfig(config) : config;
+  if (isProfileError(parsed)) return false;
+  const run = resolveRun(parsed);
+  if (isProfileError(run) || run.source === 'v8') return false;
+  const native = nativeStatus();
+  if (!native.ok) return false;
+  native.engine.trackCode();
+  return true;
+}
+
 export class CPUProfile {
   private config: ProfileConfig;
   private running: { source: SampleSource; run: ResolvedRun; startCost: number; out?: string } | undefined;

@@ -49,7 +49,26 @@ function split7030(samples: readonly SourceSample[]): { hot: number; covered: nu
 
 interface Sampled {
   truth: Record<string, number>;
-  raw: { frames: RawFrame[]; stacks: RawStack[]; samples: number; lost: number; unresolved: number };
+  raw: {
+    frames: RawFrame[]; stacks: RawStack[]; samples: number; lost: number; unresolved: number;
+    seededCode: number; fixed: { leaf: number; frameless: number; remap: number };
+  };
+}
+
+/** Weight share of samples whose leaf frame is the JS function `name`. */
+function leafShare(samples: readonly SourceSample[], name: string): number {
+  let total = 0;
+  let hit = 0;
+  for (const s of samples) {
+    total += s.count;
+    if (s.frames[0]?.kind === 'js' && s.frames[0].name === name) hit += s.count;
+  }
+  return total ? hit / total : 0;
+}
+
+function nativeBinding(): { frameLayout: { v8: string; verified: boolean; bytecodeArrayFromFp: number; bytecodeOffsetFromFp: number; bytecodeHeader: number } } {
+  const native = createRequire(import.meta.url)('@perfprofile/native') as { status(): { ok: boolean; binding: never } };
+  return native.status().binding;
 }
 
 function child(options: object, nodeFlags: string[] = []): Sampled {
@@ -66,6 +85,13 @@ function inWorker(options: object, resourceLimits?: object): Promise<Sampled> {
 }
 
 const samplesOf = (r: Sampled) => toSourceSamples(r.raw.frames, r.raw.stacks);
+/** V8 major.minor of this Node: the native facts (frame layout, code events) are per version. */
+const V8_VERSION = process.versions.v8.split('.').slice(0, 2).join('.');
+const V8_MAJOR = Number(V8_VERSION.split('.')[0]);
+
+// As the Vitest integration does in each worker before any warm-up: follow this thread's code,
+// so profiles started after the in-process warm-ups below name optimized code (V8 >= 12).
+if (status.ok) engine.trackCode();
 
 describe.skipIf(!status.ok)('native engine', () => {
   afterEach(() => simulatePlatform(undefined));
@@ -88,8 +114,15 @@ describe.skipIf(!status.ok)('native engine', () => {
     const hot = r.samples.flatMap((s) => s.frames).find((f) => f.name === 'hot')!;
     expect(hot.file).toBe(fileURLToPath(split));
     expect(hot.startLine).toBeGreaterThan(0); // Vite's transform shifts lines here; exact in the child test
-    expect(hot.tier).toBe('turbofan');
-    expect(hot.systemName).toMatch(/^JS:\*hot /);
+    // Warmed before start: most of hot's weight is in TurboFan code (V8 >= 12 may also catch a
+    // few samples in its baseline code; context-specialized code is named `*'hot`).
+    const byTier = new Map<string | undefined, number>();
+    for (const s of r.samples) {
+      const f = s.frames.find((x) => x.name === 'hot');
+      if (f) byTier.set(f.tier, (byTier.get(f.tier) ?? 0) + s.count);
+    }
+    expect([...byTier].sort((a, b) => b[1] - a[1])[0][0]).toBe('turbofan');
+    expect(r.samples.flatMap((s) => s.frames).find((f) => f.name === 'hot' && f.tier === 'turbofan')!.systemName).toMatch(/^JS:\*'?hot /);
   });
 
   it('recovers the 70/30 split within 1 pp at task-clock 10 kHz, and with the timer trigger', async () => {
@@ -124,6 +157,22 @@ describe.skipIf(!status.ok)('native engine', () => {
     expect(w.raw.samples).toBeGreaterThan(2000);
     expect(Math.abs(got.hot - w.truth.hot)).toBeLessThan(0.01);
     expect(w.raw.unresolved).toBe(0);
+  });
+
+  it('names code optimized before start when the thread tracks code (needed since V8 12)', () => {
+    // Warm first, start after: as every per-benchmark profile does. The code V8 enumerates at
+    // start() lacks existing optimized code since V8 12, so untracked, hot/cold vanish there.
+    const runs = [true, false].map((track) => child({ workload: 'split', ms: 1500, warmMs: 400, track, sampler: { events: [TASK_CLOCK], period: 1e6 } }));
+    const [tracked, untracked] = runs;
+    const got = split7030(samplesOf(tracked));
+    expect(tracked.raw.seededCode).toBeGreaterThan(1000);
+    expect(untracked.raw.seededCode).toBe(0);
+    expect(Math.abs(got.hot - tracked.truth.hot), `${got.hot} vs ${tracked.truth.hot}`).toBeLessThan(0.01);
+    expect(got.covered).toBeGreaterThan(0.95);
+    expect(tracked.raw.unresolved).toBe(0);
+    const lost = split7030(samplesOf(untracked)).covered;
+    if (V8_MAJOR >= 12) expect(lost, `V8 ${V8_VERSION} untracked`).toBeLessThan(0.8);
+    else expect(lost).toBeGreaterThan(0.95); // V8 11.3 enumerates optimized code itself
   });
 
   it('recovers the split under forced GC compaction (--expose-gc --compact-on-every-full-gc)', () => {
@@ -332,27 +381,57 @@ describe.skipIf(!status.ok)('native engine', () => {
     });
 
     it('frameless: an interpreted leaf inside a bytecode handler is recovered from its frame', () => {
+      // Interpreter-only: samples land in bytecode handlers. V8 11.3 (Node 20) drops the
+      // interpreted frame in about half of them; V8 12.4/13.6 (Node 22/24) report it
+      // themselves except in ~2-3% of all samples, which only this fix recovers.
       const flags = ['--no-opt', '--no-sparkplug', '--no-maglev'];
-      const covered: number[] = [];
-      for (const frameless of [true, false]) {
+      const runs = [true, false].map((frameless) => {
         const r = child({ workload: 'split', ms: 1500, sampler: { events: [TASK_CLOCK], period: 1e6, fixes: { frameless } } }, flags);
-        const got = split7030(samplesOf(r));
-        covered.push(got.covered);
-        if (frameless) expect(Math.abs(got.hot - r.truth.hot)).toBeLessThan(0.01);
+        return { r, got: split7030(samplesOf(r)), unitSelf: leafShare(samplesOf(r), 'unit') };
+      });
+      const [on, off] = runs;
+      expect(Math.abs(on.got.hot - on.r.truth.hot)).toBeLessThan(0.01);
+      expect(on.got.covered).toBeGreaterThan(0.85); // the rest is (garbage collector)
+      expect(off.r.raw.fixed.frameless).toBe(0);
+      // Without the fix the dropped samples land on `unit`, the interpreted caller.
+      expect(off.unitSelf).toBeGreaterThan(on.unitSelf);
+      if (V8_VERSION === '11.3') {
+        expect(on.r.raw.fixed.frameless / on.r.raw.samples).toBeGreaterThan(0.3);
+        expect(off.got.covered).toBeLessThan(0.7);
+      } else {
+        expect(on.r.raw.fixed.frameless / on.r.raw.samples, `V8 ${V8_VERSION}`).toBeGreaterThan(0.005);
+        expect(off.unitSelf).toBeGreaterThan(0.002);
       }
-      expect(covered[0]).toBeGreaterThan(0.85); // the rest is (garbage collector)
-      expect(covered[1]).toBeLessThan(0.7);
+    });
+
+    it('frameless reads only interpreter-frame slots verified for this V8 (built for this Node)', () => {
+      const s = nativeBinding();
+      // The addon was compiled against this Node's own headers (per-ABI build directory).
+      expect(s.frameLayout.v8).toBe(V8_VERSION);
+      const verified: Record<string, number> = { '11.3': 54, '12.4': 64, '13.6': 64 };
+      expect(s.frameLayout.verified).toBe(V8_VERSION in verified);
+      if (s.frameLayout.verified) {
+        expect(s.frameLayout).toMatchObject({ bytecodeArrayFromFp: -32, bytecodeOffsetFromFp: -40, bytecodeHeader: verified[V8_VERSION] });
+      }
     });
 
     it('remap: pcs in the remapped builtins copy are translated via /proc/self/maps', () => {
-      const names: string[][] = [];
-      for (const remap of [true, false]) {
-        const r = child({ workload: 'builtins', ms: 1000, sampler: { events: [TASK_CLOCK], period: 2e5, fixes: { remap } } });
-        if (remap) expect(r.raw.unresolved).toBe(0);
-        else expect(r.raw.unresolved).toBeGreaterThan(r.raw.samples / 4);
-        names.push(samplesOf(r).map((s) => s.frames[0].name));
+      // V8 runs builtins from a copy of the embedded blob. V8 11.3 (Node 20) reports no code
+      // events for it, so only the translation names those pcs; V8 >= 12 reports the copy's
+      // builtins itself (`Builtin:X`), so the fix is redundant there: names must agree.
+      const runs = [true, false].map((remap) => child({ workload: 'builtins', ms: 1000, sampler: { events: [TASK_CLOCK], period: 2e5, fixes: { remap } } }));
+      const [on, off] = runs;
+      expect(on.raw.unresolved).toBe(0);
+      expect(on.raw.fixed.remap).toBeGreaterThan(on.raw.samples / 4);
+      expect(off.raw.fixed.remap).toBe(0);
+      const leaves = runs.map((r) => new Set(samplesOf(r).map((s) => s.frames[0].name)));
+      expect(leaves[0]).toContain('(builtin) ArrayTimSort');
+      if (V8_VERSION === '11.3') {
+        expect(off.raw.unresolved).toBeGreaterThan(off.raw.samples / 4);
+      } else {
+        expect(off.raw.unresolved).toBeLessThanOrEqual(Math.ceil(off.raw.samples / 1000));
+        expect(leaves[1]).toContain('(builtin) ArrayTimSort');
       }
-      expect(names[0]).toContain('(builtin) ArrayTimSort');
     });
   });
 });

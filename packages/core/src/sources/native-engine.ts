@@ -22,6 +22,8 @@ export interface NativeBinding {
   Counters: new (events: { type: number; config: bigint }[]) => { start(): void; stop(): number[] };
   probe(type: number, config: bigint, kernel: boolean, precise?: number): number;
   probeTimer(): number;
+  /** Starts following this thread's code events (see NativeEngine.trackCode). */
+  trackCode(): boolean;
 }
 
 /** Counting-mode counters for the baseline pass: totals per event name between start and stop. */
@@ -32,11 +34,16 @@ export interface NativeCounters {
 
 const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 19: 'ENODEV', 22: 'EINVAL', 24: 'EMFILE', 95: 'EOPNOTSUPP' };
 
-/** The OS, as probes see it; tests replace it to simulate another platform. */
-export let nativePlatform: () => NodeJS.Platform = () => process.platform;
+/**
+ * The OS, as the native engine sees it. Tests stand in another one in-process with
+ * {@link simulatePlatform}, or for a whole process tree (CLI, Vitest workers, the install script)
+ * with env PERFPROFILE_SIMULATE_PLATFORM=darwin|win32.
+ */
+const osPlatform = (): NodeJS.Platform => (process.env.PERFPROFILE_SIMULATE_PLATFORM as NodeJS.Platform | undefined) || process.platform;
+export let nativePlatform: () => NodeJS.Platform = osPlatform;
 /** For tests: simulate a platform (undefined restores the real one). */
 export function simulatePlatform(platform: NodeJS.Platform | undefined): void {
-  nativePlatform = platform === undefined ? () => process.platform : () => platform;
+  nativePlatform = platform === undefined ? osPlatform : () => platform;
 }
 
 function paranoid(): string {
@@ -158,6 +165,9 @@ export function createEngine(binding: NativeBinding) {
     createSource(settings: SourceSettings): SampleSource {
       if (nativePlatform() !== 'linux') throw new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${settings.events[0].name} is unavailable: Linux only`, 'use event=v8 off Linux');
       return new NativeSource(binding, settings);
+    },
+    trackCode(): void {
+      if (nativePlatform() === 'linux') binding.trackCode();
     },
     createCounters(events: readonly EventSpec[]): NativeCounters {
       const counters = new binding.Counters(events.map(perfSel));

@@ -22,7 +22,7 @@ const KINDS: readonly SourceFrame['kind'][] = ['js', 'builtin', 'native', 'gc', 
 export const VM_STATES: readonly string[] = ['JS', 'GC', 'PARSER', 'BYTECODE_COMPILER', 'COMPILER', 'OTHER', 'EXTERNAL', 'ATOMICS_WAIT', 'IDLE'];
 
 /**
- * One frame from V8's code name. JS names are `<Tag>:<marker><name> <url>[:line:col]`: the
+ * One frame from V8's code name. JS names are `<Tag>:<marker>[']<name> <url>[:line:col]`: the
  * marker gives the tier, the url the file, line:col where the function starts. The sampled
  * line is not known (no position tables yet), so `line` is the start line.
  */
@@ -42,6 +42,8 @@ export function parseFrame(raw: RawFrame): SourceFrame {
   if (marker) {
     tier = marker;
     rest = rest.slice(1);
+    // V8 >= 12 marks context-specialized Maglev/TurboFan code with a quote after the tier: `*'hot`.
+    if (rest[0] === "'") rest = rest.slice(1);
   }
   // The url is the last space-separated word (function names may contain spaces: "get x").
   const space = rest.lastIndexOf(' ');

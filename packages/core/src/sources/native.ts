@@ -27,6 +27,12 @@ export interface NativeEngine {
    * (task-clock in ns). Divide by ops for `<event>/op`. Events must be perf events.
    */
   createCounters(events: readonly EventSpec[]): NativeCounters;
+  /**
+   * Starts following this thread's code (idempotent, until the thread ends), so that a source
+   * started later names code optimized before it: since V8 12 (Node 22) the code V8 reports at
+   * a source's start omits existing optimized code. Call it before the profiled code warms up.
+   */
+  trackCode(): void;
 }
 
 export type NativeStatus = { readonly ok: true; readonly engine: NativeEngine } | { readonly ok: false; readonly reason: string };
