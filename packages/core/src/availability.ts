@@ -92,6 +92,9 @@ export function resolveRun(config: ProfileConfig): ResolvedRun | ProfileError {
       tried.push(`${name}: ${why}`);
     }
     const v8 = lookupEvent('v8')!;
+    // A notice, not an error: the profile is wall-clock samples from V8's own sampler.
+    const reasons = [...new Set(tried.map((t) => t.slice(t.indexOf(': ') + 2)))];
+    warnings.push(`event=auto uses v8 (V8's sampler, wall clock): no native event here (${reasons.length === 1 ? reasons[0] : tried.join('; ')})`);
     if (config.rate !== undefined && config.rate > MAX_V8_HZ) warnings.push(`event=auto fell back to v8, which samples at most ${MAX_V8_HZ} Hz`);
     return bind(config, [v8], `event=auto chose v8 (${tried.join('; ')})`, warnings);
   }
