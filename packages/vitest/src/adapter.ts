@@ -1,32 +1,59 @@
 /**
- * The Vitest-major seam. The plugin detects the major once and asks its adapter to install the
- * profiling hook into a project: Vitest 4 swaps in our NodeBenchmarkRunner subclass (runner.ts);
- * Vitest 5 will register a benchmark provider instead. Everything else (settings, output,
- * reporter, profiling a pass) is shared.
+ * The Vitest-major seam. The plugin detects the major once and asks its adapter whether a
+ * project runs benchmarks and to install the profiling hook into it: Vitest 4 swaps in our
+ * NodeBenchmarkRunner subclass (adapter-v4.ts → runner.ts); Vitest 5 sets a benchmark provider
+ * that wraps the project's own (adapter-v5.ts → provider-v5.ts). Everything else (settings,
+ * output, reporter, profiling a pass) is shared.
  */
-import { fileURLToPath } from 'node:url';
-import type { TestProject } from 'vitest/node';
+import type { TestProject, Vitest } from 'vitest/node';
+import type { ResolvedSettings } from './settings.js';
+import { vitest4 } from './adapter-v4.js';
+import { vitest5, VITEST5_MIN_NODE } from './adapter-v5.js';
 
 export interface VitestAdapter {
   readonly major: number;
-  /** Makes the project's workers profile each benchmark; `provided` reaches them as-is. */
+  /** Whether `project` runs benchmarks in this run; the plugin is inert everywhere else. */
+  benchmarking(vitest: Vitest, project: TestProject): boolean;
+  /** Makes the project's workers profile each benchmark; `provided` reaches them as-is. Throws when it cannot. */
   install(project: TestProject, provideKey: string, provided: unknown): void;
+  /** What `vitest bench` does before starting Vitest: adjusts the parsed CLI options, returns the mode for startVitest. */
+  benchCommand(options: Record<string, unknown>): string;
+  /** Adds the perfprofile reporter (reading the run's settings through `settings`) to the run's reporters. */
+  addReporter(vitest: Vitest, settings: () => ResolvedSettings | undefined): void;
 }
 
-const vitest4: VitestAdapter = {
-  major: 4,
-  install(project, provideKey, provided) {
-    if (project.config.runner && !project.config.runner.includes('vitest-perfprofile') && !project.config.runner.endsWith('/runner.js')) {
-      throw new Error(`vitest-perfprofile: project "${project.name || 'root'}" already sets test.runner (${project.config.runner}); the profiler needs its own benchmark runner`);
-    }
-    (project.config as { runner?: string }).runner = fileURLToPath(new URL('./runner.js', import.meta.url));
-    (project.provide as (key: string, value: unknown) => void)(provideKey, provided);
-  },
-};
+const detected = new Map<string, VitestAdapter | Error>();
 
-/** The adapter for a Vitest version string, or an error naming what is supported. */
-export function adapterFor(version: string): VitestAdapter | Error {
-  const major = Number(version.split('.')[0]);
-  if (major === 4) return vitest4;
-  return new Error(`vitest-perfprofile supports Vitest 4.1 (found ${version}); Vitest ${major} support comes with its benchmark provider API`);
+/** The adapter for a Vitest version string (detected once per version), or an error naming what is supported. */
+export function adapterFor(version: string, nodeVersion: string = process.versions.node): VitestAdapter | Error {
+  const key = `${version}\u0000${nodeVersion}`;
+  let adapter = detected.get(key);
+  if (!adapter) {
+    adapter = detect(version, nodeVersion);
+    detected.set(key, adapter);
+  }
+  return adapter;
+}
+
+function detect(version: string, nodeVersion: string): VitestAdapter | Error {
+  const [major, minor] = version.split('.').map(Number);
+  if (major === 4 && minor >= 1) return vitest4;
+  if (major === 5) {
+    if (compareVersions(nodeVersion, VITEST5_MIN_NODE) < 0) {
+      return new Error(`Vitest ${version} needs Node >= ${VITEST5_MIN_NODE} (this is Node ${nodeVersion}); use Vitest 4.1 on this Node`);
+    }
+    return vitest5;
+  }
+  return new Error(`vitest-perfprofile supports Vitest 4.1 and 5 (found ${version})`);
+}
+
+/** Negative, zero or positive as dotted version `a` is below, equal to or above `b`. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.replace(/^v/, '').split('.').map(Number);
+  const pb = b.replace(/^v/, '').split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }

@@ -5,9 +5,14 @@
  * and starts Vitest's benchmark mode programmatically with the plugin added. Every other
  * argument, the output and the exit code are Vitest's.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { formatError, isProfileError, ProfileError } from '@perfprofile/core';
 import { extractFlags, requestFromEnv, mergeRequests, resolveRequest, CONFIG_FLAG, OUT_FLAG } from './settings.js';
 import { perfprofile, type InternalOptions } from './plugin.js';
+import { adapterFor } from './adapter.js';
 
 const HELP = `Usage: vitest-perf bench [vitest bench options and filters] ${OUT_FLAG} <dir> [${CONFIG_FLAG} "<event=... rate=...>"]
 
@@ -20,6 +25,22 @@ Runs \`vitest bench\` with per-benchmark CPU profiles:
 
 Every other argument is Vitest's (see \`vitest bench --help\`), and so is the exit code.
 Bad profiler config: one line on stderr, exit code 2, nothing runs.`;
+
+/**
+ * `vitest/node` of the project in `cwd` — the Vitest its config, plugin and workers run with,
+ * whichever major — else the one this package resolves.
+ */
+async function projectVitest(cwd: string): Promise<typeof import('vitest/node')> {
+  try {
+    const pkgFile = createRequire(path.join(cwd, 'package.json')).resolve('vitest/package.json');
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { exports?: Record<string, { default?: string } | undefined> };
+    const entry = pkg.exports?.['./node']?.default;
+    if (entry) return (await import(pathToFileURL(path.join(path.dirname(pkgFile), entry)).href)) as typeof import('vitest/node');
+  } catch {
+    // No Vitest of the project's own here: use ours.
+  }
+  return import('vitest/node');
+}
 
 function usage(message: string, hint?: string): never {
   process.stderr.write(`${formatError(new ProfileError('ERR_USAGE', message, hint), 'vitest-perf')}\n`);
@@ -49,7 +70,9 @@ async function main(argv: string[]): Promise<void> {
       process.exit(2);
     }
   }
-  const { parseCLI, startVitest } = await import('vitest/node');
+  const { parseCLI, startVitest, version } = await projectVitest(process.cwd());
+  const adapter = adapterFor(version);
+  if (adapter instanceof Error) usage(adapter.message);
   const { filter, options } = parseCLI(['vitest', 'bench', ...rest]);
   // As Vitest's own CLI does before starting.
   const argvOptions = options as Record<string, unknown>;
@@ -59,7 +82,8 @@ async function main(argv: string[]): Promise<void> {
   }
   if (filter.some((f) => f.includes(':'))) argvOptions.includeTaskLocation ??= true;
   const plugin = perfprofile({ ...merged, fromCli: true } as InternalOptions);
-  const ctx = await startVitest('benchmark', filter.map(String), options, { plugins: [plugin] });
+  const mode = adapter.benchCommand(argvOptions);
+  const ctx = await startVitest(mode as 'benchmark', filter.map(String), options, { plugins: [plugin] });
   if (!ctx.shouldKeepServer()) await ctx.exit();
 }
 

@@ -10,7 +10,6 @@ import type { Vitest } from 'vitest/node';
 import { formatError, isProfileError, type ProfileError } from '@perfprofile/core';
 import { adapterFor } from './adapter.js';
 import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
-import { PerfprofileReporter } from './reporter.js';
 import { mergeRequests, prepareOutput, requestFromDashArgs, requestFromEnv, resolveRequest, type PerfprofileRequest, type ResolvedSettings } from './settings.js';
 
 export interface PerfprofileOptions {
@@ -45,7 +44,9 @@ export function perfprofile(options: PerfprofileOptions = {}): Plugin {
   return {
     name: 'vitest-perfprofile',
     configureVitest({ vitest, project }) {
-      if (vitest.mode !== 'benchmark') return;
+      // The Vitest major decides what a benchmark run is (v4: `vitest bench`; v5: benchmark projects).
+      const adapter = adapterFor(vitest.version);
+      if (adapter instanceof Error ? vitest.mode !== 'benchmark' : !adapter.benchmarking(vitest, project)) return;
       const dash = requestFromDashArgs();
       if (isProfileError(dash)) fail(dash);
       const priority = fromCli ? 2 : 1;
@@ -69,15 +70,12 @@ export function perfprofile(options: PerfprofileOptions = {}): Plugin {
         else state.worker = { ...worker };
       }
       if (!state.settings || !state.worker) return;
-      const adapter = adapterFor(vitest.version);
       if (adapter instanceof Error) fail(adapter);
       adapter.install(project, PROVIDE_KEY, state.worker);
       if (!state.reporterAdded) {
         state.reporterAdded = true;
-        const bench = vitest.config.benchmark as { reporters?: unknown };
-        const current = bench.reporters === undefined ? ['default'] : Array.isArray(bench.reporters) ? bench.reporters : [bench.reporters];
         const s = state;
-        bench.reporters = [...current, new PerfprofileReporter(() => s.settings)];
+        adapter.addReporter(vitest, () => s.settings);
       }
     },
   };

@@ -1,0 +1,309 @@
+/**
+ * The Vitest 5 worker side: a benchmark provider (`benchmark.provider`, Vitest's experimental
+ * API) that wraps the project's own provider, or, when the project has none, one that runs
+ * tinybench as Vitest's built-in provider does. For every provider run — `bench(...).run()` and
+ * `bench.compare(...)` alike — it adds perfprofile's passes around the wrapped provider:
+ *
+ *   baseline=on:  the wrapped provider runs the group as usual (warm-up, then the measured
+ *                 phase that Vitest reports, unprofiled; per-op counters are read in each
+ *                 registration's measured phase), then each registration runs once more through
+ *                 the same provider without warm-up, profiled.
+ *   baseline=off: each registration runs on its own through the wrapped provider, profiled from
+ *                 its measured phase on; Vitest reports these (profiled) results.
+ *
+ * Phases are told apart by the registration hooks the provider calls (`beforeAll(mode)` /
+ * `afterAll(mode)`, mode `warmup` or `run`, as tinybench calls them). A provider that never
+ * calls them still gets profiles (from the start of its run) but no per-op counters.
+ *
+ * Nothing here imports `vitest`: the module is loaded by Vitest's module runner, and the
+ * settings come from the worker state (as `inject()` reads them).
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { trackCode, type CPUProfile } from '@perfprofile/core';
+import { BenchmarkProfiler, type BenchmarkIdentity } from './benchprofile.js';
+import { registrationPath } from './names-v5.js';
+import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
+import { benchId } from './slug.js';
+import type { PassStats } from './stats.js';
+import type { RawSourceMap } from './sourcemaps.js';
+
+// Keep inlining positions for code optimized from here on (the provider loads before the first
+// warm-up), so samples in inlined functions are attributed to them.
+setFlagsFromString('--detailed-line-info');
+
+/** tinybench's task hook: `mode` is the phase (`warmup` or `run`). */
+type Hook = (this: unknown, mode?: string) => unknown;
+
+/** A registration as Vitest 5 hands it to a provider (`BenchRegistrationInput`). */
+export interface Registration {
+  readonly name: string;
+  readonly fn: (...args: unknown[]) => unknown;
+  readonly fnOpts?: { beforeAll?: Hook; afterAll?: Hook; [key: string]: unknown };
+}
+
+/** The part of Vitest 5's `BenchmarkGroup` this provider uses. */
+export interface Group {
+  readonly test: { readonly fullTestName: string; readonly file: { readonly filepath: string }; readonly context?: { readonly signal?: AbortSignal } };
+  readonly config?: { readonly retainSamples?: boolean; readonly [key: string]: unknown };
+  readonly registrations: readonly Registration[];
+  readonly options?: Record<string, unknown>;
+}
+
+/** The part of Vitest 5's `BenchResult` (tinybench task statistics) this provider reads. */
+export interface Result {
+  readonly name: string;
+  readonly latency?: { readonly rme?: number; readonly samplesCount?: number };
+  readonly throughput?: { readonly mean?: number };
+}
+
+/** Vitest 5's `BenchmarkProvider`. */
+export interface Provider {
+  run(group: Group): Promise<Result[]>;
+}
+
+interface WorkerState {
+  providedContext?: Record<string, unknown>;
+  evaluatedModules?: {
+    getModulesByFile(file: string): Set<{ id: string }> | undefined;
+    getModuleSourceMapById(id: string): { map?: RawSourceMap } | null;
+  };
+}
+
+function workerState(): WorkerState | undefined {
+  return (globalThis as { __vitest_worker__?: WorkerState }).__vitest_worker__;
+}
+
+function sourceMapOf(file: string): RawSourceMap | undefined {
+  const modules = workerState()?.evaluatedModules;
+  for (const node of modules?.getModulesByFile(file) ?? []) {
+    const decoded = modules!.getModuleSourceMapById(node.id);
+    if (decoded?.map) return decoded.map;
+  }
+  return undefined;
+}
+
+function isPromise(v: unknown): v is Promise<unknown> {
+  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
+}
+
+/**
+ * The registration with its `beforeAll`/`afterAll` hooks wrapped: `onRun` runs after the user's
+ * `beforeAll` of the measured phase, `onRunEnd` before the user's `afterAll` of it. Everything
+ * else (fn, other options, `this`) is passed through, so the provider measures the same thing.
+ */
+function withPhaseHooks(reg: Registration, onRun: () => void, onRunEnd: () => void): Registration {
+  const user = reg.fnOpts ?? {};
+  const measured = (mode: string | undefined) => mode === undefined || mode === 'run';
+  return {
+    ...reg,
+    fnOpts: {
+      ...user,
+      beforeAll(this: unknown, mode?: string) {
+        const r = user.beforeAll?.call(this, mode);
+        if (!measured(mode)) return r;
+        if (isPromise(r)) return r.then(onRun);
+        onRun();
+        return r;
+      },
+      afterAll(this: unknown, mode?: string) {
+        if (measured(mode)) onRunEnd();
+        return user.afterAll?.call(this, mode);
+      },
+    },
+  };
+}
+
+function passStats(r: Result | undefined): PassStats | undefined {
+  const hz = r?.throughput?.mean;
+  if (!r || !(hz !== undefined && hz > 0)) return undefined;
+  return { hz, rme: r.latency?.rme ?? 0, runs: r.latency?.samplesCount ?? 0 };
+}
+
+/** Per-op counters from totals over a measured phase of `ops` operations. */
+function perOp(totals: Record<string, number> | undefined, ops: number | undefined): Record<string, number> {
+  if (!totals || !(ops !== undefined && ops > 0)) return {};
+  return Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, Number((v / ops).toPrecision(4))]));
+}
+
+/**
+ * A provider equivalent to Vitest 5's built-in one: one tinybench `Bench` per group, with the
+ * test's abort signal, the project's `retainSamples`, the caller's run options and
+ * `performance.now`; errors thrown as Vitest throws them. tinybench is Vitest's own copy.
+ */
+export function tinybenchProvider(): Provider {
+  let bench: Promise<{ Bench: new (options: Record<string, unknown>) => TinyBench }> | undefined;
+  return {
+    async run(group) {
+      bench ??= import(pathToFileURL(tinybenchEntry(group.test.file.filepath)).href);
+      const { Bench } = await bench;
+      const b = new Bench({
+        signal: group.test.context?.signal,
+        name: group.test.fullTestName,
+        retainSamples: group.config?.retainSamples,
+        ...group.options,
+        now: () => performance.now(),
+      });
+      for (const reg of group.registrations) b.add(reg.name, reg.fn, reg.fnOpts);
+      await b.run();
+      const errors = b.tasks.filter((t) => t.result.state === 'errored').map((t) => t.result.error);
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) throw new AggregateError(errors, 'Some benchmarks failed');
+      return b.tasks.map((t) => {
+        if (t.result.state !== 'completed') throw new Error(`task "${t.name}" did not complete: received "${t.result.state}"`);
+        return { ...(t.result as object), name: t.name } as Result;
+      });
+    },
+  };
+}
+
+interface TinyBench {
+  add(name: string, fn: Registration['fn'], opts?: Registration['fnOpts']): void;
+  run(): Promise<unknown>;
+  tasks: { name: string; result: { state: string; error?: unknown } }[];
+}
+
+/** tinybench as the Vitest of the project that `file` belongs to resolves it. */
+function tinybenchEntry(file: string): string {
+  const vitestPkg = createRequire(file).resolve('vitest/package.json');
+  return createRequire(vitestPkg).resolve('tinybench');
+}
+
+interface Host {
+  readonly settings: WorkerSettings;
+  readonly profiler: BenchmarkProfiler;
+  readonly taken: Set<string>;
+}
+
+let host: Host | null | undefined;
+
+function ensureHost(): Host | undefined {
+  if (host !== undefined) return host ?? undefined;
+  const settings = workerState()?.providedContext?.[PROVIDE_KEY] as WorkerSettings | undefined;
+  if (!settings) {
+    host = null;
+    return undefined;
+  }
+  // Before the first warm-up: a native source must see the benchmark's code being optimized.
+  trackCode(settings.config);
+  host = { settings, profiler: new BenchmarkProfiler(settings, sourceMapOf), taken: new Set() };
+  return host;
+}
+
+function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
+  const file = path.relative(h.settings.root, group.test.file.filepath).split(path.sep).join('/');
+  const names = registrationPath(group.test.fullTestName, reg.name);
+  return { id: benchId(file, names, h.taken), file, name: reg.name, fullName: names.join(' > ') };
+}
+
+/**
+ * baseline=on: the group as the wrapped provider runs it (Vitest's results), counters per
+ * registration; then a profiled pass of each registration, even when the group failed, so a
+ * failing benchmark still leaves its partial profile.
+ */
+async function measureThenProfile(h: Host, inner: Provider, group: Group): Promise<Result[]> {
+  const totals = new Map<string, Record<string, number>>();
+  const counting = new Map<string, (ops: number) => Record<string, number>>();
+  // Registrations whose measured phase ended (a throwing benchmark never reaches afterAll).
+  const completed = new Set<string>();
+  const registrations = group.registrations.map((reg) =>
+    withPhaseHooks(
+      reg,
+      () => counting.set(reg.name, h.profiler.countPerOp()),
+      () => {
+        completed.add(reg.name);
+        const stop = counting.get(reg.name);
+        counting.delete(reg.name);
+        if (stop) totals.set(reg.name, stop(1));
+      },
+    ),
+  );
+  let measured: Result[] | undefined;
+  let measuredError: unknown;
+  try {
+    measured = await inner.run({ ...group, registrations });
+  } catch (e) {
+    measuredError = e ?? new Error('benchmark failed');
+  } finally {
+    for (const stop of counting.values()) stop(1); // a phase that threw before its afterAll
+  }
+  for (const reg of group.registrations) {
+    const bench = identify(h, group, reg);
+    const base = measured?.find((r) => r.name === reg.name);
+    const profile = h.profiler.start(bench);
+    let profiled: Result | undefined;
+    let error: unknown;
+    try {
+      profiled = (await inner.run({ ...group, registrations: [reg], options: { ...group.options, warmup: false } })).find((r) => r.name === reg.name);
+    } catch (e) {
+      error = e ?? new Error('benchmark failed');
+    }
+    // The group's error belongs to the registrations that did not finish their measured phase.
+    if (error === undefined && !base && !completed.has(reg.name) && measuredError !== undefined) error = measuredError;
+    h.profiler.finish(bench, profile, { baseline: passStats(base), profiled: passStats(profiled), counters: perOp(totals.get(reg.name), base?.latency?.samplesCount) }, error);
+  }
+  if (measuredError !== undefined) throw measuredError;
+  return measured!;
+}
+
+/**
+ * baseline=off: each registration on its own through the wrapped provider, profiled from its
+ * measured phase (a profile started at the provider run's start is restarted there, so the
+ * warm-up is left out when the provider reports phases).
+ */
+async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<Result[]> {
+  const out: Result[] = [];
+  let firstError: unknown;
+  for (const reg of group.registrations) {
+    const bench = identify(h, group, reg);
+    let profile: CPUProfile = h.profiler.start(bench);
+    let count: ((ops: number) => Record<string, number>) | undefined;
+    let totals: Record<string, number> | undefined;
+    const hooked = withPhaseHooks(
+      reg,
+      () => {
+        profile.stop(); // the warm-up part is dropped
+        profile = h.profiler.start(bench);
+        count = h.profiler.countPerOp();
+      },
+      () => {
+        totals = count?.(1);
+        count = undefined;
+      },
+    );
+    let result: Result | undefined;
+    let error: unknown;
+    try {
+      result = (await inner.run({ ...group, registrations: [hooked] })).find((r) => r.name === reg.name);
+    } catch (e) {
+      error = e ?? new Error('benchmark failed');
+      firstError ??= error;
+    } finally {
+      count?.(1);
+    }
+    h.profiler.finish(bench, profile, { profiled: passStats(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);
+    if (result) out.push(result);
+  }
+  if (firstError !== undefined) throw firstError;
+  return out;
+}
+
+/**
+ * The profiling provider around `inner` (the project's own provider, or tinybench as Vitest
+ * runs it). Outside a perfprofile run (no settings provided) it is `inner` unchanged.
+ */
+export function wrapProvider(inner: Provider = tinybenchProvider()): Provider {
+  if (typeof inner?.run !== 'function') throw new Error('vitest-perfprofile: the project\'s benchmark.provider has no run() to wrap');
+  return {
+    run(group) {
+      const h = ensureHost();
+      if (!h) return inner.run(group);
+      return h.settings.baseline ? measureThenProfile(h, inner, group) : profileMeasured(h, inner, group);
+    },
+  };
+}
+
+/** What `benchmark.provider` names when the project has no provider of its own. */
+export default wrapProvider();
