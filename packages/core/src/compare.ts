@@ -1,14 +1,14 @@
 /**
- * Comparing profiles: per-function self shares before and after (`perfprofile diff`), and the
- * CI gate over two vitest-perfprofile output directories (`perfprofile check`). Shares are
+ * Comparing profiles: per-function shares before and after (`perfprofile diff`), and the CI
+ * gate over two vitest-perfprofile output directories (`perfprofile check`). Shares are
  * percentages of one sample column; functions are matched by name and file (lines move when
  * code is edited).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { functionTable, type AnalysisOptions } from './analysis.js';
+import { resolveSampleIndex, selectSamples, type AnalysisOptions } from './analysis.js';
 import { ProfileError } from './errors.js';
-import type { Profile } from './model.js';
+import { ProfileIndex, type Profile } from './model.js';
 import { decode, type DecodeOptions } from './wire.js';
 
 export interface ShareRow {
@@ -19,6 +19,11 @@ export interface ShareRow {
   readonly after: number;
   /** after − before, in percentage points. */
   readonly delta: number;
+  /** Total (cumulative, self + callees) share (%) in base and head. */
+  readonly cumBefore: number;
+  readonly cumAfter: number;
+  /** cumAfter − cumBefore, in percentage points. */
+  readonly cumDelta: number;
 }
 
 export interface ShareDiff {
@@ -26,7 +31,7 @@ export interface ShareDiff {
   /** Sample counts (the `samples` column when present) behind each side's shares. */
   readonly baseSamples: number;
   readonly headSamples: number;
-  /** Sorted by |delta|, largest first. */
+  /** Functions with self time on either side, sorted by |delta|, largest first. */
   readonly rows: readonly ShareRow[];
 }
 
@@ -38,24 +43,66 @@ function sampleCount(profile: Profile): number {
   return profile.samples.reduce((a, s) => a + s.values[i], 0);
 }
 
-/** Self share per function in `base` and `head`, sorted by the size of the change. */
+interface Shares {
+  readonly valueType: string;
+  readonly byFunction: Map<string, { name: string; file: string; self: number; cum: number }>;
+}
+
+/**
+ * Self and total share (%) per function name and file. Functions that share both (two closures
+ * of one file, one function at two start lines) are one entry, counted once per sample in cum,
+ * so a nested pair of anonymous callbacks does not add up to more than 100%.
+ */
+function sharesOf(profile: Profile, options: AnalysisOptions): Shares {
+  const column = resolveSampleIndex(profile, options.sampleIndex);
+  const index = new ProfileIndex(profile);
+  const byFunction: Shares['byFunction'] = new Map();
+  const seen = new Set<string>();
+  let total = 0;
+  for (const s of selectSamples(profile, options, index)) {
+    const v = s.values[column];
+    total += v;
+    seen.clear();
+    s.locationIds.forEach((id, depth) => {
+      index.frames(id).forEach(({ fn }, inner) => {
+        const k = fnKey(fn.name, fn.filename);
+        let e = byFunction.get(k);
+        if (!e) byFunction.set(k, (e = { name: fn.name, file: fn.filename, self: 0, cum: 0 }));
+        if (depth === 0 && inner === 0) e.self += v;
+        if (!seen.has(k)) {
+          seen.add(k);
+          e.cum += v;
+        }
+      });
+    });
+  }
+  for (const e of byFunction.values()) {
+    e.self = total ? (100 * e.self) / total : 0;
+    e.cum = total ? (100 * e.cum) / total : 0;
+  }
+  const t = profile.sampleTypes[column];
+  return { valueType: `${t.type}/${t.unit}`, byFunction };
+}
+
+/**
+ * Self and total share per function in `base` and `head`, sorted by the size of the self-share
+ * change. A function whose self share grew while its total share did not has taken time over
+ * from its callees (typically the JIT inlined one into it): `cumDelta` tells the two apart.
+ */
 export function diffProfiles(base: Profile, head: Profile, options: AnalysisOptions = {}): ShareDiff {
-  const a = functionTable(base, options);
-  const b = functionTable(head, options);
-  // Several functions may share a name and file (different start lines, or tiers): summed.
-  const rows = new Map<string, { name: string; file: string; before: number; after: number }>();
-  const add = (r: (typeof a.rows)[number], side: 'before' | 'after') => {
-    if (r.flat === 0) return;
-    const k = fnKey(r.name, r.file);
-    let row = rows.get(k);
-    if (!row) rows.set(k, (row = { name: r.name, file: r.file, before: 0, after: 0 }));
-    row[side] += r.flatPct;
-  };
-  for (const r of a.rows) add(r, 'before');
-  for (const r of b.rows) add(r, 'after');
-  const out = [...rows.values()].map((r) => ({ ...r, delta: r.after - r.before }));
-  out.sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.name.localeCompare(y.name));
-  return { valueType: b.valueType, baseSamples: sampleCount(base), headSamples: sampleCount(head), rows: out };
+  const a = sharesOf(base, options).byFunction;
+  const b = sharesOf(head, options);
+  const rows: ShareRow[] = [];
+  for (const k of new Set([...a.keys(), ...b.byFunction.keys()])) {
+    const x = a.get(k), y = b.byFunction.get(k);
+    const before = x?.self ?? 0, after = y?.self ?? 0;
+    if (before === 0 && after === 0) continue;
+    const cumBefore = x?.cum ?? 0, cumAfter = y?.cum ?? 0;
+    const { name, file } = (x ?? y)!;
+    rows.push({ name, file, before, after, delta: after - before, cumBefore, cumAfter, cumDelta: cumAfter - cumBefore });
+  }
+  rows.sort((p, q) => Math.abs(q.delta) - Math.abs(p.delta) || p.name.localeCompare(q.name));
+  return { valueType: b.valueType, baseSamples: sampleCount(base), headSamples: sampleCount(head), rows };
 }
 
 // ---- Output directories -------------------------------------------------------------------
@@ -136,23 +183,26 @@ export function matchBenchmarks(base: RunDir, head: RunDir): { pairs: [RunBenchm
 // ---- The gate -----------------------------------------------------------------------------
 
 export interface CheckOptions {
-  /** A function's self share may grow by at most this many percentage points. */
+  /**
+   * A function's share may grow by at most this many percentage points. The growth counted is
+   * the smaller of its self-share and total-share growth: time a function takes over from a
+   * callee the JIT inlined into it raises its self share but not its total share.
+   */
   readonly maxShareIncrease: number;
   /** A per-op counter may grow by at most this fraction (0.03 = 3%). */
   readonly maxCounterIncrease: number;
   /**
    * A share change counts only when it is also this many standard errors of the difference
-   * of two proportions at the two profiles' sample counts (default 4): a few hundred samples
-   * cannot tell 5 pp apart reliably, and a gate that cries wolf gets switched off. Samples are
-   * not independent (a GC pause spans several), so 3 standard errors still tripped on
-   * identical runs of the fixture (+8.4 pp at 150 samples); 4 did not.
+   * of two proportions at the two profiles' sample counts (default 4): a hundred samples cannot
+   * tell 5 pp apart reliably, and a gate that cries wolf gets switched off. Samples are not
+   * independent (a GC pause spans several), so the bar sits above the textbook 2–3.
    */
   readonly minZ?: number;
   /**
    * The per-op counters gated (index.json names, `instructions/op`). By default the PMU counts
    * of work done, which repeat run to run. Time counters (task-clock) include whatever the host
-   * steals from a VM and moved by up to 40% between identical runs on the project machine;
-   * page faults and context switches follow GC and the scheduler. Those are gated only when named.
+   * steals from a VM and whatever other processes cost the caches; page faults and context
+   * switches follow GC and the scheduler. Those are gated only when named.
    */
   readonly counters?: readonly string[];
 }
@@ -164,11 +214,21 @@ export interface Finding {
   /** Function name, or counter name (`task-clock/op`). */
   readonly name: string;
   readonly file?: string;
+  /** Self share (%) for shares, the per-op value for counters. */
   readonly before: number;
   readonly after: number;
-  /** pp for shares, percent for counters. */
+  /** Shares only: the total (self + callees) share (%) before and after. */
+  readonly cumBefore?: number;
+  readonly cumAfter?: number;
+  /** Shares: the smaller of the self and total increase, in pp. Counters: percent. */
   readonly increase: number;
   readonly limit: number;
+  /**
+   * Shares only: functions whose self share fell by at least half this increase while their
+   * total share held (within the limit): the time moved from them into this function, as it
+   * does when a callee gets slower, and also when the JIT inlined the callee in one run only.
+   */
+  readonly from?: readonly { readonly name: string; readonly file: string; readonly selfDelta: number; readonly cumDelta: number }[];
 }
 
 export interface BenchmarkCheck {
@@ -177,6 +237,14 @@ export interface BenchmarkCheck {
   readonly regressions: readonly Finding[];
   /** The largest share increase seen, regression or not (for the "no regressions" table). */
   readonly largestShareIncrease: Finding | undefined;
+  /**
+   * Self-share increases past the limit that the function's total share does not show: time
+   * moved in from its callees (JIT inlining), reported but not counted. The price: when the
+   * benchmark's own function (total ≈ 100%) gets slower itself, only its callees' shares move.
+   */
+  readonly moved: readonly Finding[];
+  /** Every per-op counter both runs have, gated or not: percent change, for context. */
+  readonly counterChanges: Readonly<Record<string, number>>;
 }
 
 export interface CheckResult {
@@ -184,15 +252,31 @@ export interface CheckResult {
   readonly onlyBase: readonly string[];
   readonly onlyHead: readonly string[];
   readonly regressions: number;
+  /** Why the comparison may be partial: an incomplete run, a benchmark that failed. */
+  readonly warnings: readonly string[];
   readonly options: Required<CheckOptions>;
 }
 
-/** Two-proportion z statistic of a share change, at the two sample counts. */
-function zOf(p1: number, n1: number, p2: number, n2: number): number {
+/**
+ * How many standard errors a share change is, for shares in percent out of `n1` and `n2`
+ * samples: the two-proportion z statistic with Agresti and Caffo's adjustment (one sample added
+ * to each side of each proportion, unpooled error). Without it a share at 100% has no error,
+ * and a GC pause taking 3 of 50 samples in one run looks like a 4-sigma change. 0 when either
+ * side has no samples.
+ */
+export function shareZ(beforePct: number, n1: number, afterPct: number, n2: number): number {
   if (n1 <= 0 || n2 <= 0) return 0;
-  const p = (p1 * n1 + p2 * n2) / (n1 + n2);
-  const se = Math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2));
-  return se === 0 ? (p2 > p1 ? Infinity : 0) : (p2 - p1) / se;
+  const p1 = ((beforePct / 100) * n1 + 1) / (n1 + 2);
+  const p2 = ((afterPct / 100) * n2 + 1) / (n2 + 2);
+  const se = Math.sqrt((p1 * (1 - p1)) / (n1 + 2) + (p2 * (1 - p2)) / (n2 + 2));
+  return (p2 - p1) / se;
+}
+
+/** A diff row as the gate weighs it: counted increase (pp) and its z, and the self-only z. */
+export function shareGrowth(r: ShareRow, baseSamples: number, headSamples: number): { increase: number; z: number; selfZ: number } {
+  const selfZ = shareZ(r.before, baseSamples, r.after, headSamples);
+  const cumZ = shareZ(r.cumBefore, baseSamples, r.cumAfter, headSamples);
+  return { increase: Math.min(r.delta, r.cumDelta), z: Math.min(selfZ, cumZ), selfZ };
 }
 
 /** The gate: every benchmark present in both runs, its shares and its per-op counters. */
@@ -200,42 +284,79 @@ export function checkRuns(base: RunDir, head: RunDir, options: CheckOptions): Ch
   const opts: Required<CheckOptions> = { minZ: 4, counters: DEFAULT_GATED_COUNTERS, ...options };
   const gated = new Set(opts.counters);
   const { pairs, onlyBase, onlyHead } = matchBenchmarks(base, head);
+  const warnings: string[] = [];
+  for (const [run, side] of [[base, 'base'], [head, 'head']] as const) {
+    if (!run.complete) warnings.push(`the ${side} run is incomplete (index.json has complete: false): it was interrupted or a worker died`);
+  }
   const benchmarks: BenchmarkCheck[] = [];
   for (const [b, h] of pairs) {
+    for (const [x, side] of [[b, 'base'], [h, 'head']] as const) {
+      if (x.status === 'failed') warnings.push(`${x.fullName} failed in the ${side} run: its profile is partial`);
+    }
     const regressions: Finding[] = [];
+    const moved: Finding[] = [];
     const diff = diffProfiles(base.load(b), head.load(h), { sampleIndex: 'samples' });
     let largest: Finding | undefined;
     for (const r of diff.rows) {
       if (r.delta <= 0) continue;
-      const finding: Finding = { kind: 'share', name: r.name, file: r.file, before: r.before, after: r.after, increase: r.delta, limit: opts.maxShareIncrease };
-      if (!largest || r.delta > largest.increase) largest = finding;
-      const z = zOf(r.before / 100, diff.baseSamples, r.after / 100, diff.headSamples);
-      if (r.delta > opts.maxShareIncrease && z >= opts.minZ) regressions.push(finding);
+      const g = shareGrowth(r, diff.baseSamples, diff.headSamples);
+      const finding: Finding = { kind: 'share', name: r.name, file: r.file, before: r.before, after: r.after, cumBefore: r.cumBefore, cumAfter: r.cumAfter, increase: g.increase, limit: opts.maxShareIncrease };
+      if (g.increase > 0 && (!largest || g.increase > largest.increase)) largest = finding;
+      if (g.increase > opts.maxShareIncrease && g.z >= opts.minZ) {
+        const from = diff.rows
+          .filter((o) => o !== r && o.delta <= -g.increase / 2 && Math.abs(o.cumDelta) <= opts.maxShareIncrease)
+          .map((o) => ({ name: o.name, file: o.file, selfDelta: o.delta, cumDelta: o.cumDelta }));
+        regressions.push(from.length ? { ...finding, from } : finding);
+      } else if (r.delta > opts.maxShareIncrease && g.selfZ >= opts.minZ) moved.push(finding);
     }
+    const counterChanges: Record<string, number> = {};
     for (const [name, before] of Object.entries(b.counters ?? {})) {
       const after = h.counters?.[name];
-      if (!gated.has(name) || after === undefined || !(before > 0)) continue;
+      if (after === undefined || !(before > 0)) continue;
       const increase = (after / before - 1) * 100;
-      if (increase > opts.maxCounterIncrease * 100) regressions.push({ kind: 'counter', name, before, after, increase, limit: opts.maxCounterIncrease * 100 });
+      counterChanges[name] = increase;
+      if (gated.has(name) && increase > opts.maxCounterIncrease * 100) regressions.push({ kind: 'counter', name, before, after, increase, limit: opts.maxCounterIncrease * 100 });
     }
-    benchmarks.push({ id: b.id, fullName: b.fullName, regressions, largestShareIncrease: largest });
+    benchmarks.push({ id: b.id, fullName: b.fullName, regressions, largestShareIncrease: largest, moved, counterChanges });
   }
   return {
     benchmarks,
     onlyBase: onlyBase.map((b) => b.id),
     onlyHead: onlyHead.map((b) => b.id),
     regressions: benchmarks.reduce((a, b) => a + b.regressions.length, 0),
+    warnings,
     options: opts,
   };
 }
 
 const pct = (x: number) => `${x.toFixed(1)}%`;
+/** Text fit for a markdown table cell: pipes escaped, line breaks flattened. */
+const cell = (x: string) => x.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 const num = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : Number(x.toPrecision(4)).toString());
+
+const signed = (x: number, unit: string) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}${unit}`;
 
 /** One line per finding: what grew, from what to what, and the limit it broke. */
 export function describeFinding(f: Finding): string {
-  if (f.kind === 'share') return `${f.name}${f.file ? ` (${f.file})` : ''}: self share ${pct(f.before)} → ${pct(f.after)} (+${f.increase.toFixed(1)} pp, limit ${f.limit} pp)`;
-  return `${f.name}: ${num(f.before)} → ${num(f.after)} (+${f.increase.toFixed(1)}%, limit ${f.limit}%)`;
+  if (f.kind === 'counter') return `${f.name}: ${num(f.before)} → ${num(f.after)} (+${f.increase.toFixed(1)}%, limit ${f.limit}%)`;
+  const line = `${f.name}${f.file ? ` (${f.file})` : ''}: self share ${pct(f.before)} → ${pct(f.after)}, total ${pct(f.cumBefore ?? 0)} → ${pct(f.cumAfter ?? 0)} (+${f.increase.toFixed(1)} pp, limit ${f.limit} pp)`;
+  return f.from?.length ? `${line}; ${describeSource(f)}` : line;
+}
+
+/** Where a share increase came from, when it left callers whose total share held. */
+function describeSource(f: Finding, code = (s: string) => s): string {
+  const who = f.from!.map((o) => `${code(o.name)} (self ${signed(o.selfDelta, ' pp')}, total ${signed(o.cumDelta, ' pp')})`).join(', ');
+  return `taken from ${who}: a slower callee, or the JIT inlining it in one run only`;
+}
+
+/** Per-op counter changes of a benchmark as one line ("task-clock/op +3.1%, ..."), or ''. */
+export function describeCounterChanges(b: BenchmarkCheck): string {
+  return Object.entries(b.counterChanges).map(([k, v]) => `${k} ${signed(v, '%')}`).join(', ');
+}
+
+/** One line for a self-share increase the total share does not show (not a regression). */
+export function describeMoved(f: Finding, markdown = false): string {
+  return `${markdown ? `\`${cell(f.name)}\`` : f.name}${f.file ? ` (${f.file})` : ''}: self share ${pct(f.before)} → ${pct(f.after)} but total ${pct(f.cumBefore ?? 0)} → ${pct(f.cumAfter ?? 0)}: time moved in from its callees (e.g. one the JIT inlined in one run only), not counted`;
 }
 
 /** The markdown report `perfprofile check --markdown` and GITHUB_STEP_SUMMARY get. */
@@ -247,21 +368,30 @@ export function checkMarkdown(result: CheckResult): string {
     lines.push('| benchmark | what | before | after | change | limit |', '|---|---|---:|---:|---:|---:|');
     for (const b of result.benchmarks) {
       for (const f of b.regressions) {
-        const what = f.kind === 'share' ? `\`${f.name}\` self share` : `\`${f.name}\``;
-        const [before, after] = f.kind === 'share' ? [pct(f.before), pct(f.after)] : [num(f.before), num(f.after)];
+        const what = f.kind === 'share' ? `\`${cell(f.name)}\` self / total share` : `\`${f.name}\``;
+        const [before, after] = f.kind === 'share' ? [`${pct(f.before)} / ${pct(f.cumBefore ?? 0)}`, `${pct(f.after)} / ${pct(f.cumAfter ?? 0)}`] : [num(f.before), num(f.after)];
         const change = f.kind === 'share' ? `+${f.increase.toFixed(1)} pp` : `+${f.increase.toFixed(1)}%`;
-        lines.push(`| ${b.fullName} | ${what} | ${before} | ${after} | ${change} | ${f.kind === 'share' ? `${f.limit} pp` : `${f.limit}%`} |`);
+        lines.push(`| ${cell(b.fullName)} | ${what} | ${before} | ${after} | ${change} | ${f.kind === 'share' ? `${f.limit} pp` : `${f.limit}%`} |`);
       }
     }
+    const context = result.benchmarks.filter((b) => b.regressions.length).flatMap((b) => {
+      const notes = b.regressions.filter((f) => f.from?.length).map((f) => `- ${cell(b.fullName)}: \`${f.name}\` ${describeSource(f, (s) => `\`${s}\``)}.`);
+      const counters = describeCounterChanges(b);
+      return counters ? [...notes, `- ${cell(b.fullName)}: per-op counters ${counters}.`] : notes;
+    });
+    if (context.length) lines.push('', ...context);
   } else {
     lines.push('### perfprofile check: no regressions', '');
-    lines.push('| benchmark | largest self-share increase |', '|---|---|');
+    lines.push('| benchmark | largest share increase (self and total) |', '|---|---|');
     for (const b of result.benchmarks) {
       const f = b.largestShareIncrease;
-      lines.push(`| ${b.fullName} | ${f ? `\`${f.name}\` +${f.increase.toFixed(1)} pp` : '–'} |`);
+      lines.push(`| ${cell(b.fullName)} | ${f ? `\`${cell(f.name)}\` +${f.increase.toFixed(1)} pp` : '–'} |`);
     }
   }
-  lines.push('', `Limits: self share +${o.maxShareIncrease} pp (and ≥ ${o.minZ} standard errors), per-op counters +${o.maxCounterIncrease * 100}% (${o.counters.join(', ')}).`);
+  const moved = result.benchmarks.flatMap((b) => b.moved.map((f) => `- ${b.fullName}: ${describeMoved(f, true)}`));
+  if (moved.length) lines.push('', 'Not counted:', ...moved);
+  if (result.warnings.length) lines.push('', ...result.warnings.map((w) => `> **Warning:** ${w}`));
+  lines.push('', `Limits: a function's self and total share +${o.maxShareIncrease} pp (and ≥ ${o.minZ} standard errors), per-op counters +${o.maxCounterIncrease * 100}% (${o.counters.join(', ')}).`);
   if (result.onlyBase.length) lines.push(`Only in base: ${result.onlyBase.join(', ')}.`);
   if (result.onlyHead.length) lines.push(`Only in head: ${result.onlyHead.join(', ')}.`);
   return lines.join('\n') + '\n';
