@@ -2,7 +2,7 @@
  * The flame viewer's CSS and script, inlined into every page. Plain DOM: each frame is an
  * absolutely positioned div (class `frame`, data-name, data-depth), so tests and users can
  * inspect it. Icicle layout (root on top); click zooms into a frame, search highlights matches,
- * hover shows name, file:line, value and share; the colour can follow the JIT tier.
+ * hover shows name, file:line, value, share and sample count; the colour can follow the JIT tier.
  */
 export const VIEWER_CSS = `
 body { margin: 0; font: 12px/1.4 system-ui, sans-serif; color: #222; }
@@ -27,6 +27,7 @@ export const VIEWER_JS = `
   var ROW = 18, MIN_PX = 0.5;
   var TIERS = { ignition: '#8ecae6', sparkplug: '#80cbc4', maglev: '#ffb703', turbofan: '#fb8500', '': '#ccc' };
   var col = data.initial, zoom = data.root, path = [data.root];
+  var SAMPLES = data.types.indexOf('samples/count');
   document.getElementById('title').textContent = data.title;
   data.types.forEach(function (t, i) { var o = document.createElement('option'); o.value = i; o.textContent = t; typeSel.appendChild(o); });
   typeSel.value = String(col);
@@ -107,7 +108,8 @@ export const VIEWER_JS = `
     if (!el) { tip.hidden = true; return; }
     var n = el._node, total = data.root.v[col];
     var tiers = Object.keys(n.t).map(function (k) { return k + ' ' + (100 * n.t[k] / n.v[0]).toFixed(0) + '%'; }).join(', ');
-    tip.textContent = n.n + (n.f ? '  ' + n.f : '') + '\\n' + fmt(n.v[col]) + ' (' + (total ? (100 * n.v[col] / total).toFixed(2) : '0') + '%)' + (tiers ? '\\n' + tiers : '');
+    var count = SAMPLES >= 0 && SAMPLES !== col ? ' · ' + n.v[SAMPLES] + ' samples' : '';
+    tip.textContent = n.n + (n.f ? '  ' + n.f : '') + '\\n' + fmt(n.v[col]) + ' (' + (total ? (100 * n.v[col] / total).toFixed(2) : '0') + '%)' + count + (tiers ? '\\n' + tiers : '');
     tip.style.whiteSpace = 'pre'; tip.hidden = false;
     tip.style.left = Math.min(e.clientX + 12, window.innerWidth - tip.offsetWidth - 4) + 'px';
     tip.style.top = e.clientY + 14 + 'px';

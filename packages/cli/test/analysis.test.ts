@@ -144,8 +144,9 @@ describe('on real runs of the fixture', () => {
     expect(Math.abs(ours.rows.find((r) => r.name === 'hashRounds')!.flatPct - theirs.get('hashRounds')!)).toBeLessThan(0.1);
   });
 
-  it('check passes on three unchanged runs, pairwise', () => {
-    for (const [a, b] of [['base1', 'base2'], ['base1', 'base3'], ['base2', 'base3']]) {
+  it('check passes on three unchanged runs, every pair both ways', () => {
+    const names = ['base1', 'base2', 'base3'];
+    for (const [a, b] of names.flatMap((x) => names.filter((y) => y !== x).map((y) => [x, y]))) {
       const r = perfprofile(['check', runs[a], runs[b]]);
       expect(r.status, `${a} vs ${b}: ${r.stdout}`).toBe(0);
       expect(r.stdout).toMatch(/^perfprofile check: no regressions in 2 benchmarks/);
@@ -153,27 +154,38 @@ describe('on real runs of the fixture', () => {
   });
 
   it('diff and check catch the planted regression, with markdown and GITHUB_STEP_SUMMARY', () => {
-    const diff = JSON.parse(perfprofile(['diff', runs.base1, runs.slow, '--json']).stdout) as { benchmarks: { fullName: string; rows: { name: string; delta: number }[] }[] };
+    const diff = JSON.parse(perfprofile(['diff', runs.base1, runs.slow, '--json']).stdout) as { benchmarks: { fullName: string; rows: { name: string; delta: number; cumDelta: number }[] }[] };
     for (const b of diff.benchmarks) {
-      // The two largest changes: slowMix appears, hashRounds gives up the same share.
+      // The two largest changes: slowMix appears, hashRounds gives up the same self share while
+      // its total share (it calls slowMix) holds.
       expect(b.rows.slice(0, 2).map((r) => r.name).sort()).toEqual(['hashRounds', 'slowMix']);
-      expect(b.rows.find((r) => r.name === 'slowMix')!.delta).toBeGreaterThan(40);
+      const slowMix = b.rows.find((r) => r.name === 'slowMix')!;
+      expect(slowMix.delta).toBeGreaterThan(40);
+      expect(slowMix.cumDelta).toBeCloseTo(slowMix.delta, 6);
+      expect(Math.abs(b.rows.find((r) => r.name === 'hashRounds')!.cumDelta)).toBeLessThan(5);
     }
+    const text = perfprofile(['diff', runs.base1, runs.slow, '-n', '2']).stdout;
+    expect(text).toMatch(/^== hash > fnv1a sync\ncpu\/nanoseconds self share, base \d+ samples → head \d+ samples\n\s+change\s+before\s+after\s+total change\s+function\s+file\n/);
+    expect(text).toMatch(/\n\+\d+\.\d\d pp\s+0\.00%\s+\d+\.\d\d%\s+\+\d+\.\d\d pp\s+slowMix\s+src\/hash\.ts\n/);
     const dir = tmp();
     const md = path.join(dir, 'report.md');
     const summary = path.join(dir, 'step-summary.md');
     writeFileSync(summary, '# earlier step\n');
     const r = perfprofile(['check', runs.base1, runs.slow, '--markdown', md], { GITHUB_STEP_SUMMARY: summary });
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/FAIL hash > fnv1a sync\n\s+slowMix \(src\/hash\.ts\): self share 0\.0% → \d+\.\d% \(\+\d+\.\d pp, limit 5 pp\)/);
-    // Time counters are gated when named (they carry VM steal): slowMix more than doubles it.
-    expect(r.stdout).not.toMatch(/task-clock\/op/);
+    // slowMix is new in both its self and total share; the share came out of its caller.
+    expect(r.stdout).toMatch(/FAIL hash > fnv1a sync\n\s+slowMix \(src\/hash\.ts\): self share 0\.0% → (\d+\.\d)%, total 0\.0% → \1% \(\+\1 pp, limit 5 pp\); taken from hashRounds \(self −\d+\.\d pp, total [+−]\d\.\d pp\)/);
+    expect(r.stdout).toMatch(/FAIL hash > fnv1a sync\n.*\n\s+per-op counters: task-clock\/op \+\d+\.\d%/);
+    // Time counters are context, gated only when named (they carry VM steal): slowMix more than doubles it.
+    expect(r.stdout).not.toMatch(/task-clock\/op: /);
+    expect(JSON.parse(perfprofile(['check', runs.base1, runs.slow, '--json']).stdout).benchmarks[0].regressions.map((f: { kind: string }) => f.kind)).toEqual(['share']);
     const counters = perfprofile(['check', runs.base1, runs.slow, '--counters', 'task-clock', '--max-share-increase', '100']);
     expect(counters.status).toBe(1);
     expect(counters.stdout).toMatch(/task-clock\/op: [\d,]+ → [\d,]+ \(\+\d+\.\d%, limit 10%\)/);
     const report = readFileSync(md, 'utf8');
     expect(report).toMatch(/^### perfprofile check: \d regressions/);
-    expect(report).toMatch(/\| hash > fnv1a sync \| `slowMix` self share \| 0\.0% \| \d+\.\d% \| \+\d+\.\d pp \| 5 pp \|/);
+    expect(report).toMatch(/\| hash > fnv1a sync \| `slowMix` self \/ total share \| 0\.0% \/ 0\.0% \| \d+\.\d% \/ \d+\.\d% \| \+\d+\.\d pp \| 5 pp \|/);
+    expect(report).toMatch(/^- hash > fnv1a sync: `slowMix` taken from `hashRounds` \(self −\d+\.\d pp, total [+−]\d\.\d pp\)/m);
     expect(readFileSync(summary, 'utf8')).toBe('# earlier step\n' + report + '\n');
     const json = JSON.parse(perfprofile(['check', runs.base1, runs.slow, '--json']).stdout);
     expect(json.regressions).toBe(2);

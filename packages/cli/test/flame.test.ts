@@ -70,7 +70,7 @@ describe('perfprofile flame', () => {
     // Tooltip.
     await page.hover('.frame[data-name="hot"]');
     const tip = await page.textContent('#tip');
-    expect(tip).toMatch(/^hot {2}.*split-70-30\.mjs:\d+\n[\d.]+ ms \(\d+\.\d\d%\)/);
+    expect(tip).toMatch(/^hot {2}.*split-70-30\.mjs:\d+\n[\d.]+ ms \(\d+\.\d\d%\) · \d+ samples\n/);
 
     // Search highlights exactly the matching frames.
     await page.fill('#search', '^cold$');

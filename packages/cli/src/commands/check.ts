@@ -1,21 +1,30 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { checkMarkdown, checkRuns, describeFinding, ProfileError, type CheckResult } from '@perfprofile/core';
+import { checkMarkdown, checkRuns, describeCounterChanges, describeFinding, describeMoved, ProfileError, type CheckResult } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
 import { numberFlag, readTarget } from '../common.js';
 
-export const summary = 'CI gate: fail when a function\'s self share or a per-op counter grew past a limit';
+export const summary = 'CI gate: fail when a function\'s share or a per-op counter grew past a limit';
 export const usage = `usage: perfprofile check <base-dir> <head-dir> [--max-share-increase 5] [--max-counter-increase 10%] [--counters task-clock,...] [--markdown <file>] [--json]
 
 Compares two vitest-perf output directories benchmark by benchmark (matched by id). A benchmark
-regresses when a function's self share grew by more than --max-share-increase percentage points
-(and by at least --min-z standard errors at the two sample counts, default 4, so small
-profiles do not cry wolf),
-or when a per-op counter in index.json (task-clock/op, instructions/op, ...) grew by more than
---max-counter-increase percent. Gated counters (--counters): by default instructions, cycles,
-ref-cycles and branch-instructions per op, which need a PMU; task-clock includes time a VM's host
-steals and page-faults/context-switches follow GC and the scheduler, so name them to gate them
-(e.g. --counters task-clock on dedicated hardware). Writes a markdown report to --markdown and appends it to
-$GITHUB_STEP_SUMMARY when that is set.
+regresses when a function's share grew by more than --max-share-increase percentage points in
+both its self and its total (self + callees) share, and by at least --min-z standard errors at
+the two sample counts (default 4), so small profiles do not cry wolf. A self share that grew
+while the total did not is time moved in from a callee the JIT inlined: shown, not counted.
+It also regresses when a gated per-op counter from index.json grew by more than
+--max-counter-increase percent. Gated (--counters): by default instructions, cycles, ref-cycles
+and branch-instructions per op, which need a PMU; task-clock includes time a VM's host steals
+and page-faults/context-switches follow GC and the scheduler, so name them to gate them (e.g.
+--counters task-clock --max-counter-increase 5% on dedicated hardware). Writes a markdown report
+to --markdown and appends it to $GITHUB_STEP_SUMMARY when that is set.
+
+options:
+  --max-share-increase <pp>      default 5
+  --min-z <n>                    default 4
+  --max-counter-increase <pct>   default 10%
+  --counters <a,b,...>           counters to gate (names as in index.json, /op optional)
+  --markdown <file>              write the report there too
+  --json                         machine-readable result
 
 exit codes: 0 no regressions · 1 regressions (listed per benchmark) · 2 unusable input`;
 
@@ -25,7 +34,7 @@ function printText(r: CheckResult): void {
     out.push(`perfprofile check: no regressions in ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? '' : 's'}`);
     for (const b of r.benchmarks) {
       const f = b.largestShareIncrease;
-      out.push(`  ok  ${b.fullName}${f ? `  (largest self-share increase: ${f.name} +${f.increase.toFixed(1)} pp)` : ''}`);
+      out.push(`  ok  ${b.fullName}${f ? `  (largest share increase: ${f.name} +${f.increase.toFixed(1)} pp)` : ''}`);
     }
   } else {
     out.push(`perfprofile check: ${r.regressions} regression${r.regressions === 1 ? '' : 's'}`);
@@ -33,8 +42,12 @@ function printText(r: CheckResult): void {
       if (b.regressions.length === 0) continue;
       out.push(`  FAIL ${b.fullName}`);
       for (const f of b.regressions) out.push(`       ${describeFinding(f)}`);
+      const counters = describeCounterChanges(b);
+      if (counters) out.push(`       per-op counters: ${counters}`);
     }
   }
+  for (const b of r.benchmarks) for (const f of b.moved) out.push(`  note ${b.fullName}: ${describeMoved(f)}`);
+  for (const w of r.warnings) out.push(`warning: ${w}`);
   if (r.onlyBase.length) out.push(`only in base (not compared): ${r.onlyBase.join(', ')}`);
   if (r.onlyHead.length) out.push(`only in head (not compared): ${r.onlyHead.join(', ')}`);
   console.log(out.join('\n'));

@@ -6,8 +6,10 @@ export const summary = 'self share per function before/after, sorted by the chan
 export const usage = `usage: perfprofile diff <base> <head> [-n 20] [--sample-index <type>] [--focus <regex>] [--tag k=v] [--json]
 
 Per function: self share in base and head and the change in percentage points, largest change
-first. Works on two profiles (any format perfprofile reads) or two vitest-perf output
-directories, whose benchmarks are matched by id (unmatched ones are listed).
+first, and the change of its total (self + callees) share: a self share that grew while the
+total did not is time moved in from a callee, typically one the JIT inlined. Works on two
+profiles (any format perfprofile reads) or two vitest-perf output directories, whose
+benchmarks are matched by id (unmatched ones are listed).
 
 options:
   -n, --nodes <n>          rows per comparison (default 20; 10 per benchmark for directories)
@@ -16,8 +18,9 @@ options:
   --json                   machine-readable output`;
 
 function render(d: ShareDiff, n: number): string[] {
-  const rows = d.rows.slice(0, n).map((r) => [`${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(2)} pp`, `${r.before.toFixed(2)}%`, `${r.after.toFixed(2)}%`, r.name, r.file]);
-  return [`${d.valueType} self share, base ${d.baseSamples} samples → head ${d.headSamples} samples`, ...table([['change', 'before', 'after', 'function', 'file'], ...rows], 3)];
+  const pp = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} pp`;
+  const rows = d.rows.slice(0, n).map((r) => [pp(r.delta), `${r.before.toFixed(2)}%`, `${r.after.toFixed(2)}%`, pp(r.cumDelta), r.name, r.file]);
+  return [`${d.valueType} self share, base ${d.baseSamples} samples → head ${d.headSamples} samples`, ...table([['change', 'before', 'after', 'total change', 'function', 'file'], ...rows], 4)];
 }
 
 const asJson = (d: ShareDiff, n: number) => ({ ...d, rows: d.rows.slice(0, n) });
