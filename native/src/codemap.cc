@@ -472,6 +472,33 @@ uint32_t CodeMap::NameUnmapped(uintptr_t pc, bool fix_remap, bool* is_bytecode_h
   return id;
 }
 
+namespace {
+
+// "JS:*'hot url:1:2" → "hot url:1:2": the function, whatever its tier.
+std::string FunctionKey(const std::string& name) {
+  size_t colon = name.find(':');
+  size_t i = colon == std::string::npos ? 0 : colon + 1;
+  while (i < name.size() && (name[i] == '~' || name[i] == '^' || name[i] == '+' || name[i] == '*' || name[i] == '\'')) i++;
+  return name.substr(i);
+}
+
+}  // namespace
+
+bool CodeMap::SameFunction(const std::string& a, const std::string& b) const {
+  return (StartsWith(a, "JS:") && StartsWith(b, "JS:")) ? FunctionKey(a) == FunctionKey(b) : a == b;
+}
+
+uint32_t CodeMap::TierVariant(uint32_t id, char marker) const {
+  const std::string& name = frames_[id].name;
+  if (!StartsWith(name, "JS:~")) return id;
+  std::string key = "JS:";
+  key.push_back(marker);
+  key.append(name, 4, std::string::npos);
+  key.push_back(static_cast<char>(kJs + 1));
+  auto it = interned_.find(key);
+  return it != interned_.end() ? it->second : id;
+}
+
 void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, bool fix_remap) {
   ApplyUpTo(s.seq);
   scratch_.clear();
@@ -493,7 +520,11 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
   const Entry* first = s.nframes > 0 ? Find(fix_remap ? Translate(s.frames[0]) : s.frames[0], &first_start) : nullptr;
 
   if (s.vm_state == v8::StateTag::GC) scratch_.push_back(kIdGc);
+  // The leaf is frameless code running on its caller's frame: a bytecode handler (the frame is
+  // the interpreted function's), or possibly a builtin called from Sparkplug code (the
+  // `*_Baseline` builtins build no frame, so fp is still the baseline frame).
   bool in_handler = false;
+  bool leaf_builtin = false;
   if (fix_leaf && s.vm_state != v8::StateTag::GC) {
     uintptr_t leaf_start = 0;
     const Entry* leaf = Find(pc, &leaf_start);
@@ -507,6 +538,7 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
         // same activation (GetStackSample reports interpreted frames itself).
         scratch_.push_back(leaf->info);
         fixed_.leaf++;
+        leaf_builtin = frames_[leaf->info].kind == kBuiltin;
       }
     } else if (s.external != 0) {
       bool ignored;
@@ -518,21 +550,29 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
       if (!in_handler && id != kIdUnknown) {
         scratch_.push_back(id);
         fixed_.leaf++;
+        leaf_builtin = frames_[id].kind == kBuiltin;
       }
     }
   }
   constexpr InterpreterFrameLayout kL = kInterpreterFrame;
-  if (kL.verified && fix_frameless && in_handler && (s.bytecode & 1) == 1 && (s.bc_offset & 0xffffffffu) == 0) {
-    // Recover the interpreted function from its frame: its BytecodeArray (tagged) has its first
-    // bytecode, where V8's BYTE_CODE event starts, exactly kL.bytecode_header bytes in; the Smi
-    // offset (bytecode offset + header - tag; -1 at the entry check) must fall inside it.
-    // Both checks reject a stale slot (fp not at an interpreter frame).
+  if (kL.verified && fix_frameless && (in_handler || leaf_builtin) && (s.bytecode & 1) == 1) {
+    // Recover the function whose interpreter or baseline frame fp is: its BytecodeArray (tagged)
+    // has its first bytecode, where V8's BYTE_CODE event starts, exactly kL.bytecode_header
+    // bytes in. The next slot holds, in an interpreter frame, the Smi offset (bytecode offset +
+    // header - tag; -1 at the entry check), which must fall inside the bytecode; in a Sparkplug
+    // frame a tagged heap object. These checks reject a stale slot (fp not at such a frame).
     uintptr_t first_bytecode = s.bytecode - 1 + static_cast<uintptr_t>(kL.bytecode_header);
     auto it = map_.find(first_bytecode);
+    bool smi = (s.bc_offset & 0xffffffffu) == 0;
+    bool baseline = !in_handler && (s.bc_offset & 1) == 1;
     int64_t offset = (static_cast<int64_t>(s.bc_offset) >> 32) - (kL.bytecode_header - 1);
-    if (it != map_.end() && it->second.code_type == v8::JitCodeEvent::BYTE_CODE && offset >= -1 &&
-        offset < static_cast<int64_t>(it->second.len) && !(first != nullptr && first_start == it->first)) {
-      scratch_.push_back(it->second.info);
+    bool slot_ok = baseline || (smi && offset >= -1 && offset < static_cast<int64_t>(it == map_.end() ? 0 : it->second.len));
+    if (it != map_.end() && it->second.code_type == v8::JitCodeEvent::BYTE_CODE && slot_ok &&
+        !(first != nullptr && SameFunction(frames_[first->info].name, frames_[it->second.info].name))) {
+      uint32_t id = it->second.info;
+      // A baseline frame runs the function's Sparkplug code: name it so when V8 reported it.
+      if (baseline) id = TierVariant(id, '^');
+      scratch_.push_back(id);
       fixed_.frameless++;
     }
   }

@@ -148,6 +148,10 @@ class CodeMap {
   uint32_t NameUnmapped(uintptr_t pc, bool fix_remap, bool* is_bytecode_handler);
   void LoadBuiltins();
   void LoadRemaps();
+  /** Whether two frame names are the same JS function (tier markers aside). */
+  bool SameFunction(const std::string& a, const std::string& b) const;
+  /** The frame id of the same function at another tier (`^` Sparkplug), if V8 named such code; else `id`. */
+  uint32_t TierVariant(uint32_t id, char marker) const;
 
   friend void DispatchJitCodeEvent(const v8::JitCodeEvent* event);
   void Seed(CodeTracker* tracker);  // with tracker->mu_ held

@@ -9,7 +9,8 @@ namespace perfprofile {
 
 /**
  * Where an interpreter (Ignition) frame keeps its BytecodeArray and bytecode offset, relative to
- * fp, for the frameless fix. V8 does not export these, so they are facts checked on this
+ * fp, for the frameless fix. Sparkplug (baseline) frames share the layout, with a feedback
+ * object (tagged) in the offset slot: measured on all three versions. V8 does not export these, so they are facts checked on this
  * machine per V8 version, against the code map (the slot must point exactly `bytecode_header`
  * bytes before a BYTE_CODE entry, the offset must fall inside it):
  *   V8 11.3 (Node 20): BytecodeArray at fp-32, Smi offset at fp-40, first bytecode at +54

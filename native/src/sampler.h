@@ -33,7 +33,7 @@ struct PerfEventSpec {
 /** Fixes the prototype found necessary; each can be switched off to prove its test fails without it. */
 struct Fixes {
   bool leaf = true;       // add the executing frame from regs.pc (GetStackSample omits it)
-  bool frameless = true;  // recover an interpreted leaf from the interpreter frame (kInterpreterFrame)
+  bool frameless = true;  // recover the interpreted/baseline function under a frameless leaf (kInterpreterFrame)
   bool remap = true;      // translate pcs in the remapped builtins copy
 };
 
