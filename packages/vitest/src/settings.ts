@@ -91,12 +91,32 @@ export function resolveRequest(request: PerfprofileRequest & { out: string }, ro
 }
 
 /**
+ * `mkdir -p` that always ends: Node's `mkdirSync(dir, { recursive: true })` spins forever on a
+ * path under /proc (procfs answers ENOENT for a child of a directory that exists). Creates the
+ * missing directories top-down and throws the first error as it is.
+ */
+export function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !existsSync(d); d = path.dirname(d)) {
+    missing.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/**
  * Creates the output directory, proves it writable, and clears what a previous run left there
  * (the files its index.json lists, stale records). Fails with ERR_IO before any benchmark runs.
  */
 export function prepareOutput(out: string): ProfileError | undefined {
   try {
-    mkdirSync(out, { recursive: true });
+    makeDirectories(out);
     const probe = path.join(out, `.perfprofile-write-test-${process.pid}`);
     writeFileSync(probe, '');
     rmSync(probe);
