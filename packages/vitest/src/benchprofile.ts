@@ -5,10 +5,10 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { CPUProfile, createCounters, encode, lookupEvent, topSelf, writeAtomic, type EventSpec, type Profile, type StopResult } from '@perfprofile/core';
+import { CPUProfile, createCounters, encode, lookupEvent, topSelf, trackCode, writeAtomic, type EventSpec, type Profile, type StopResult } from '@perfprofile/core';
 import { benchmarkTransform, harnessMatcher, HARNESS_FRAME } from './frames.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
-import { progressFile, RECORDS_DIR, runningFile, type BenchmarkRecord, type WorkerSettings } from './protocol.js';
+import { progressFile, RECORDS_DIR, runningFile, type BenchmarkPhase, type BenchmarkRecord, type RunningMarker, type WorkerSettings } from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
 
 /** A benchmark as the worker knows it. */
@@ -43,12 +43,25 @@ export class BenchmarkProfiler {
     this.mapper = new SourceMapper(lookup);
     this.counterEvents = settings.counters.map((name) => lookupEvent(name)).filter((e): e is EventSpec => e !== undefined);
     mkdirSync(path.join(settings.out, RECORDS_DIR), { recursive: true });
+    // Before any warm-up: warm-up compiles the benchmark's hot code, OSR code among it, which V8
+    // does not list when sampling starts; a native source that has followed code events since
+    // now names it, rather than leaving its samples on the caller (often the anonymous
+    // benchmark callback). No-op for event=v8.
+    trackCode(settings.config);
+  }
+
+  /**
+   * Marks `bench` as in `phase` (`<out>/.records/<id>.running`, removed by {@link finish}), so
+   * the main process can show it live and, if the run is cut short, say where it was.
+   */
+  enter(bench: BenchmarkIdentity, phase: BenchmarkPhase): void {
+    const marker: RunningMarker = { file: bench.file, fullName: bench.fullName, phase };
+    writeAtomic(runningFile(this.settings.out, bench.id), JSON.stringify(marker));
   }
 
   /** A started profile for one benchmark's pass; stop it with {@link finish}. */
   start(bench: BenchmarkIdentity): CPUProfile {
-    // Lets the main process name this benchmark if the run is interrupted before it ends.
-    writeAtomic(runningFile(this.settings.out, bench.id), JSON.stringify({ file: bench.file, fullName: bench.fullName }));
+    this.enter(bench, 'profiled');
     const profile = new CPUProfile(this.settings.config, {
       transform: benchmarkTransform(this.isHarness, this.mapper),
       pathRoot: this.settings.root,
@@ -62,7 +75,8 @@ export class BenchmarkProfiler {
 
   /**
    * Starts counting the per-op counters on this thread (the main process probed them); the
-   * returned function stops and divides by the pass's ops: `{ "task-clock/op": ns, ... }`.
+   * returned function stops and divides by the pass's ops: `{ "task-clock/op": ns, ... }`, or
+   * `{}` when nothing can be counted here (no native engine, `counters=none`) or no op ran.
    */
   countPerOp(): (ops: number) => Record<string, number> {
     const counters = createCounters(this.counterEvents);

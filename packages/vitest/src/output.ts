@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { decode, encode, merge, writeAtomic, type Profile } from '@perfprofile/core';
-import { RECORDS_DIR, type BenchmarkRecord } from './protocol.js';
+import { RECORDS_DIR, type BenchmarkRecord, type RunningMarker } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
 
 /** index.json, schema 1 (DESIGN.md "Vitest integration"). */
@@ -46,8 +46,14 @@ export interface RunEnd {
   readonly interrupted?: string;
 }
 
-/** Benchmarks whose profiled pass is running now, with their sample counts so far (if known). */
-export function readRunning(out: string): (MissingBenchmark & { samples: number | undefined })[] {
+/** A benchmark that has started and not finished, with its profile's sample count so far. */
+export interface RunningBenchmark extends RunningMarker {
+  /** Set in the profiled pass of a native source (rewritten every 250 ms); undefined otherwise. */
+  readonly samples: number | undefined;
+}
+
+/** Benchmarks started and not finished right now (one per busy worker), by id. */
+export function readRunning(out: string): RunningBenchmark[] {
   const dir = path.join(out, RECORDS_DIR);
   let names: string[];
   try {
@@ -55,23 +61,27 @@ export function readRunning(out: string): (MissingBenchmark & { samples: number 
   } catch {
     return [];
   }
-  const out2: (MissingBenchmark & { samples: number | undefined })[] = [];
+  const running: RunningBenchmark[] = [];
   for (const n of names) {
     const id = n.slice(0, -'.running'.length);
+    let marker: RunningMarker;
     try {
-      const b = JSON.parse(readFileSync(path.join(dir, n), 'utf8')) as { file: string; fullName: string };
-      let samples: number | undefined;
+      marker = JSON.parse(readFileSync(path.join(dir, n), 'utf8')) as RunningMarker;
+    } catch {
+      continue; // finished between listing and reading
+    }
+    let samples: number | undefined;
+    if (marker.phase === 'profiled') {
       try {
-        samples = Number(readFileSync(path.join(dir, `${id}.progress`), 'utf8').trim());
+        const text = readFileSync(path.join(dir, `${id}.progress`), 'utf8').trim();
+        samples = /^\d+$/.test(text) ? Number(text) : undefined;
       } catch {
         samples = undefined; // v8 source, or not written yet
       }
-      out2.push({ file: b.file, fullName: b.fullName, reason: '', samples });
-    } catch {
-      // Finished between listing and reading.
     }
+    running.push({ file: marker.file, fullName: marker.fullName, phase: marker.phase, samples });
   }
-  return out2;
+  return running;
 }
 
 /** The records workers wrote so far, in no particular order. */

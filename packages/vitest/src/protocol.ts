@@ -30,9 +30,19 @@ export function progressFile(out: string, id: string): string {
   return `${out}/${RECORDS_DIR}/${id}.progress`;
 }
 
-/** `{ file, fullName }` of a benchmark whose profiled pass is running (removed when it ends). */
+/** The {@link RunningMarker} of a benchmark that has started and not finished (removed when it ends). */
 export function runningFile(out: string, id: string): string {
   return `${out}/${RECORDS_DIR}/${id}.running`;
+}
+
+/** Where a benchmark is: Vitest's warm-up, Vitest's measured pass, or the profiled pass. */
+export type BenchmarkPhase = 'warm-up' | 'measured' | 'profiled';
+
+/** The content of a running file. */
+export interface RunningMarker {
+  readonly file: string;
+  readonly fullName: string;
+  readonly phase: BenchmarkPhase;
 }
 
 /** One benchmark as index.json lists it. */

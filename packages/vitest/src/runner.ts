@@ -22,6 +22,8 @@ setFlagsFromString('--detailed-line-info');
 type Tinybench = Awaited<ReturnType<NodeBenchmarkRunner['importTinybench']>>;
 type TinyTask = InstanceType<Tinybench['Task']>;
 type LoopResult = { samples?: number[]; error?: unknown };
+/** tinybench's Task.loop (private in its types): the timed iterations of one pass. */
+type Loop = (time: number, iterations: number) => Promise<LoopResult>;
 
 /** What the Task subclass needs from the runner. */
 interface TaskHost {
@@ -45,10 +47,50 @@ function resultStats(task: TinyTask): PassStats | undefined {
 function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task'] {
   return class ProfilingTask extends Task {
     private readonly identity: BenchmarkIdentity | undefined;
+    /** tinybench's own loop, unwrapped. */
+    private readonly timedLoop: Loop;
+    /** Set for the measured pass: the next loop is counted (per-op counters). */
+    private countNextLoop = false;
+    private counted: Record<string, number> = {};
 
     constructor(...args: ConstructorParameters<Tinybench['Task']>) {
       super(...args);
       this.identity = host.identify(args[2], args[1]);
+      const self = this as unknown as { loop: Loop };
+      this.timedLoop = self.loop.bind(this);
+      // tinybench's run() calls this.loop between its setup and teardown hooks; the counters
+      // are opened and closed around that loop only, once per pass, not per iteration.
+      self.loop = (time, iterations) => (this.countNextLoop ? this.countedLoop(time, iterations) : this.timedLoop(time, iterations));
+    }
+
+    private async countedLoop(time: number, iterations: number): Promise<LoopResult> {
+      this.countNextLoop = false;
+      const count = host.profiler.countPerOp();
+      let ops = 0;
+      try {
+        const result = await this.timedLoop(time, iterations);
+        ops = result.samples?.length ?? 0;
+        return result;
+      } finally {
+        this.counted = count(ops);
+      }
+    }
+
+    override async warmup(): Promise<void> {
+      if (this.identity) host.profiler.enter(this.identity, 'warm-up');
+      await super.warmup();
+    }
+
+    /** Vitest's measured pass (tinybench's run()), with its loop counted. */
+    private async measuredRun(): Promise<Record<string, number>> {
+      this.countNextLoop = true;
+      this.counted = {};
+      try {
+        await super.run();
+      } finally {
+        this.countNextLoop = false;
+      }
+      return this.counted;
     }
 
     override async run(): Promise<this> {
@@ -57,28 +99,26 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       if (!host.baseline) {
         // The measured pass is the profiled one: Vitest's table includes the profiler.
         const profile = host.profiler.start(bench);
-        const count = host.profiler.countPerOp();
+        let counters: Record<string, number> = {};
         try {
-          await super.run();
+          counters = await this.measuredRun();
         } finally {
-          host.profiler.finish(bench, profile, { profiled: resultStats(this), counters: count(this.runs) }, this.result?.error);
+          host.profiler.finish(bench, profile, { profiled: resultStats(this), counters }, this.result?.error);
         }
         return this;
       }
       // The measured pass, unprofiled; the per-op counters are read here.
-      const count = host.profiler.countPerOp();
-      await super.run();
-      const counters = count(this.runs);
+      host.profiler.enter(bench, 'measured');
+      const counters = await this.measuredRun();
       const baseline = resultStats(this);
       const measuredError = this.result?.error;
       // The profiled pass: same options, through tinybench's own loop, so Vitest's result and
       // events stay those of the measured pass.
-      const loop = (this as unknown as { loop(time: number, iterations: number): Promise<LoopResult> }).loop.bind(this);
       let outcome: LoopResult = {};
       const profile = host.profiler.start(bench);
       try {
         await this.bench.setup(this, 'run');
-        outcome = await loop(this.bench.time, this.bench.iterations);
+        outcome = await this.timedLoop(this.bench.time, this.bench.iterations);
         this.bench.teardown(this, 'run');
       } catch (e) {
         outcome = { error: e };
