@@ -1,14 +1,16 @@
 /**
- * The perfprofile reporter (main process): a line when each benchmark's profiled pass starts
- * and when its profile is written, then the summary table and where the files are. Writes
- * index.json and merged.pb.gz at the end of the run. picocolors decides color (NO_COLOR,
- * FORCE_COLOR, non-TTY).
+ * The perfprofile reporter (main process): progress while benchmarks are profiled
+ * (progress.ts), then index.json and merged.pb.gz, the summary table and where the files are.
+ * On SIGINT/SIGTERM it writes what finished and stops the workers. picocolors decides color
+ * (NO_COLOR, FORCE_COLOR, non-TTY).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
-import { readRecords, readRunning, writeOutput, type IndexFile, type MissingBenchmark, type RunEnd } from './output.js';
+import { readRunning, writeOutput, type IndexFile, type MissingBenchmark, type RunEnd, type RunningBenchmark } from './output.js';
+import { Progress } from './progress.js';
+import { inPlaceSurface, windowSurface } from './live.js';
 import type { BenchmarkRecord } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
 
@@ -83,7 +85,9 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   const cfg = index.config;
   // Clock events: rate is Hz and period its nanoseconds; count events: rate is the period.
   const rateText = Math.abs(cfg.period * cfg.rate - 1e9) < 1e7 ? `${cfg.rate} Hz` : `period ${cfg.period}`;
-  out.push(c.bold(' perfprofile ') + c.dim(`event=${cfg.event} ${rateText} source=${cfg.source}${includesProfiler ? ' baseline=off' : ''}`));
+  // Why this source (event=auto's choice, a fallback) when it is not simply what was asked.
+  const why = /as configured$/.test(cfg.reason) ? '' : ` — ${cfg.reason}`;
+  out.push(c.bold(' perfprofile ') + c.dim(`event=${cfg.event} ${rateText} source=${cfg.source}${includesProfiler ? ' baseline=off' : ''}${why}`));
   out.push(c.dim(line(header)));
   for (const [i, r] of rows.entries()) {
     const failed = index.benchmarks[i].status === 'failed';
@@ -100,15 +104,6 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   const where = options.outLabel ?? '.';
   out.push(`profiles: ${c.cyan(where + path.sep)} (${index.benchmarks.length} per-benchmark .pb.gz${index.merged ? ', merged.pb.gz' : ''}, index.json) — try: go tool pprof -top ${path.join(where, index.merged ?? 'index.json')}`);
   return out;
-}
-
-/**
- * The live line: each benchmark being profiled right now and its samples so far (the native
- * engine rewrites the count every 250 ms); undefined when none is running.
- */
-export function liveLine(out: string): string | undefined {
-  const parts = readRunning(out).map((b) => `${b.fullName}: ${b.samples === undefined ? '…' : `${b.samples} samples so far`}`);
-  return parts.length ? `perfprofile: profiling ${parts.join(', ')}` : undefined;
 }
 
 /** Sends `sig` to this process's child processes (Linux: /proc/<pid>/task/<tid>/children). */
@@ -136,43 +131,40 @@ function signalChildren(sig: NodeJS.Signals): void {
   }
 }
 
+/** Why a benchmark that was running when `sig` arrived left no profile. */
+export function interruptedReason(b: RunningBenchmark, sig: string): string {
+  if (b.phase !== 'profiled') return `interrupted by ${sig} in its ${b.phase} pass, before it was profiled`;
+  return `interrupted by ${sig} while profiled${b.samples === undefined ? '' : ` (${b.samples} samples taken, profile not written)`}`;
+}
+
 export class PerfprofileReporter implements Reporter {
   private vitest: Vitest | undefined;
-  private readonly profiling = new Map<string, { name: string; since: number }>();
-  private readonly done = new Set<string>();
-  private ticker: NodeJS.Timeout | undefined;
-  /** In-place progress on a terminal (or when PERFPROFILE_LIVE=1); never on plain logs. */
-  private readonly live = process.stdout.isTTY === true || process.env.PERFPROFILE_LIVE === '1';
-  private liveShown = '';
+  private progress: Progress | undefined;
+  private finished = false;
+  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
 
   constructor(private readonly settings: () => ResolvedSettings | undefined) {}
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest;
-    if (!this.settings()) return;
-    if (this.live) this.ticker = setInterval(() => this.poll(), 200).unref();
+    const s = this.settings();
+    if (!s) return;
+    // On a terminal, a live line in Vitest's summary window or rewritten in place; plain logs
+    // get start/end lines. (Reporters before this one, Vitest's own, have had their onInit.)
+    const reporters = (vitest as unknown as { reporters?: readonly unknown[] }).reporters ?? [];
+    const live = process.stdout.isTTY ? (windowSurface(reporters) ?? inPlaceSurface(process.stdout)) : undefined;
+    this.progress = new Progress({ out: s.out, live, print: (text) => vitest.logger.log(text) });
+    this.progress.start();
     this.installSignalHandlers();
   }
 
   private log(text: string): void {
-    this.clearLive();
-    if (this.vitest) this.vitest.logger.log(text);
+    if (this.progress) this.progress.log(text);
     else process.stdout.write(`${text}\n`);
   }
 
-  private clearLive(): void {
-    if (!this.liveShown) return;
-    process.stdout.write(process.stdout.isTTY ? '\r\x1b[K' : '\n');
-    this.liveShown = '';
-  }
-
-  private showLive(out: string): void {
-    const line = liveLine(out);
-    if (!line || line === this.liveShown) return;
-    const width = process.stdout.columns ?? 120;
-    this.clearLive();
-    process.stdout.write(pc.dim(line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line));
-    this.liveShown = line;
+  private relative(moduleId: string): string {
+    return path.relative(this.vitest!.config.root, moduleId).split(path.sep).join('/');
   }
 
   private key(file: string, fullName: string): string {
@@ -181,49 +173,25 @@ export class PerfprofileReporter implements Reporter {
 
   onTestCaseResult(testCase: TestCase): void {
     const s = this.settings();
+    // With baseline=on, Vitest's result for a benchmark arrives as its profiled pass begins.
     if (!s || !this.vitest || !s.config.baseline) return;
-    const file = path.relative(this.vitest.config.root, testCase.module.moduleId).split(path.sep).join('/');
-    const key = this.key(file, testCase.fullName);
-    if (this.done.has(key)) return;
-    this.profiling.set(key, { name: testCase.fullName, since: Date.now() });
-    this.log(pc.dim(`perfprofile: profiling ${testCase.fullName} …`));
-    this.ticker ??= setInterval(() => this.poll(), 200).unref();
-  }
-
-  /** Reports benchmarks whose records appeared since the last look. */
-  private poll(): BenchmarkRecord[] {
-    const s = this.settings();
-    if (!s) return [];
-    const records = readRecords(s.out);
-    if (this.live) this.showLive(s.out);
-    for (const r of records) {
-      const key = this.key(r.file, r.fullName);
-      if (this.done.has(key)) continue;
-      this.done.add(key);
-      this.profiling.delete(key);
-      const status = r.status === 'failed' ? pc.red(' (failed: partial profile)') : '';
-      this.log(pc.dim(`perfprofile: ${r.fullName}: ${r.samples} samples in ${(r.durationMs / 1000).toFixed(2)} s${status}`));
-    }
-    return records;
+    this.progress?.profiling(this.relative(testCase.module.moduleId), testCase.fullName);
   }
 
   async onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
-    this.clearLive();
     const s = this.settings();
-    if (!s || !this.vitest) return;
+    if (!s || !this.vitest || !this.progress) return;
     if (this.finished) return;
     this.finished = true;
     this.removeSignalHandlers();
-    const records = this.poll();
-    const root = this.vitest.config.root;
+    const records = this.progress.poll();
+    this.progress.stop();
     // Order as Vitest ran them; every selected benchmark must have a passed record.
     const order = new Map<string, number>();
     const missing: MissingBenchmark[] = [];
     let complete = reason === 'passed' && unhandledErrors.length === 0;
     for (const m of testModules) {
-      const file = path.relative(root, m.moduleId).split(path.sep).join('/');
+      const file = this.relative(m.moduleId);
       for (const t of m.children.allTests()) {
         if (t.options.mode !== 'run') continue;
         for (const fullName of this.benchmarksOf(t)) {
@@ -262,9 +230,6 @@ export class PerfprofileReporter implements Reporter {
 
   // ---- SIGINT / SIGTERM: keep what finished, say what did not, stop the workers ----------------
 
-  private finished = false;
-  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
-
   private installSignalHandlers(): void {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       const handler = () => this.onSignal(sig);
@@ -282,13 +247,12 @@ export class PerfprofileReporter implements Reporter {
     this.removeSignalHandlers();
     const s = this.settings();
     const code = 128 + (sig === 'SIGINT' ? 2 : 15);
-    if (!s || this.finished) process.exit(code);
+    if (!s || !this.progress || this.finished) process.exit(code);
     this.finished = true;
-    if (this.ticker) clearInterval(this.ticker);
-    this.clearLive();
     try {
-      const records = this.poll();
-      const missing: MissingBenchmark[] = readRunning(s.out).map((b) => ({ file: b.file, fullName: b.fullName, reason: `interrupted by ${sig} while profiled${b.samples === undefined ? '' : ` (${b.samples} samples taken, profile not written)`}` }));
+      const records = this.progress.poll();
+      this.progress.stop();
+      const missing: MissingBenchmark[] = readRunning(s.out).map((b) => ({ file: b.file, fullName: b.fullName, reason: interruptedReason(b, sig) }));
       this.log(pc.yellow(`perfprofile: ${sig}: writing the ${records.length} finished profile${records.length === 1 ? '' : 's'} and index.json (complete: false)`));
       this.report(s, this.ordered(records, new Map()), { complete: false, missing, interrupted: sig });
     } catch (e) {

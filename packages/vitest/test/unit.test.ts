@@ -1,9 +1,17 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SourceFrame } from '@perfprofile/core';
 import { benchId } from '../src/slug.js';
 import { extractFlags, mergeRequests } from '../src/settings.js';
 import { benchmarkTransform, HARNESS_FRAME } from '../src/frames.js';
 import { passStats, overheadPct } from '../src/stats.js';
+import { liveLine, Progress } from '../src/progress.js';
+import { inPlaceSurface, windowSurface } from '../src/live.js';
+import { interruptedReason, summaryTable } from '../src/reporter.js';
+import type { IndexFile } from '../src/output.js';
+import { progressFile, runningFile, RECORDS_DIR } from '../src/protocol.js';
 
 const js = (name: string, file: string, line = 1): SourceFrame => ({ name, file, line, startLine: line, kind: 'js' });
 
@@ -59,23 +67,139 @@ describe('stats', () => {
   });
 });
 
-describe('liveLine', () => {
-  it('shows each benchmark being profiled with its samples so far, from the running and progress files', async () => {
-    const { mkdirSync, mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
-    const { liveLine } = await import('../src/reporter.js');
-    const { progressFile, runningFile, RECORDS_DIR } = await import('../src/protocol.js');
+describe('progress', () => {
+  const id = 'hash.bench--hash--fnv1a-sync-71de3f';
+  const marker = (phase: string) => JSON.stringify({ file: 'bench/hash.bench.ts', fullName: 'hash > fnv1a sync', phase });
+  const record = { id, file: 'bench/hash.bench.ts', fullName: 'hash > fnv1a sync', samples: 140, durationMs: 150, status: 'passed' };
+
+  const plain = (t: string) => t.replace(/\x1b\[[0-9;]*m/g, '');
+  function fakeStream(isTTY: boolean) {
+    const writes: string[] = [];
+    return { writes, stream: { isTTY, columns: 200, write: (t: string) => writes.push(plain(t)) } as unknown as NodeJS.WriteStream };
+  }
+
+  it('shows each benchmark in its profiled pass with its samples so far, from the marker and progress files', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-live-'));
     expect(liveLine(out)).toBeUndefined(); // no records dir yet
     mkdirSync(path.join(out, RECORDS_DIR));
-    const id = 'hash.bench--hash--fnv1a-sync-71de3f';
-    writeFileSync(runningFile(out, id), JSON.stringify({ file: 'bench/hash.bench.ts', fullName: 'hash > fnv1a sync' }));
+    writeFileSync(runningFile(out, id), marker('measured'));
+    expect(liveLine(out)).toBeUndefined(); // Vitest's measured pass is not ours to show
+    writeFileSync(runningFile(out, id), marker('profiled'));
     expect(liveLine(out)).toBe('perfprofile: profiling hash > fnv1a sync: …'); // v8 source: no count
     writeFileSync(progressFile(out, id), '                 137\n');
     writeFileSync(path.join(out, RECORDS_DIR, 'done.json'), '{}');
     expect(liveLine(out)).toBe('perfprofile: profiling hash > fnv1a sync: 137 samples so far');
     rmSync(runningFile(out, id));
     expect(liveLine(out)).toBeUndefined();
+  });
+
+  it('on plain logs prints one line when a profiled pass starts and one when its profile is written, however often it polls', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-lines-'));
+    mkdirSync(path.join(out, RECORDS_DIR));
+    const lines: string[] = [];
+    const progress = new Progress({ out, print: (t) => lines.push(plain(t)) });
+    progress.poll();
+    writeFileSync(runningFile(out, id), marker('warm-up'));
+    progress.poll();
+    expect(lines).toEqual([]);
+    writeFileSync(runningFile(out, id), marker('profiled'));
+    for (let i = 0; i < 5; i++) {
+      writeFileSync(progressFile(out, id), `${i * 10}\n`);
+      progress.poll();
+    }
+    progress.profiling('bench/hash.bench.ts', 'hash > fnv1a sync'); // Vitest's result arriving late
+    rmSync(runningFile(out, id));
+    writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
+    progress.poll();
+    progress.poll();
+    expect(lines).toEqual(['perfprofile: profiling hash > fnv1a sync …', 'perfprofile: hash > fnv1a sync: 140 samples in 0.15 s']);
+  });
+
+  it('on a bare terminal rewrites one line in place and clears it before printing', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-tty-'));
+    mkdirSync(path.join(out, RECORDS_DIR));
+    const lines: string[] = [];
+    const { writes, stream } = fakeStream(true);
+    const progress = new Progress({ out, live: inPlaceSurface(stream), print: (t) => lines.push(plain(t)) });
+    writeFileSync(runningFile(out, id), marker('profiled'));
+    writeFileSync(progressFile(out, id), '10\n');
+    progress.poll();
+    progress.poll(); // unchanged: nothing written
+    writeFileSync(progressFile(out, id), '250\n');
+    progress.poll();
+    expect(writes).toEqual(['perfprofile: profiling hash > fnv1a sync: 10 samples so far', '\r\x1b[K', 'perfprofile: profiling hash > fnv1a sync: 250 samples so far']);
+    rmSync(runningFile(out, id));
+    writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
+    progress.poll();
+    expect(writes.slice(3)).toEqual(['\r\x1b[K']);
+    expect(lines).toEqual(['perfprofile: hash > fnv1a sync: 140 samples in 0.15 s']);
+  });
+
+  it('under Vitest\'s summary window adds the live line as the window\'s last row', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-window-'));
+    mkdirSync(path.join(out, RECORDS_DIR));
+    let renders = 0;
+    const renderer = { options: { getWindow: () => [' Test Files 0 passed (1)'] }, schedule: () => renders++ };
+    const live = windowSurface([{ onInit() {} }, { summary: { renderer } }])!;
+    expect(live).toBeDefined();
+    const progress = new Progress({ out, live, print: () => {} });
+    writeFileSync(runningFile(out, id), marker('profiled'));
+    writeFileSync(progressFile(out, id), '10\n');
+    progress.poll();
+    progress.poll();
+    expect(renderer.options.getWindow().map(plain)).toEqual([' Test Files 0 passed (1)', 'perfprofile: profiling hash > fnv1a sync: 10 samples so far', '']);
+    expect(renders).toBe(1);
+    progress.stop();
+    expect(renderer.options.getWindow()).toEqual([' Test Files 0 passed (1)']);
+    expect(windowSurface([{ summary: {} }, 'default'])).toBeUndefined();
+  });
+
+  it('says where an interrupted benchmark was', () => {
+    const base = { file: 'f.bench.ts', fullName: 'f > x' };
+    expect(interruptedReason({ ...base, phase: 'measured', samples: undefined }, 'SIGTERM')).toBe('interrupted by SIGTERM in its measured pass, before it was profiled');
+    expect(interruptedReason({ ...base, phase: 'profiled', samples: 12 }, 'SIGINT')).toBe('interrupted by SIGINT while profiled (12 samples taken, profile not written)');
+  });
+});
+
+describe('summaryTable', () => {
+  const index = (counters: Record<string, number>, reason: string, warnings: string[]): IndexFile => ({
+    schema: 1,
+    config: { text: '{event=auto}', event: 'task-clock', events: ['task-clock'], rate: 997, period: 1003009, source: 'perf_event', reason, baseline: true, warnings },
+    node: process.version,
+    vitest: '4.1.12',
+    complete: true,
+    benchmarks: ['a', 'b'].map((n) => ({
+      id: `x--${n}-000000`, file: 'x.bench.ts', name: n, fullName: `x > ${n}`, profile: `x--${n}-000000.pb.gz`, samples: 100, lost: 0, durationMs: 100,
+      hz: { baseline: 1000, profiled: 990 }, rme: { baseline: 1, profiled: 1 }, overheadPct: 1, counters, top: [{ function: 'hot', file: 'src/hot.ts', line: 3, selfPct: 90 }], harnessPct: 0, status: 'passed' as const,
+    })),
+    missing: [],
+    merged: 'merged.pb.gz',
+  });
+
+  it('shows per-op counters and why the source was chosen', () => {
+    const lines = summaryTable(index({ 'task-clock/op': 1234, 'page-faults/op': 0.5, 'context-switches/op': 0 }, 'event=auto chose task-clock (cycles: no hardware PMU (ENOENT))', []), { colors: false });
+    expect(lines[0]).toBe(' perfprofile event=task-clock 997 Hz source=perf_event — event=auto chose task-clock (cycles: no hardware PMU (ENOENT))');
+    expect(lines.find((l) => l.startsWith('x > a'))).toContain('task-clock 1.23µs page-faults 0.5 context-switches 0');
+  });
+
+  it('without counters shows "-" per row and the reason once', () => {
+    const why = 'per-op counters need the native engine: Linux only';
+    const lines = summaryTable(index({}, 'event=v8 as configured', [why]), { colors: false });
+    expect(lines[0]).toBe(' perfprofile event=task-clock 997 Hz source=perf_event');
+    const header = lines[1].split(/\s{2,}/);
+    for (const name of ['x > a', 'x > b']) expect(lines.find((l) => l.startsWith(name))!.split(/\s{2,}/)[header.indexOf('counters/op')]).toBe('-');
+    expect(lines.filter((l) => l.includes(why))).toEqual([`warning: ${why}`]);
+  });
+});
+
+describe('prepareOutput', () => {
+  it('creates nested directories and refuses, without hanging, what cannot be one', async () => {
+    const { prepareOutput } = await import('../src/settings.js');
+    const base = mkdtempSync(path.join(tmpdir(), 'vitest-perf-out-'));
+    expect(prepareOutput(path.join(base, 'a/b/perf.out'))).toBeUndefined();
+    writeFileSync(path.join(base, 'file'), '');
+    expect(prepareOutput(path.join(base, 'file/perf.out'))).toMatchObject({ code: 'ERR_IO', message: expect.stringMatching(/is not writable \(ENOTDIR\)$/) });
+    // Node's recursive mkdirSync never returns for this path (procfs answers ENOENT).
+    expect(prepareOutput('/proc/perf.out/x')).toMatchObject({ code: 'ERR_IO', message: 'output directory /proc/perf.out/x is not writable (ENOENT)' });
   });
 });
