@@ -23,8 +23,7 @@ describe('a benchmark that throws', () => {
     const after = byName.get('failing > passes after the failure')!;
     expect(after.status).toBe('passed');
     expect(after.samples).toBeGreaterThan(20);
-    const top = pprofTop(path.join(out, after.profile));
-    if (top !== undefined) expect(topFunction(top)).toBe('bubbleSort');
+    expect(topFunction(pprofTop(path.join(out, after.profile)))).toBe('bubbleSort');
     // bench.skip is not run, so not profiled.
     expect(byName.has('modes > kept bench')).toBe(true);
     expect(byName.has('modes > skipped bench')).toBe(false);

@@ -42,20 +42,29 @@ export function readProfile(file: string): Profile {
   return decode(readFileSync(file));
 }
 
-/** `go tool pprof -top` output for a profile, or undefined when go is not installed. */
-export function pprofTop(file: string): string | undefined {
-  const r = spawnSync('go', ['tool', 'pprof', '-top', file], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) return undefined;
+/** `go tool pprof <args> <file>` output (go is a test dependency: .ci/run installs golang-go). */
+export function pprof(file: string, ...args: string[]): string {
+  const r = spawnSync('go', ['tool', 'pprof', ...args, file], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) throw new Error(`go tool pprof could not run (${r.error.message}); install Go (Debian: golang-go)`);
   if (r.status !== 0) throw new Error(`go tool pprof failed: ${r.stderr}`);
   return r.stdout;
 }
 
-/** The first function row (highest flat) of `pprof -top` output. */
-export function topFunction(top: string): string {
+/** `go tool pprof -top` output for a profile. */
+export function pprofTop(file: string): string {
+  return pprof(file, '-top');
+}
+
+/** The rows of `pprof -top` output (highest flat first): the function column, and its file:line with -lines. */
+export function topRows(top: string): string[] {
   const lines = top.split('\n');
   const start = lines.findIndex((l) => /^\s*flat\s+flat%/.test(l));
-  const row = lines[start + 1].trim().split(/\s+/);
-  return row.slice(5).join(' ');
+  return lines.slice(start + 1).filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/).slice(5).join(' '));
+}
+
+/** The first function row (highest flat) of `pprof -top` output. */
+export function topFunction(top: string): string {
+  return topRows(top)[0];
 }
 
 /** Benchmark label values on the samples of a profile. */

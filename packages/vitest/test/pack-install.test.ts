@@ -74,8 +74,9 @@ describe('installed from pnpm pack tarballs with plain npm', () => {
 
   it('installs, building the native addon', () => {
     expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
-    const status = JSON.parse(readFileSync(path.join(project, 'node_modules/@perfprofile/native/build/status.json'), 'utf8'));
-    expect(status).toMatchObject({ ok: true });
+    // Asked the way core asks it, from the user's project: the addon built and loads.
+    const status = execFileSync(process.execPath, ['-e', "const s = require('@perfprofile/native').status(); console.log(JSON.stringify({ ok: s.ok, reason: s.reason }))"], { cwd: project, encoding: 'utf8' });
+    expect(JSON.parse(status)).toEqual({ ok: true });
   });
 
   it('runs npx vitest-perf bench there and profiles the user code', () => {
@@ -93,9 +94,11 @@ describe('installed from pnpm pack tarballs with plain npm', () => {
     const fn = profile.functions.find((f) => f.name === 'checksum')!;
     expect(fn.filename).toBe('src/checksum.ts');
     expect(fn.startLine).toBe(1);
-    expect(profile.functions.some((f) => f.name === '(anonymous)' && f.filename.includes('checksum'))).toBe(false);
-    const top = pprofTop(path.join(out, b.profile));
-    if (top !== undefined) expect(topFunction(top)).toBe('checksum');
+    // The user's function holds the samples, not the benchmark callback it is called from
+    // (where samples of code V8 did not report would land).
+    expect(b.top[0].selfPct).toBeGreaterThan(80);
+    expect(b.top.filter((t) => t.file === 'bench/checksum.bench.ts').reduce((a, t) => a + t.selfPct, 0)).toBeLessThan(10);
+    expect(topFunction(pprofTop(path.join(out, b.profile)))).toBe('checksum');
     expect(r.stdout).toMatch(/user > checksum 20k\s+\d+/);
   });
 });
