@@ -225,8 +225,8 @@ export interface Finding {
   readonly limit: number;
   /**
    * Shares only: functions whose self share fell by at least half this increase while their
-   * total share held (within the limit): the time moved from them into this function, as it
-   * does when a callee gets slower, and also when the JIT inlined the callee in one run only.
+   * total share held (moved by less than half as much): the time moved from them into this
+   * function, as it does when a callee gets slower, and when the JIT inlined it in one run only.
    */
   readonly from?: readonly { readonly name: string; readonly file: string; readonly selfDelta: number; readonly cumDelta: number }[];
 }
@@ -304,7 +304,7 @@ export function checkRuns(base: RunDir, head: RunDir, options: CheckOptions): Ch
       if (g.increase > 0 && (!largest || g.increase > largest.increase)) largest = finding;
       if (g.increase > opts.maxShareIncrease && g.z >= opts.minZ) {
         const from = diff.rows
-          .filter((o) => o !== r && o.delta <= -g.increase / 2 && Math.abs(o.cumDelta) <= opts.maxShareIncrease)
+          .filter((o) => o !== r && o.delta <= -g.increase / 2 && Math.abs(o.cumDelta) < -o.delta / 2)
           .map((o) => ({ name: o.name, file: o.file, selfDelta: o.delta, cumDelta: o.cumDelta }));
         regressions.push(from.length ? { ...finding, from } : finding);
       } else if (r.delta > opts.maxShareIncrease && g.selfZ >= opts.minZ) moved.push(finding);

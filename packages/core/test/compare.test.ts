@@ -103,6 +103,7 @@ describe('checkRuns', () => {
     expect(f.increase).toBeCloseTo(100 / 3, 10);
     // work's self fell 20 pp while its total held (60+30 → 40+20+33.3): the time moved into slow.
     expect(f.from).toEqual([{ name: 'work', file: 'src/work.ts', selfDelta: -20, cumDelta: expect.closeTo(3.333, 2) }]);
+    // other's self fell too (10% → 6.7%), but so did its total: it lost share, it did not give it.
     expect(describeFinding(f)).toBe('slow (src/slow.ts): self share 0.0% → 33.3%, total 0.0% → 33.3% (+33.3 pp, limit 5 pp); taken from work (self −20.0 pp, total +3.3 pp): a slower callee, or the JIT inlining it in one run only');
   });
 
