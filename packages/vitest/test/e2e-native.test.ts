@@ -80,3 +80,22 @@ describe('event=auto (threads pool)', () => {
     checkWithPprof(out, readIndex(out));
   });
 });
+
+describe('without the native engine (off Linux, simulated)', () => {
+  it('runs on event=v8, leaves counters empty, and the summary says why once', () => {
+    const out = tmpOut('perf.out');
+    const r = run([CLI, 'bench', '--run', '--perfprofile', out, '-t', 'sort'], { env: { PERFPROFILE_SIMULATE_PLATFORM: 'darwin' } });
+    expect(r.status, r.stderr).toBe(0);
+    const index = readIndex(out);
+    expect(index.complete).toBe(true);
+    expect(index.config.source).toBe('v8');
+    const why = 'per-op counters need the native engine: Linux only';
+    expect(index.config.warnings.filter((w) => w === why)).toHaveLength(1);
+    expect(index.benchmarks.length).toBe(2);
+    for (const b of index.benchmarks) expect(b.counters).toEqual({});
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => l.includes(why))).toEqual([`warning: ${why}`]);
+    const header = lines.find((l) => l.startsWith('benchmark '))!.split(/\s{2,}/);
+    for (const b of index.benchmarks) expect(lines.find((l) => l.startsWith(`${b.fullName} `))!.split(/\s{2,}/)[header.indexOf('counters/op')]).toBe('-');
+  });
+});
