@@ -4,10 +4,10 @@
  * native addon builds in npm's install step), then `npx vitest-perf bench` there.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, pprofTop, readIndex, readProfile, REPO, topFunction } from './helpers.js';
 
 const PACKAGES = ['native', 'packages/core', 'packages/vitest'];
@@ -53,9 +53,10 @@ describe('user', () => {
 describe('installed from pnpm pack tarballs with plain npm', () => {
   let project: string;
   let install: ReturnType<typeof spawnSync>;
+  let tmp: string;
 
   beforeAll(() => {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-install-'));
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-install-'));
     const tarballs = pack(tmp);
     project = path.join(tmp, 'user-project');
     mkdirSync(path.join(project, 'src'), { recursive: true });
@@ -71,6 +72,9 @@ describe('installed from pnpm pack tarballs with plain npm', () => {
     writeFileSync(path.join(project, 'bench/checksum.bench.ts'), BENCH);
     install = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: project, encoding: 'utf8', env: childEnv({ npm_config_loglevel: 'error' }), timeout: 400_000 });
   }, 420_000);
+
+  // The project holds a full install (~50 MB); a failure's message carries npm's or Vitest's output.
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('installs, building the native addon', () => {
     expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
