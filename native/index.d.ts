@@ -83,6 +83,8 @@ export interface Binding {
   /** errno of creating a thread CPU-time timer (0: usable). */
   probeTimer(): number;
   signal: number;
+  /** CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), in ns. */
+  threadCpuNs(): bigint;
   /**
    * Starts following this thread's code events until the thread ends (idempotent), so a sampler
    * started later names code optimized before it (V8 >= 12 does not report existing optimized

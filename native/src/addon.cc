@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <set>
 #include <string>
@@ -243,6 +244,14 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), ProbePerfEvent(e, kernel, precise));
 }
 
+// CPU time of the calling thread, in ns: the ground truth the CPU-time sources are checked
+// against (wall time also counts the time other processes hold the core).
+Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info) {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec));
+}
+
 Napi::Value ProbeTimerJs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ProbeTimer()); }
 
 void UntrackOnTeardown(void* isolate) { CodeTracker::Untrack(static_cast<v8::Isolate*>(isolate)); }
@@ -278,6 +287,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Counters", CountersWrap::Init(env));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("probeTimer", Napi::Function::New(env, ProbeTimerJs));
+  exports.Set("threadCpuNs", Napi::Function::New(env, ThreadCpuNs));
   exports.Set("signal", Napi::Number::New(env, SampleSignal()));
   exports.Set("trackCode", Napi::Function::New(env, TrackCode));
   exports.Set("trackingCode", Napi::Function::New(env, TrackingCode));
