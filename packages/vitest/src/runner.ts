@@ -96,15 +96,22 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
     override async run(): Promise<this> {
       const bench = this.identity;
       if (!bench) return super.run();
+      // tinybench keeps a warm-up error in the result and then skips run() without an 'error'
+      // event, so plain Vitest 4 shows such a benchmark as NaN and exits 0. Here it is profiled
+      // like any failure (its profiled pass usually fails too, leaving a partial profile) and
+      // reported to Vitest below, so the run fails as it should.
+      const warmupError = this.result?.error;
       if (!host.baseline) {
         // The measured pass is the profiled one: Vitest's table includes the profiler.
         const profile = host.profiler.start(bench);
         let counters: Record<string, number> = {};
         try {
           counters = await this.measuredRun();
+          if (warmupError !== undefined) await this.profileAfterWarmupError();
         } finally {
           host.profiler.finish(bench, profile, { profiled: resultStats(this), counters }, this.result?.error);
         }
+        if (warmupError !== undefined) this.reportError(warmupError);
         return this;
       }
       // The measured pass, unprofiled; the per-op counters are read here.
@@ -126,13 +133,26 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
         const error = measuredError ?? outcome.error;
         host.profiler.finish(bench, profile, { baseline, counters, profiled: outcome.samples ? passStats(outcome.samples) : undefined }, error);
       }
-      if (outcome.error !== undefined && measuredError === undefined) {
-        // Failed only under the profiler: still Vitest's error, reported the usual way.
-        this.setResult({ error: outcome.error });
-        const event = Object.assign(new Event('error'), { task: this });
-        this.dispatchEvent(event);
-      }
+      if (warmupError !== undefined) this.reportError(warmupError);
+      else if (outcome.error !== undefined && measuredError === undefined) this.reportError(outcome.error);
       return this;
+    }
+
+    /** baseline=off after a failed warm-up: tinybench's run() did nothing, so profile one pass here. */
+    private async profileAfterWarmupError(): Promise<void> {
+      try {
+        await this.bench.setup(this, 'run');
+        await this.timedLoop(this.bench.time, this.bench.iterations);
+        this.bench.teardown(this, 'run');
+      } catch {
+        // The warm-up error is the one reported.
+      }
+    }
+
+    /** Vitest's error for this benchmark, the way tinybench reports one from its run(). */
+    private reportError(error: unknown): void {
+      if (this.result?.error !== error) this.setResult({ error });
+      this.dispatchEvent(Object.assign(new Event('error'), { task: this }));
     }
   };
 }

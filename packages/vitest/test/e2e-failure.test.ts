@@ -19,6 +19,12 @@ describe('a benchmark that throws', () => {
     expect(failed.samples).toBeGreaterThan(0);
     const partial = readProfile(path.join(out, failed.profile));
     expect(partial.samples.length).toBeGreaterThan(0);
+    // A warm-up failure, which plain Vitest 4 passes over silently, is a failure here too.
+    const warmup = byName.get('failing in warm-up > throws in warm-up')!;
+    expect(warmup.status).toBe('failed');
+    expect(warmup.error).toContain('deliberate warm-up failure');
+    expect(readProfile(path.join(out, warmup.profile)).sampleTypes.length).toBeGreaterThan(0);
+    expect(r.stderr + r.stdout).toContain('fixture: deliberate warm-up failure');
     // The sampler was stopped: the next benchmark's profile is complete and its own.
     const after = byName.get('failing > passes after the failure')!;
     expect(after.status).toBe('passed');
@@ -28,6 +34,22 @@ describe('a benchmark that throws', () => {
     expect(byName.has('modes > kept bench')).toBe(true);
     expect(byName.has('modes > skipped bench')).toBe(false);
     expect(r.stdout).toContain('incomplete');
+  });
+});
+
+describe('a benchmark that throws in its warm-up, baseline=off', () => {
+  it('is profiled once and fails the run, where plain Vitest 4 exits 0', () => {
+    const out = tmpOut('perf.out');
+    const r = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'baseline=off', 'extra/warmup-throws'], { env: { FIXTURE_EXTRA: '1' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr + r.stdout).toContain('fixture: deliberate warm-up failure');
+    const index = readIndex(out);
+    expect(index.complete).toBe(false);
+    const [b] = index.benchmarks;
+    expect(b.fullName).toBe('failing in warm-up > throws in warm-up');
+    expect(b.status).toBe('failed');
+    expect(b.error).toContain('deliberate warm-up failure');
+    expect(readProfile(path.join(out, b.profile)).sampleTypes.length).toBeGreaterThan(0);
   });
 });
 
