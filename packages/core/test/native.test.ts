@@ -176,8 +176,11 @@ describe.skipIf(!status.ok)('native engine', () => {
     expect(got.covered).toBeGreaterThan(0.95);
     expect(tracked.raw.unresolved).toBe(0);
     const lost = split7030(samplesOf(untracked)).covered;
-    if (V8_MAJOR >= 12) expect(lost, `V8 ${V8_VERSION} untracked`).toBeLessThan(0.8);
-    else expect(lost).toBeGreaterThan(0.95); // V8 11.3 enumerates optimized code itself
+    if (V8_MAJOR < 12) expect(lost).toBeGreaterThan(0.95); // V8 11.3 enumerates optimized code itself
+    else if (V8_MAJOR === 12) expect(lost, `V8 ${V8_VERSION} untracked`).toBeLessThan(0.8);
+    // V8 13.6 often re-optimizes hot and cold after start (new code, reported as events), so
+    // whether an untracked run loses them depends on timing: covered 0.47 to 1.0 across runs.
+    // Only the tracked run's figures above are a requirement there.
   });
 
   it('recovers the split under forced GC compaction (--expose-gc --compact-on-every-full-gc)', () => {
