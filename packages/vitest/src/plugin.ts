@@ -5,6 +5,10 @@
  * installs the runner hook in every project and adds the reporter. A bad config prints one
  * line and exits with code 2 before any benchmark runs.
  */
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vitest/config';
 import type { Vitest } from 'vitest/node';
 import { formatError, isProfileError, type ProfileError } from '@perfprofile/core';
@@ -38,11 +42,32 @@ function fail(error: ProfileError | Error): never {
   process.exit(2);
 }
 
+/**
+ * This package's and core's compiled directories, as patterns for Vitest's `server.deps.external`:
+ * the runner imports them in every worker, and Vite transforms (and source-maps) whatever is not
+ * under node_modules, e.g. a workspace or `npm link` checkout, each worker waiting on the main
+ * process for it. Installed copies are externalized anyway; this makes linked ones the same.
+ */
+function ownCode(): RegExp[] {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const dirs = [here];
+  try {
+    dirs.push(path.dirname(createRequire(import.meta.url).resolve('@perfprofile/core')));
+  } catch {
+    // core not resolvable from here: the runner will say so when it loads.
+  }
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return [...new Set(dirs.flatMap((d) => [d, realpathSync(d)]))].map((d) => new RegExp(`^${escape(d + path.sep)}`));
+}
+
 /** The plugin: add it to vitest.config's `plugins`; inert outside `vitest bench`. */
 export function perfprofile(options: PerfprofileOptions = {}): Plugin {
   const fromCli = (options as InternalOptions).fromCli === true;
   return {
     name: 'vitest-perfprofile',
+    config() {
+      return { test: { server: { deps: { external: ownCode() } } } };
+    },
     configureVitest({ vitest, project }) {
       // The Vitest major decides what a benchmark run is (v4: `vitest bench`; v5: benchmark projects).
       const adapter = adapterFor(vitest.version);
