@@ -90,8 +90,15 @@ function sharesOf(profile: Profile, options: AnalysisOptions): Shares {
  * from its callees (typically the JIT inlined one into it): `cumDelta` tells the two apart.
  */
 export function diffProfiles(base: Profile, head: Profile, options: AnalysisOptions = {}): ShareDiff {
-  const a = sharesOf(base, options).byFunction;
+  const baseShares = sharesOf(base, options);
+  const a = baseShares.byFunction;
   const b = sharesOf(head, options);
+  if (baseShares.valueType !== b.valueType) {
+    // Shares of different quantities (CPU time vs wall time, or faults) are not comparable.
+    const common = base.sampleTypes.map((t) => t.type).filter((t) => head.sampleTypes.some((u) => u.type === t));
+    throw new ProfileError('ERR_INPUT', `base measures ${baseShares.valueType} but head measures ${b.valueType}`,
+      common.length ? `pass --sample-index ${common.includes('samples') ? 'samples' : common[0]} to compare a column both have, or profile both with the same event` : 'profile both with the same event');
+  }
   const rows: ShareRow[] = [];
   for (const k of new Set([...a.keys(), ...b.byFunction.keys()])) {
     const x = a.get(k), y = b.byFunction.get(k);

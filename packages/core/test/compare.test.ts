@@ -38,6 +38,25 @@ function runDir(benchmarks: Record<string, BenchSpec>, complete = true): string 
 const check = (base: string, head: string, extra = {}) => checkRuns(readRunDir(base), readRunDir(head), { maxShareIncrease: 5, maxCounterIncrease: 0.1, ...extra });
 
 describe('diffProfiles', () => {
+  it('refuses to compare shares of different quantities, and names a column both have', () => {
+    const cpu = profileOf({ 'bench;work': 10 });
+    const wallTypes = [{ type: 'samples', unit: 'count' }, { type: 'wall', unit: 'nanoseconds' }];
+    const b = new ProfileBuilder({ sampleTypes: wallTypes, mapping: { filename: 'test' } });
+    b.addFrames([frame('work'), frame('bench')], [10, 1e7]);
+    const wall = b.build();
+    let error: ProfileError | undefined;
+    try {
+      diffProfiles(cpu, wall);
+    } catch (e) {
+      error = e as ProfileError;
+    }
+    expect(error?.code).toBe('ERR_INPUT');
+    expect(error?.message).toBe('base measures cpu/nanoseconds but head measures wall/nanoseconds');
+    expect(error?.hint).toContain('--sample-index samples');
+    // The common column compares.
+    expect(diffProfiles(cpu, wall, { sampleIndex: 'samples' }).rows.map((r) => r.name)).toEqual(['work']);
+  });
+
   it('gives self and total shares per function, sorted by the self change', () => {
     const d = diffProfiles(profileOf({ 'bench;work;leaf': 60, 'bench;other': 40 }), profileOf({ 'bench;work;leaf': 80, 'bench;other': 20 }));
     expect(d.valueType).toBe('cpu/nanoseconds');
