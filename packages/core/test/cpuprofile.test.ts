@@ -1,6 +1,9 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { CPUProfile, functionTable, isProfileError, type Profile } from '../src/index.js';
+import { CPUProfile, functionTable, isProfileError, writeAtomic, type Profile } from '../src/index.js';
 // @ts-expect-error plain JS fixture
 import { run as split } from '../../../fixtures/workloads/split-70-30.mjs';
 
@@ -94,5 +97,27 @@ describe('CPUProfile with the v8 source', () => {
     const profile = decode(msg.bytes);
     expect(msg.samples).toBeGreaterThan(800);
     expect(Math.abs(hotShare(profile) - msg.truth.hot) * 100).toBeLessThan(3);
+  });
+});
+
+describe('writeAtomic', () => {
+  const dir = () => mkdtempSync(path.join(os.tmpdir(), 'perfprofile-atomic-'));
+
+  it('writes the file whole and leaves no temp file', () => {
+    const d = dir();
+    writeAtomic(path.join(d, 'a.json'), '{"a":1}');
+    expect(readdirSync(d)).toEqual(['a.json']);
+    expect(readFileSync(path.join(d, 'a.json'), 'utf8')).toBe('{"a":1}');
+  });
+
+  it('removes its temp file when the write fails, and throws the error; the old file is untouched', () => {
+    const d = dir();
+    writeFileSync(path.join(d, 'keep.pb.gz'), 'old');
+    // The rename cannot replace a non-empty directory: the temp file is written, then the rename fails.
+    mkdirSync(path.join(d, 'busy'));
+    writeFileSync(path.join(d, 'busy', 'inside'), 'x');
+    expect(() => writeAtomic(path.join(d, 'busy'), 'new')).toThrow(expect.objectContaining({ code: expect.stringMatching(/^E(ISDIR|NOTEMPTY|EXIST)$/) }));
+    expect(readdirSync(d).sort()).toEqual(['busy', 'keep.pb.gz']);
+    expect(readFileSync(path.join(d, 'keep.pb.gz'), 'utf8')).toBe('old');
   });
 });
