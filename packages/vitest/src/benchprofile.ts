@@ -10,6 +10,7 @@ import { benchmarkTransform, harnessMatcher, HARNESS_FRAME } from './frames.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
 import { progressFile, RECORDS_DIR, runningFile, type BenchmarkPhase, type BenchmarkRecord, type RunningMarker, type WorkerSettings } from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
+import { OutputWriteError, writeFailureReason } from './writefail.js';
 
 /** A benchmark as the worker knows it. */
 export interface BenchmarkIdentity {
@@ -38,6 +39,11 @@ export class BenchmarkProfiler {
   private readonly isHarness = harnessMatcher();
   private readonly mapper: SourceMapper;
   private readonly counterEvents: readonly EventSpec[];
+  /**
+   * The first write to the output directory that failed. From then on this worker profiles
+   * nothing more (a full disk stays full): its later benchmarks run as in plain Vitest.
+   */
+  failure: OutputWriteError | undefined;
 
   constructor(readonly settings: WorkerSettings, lookup: MapLookup) {
     this.mapper = new SourceMapper(lookup);
@@ -56,11 +62,37 @@ export class BenchmarkProfiler {
    */
   enter(bench: BenchmarkIdentity, phase: BenchmarkPhase): void {
     const marker: RunningMarker = { file: bench.file, fullName: bench.fullName, phase };
-    writeAtomic(runningFile(this.settings.out, bench.id), JSON.stringify(marker));
+    this.write(runningFile(this.settings.out, bench.id), JSON.stringify(marker), `the progress marker of "${bench.fullName}"`);
+  }
+
+  /**
+   * writeAtomic (no temp file left when it fails); a failure is kept in {@link failure} and
+   * thrown as an {@link OutputWriteError} naming the directory and the errno.
+   */
+  private write(file: string, data: Uint8Array | string, what: string): void {
+    try {
+      writeAtomic(file, data);
+    } catch (e) {
+      const error = new OutputWriteError(what, writeFailureReason(this.settings.out, e), e);
+      this.failure ??= error;
+      throw error;
+    }
+  }
+
+  /** Best effort after a failure: the benchmark's marker and progress files, so the main process does not show it as running. */
+  abandon(bench: BenchmarkIdentity): void {
+    for (const f of [progressFile(this.settings.out, bench.id), runningFile(this.settings.out, bench.id)]) {
+      try {
+        rmSync(f, { force: true });
+      } catch {
+        // Nothing more to do.
+      }
+    }
   }
 
   /** A started profile for one benchmark's pass; stop it with {@link finish}. */
   start(bench: BenchmarkIdentity): CPUProfile {
+    if (this.failure) throw this.failure;
     this.enter(bench, 'profiled');
     const profile = new CPUProfile(this.settings.config, {
       transform: benchmarkTransform(this.isHarness, this.mapper),
@@ -92,15 +124,16 @@ export class BenchmarkProfiler {
   /**
    * Stops the profile (a no-op when already stopped), writes `<out>/<id>.pb.gz` and the record.
    * Called on success and on failure alike, so a failing benchmark still leaves its partial profile.
+   * The profile is stopped first, whatever happens after; a failed write throws an
+   * {@link OutputWriteError} and leaves neither a temp file nor a profile without its record.
    */
   finish(bench: BenchmarkIdentity, profile: CPUProfile, passes: { baseline?: PassStats; profiled?: PassStats; counters?: Record<string, number> }, error?: unknown): BenchmarkRecord | undefined {
     const result: StopResult | undefined = profile.stop();
-    rmSync(progressFile(this.settings.out, bench.id), { force: true });
-    rmSync(runningFile(this.settings.out, bench.id), { force: true });
+    this.abandon(bench);
     if (!result) return undefined;
     const { stats } = result;
     const file = `${bench.id}.pb.gz`;
-    writeAtomic(path.join(this.settings.out, file), encode(result.profile));
+    this.write(path.join(this.settings.out, file), encode(result.profile), `the profile of "${bench.fullName}"`);
     const hzBaseline = passes.baseline ? round(passes.baseline.hz) : null;
     const hzProfiled = passes.profiled ? round(passes.profiled.hz) : null;
     const sampleType = result.profile.sampleTypes[1] ?? result.profile.sampleTypes[0];
@@ -123,7 +156,13 @@ export class BenchmarkProfiler {
       ...(error === undefined ? {} : { error: errorText(error) }),
       run: { event: stats.event, rate: stats.rate, period: stats.period, source: stats.source, reason: stats.reason, warnings: stats.warnings, sampleType: `${sampleType.type}/${sampleType.unit}` },
     };
-    writeAtomic(path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`), JSON.stringify(record));
+    try {
+      this.write(path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`), JSON.stringify(record), `the record of "${bench.fullName}"`);
+    } catch (e) {
+      // Without its record the main process cannot list the profile: remove it (and free its space).
+      rmSync(path.join(this.settings.out, file), { force: true });
+      throw e;
+    }
     return record;
   }
 }

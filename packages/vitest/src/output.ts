@@ -7,6 +7,7 @@ import path from 'node:path';
 import { decode, encode, merge, writeAtomic, type Profile } from '@perfprofile/core';
 import { RECORDS_DIR, type BenchmarkRecord, type RunningMarker } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
+import { OutputWriteError, writeFailureReason } from './writefail.js';
 
 /** index.json, schema 1 (DESIGN.md "Vitest integration"). */
 export interface IndexFile {
@@ -31,6 +32,15 @@ export interface IndexFile {
   /** Selected benchmarks that left no profile (worker killed, run interrupted), and why. */
   readonly missing: readonly MissingBenchmark[];
   readonly merged: string | null;
+  /** Output files that could not be written (merged.pb.gz on a full disk), one line each; absent when none. */
+  readonly errors?: readonly string[];
+}
+
+/** index.json could not be written: the index as it would have been, for the summary. */
+export class IndexWriteError extends OutputWriteError {
+  constructor(readonly index: IndexFile, reason: string, cause: unknown) {
+    super('index.json', reason, cause);
+  }
 }
 
 export interface MissingBenchmark {
@@ -105,12 +115,17 @@ export function readRecords(out: string): BenchmarkRecord[] {
 }
 
 /**
- * Writes merged.pb.gz and index.json for `records` (in the order given) and removes the
- * records directory. `end.complete` is the caller's verdict (every selected benchmark finished).
+ * Removes the records directory, then writes merged.pb.gz and index.json for `records` (in the
+ * order given). `end.complete` is the caller's verdict (every selected benchmark finished).
+ * A merged.pb.gz that cannot be written is left out (`merged: null`, `complete: false`, the
+ * reason in `errors`, or removed to make room for index.json); an index.json that cannot be
+ * written throws an {@link IndexWriteError}. Neither leaves a temp file.
  */
 export function writeOutput(settings: ResolvedSettings, records: readonly BenchmarkRecord[], end: RunEnd, vitestVersion: string): IndexFile {
   let complete = end.complete && !end.missing?.length && !end.interrupted;
   const { out, run } = settings;
+  // The records are read; removing them first frees their space for index.json (full disk).
+  rmSync(path.join(out, RECORDS_DIR), { recursive: true, force: true });
   const profiles: Profile[] = [];
   for (const r of records) {
     try {
@@ -120,12 +135,19 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
     }
   }
   let merged: string | null = null;
+  const errors: string[] = [];
   if (profiles.length) {
-    writeAtomic(path.join(out, 'merged.pb.gz'), encode(merge(profiles)));
-    merged = 'merged.pb.gz';
+    try {
+      writeAtomic(path.join(out, 'merged.pb.gz'), encode(merge(profiles)));
+      merged = 'merged.pb.gz';
+    } catch (e) {
+      // The per-benchmark profiles are the results; the small index.json may still fit.
+      complete = false;
+      errors.push(`merged.pb.gz not written: ${writeFailureReason(out, e)}`);
+    }
   }
   const first = records[0]?.run;
-  const index: IndexFile = {
+  const index = (): IndexFile => ({
     schema: 1,
     config: {
       text: settings.configText,
@@ -145,8 +167,26 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
     benchmarks: records.map(({ run: _run, ...rest }) => rest),
     missing: end.missing ?? [],
     merged,
-  };
-  writeAtomic(path.join(out, 'index.json'), JSON.stringify(index, null, 2) + '\n');
-  rmSync(path.join(out, RECORDS_DIR), { recursive: true, force: true });
-  return index;
+    ...(errors.length ? { errors: [...errors] } : {}),
+  });
+  const write = (i: IndexFile) => writeAtomic(path.join(out, 'index.json'), JSON.stringify(i, null, 2) + '\n');
+  try {
+    let written = index();
+    try {
+      write(written);
+    } catch (e) {
+      // index.json says what the profiles are: it outranks merged.pb.gz, which can be rebuilt
+      // from them (`perfprofile merge`). Remove that and try once more.
+      if (merged === null) throw e;
+      rmSync(path.join(out, merged), { force: true });
+      merged = null;
+      complete = false;
+      errors.push(`merged.pb.gz removed to make room for index.json: ${writeFailureReason(out, e)}`);
+      written = index();
+      write(written);
+    }
+    return written;
+  } catch (e) {
+    throw new IndexWriteError(index(), writeFailureReason(out, e), e);
+  }
 }

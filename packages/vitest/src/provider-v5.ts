@@ -229,10 +229,21 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
   } finally {
     for (const stop of counting.values()) stop(1); // a phase that threw before its afterAll
   }
+  // A write to the output directory that failed (full disk...): thrown after the group, as its
+  // error; the registrations after it are not profiled (Vitest's results stand).
+  let writeError: unknown;
   for (const reg of group.registrations) {
+    if (h.profiler.failure) break;
     const bench = identify(h, group, reg);
     const base = measured?.find((r) => r.name === reg.name);
-    const profile = h.profiler.start(bench);
+    let profile: CPUProfile;
+    try {
+      profile = h.profiler.start(bench);
+    } catch (e) {
+      h.profiler.abandon(bench);
+      writeError = e;
+      break;
+    }
     let profiled: Result | undefined;
     let error: unknown;
     try {
@@ -242,9 +253,15 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     }
     // The group's error belongs to the registrations that did not finish their measured phase.
     if (error === undefined && !base && !completed.has(reg.name) && measuredError !== undefined) error = measuredError;
-    h.profiler.finish(bench, profile, { baseline: passStats(base), profiled: passStats(profiled), counters: perOp(totals.get(reg.name), base?.latency?.samplesCount) }, error);
+    try {
+      h.profiler.finish(bench, profile, { baseline: passStats(base), profiled: passStats(profiled), counters: perOp(totals.get(reg.name), base?.latency?.samplesCount) }, error);
+    } catch (e) {
+      writeError = e;
+      break;
+    }
   }
   if (measuredError !== undefined) throw measuredError;
+  if (writeError !== undefined) throw writeError;
   return measured!;
 }
 
@@ -257,6 +274,16 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
   const out: Result[] = [];
   let firstError: unknown;
   for (const reg of group.registrations) {
+    if (h.profiler.failure) {
+      // A write to the output directory failed (full disk...): the rest runs unprofiled.
+      try {
+        const result = (await inner.run({ ...group, registrations: [reg] })).find((r) => r.name === reg.name);
+        if (result) out.push(result);
+      } catch (e) {
+        firstError ??= e ?? new Error('benchmark failed');
+      }
+      continue;
+    }
     const bench = identify(h, group, reg);
     let profile: CPUProfile = h.profiler.start(bench);
     let count: ((ops: number) => Record<string, number>) | undefined;
@@ -283,7 +310,11 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
     } finally {
       count?.(1);
     }
-    h.profiler.finish(bench, profile, { profiled: passStats(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);
+    try {
+      h.profiler.finish(bench, profile, { profiled: passStats(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);
+    } catch (e) {
+      firstError ??= e;
+    }
     if (result) out.push(result);
   }
   if (firstError !== undefined) throw firstError;

@@ -8,11 +8,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
-import { readRunning, writeOutput, type IndexFile, type MissingBenchmark, type RunEnd, type RunningBenchmark } from './output.js';
+import { IndexWriteError, readRunning, writeOutput, type IndexFile, type MissingBenchmark, type RunEnd, type RunningBenchmark } from './output.js';
 import { Progress } from './progress.js';
 import { inPlaceSurface, windowSurface } from './live.js';
 import type { BenchmarkRecord } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
+import { isWriteError, writeFailureReason } from './writefail.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -99,6 +100,7 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   const harness = index.benchmarks.filter((b) => b.harnessPct >= 5);
   for (const b of harness) out.push(c.dim(`${b.fullName}: ${b.harnessPct.toFixed(1)}% of samples in the harness (Vitest/tinybench)`));
   for (const m of index.missing ?? []) out.push(c.red(`no profile: ${m.fullName}${m.file ? ` (${m.file})` : ''}: ${m.reason}`));
+  for (const e of index.errors ?? []) out.push(c.red(e));
   if (index.interrupted) out.push(c.red(`interrupted by ${index.interrupted}: the profiles above finished before it`));
   if (!index.complete) out.push(c.red('incomplete: not every selected benchmark finished (index.json complete=false)'));
   const where = options.outLabel ?? '.';
@@ -135,6 +137,31 @@ function signalChildren(sig: NodeJS.Signals): void {
 export function interruptedReason(b: RunningBenchmark, sig: string): string {
   if (b.phase !== 'profiled') return `interrupted by ${sig} in its ${b.phase} pass, before it was profiled`;
   return `interrupted by ${sig} while profiled${b.samples === undefined ? '' : ` (${b.samples} samples taken, profile not written)`}`;
+}
+
+/** Messages of the workers' {@link isWriteError} errors reported for a module, its suites and its tests. */
+function writeErrorsOf(m: TestModule): string[] {
+  const errors = [...m.errors()];
+  for (const suite of m.children.allSuites()) errors.push(...suite.errors());
+  for (const test of m.children.allTests()) errors.push(...(test.result().errors ?? []));
+  return [...new Set(errors.filter(isWriteError).map((e) => e.message))];
+}
+
+/** `no space left on <dir> (ENOSPC): ...` out of `perfprofile: could not write <what>: <reason>`. */
+function reasonOf(message: string): string {
+  const at = message.indexOf('": ');
+  return at >= 0 ? message.slice(at + 3) : message.replace(/^perfprofile: could not write [^:]*: /, '');
+}
+
+/**
+ * Why `fullName` left no profile, if a write in its worker failed: its own write (marker,
+ * profile or record), else one before it, after which the worker profiled nothing more.
+ */
+function failedWrite(failed: readonly string[], fullName: string): string | undefined {
+  const own = failed.find((m) => m.includes(` of "${fullName}": `));
+  if (own !== undefined) return `profile not written: ${reasonOf(own)}`;
+  if (failed.length) return `not profiled after an earlier write failed: ${reasonOf(failed[0])}`;
+  return undefined;
 }
 
 export class PerfprofileReporter implements Reporter {
@@ -190,8 +217,13 @@ export class PerfprofileReporter implements Reporter {
     const order = new Map<string, number>();
     const missing: MissingBenchmark[] = [];
     let complete = reason === 'passed' && unhandledErrors.length === 0;
+    // Writes to the output directory that failed in the workers (full disk...): one per worker at most.
+    const writeFailures: string[] = [];
+    let unprofiled = 0;
     for (const m of testModules) {
       const file = this.relative(m.moduleId);
+      const failed = writeErrorsOf(m);
+      writeFailures.push(...failed);
       for (const t of m.children.allTests()) {
         if (t.options.mode !== 'run') continue;
         for (const fullName of this.benchmarksOf(t)) {
@@ -199,6 +231,13 @@ export class PerfprofileReporter implements Reporter {
           order.set(key, order.size);
           const r = records.find((x) => this.key(x.file, x.fullName) === key);
           if (!r) {
+            const writeReason = failedWrite(failed, fullName);
+            if (writeReason !== undefined) {
+              unprofiled++;
+              missing.push({ file, fullName, reason: writeReason });
+              complete = false;
+              continue;
+            }
             const error = t.result().errors?.[0]?.message ?? (unhandledErrors[0] as Error | undefined)?.message;
             missing.push({ file, fullName, reason: `no profile was written: ${error ?? 'its worker ended before the benchmark finished'}` });
           }
@@ -207,7 +246,12 @@ export class PerfprofileReporter implements Reporter {
       }
     }
     if (records.some((r) => r.status !== 'passed')) complete = false;
-    this.report(s, this.ordered(records, order), { complete, missing });
+    const written = this.report(s, this.ordered(records, order), { complete, missing });
+    // One line on stderr for the condition (Vitest has shown each worker's error with its benchmark).
+    const first = writeFailures.map(reasonOf)[0];
+    if (first !== undefined && written) {
+      process.stderr.write(`perfprofile: ${first} (${unprofiled} benchmark${unprofiled === 1 ? '' : 's'} not profiled; index.json lists them under "missing")\n`);
+    }
   }
 
   /** Full names of the benchmarks `test` ran, as their records name them (Vitest 4: the test itself is one). */
@@ -221,11 +265,28 @@ export class PerfprofileReporter implements Reporter {
     return [...records].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
   }
 
-  private report(s: ResolvedSettings, records: readonly BenchmarkRecord[], end: RunEnd): void {
-    const index = writeOutput(s, records, end, this.vitest?.version ?? '');
+  /**
+   * Writes index.json and merged.pb.gz and prints the summary. Returns false when index.json
+   * could not be written: that is said in one line on stderr and the exit code made non-zero.
+   */
+  private report(s: ResolvedSettings, records: readonly BenchmarkRecord[], end: RunEnd): boolean {
+    let index: IndexFile;
+    let failure: string | undefined;
+    try {
+      index = writeOutput(s, records, end, this.vitest?.version ?? '');
+    } catch (e) {
+      if (!(e instanceof IndexWriteError)) throw e;
+      index = e.index;
+      failure = e.reason;
+    }
     const rel = path.relative(process.cwd(), s.out) || '.';
     this.log('');
     for (const l of summaryTable(index, { outLabel: rel.startsWith('..') ? s.out : rel })) this.log(l);
+    if (failure === undefined) return true;
+    const lost = index.missing.length;
+    process.stderr.write(`perfprofile: could not write index.json: ${failure}${lost ? ` (${lost} benchmark${lost === 1 ? '' : 's'} left no profile)` : ''}\n`);
+    process.exitCode = 1;
+    return false;
   }
 
   // ---- SIGINT / SIGTERM: keep what finished, say what did not, stop the workers ----------------
@@ -256,7 +317,7 @@ export class PerfprofileReporter implements Reporter {
       this.log(pc.yellow(`perfprofile: ${sig}: writing the ${records.length} finished profile${records.length === 1 ? '' : 's'} and index.json (complete: false)`));
       this.report(s, this.ordered(records, new Map()), { complete: false, missing, interrupted: sig });
     } catch (e) {
-      process.stderr.write(`perfprofile: could not write index.json after ${sig}: ${(e as Error).message}\n`);
+      process.stderr.write(`perfprofile: could not write index.json after ${sig}: ${writeFailureReason(s.out, e)}\n`);
     }
     // Stop the pool, then leave. A forks worker inside a synchronous benchmark loop never reads
     // Vitest's close message (nor notices its parent is gone) and would keep running and

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { inject, BenchmarkRunner as NodeBenchmarkRunner, TestRunner } from 'vitest';
 import type { RunnerTestCase, RunnerTestFile, RunnerTestSuite } from 'vitest';
+import type { CPUProfile } from '@perfprofile/core';
 import { BenchmarkProfiler, type BenchmarkIdentity } from './benchprofile.js';
 import { benchId } from './slug.js';
 import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
@@ -76,8 +77,21 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       }
     }
 
+    /**
+     * Whether this benchmark is profiled: decided at its warm-up. Not once a write to the output
+     * directory has failed in this worker (a full disk stays full): it then runs as in plain Vitest.
+     */
+    private profiling: boolean | undefined;
+
     override async warmup(): Promise<void> {
-      if (this.identity) host.profiler.enter(this.identity, 'warm-up');
+      this.profiling ??= this.identity !== undefined && host.profiler.failure === undefined;
+      if (this.identity && this.profiling) {
+        try {
+          host.profiler.enter(this.identity, 'warm-up');
+        } catch {
+          // Kept as host.profiler.failure; run() reports it as this benchmark's error.
+        }
+      }
       await super.warmup();
     }
 
@@ -95,7 +109,28 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
 
     override async run(): Promise<this> {
       const bench = this.identity;
-      if (!bench) return super.run();
+      this.profiling ??= bench !== undefined && host.profiler.failure === undefined;
+      if (!bench || !this.profiling) return super.run();
+      // Never reject: Vitest 4 awaits run() inside a timer callback, where a rejection is lost
+      // and the suite waits for this benchmark forever. Any failure of the profiler's own (a
+      // write to the output directory) becomes this benchmark's error, as tinybench reports one.
+      try {
+        await this.profiledRun(bench);
+      } catch (e) {
+        host.profiler.abandon(bench);
+        this.reportError(e);
+      }
+      return this;
+    }
+
+    /** Vitest's measured pass and the profiled one (the same pass with baseline=off); throws what the profiler could not write. */
+    private async profiledRun(bench: BenchmarkIdentity): Promise<void> {
+      // The warm-up's marker could not be written: Vitest's pass only, then its error.
+      const failure = host.profiler.failure;
+      if (failure) {
+        await super.run();
+        throw failure;
+      }
       // tinybench keeps a warm-up error in the result and then skips run() without an 'error'
       // event, so plain Vitest 4 shows such a benchmark as NaN and exits 0. Here it is profiled
       // like any failure (its profiled pass usually fails too, leaving a partial profile) and
@@ -103,7 +138,13 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       const warmupError = this.result?.error;
       if (!host.baseline) {
         // The measured pass is the profiled one: Vitest's table includes the profiler.
-        const profile = host.profiler.start(bench);
+        let profile: CPUProfile;
+        try {
+          profile = host.profiler.start(bench);
+        } catch (e) {
+          await super.run();
+          throw e;
+        }
         let counters: Record<string, number> = {};
         try {
           counters = await this.measuredRun();
@@ -112,11 +153,17 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
           host.profiler.finish(bench, profile, { profiled: resultStats(this), counters }, this.result?.error);
         }
         if (warmupError !== undefined) this.reportError(warmupError);
-        return this;
+        return;
       }
       // The measured pass, unprofiled; the per-op counters are read here.
-      host.profiler.enter(bench, 'measured');
+      let markerError: unknown;
+      try {
+        host.profiler.enter(bench, 'measured');
+      } catch (e) {
+        markerError = e;
+      }
       const counters = await this.measuredRun();
+      if (markerError !== undefined) throw markerError;
       const baseline = resultStats(this);
       const measuredError = this.result?.error;
       // The profiled pass: same options, through tinybench's own loop, so Vitest's result and
@@ -135,7 +182,6 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       }
       if (warmupError !== undefined) this.reportError(warmupError);
       else if (outcome.error !== undefined && measuredError === undefined) this.reportError(outcome.error);
-      return this;
     }
 
     /** baseline=off after a failed warm-up: tinybench's run() did nothing, so profile one pass here. */

@@ -5,10 +5,12 @@
  * `complete: false` saying what did not finish and why, no worker is left running (so no
  * sampler either), and the exit code is non-zero.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { benchId } from '../src/slug.js';
 import { childEnv, CLI, FIXTURE, readIndex, readProfile, run, tmpOut } from './helpers.js';
 
 /** Child pids of `pid` (Linux). */
@@ -155,4 +157,115 @@ describe('an output directory that cannot be written', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['vitest-perf: output directory /proc/perfprofile/perf.out is not writable (ENOENT) (pass a writable directory to --perfprofile)']);
     expect(r.stdout).not.toMatch(/BENCH|hashRounds|bubbleSort/);
   });
+});
+
+/** Every file under `dir`, relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
+    .sort();
+}
+
+/** Runs the full fixture with a hard timeout well below the test's; `ms` is how long it took. */
+function runTimed(out: string, args: string[] = []) {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [CLI, 'bench', '--run', '--perfprofile', out, ...args], { cwd: FIXTURE, env: childEnv({ FIXTURE_FAULTS: 'full' }), encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+}
+
+const NO_SPACE = /no space left on \S+perf\.out \(ENOSPC\): free space or pass another --perfprofile directory/;
+
+describe('a full disk', () => {
+  // A 64 KiB tmpfs of our own (mounting needs root; CI runs as root). Mounted while the file is
+  // collected, so the tests can be skipped with the reason when it cannot be.
+  const mount = mkdtempSync(path.join(os.tmpdir(), 'vitest-perf-tinyfs-'));
+  const why = (() => {
+    if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) return `mount -t tmpfs failed: ${(r.error?.message ?? r.stderr).trim()}`;
+    return undefined;
+  })();
+  const skip = (name: string) => (why ? `${name} (skipped: ${why})` : name);
+  afterAll(() => {
+    if (!why) spawnSync('umount', [mount]);
+    rmSync(mount, { recursive: true, force: true });
+  });
+
+  /** Empties the tmpfs and fills it so that `free` bytes are left; returns the output directory. */
+  function fill(free: number): string {
+    for (const f of readdirSync(mount)) rmSync(path.join(mount, f), { recursive: true, force: true });
+    const out = path.join(mount, 'perf.out');
+    mkdirSync(out);
+    const fs = statfsSync(mount);
+    writeFileSync(path.join(mount, 'filler'), Buffer.alloc(fs.bavail * fs.bsize - free));
+    return out;
+  }
+
+  it.skipIf(why !== undefined)(skip('room for the first benchmark only: no hang, exit 1, its profile valid, the failure named in index.json and one stderr line, no temp files'), () => {
+    // 12 KiB: the first benchmark's marker, profile and record fit; the second's marker does not.
+    const out = fill(12 * 1024);
+    const r = runTimed(out);
+    // Before the fix the worker waited forever for the failed benchmark (killed here at 60 s).
+    expect(r.signal).toBeNull();
+    expect(r.ms).toBeLessThan(30_000);
+    expect(r.status).toBe(1);
+    const files = filesUnder(mount);
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(files.filter((f) => f.includes('.records'))).toEqual([]);
+    const profiles = files.filter((f) => f.endsWith('.pb.gz') && !f.endsWith('merged.pb.gz'));
+    expect(profiles).toContain(`perf.out/${benchId('extra/faults/full.bench.ts', ['full', 'first fits'])}.pb.gz`);
+    for (const p of profiles) expect(readProfile(path.join(mount, p)).samples.length).toBeGreaterThan(0);
+    const stderrLines = r.stderr.split('\n').filter((l) => l.startsWith('perfprofile:'));
+    expect(stderrLines).toHaveLength(1);
+    if (existsSync(path.join(out, 'index.json'))) {
+      const index = readIndex(out);
+      expect(index.complete).toBe(false);
+      expect(index.benchmarks.map((b) => [b.fullName, b.status])).toEqual([['full > first fits', 'passed']]);
+      expect(index.missing.map((m) => m.fullName)).toEqual(['full > second', 'full > third']);
+      expect(index.missing[0].reason).toMatch(new RegExp(`^profile not written: ${NO_SPACE.source}$`));
+      expect(index.missing[1].reason).toMatch(new RegExp(`^not profiled after an earlier write failed: ${NO_SPACE.source}$`));
+      expect(stderrLines[0]).toMatch(new RegExp(`^perfprofile: ${NO_SPACE.source} \\(2 benchmarks not profiled; index.json lists them under "missing"\\)$`));
+    } else {
+      expect(stderrLines[0]).toMatch(new RegExp(`^perfprofile: could not write index.json: ${NO_SPACE.source}`));
+    }
+    // Vitest's report names the benchmark whose write failed.
+    expect(r.stderr).toMatch(new RegExp(`PerfprofileWriteError: perfprofile: could not write the \\w[\\w ]* of "full > second": ${NO_SPACE.source}`));
+    expect(r.stdout).toMatch(/no profile: full > second/);
+  }, 90_000);
+
+  it.skipIf(why !== undefined)(skip('no room at all: nothing profiled, no index.json, one stderr line saying so and why, exit 1, no temp files'), () => {
+    const out = fill(0);
+    const r = runTimed(out);
+    expect(r.signal).toBeNull();
+    expect(r.ms).toBeLessThan(30_000);
+    expect(r.status).toBe(1);
+    expect(filesUnder(mount)).toEqual(['filler']);
+    const stderrLines = r.stderr.split('\n').filter((l) => l.startsWith('perfprofile:'));
+    expect(stderrLines).toEqual([expect.stringMatching(new RegExp(`^perfprofile: could not write index.json: ${NO_SPACE.source} \\(3 benchmarks left no profile\\)$`))]);
+  }, 90_000);
+});
+
+describe('a write that fails while the sampler runs', () => {
+  it('a directory in the way of the second profile (written after its profiled pass): that benchmark failed and named, the third not profiled, no hang, exit 1', () => {
+    const out = tmpOut('perf.out');
+    // rename() cannot replace a non-empty directory: the profile write fails after the profiled pass.
+    const second = path.join(out, `${benchId('extra/faults/full.bench.ts', ['full', 'second'])}.pb.gz`);
+    mkdirSync(second, { recursive: true });
+    writeFileSync(path.join(second, 'keep'), 'x');
+    const r = runTimed(out);
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(1);
+    const index = readIndex(out);
+    expect(index.complete).toBe(false);
+    expect(index.benchmarks.map((b) => [b.fullName, b.status])).toEqual([['full > first fits', 'passed']]);
+    expect(readProfile(path.join(out, index.benchmarks[0].profile)).samples.length).toBeGreaterThan(0);
+    expect(index.missing).toEqual([
+      { file: 'extra/faults/full.bench.ts', fullName: 'full > second', reason: expect.stringMatching(/^profile not written: cannot write to \S+perf\.out \(EISDIR\): pass another --perfprofile directory$/) },
+      { file: 'extra/faults/full.bench.ts', fullName: 'full > third', reason: expect.stringMatching(/^not profiled after an earlier write failed: /) },
+    ]);
+    expect(r.stderr).toMatch(/PerfprofileWriteError: perfprofile: could not write the profile of "full > second": cannot write to /);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readFileSync(path.join(second, 'keep'), 'utf8')).toBe('x');
+  }, 90_000);
 });

@@ -12,6 +12,7 @@ import { inPlaceSurface, windowSurface } from '../src/live.js';
 import { interruptedReason, summaryTable } from '../src/reporter.js';
 import type { IndexFile } from '../src/output.js';
 import { progressFile, runningFile, RECORDS_DIR } from '../src/protocol.js';
+import { isWriteError, OutputWriteError, writeFailureReason } from '../src/writefail.js';
 
 const js = (name: string, file: string, line = 1): SourceFrame => ({ name, file, line, startLine: line, kind: 'js' });
 
@@ -201,5 +202,29 @@ describe('prepareOutput', () => {
     expect(prepareOutput(path.join(base, 'file/perf.out'))).toMatchObject({ code: 'ERR_IO', message: expect.stringMatching(/is not writable \(ENOTDIR\)$/) });
     // Node's recursive mkdirSync never returns for this path (procfs answers ENOENT).
     expect(prepareOutput('/proc/perf.out/x')).toMatchObject({ code: 'ERR_IO', message: 'output directory /proc/perf.out/x is not writable (ENOENT)' });
+  });
+});
+
+describe('write failures in the output directory', () => {
+  const errno = (code: string) => Object.assign(new Error(`${code}: failed, write`), { code });
+
+  it('one line naming the directory, the errno and what to do', () => {
+    expect(writeFailureReason('/d/perf.out', errno('ENOSPC'))).toBe('no space left on /d/perf.out (ENOSPC): free space or pass another --perfprofile directory');
+    expect(writeFailureReason('/d/perf.out', errno('EDQUOT'))).toBe('disk quota exceeded on /d/perf.out (EDQUOT): free space or pass another --perfprofile directory');
+    expect(writeFailureReason('/d/perf.out', errno('EROFS'))).toBe('/d/perf.out is on a read-only file system (EROFS): pass another --perfprofile directory');
+    expect(writeFailureReason('/d/perf.out', errno('EIO'))).toBe('input/output error writing to /d/perf.out (EIO): check the disk or pass another --perfprofile directory');
+    expect(writeFailureReason('/d/perf.out', errno('EISDIR'))).toBe('cannot write to /d/perf.out (EISDIR): pass another --perfprofile directory');
+    expect(writeFailureReason('/d/perf.out', new Error('odd\nsecond line'))).toBe('cannot write to /d/perf.out (odd): pass another --perfprofile directory');
+  });
+
+  it('the error is one line (no stack), recognized by name or by message after serialization', () => {
+    const e = new OutputWriteError('the profile of "a > b"', writeFailureReason('/d', errno('ENOSPC')), errno('ENOSPC'));
+    expect(e.message).toBe('perfprofile: could not write the profile of "a > b": no space left on /d (ENOSPC): free space or pass another --perfprofile directory');
+    expect(e.stack).toBe(`PerfprofileWriteError: ${e.message}`);
+    expect(e.code).toBe('ENOSPC');
+    expect(Object.keys(e)).toEqual(['name']);
+    expect(isWriteError(e)).toBe(true);
+    expect(isWriteError({ name: 'Error', message: e.message })).toBe(true);
+    expect(isWriteError(new Error('boom'))).toBe(false);
   });
 });
