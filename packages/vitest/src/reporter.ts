@@ -104,7 +104,10 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   if (index.interrupted) out.push(c.red(`interrupted by ${index.interrupted}: the profiles above finished before it`));
   if (!index.complete) out.push(c.red('incomplete: not every selected benchmark finished (index.json complete=false)'));
   const where = options.outLabel ?? '.';
-  out.push(`profiles: ${c.cyan(where + path.sep)} (${index.benchmarks.length} per-benchmark .pb.gz${index.merged ? ', merged.pb.gz' : ''}, index.json) — try: go tool pprof -top ${path.join(where, index.merged ?? 'index.json')}`);
+  // Something go tool pprof reads: the merged profile, else the first benchmark's.
+  const example = index.merged ?? index.benchmarks[0]?.profile;
+  const tryIt = example ? ` — try: go tool pprof -top ${path.join(where, example)}` : '';
+  out.push(`profiles: ${c.cyan(where + path.sep)} (${index.benchmarks.length} per-benchmark .pb.gz${index.merged ? ', merged.pb.gz' : ''}, index.json)${tryIt}`);
   return out;
 }
 

@@ -232,6 +232,8 @@ describe('a full disk', () => {
     // Vitest's report names the benchmark whose write failed.
     expect(r.stderr).toMatch(new RegExp(`PerfprofileWriteError: perfprofile: could not write the \\w[\\w ]* of "full > second": ${NO_SPACE.source}`));
     expect(r.stdout).toMatch(/no profile: full > second/);
+    // The summary's hint names a profile go tool pprof reads, never index.json.
+    expect(r.stdout).not.toMatch(/go tool pprof -top \S*index\.json/);
   }, 90_000);
 
   it.skipIf(why !== undefined)(skip('no room at all: nothing profiled, no index.json, one stderr line saying so and why, exit 1, no temp files'), () => {
