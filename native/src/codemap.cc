@@ -315,6 +315,14 @@ uint32_t CodeMap::LookAhead(uintptr_t pc) const {
 
 void CodeMap::Finish() { ApplyUpTo(UINT64_MAX); }
 
+uint32_t CodeMap::BytecodeOf(uintptr_t tagged) const {
+  constexpr InterpreterFrameLayout kL = kInterpreterFrame;
+  if (!kL.verified || (tagged & 1) != 1) return kIdUnknown;
+  // V8's BYTE_CODE event starts at the first bytecode, kL.bytecode_header bytes into the array.
+  auto it = map_.find(tagged - 1 + static_cast<uintptr_t>(kL.bytecode_header));
+  return it != map_.end() && it->second.code_type == v8::JitCodeEvent::BYTE_CODE ? it->second.info : kIdUnknown;
+}
+
 const CodeMap::Entry* CodeMap::Find(uintptr_t pc, uintptr_t* start) const {
   auto it = map_.upper_bound(pc);
   if (it == map_.begin()) return nullptr;
@@ -595,6 +603,15 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
       if (next != map_.end() && next->second.code_type == v8::JitCodeEvent::BYTE_CODE && next->first - frame <= 64) {
         id = next->second.info;
       }
+    }
+    if (id == kIdUnknown && i == 0 && fix_frameless) {
+      // The innermost JS frame at a pc V8 derived from garbage (V8 13.6: an interpreter frame
+      // before its offset slot is written; a frame under an INTERNAL frame with no return
+      // address; see kRecOwnerBytecode): the BytecodeArray slot of the frame the signal handler
+      // matched to this pc names it, if it is exactly a header before a BYTE_CODE entry.
+      id = BytecodeOf(s.owner_bytecode);
+      if (id != kIdUnknown && !scratch_.empty() && scratch_.back() == id) continue;  // the frameless fix named it
+      if (id != kIdUnknown) fixed_.frameless++;
     }
     if (id == kIdUnknown && i == 0 && s.vm_state >= v8::StateTag::PARSER && s.vm_state <= v8::StateTag::COMPILER) {
       // The function being compiled lazily: its frame exists, its code does not yet.

@@ -100,6 +100,7 @@ class CodeMap {
     uintptr_t external;
     uintptr_t bytecode;
     uintptr_t bc_offset;
+    uintptr_t owner_bytecode;  // BytecodeArray slot of the frame V8 reported as frames[0], or 0
     uint64_t total;
     const uint64_t* frames;
     size_t nframes;
@@ -142,6 +143,8 @@ class CodeMap {
   void ApplyUpTo(uint64_t seq);
   /** Frame id of a CODE_ADDED just after the current point covering pc, or unknown. */
   uint32_t LookAhead(uintptr_t pc) const;
+  /** Frame id of the BYTE_CODE entry of a tagged BytecodeArray pointer (kInterpreterFrame), or unknown. */
+  uint32_t BytecodeOf(uintptr_t tagged) const;
   /** Entry containing pc, or nullptr. */
   const Entry* Find(uintptr_t pc, uintptr_t* start) const;
   /** Frame id for a pc that is not in the code map: builtin, native symbol, or unknown. */

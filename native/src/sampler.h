@@ -86,6 +86,7 @@ enum RecordField : size_t {
   kRecExternal,   // SampleInfo::external_callback_entry
   kRecBytecode,   // tagged BytecodeArray read from the interpreter frame (frameless fix), or 0
   kRecBcOffset,   // its Smi bytecode offset
+  kRecOwnerBytecode,  // BytecodeArray slot of the frame V8 reported as frames[0] (fp chain), or 0
   kRecTotal,      // frames V8 reported (before cutting to depth)
   kRecStored,     // frames stored below
   kRecValues,     // first of nvalues event values (weights); frames follow

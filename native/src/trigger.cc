@@ -330,6 +330,42 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
     bytecode = *reinterpret_cast<const uintptr_t*>(fp + kL.bytecode_array_from_fp);
     bc_offset = *reinterpret_cast<const uintptr_t*>(fp + kL.bytecode_offset_from_fp);
   }
+  // The frame V8 reported as frames[0], found on the fp chain: its BytecodeArray slot names
+  // frames[0] when V8 derived that pc from garbage (V8 13.6; CodeMap::AddSample). Two cases:
+  //  - an interpreter frame whose offset slot holds no offset yet (a function's first run after
+  //    lazy compilation: the slot holds the BytecodeArray's own low bits as a Smi); V8 reports
+  //    BytecodeArray + that "offset". The frame whose two slots add up to exactly frames[0] is
+  //    fp itself under a frameless bytecode handler, or fp's caller when the handler built a
+  //    stub frame of its own (returning into InterpreterEntryTrampoline).
+  //  - a frame whose callee's record holds no return address: InterpreterOnStackReplacement_
+  //    ToBaseline, tail-called from a bytecode handler, builds an INTERNAL frame over the
+  //    interpreter frame to call the runtime, and the slot where its return address would be
+  //    holds whatever the interpreter frame had on top (a raw bytecode offset, e.g. 0x67), which
+  //    V8 reports as that function's pc.
+  // Reads stay on this thread's stack, at most 16 frame records up.
+  uintptr_t owner_bytecode = 0;
+  if (kL.verified && options_.fixes.frameless && fp_ok && info.frames_count > 0) {
+    uintptr_t want = reinterpret_cast<uintptr_t>(scratch_[0]);
+    uintptr_t f = fp;
+    for (int n = 0; n < 16 && (f & 7) == 0 && f >= sp && f + 16 <= stack_hi_ && f + kL.bytecode_offset_from_fp >= stack_lo_; n++) {
+      uintptr_t array = *reinterpret_cast<const uintptr_t*>(f + kL.bytecode_array_from_fp);
+      uintptr_t offset = *reinterpret_cast<const uintptr_t*>(f + kL.bytecode_offset_from_fp);
+      if ((array & 1) == 1 && (offset & 0xffffffffu) == 0 &&
+          array + static_cast<uintptr_t>(static_cast<int64_t>(offset) >> 32) == want) {
+        owner_bytecode = array;
+        break;
+      }
+      uintptr_t next = *reinterpret_cast<const uintptr_t*>(f);
+      if (*reinterpret_cast<const uintptr_t*>(f + 8) == want) {
+        if ((next & 7) == 0 && next > f && next + 16 <= stack_hi_ && next + kL.bytecode_array_from_fp > f) {
+          owner_bytecode = *reinterpret_cast<const uintptr_t*>(next + kL.bytecode_array_from_fp);
+        }
+        break;
+      }
+      if (next <= f) break;
+      f = next;
+    }
+  }
 
   uint64_t values[kMaxEvents + 1];
   values[0] = options_.period * (1 + overrun);
@@ -374,6 +410,7 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   rec[kRecExternal] = reinterpret_cast<uintptr_t>(info.external_callback_entry);
   rec[kRecBytecode] = bytecode;
   rec[kRecBcOffset] = bc_offset;
+  rec[kRecOwnerBytecode] = owner_bytecode;
   rec[kRecTotal] = total;
   rec[kRecStored] = stored;
   for (int i = 0; i < nvalues_; i++) rec[kRecValues + i] = values[i];
@@ -461,6 +498,7 @@ void Sampler::DrainRing() {
     s.external = rec[kRecExternal];
     s.bytecode = rec[kRecBytecode];
     s.bc_offset = rec[kRecBcOffset];
+    s.owner_bytecode = rec[kRecOwnerBytecode];
     s.total = rec[kRecTotal];
     s.nframes = rec[kRecStored];
     s.values = rec + kRecValues;

@@ -252,8 +252,11 @@ describe.skipIf(!status.ok)('native engine', () => {
     run(fns, 3, 3000);
     const r = src.stop();
     const total = r.samples.reduce((a, s) => a + s.count, 0);
-    // Residual (goal 0, not met yet): ~1 frame in 10k samples caught mid-construction.
-    expect(r.unresolved).toBeLessThanOrEqual(Math.ceil(total / 2_000));
+    // Measured 0 on Node 20, 22 and 24 (18 runs). Before the fix, V8 13.6 left 36–59 per ~80k
+    // samples: frames[0] at a pc V8 derived from garbage (an interpreter frame before its offset
+    // slot is written; a frame under InterpreterOnStackReplacement_ToBaseline's INTERNAL frame,
+    // "return address" 0x67), now named from the frame's BytecodeArray slot (kRecOwnerBytecode).
+    expect(r.unresolved).toBeLessThanOrEqual(Math.ceil(total / 20_000));
     const named = new Set<string>();
     let unnamedLeafWeight = 0;
     for (const s of r.samples) {
@@ -261,7 +264,7 @@ describe.skipIf(!status.ok)('native engine', () => {
       if (f.file === file && /^fn_\d+$/.test(f.name)) named.add(f.name);
       else if (f.kind === 'unknown') unnamedLeafWeight += s.count;
     }
-    expect(unnamedLeafWeight).toBeLessThanOrEqual(Math.ceil(total / 2_000));
+    expect(unnamedLeafWeight).toBeLessThanOrEqual(Math.ceil(total / 20_000));
     // Every function gets ~3 µs per call × 3 rounds; at 20 kHz most are hit at least once.
     expect(named.size).toBeGreaterThan(2000);
     expect([...named].some((n) => Number(n.slice(3)) < 5000)).toBe(true);
