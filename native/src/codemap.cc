@@ -196,14 +196,20 @@ void CodeMap::Attach(v8::Isolate* isolate) {
       FindLocked(isolate)->map = this;
     }
     Seed(tracker);
-  } else {
+    // No heap walk: the tracker enumerated existing code when tracking began and has applied
+    // every event since, so the seed is the whole live code map, and the handler it installed
+    // already routes events to this map. Enumerating again cost 12-18 ms per start under
+    // Vitest (every code object of the heap, re-logged as CODE_ADDED over identical entries).
+    return;
+  }
+  {
     std::lock_guard<std::mutex> lock(g_registry_mu);
     IsolateCode* e = FindLocked(isolate);
     if (e == nullptr) g_registry.push_back({isolate, this, nullptr});
     else e->map = this;
   }
-  // Enumerates existing code first: functions compiled before start() (warm-up, OSR) get named
-  // (on V8 >= 12 only bytecode and baseline code; optimized code comes from the tracker's seed).
+  // Untracked: enumerate existing code first, so functions compiled before start() get named
+  // (on V8 >= 12 only bytecode and baseline code: optimized code needs trackCode()).
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
 }
 

@@ -146,7 +146,7 @@ describe.skipIf(!status.ok)('native engine', () => {
   });
 
   it('recovers the split cold (tiering while sampled) and in a Worker', async () => {
-    const cold = child({ workload: 'split', ms: 2500, cold: true, sampler: { events: [TASK_CLOCK], period: 1e6 } });
+    const cold = child({ workload: 'split', ms: 2500, cold: true, sampler: { events: [TASK_CLOCK], period: 2.5e5 } });
     const c = split7030(samplesOf(cold));
     const source = readFileSync(fileURLToPath(split), 'utf8').split('\n');
     const hotFrame = samplesOf(cold).flatMap((s) => s.frames).find((f) => f.name === 'hot')!;
@@ -157,7 +157,7 @@ describe.skipIf(!status.ok)('native engine', () => {
     // Which tiers get caught depends on timing (1 ms samples vs a fast tier-up): at least one.
     expect(tiers.size).toBeGreaterThan(0);
 
-    const w = await inWorker({ workload: 'split', ms: 2500, sampler: { events: [TASK_CLOCK], period: 1e6 } });
+    const w = await inWorker({ workload: 'split', ms: 2500, sampler: { events: [TASK_CLOCK], period: 2.5e5 } });
     const got = split7030(samplesOf(w));
     expect(w.raw.samples).toBeGreaterThan(2000);
     expect(Math.abs(got.hot - w.truth.hot)).toBeLessThan(0.01);
@@ -167,7 +167,7 @@ describe.skipIf(!status.ok)('native engine', () => {
   it('names code optimized before start when the thread tracks code (needed since V8 12)', () => {
     // Warm first, start after: as every per-benchmark profile does. The code V8 enumerates at
     // start() lacks existing optimized code since V8 12, so untracked, hot/cold vanish there.
-    const runs = [true, false].map((track) => child({ workload: 'split', ms: 1500, warmMs: 400, track, sampler: { events: [TASK_CLOCK], period: 1e6 } }));
+    const runs = [true, false].map((track) => child({ workload: 'split', ms: 1500, warmMs: 400, track, sampler: { events: [TASK_CLOCK], period: 2.5e5 } }));
     const [tracked, untracked] = runs;
     const got = split7030(samplesOf(tracked));
     expect(tracked.raw.seededCode).toBeGreaterThan(1000);
@@ -386,7 +386,7 @@ describe.skipIf(!status.ok)('native engine', () => {
   describe('the prototype fixes (each test fails with its fix switched off)', () => {
     it('leaf: the executing frame comes from regs.pc', () => {
       for (const leaf of [true, false]) {
-        const r = child({ workload: 'split', ms: 1200, sampler: { events: [TASK_CLOCK], period: 1e6, fixes: { leaf } } });
+        const r = child({ workload: 'split', ms: 1200, sampler: { events: [TASK_CLOCK], period: 2.5e5, fixes: { leaf } } });
         const got = split7030(samplesOf(r));
         if (leaf) expect(Math.abs(got.hot - r.truth.hot)).toBeLessThan(0.01);
         else expect(got.covered).toBeLessThan(0.5); // optimized hot/cold vanish: samples land on run
