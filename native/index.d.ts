@@ -52,6 +52,11 @@ export interface RawProfile {
   stopNs: number;
   /** Live code entries taken from the thread's code tracker at start (0 when untracked). */
   seededCode: number;
+  /**
+   * Distinct raw stacks (leaf pc, return addresses, frame slots, per code-event epoch) the
+   * consumer thread merged the samples into while sampling: what the profile's memory grows with.
+   */
+  rawStacks: number;
   /** How many samples each fix changed: leaf frames added, interpreted frames recovered, pcs translated. */
   fixed: { leaf: number; frameless: number; remap: number };
 }

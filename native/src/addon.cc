@@ -196,6 +196,7 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     out.Set("remapPcs", Napi::Number::New(env, static_cast<double>(map.remap_pcs())));
     out.Set("codeEvents", Napi::Number::New(env, static_cast<double>(map.code_events())));
     out.Set("seededCode", Napi::Number::New(env, static_cast<double>(map.seeded())));
+    out.Set("rawStacks", Napi::Number::New(env, static_cast<double>(sampler_->aggregates())));
     Napi::Object fixed = Napi::Object::New(env);
     fixed.Set("leaf", Napi::Number::New(env, static_cast<double>(map.fixed().leaf)));
     fixed.Set("frameless", Napi::Number::New(env, static_cast<double>(map.fixed().frameless)));

@@ -268,7 +268,8 @@ void CodeMap::OnEvent(const v8::JitCodeEvent* e) {
   } else if (e->type == v8::JitCodeEvent::CODE_MOVED) {
     ev.len_or_new = reinterpret_cast<uintptr_t>(e->new_code_start);
   }
-  ev.seq = NextSeq();
+  // A new epoch (see NextSeq): samples on either side of this event are never merged.
+  ev.seq = seq_.fetch_add(kEventStep, std::memory_order_acq_rel);
   log_.push_back(ev);
   events_seen_++;
 }
@@ -320,6 +321,21 @@ uint32_t CodeMap::LookAhead(uintptr_t pc) const {
 }
 
 void CodeMap::Finish() { ApplyUpTo(UINT64_MAX); }
+
+void CodeMap::CollectCodeStarts(std::unordered_set<uintptr_t>* starts, size_t* cursor) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The seed (map_ changes only at stop(), in ApplyUpTo, after the consumer thread is joined).
+  if (*cursor == 0) {
+    for (const auto& kv : map_) starts->insert(kv.first);
+  }
+  // Cursor 0 means "nothing read yet"; positions are stored one past.
+  for (size_t i = *cursor == 0 ? 0 : *cursor - 1; i < log_.size(); i++) {
+    const Event& ev = log_[i];
+    if (ev.type == v8::JitCodeEvent::CODE_ADDED) starts->insert(ev.start);
+    if (ev.type == v8::JitCodeEvent::CODE_MOVED) starts->insert(ev.len_or_new);
+  }
+  *cursor = log_.size() + 1;
+}
 
 uint32_t CodeMap::BytecodeOf(uintptr_t tagged) const {
   constexpr InterpreterFrameLayout kL = kInterpreterFrame;
@@ -517,11 +533,13 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
   ApplyUpTo(s.seq);
   scratch_.clear();
   if (!builtins_loaded_) LoadBuiltins();
+  // s stands for s.count identical samples: every per-sample count below adds s.count.
+  const uint64_t n = s.count;
   auto count_pc = [&](uintptr_t pc) {
-    if (pc >= blob_lo_ && pc < blob_hi_) blob_pcs_++;
+    if (pc >= blob_lo_ && pc < blob_hi_) blob_pcs_ += n;
     if (Translate(pc) != pc) {
-      remap_pcs_++;
-      if (fix_remap) fixed_.remap++;
+      remap_pcs_ += n;
+      if (fix_remap) fixed_.remap += n;
     }
   };
   count_pc(s.pc);
@@ -551,19 +569,19 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
         // The executing code. An interpreted frame at frames[0] with the same bytecode is the
         // same activation (GetStackSample reports interpreted frames itself).
         scratch_.push_back(leaf->info);
-        fixed_.leaf++;
+        fixed_.leaf += n;
         leaf_builtin = frames_[leaf->info].kind == kBuiltin;
       }
     } else if (s.external != 0) {
       bool ignored;
       scratch_.push_back(NameUnmapped(s.external, fix_remap, &ignored));
-      fixed_.leaf++;
+      fixed_.leaf += n;
     } else {
       uint32_t id = NameUnmapped(pc, fix_remap, &in_handler);
       // A bytecode handler is the interpreter running the frame below: not a frame of its own.
       if (!in_handler && id != kIdUnknown) {
         scratch_.push_back(id);
-        fixed_.leaf++;
+        fixed_.leaf += n;
         leaf_builtin = frames_[id].kind == kBuiltin;
       }
     }
@@ -587,7 +605,7 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
       // A baseline frame runs the function's Sparkplug code: name it so when V8 reported it.
       if (baseline) id = TierVariant(id, '^');
       scratch_.push_back(id);
-      fixed_.frameless++;
+      fixed_.frameless += n;
     }
   }
   for (size_t i = 0; i < s.nframes; i++) {
@@ -617,7 +635,7 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
       // matched to this pc names it, if it is exactly a header before a BYTE_CODE entry.
       id = BytecodeOf(s.owner_bytecode);
       if (id != kIdUnknown && !scratch_.empty() && scratch_.back() == id) continue;  // the frameless fix named it
-      if (id != kIdUnknown) fixed_.frameless++;
+      if (id != kIdUnknown) fixed_.frameless += n;
     }
     if (id == kIdUnknown && i == 0 && s.vm_state >= v8::StateTag::PARSER && s.vm_state <= v8::StateTag::COMPILER) {
       // The function being compiled lazily: its frame exists, its code does not yet.
@@ -625,7 +643,7 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
     }
     if (id == kIdUnknown && (frame & 0xffffffffu) == 0) continue;  // a Smi read from a half-built frame
     if (id == kIdUnknown) {
-      unresolved_++;
+      unresolved_ += n;
       if (getenv("PERFPROFILE_DEBUG_UNKNOWN") != nullptr && unresolved_ < 20) {
         fprintf(stderr, "unknown frame %zu/%zu pc=%lx leafpc=%lx vm=%d blob=[%lx,%lx) remap=[%lx,%lx)\n", i, s.nframes,
                 static_cast<unsigned long>(s.frames[i]), static_cast<unsigned long>(s.pc), s.vm_state,
@@ -651,7 +669,7 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
   for (uint32_t id : scratch_) put(id);
   FoldedStack& f = stacks_[key_];
   if (f.values.empty()) f.values.assign(s.nvalues, 0);
-  f.count++;
+  f.count += n;
   for (size_t i = 0; i < s.nvalues; i++) f.values[i] += static_cast<double>(s.values[i]);
 }
 

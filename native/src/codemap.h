@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <v8.h>
@@ -83,8 +84,16 @@ class CodeMap {
    */
   void Attach(v8::Isolate* isolate);
   void Detach();
-  /** Next position in the shared sequence (async-signal-safe). */
+  /**
+   * Next position in the shared sequence for a sample (async-signal-safe). Samples add 1, code
+   * events add kEventStep, so one atomic add gives both the order and the number of code events
+   * numbered before it (the epoch, seq >> 32): two samples with equal epochs have no code event
+   * between them. Over 2^32 samples the low half carries into the epoch, which only makes the
+   * epochs of later samples differ from earlier ones (fewer merges), never equal wrongly.
+   */
   uint64_t NextSeq() { return seq_.fetch_add(1, std::memory_order_acq_rel); }
+  static constexpr uint64_t kEventStep = uint64_t(1) << 32;
+  static uint64_t Epoch(uint64_t seq) { return seq >> 32; }
 
   /** Called by V8, possibly from GC helper threads (CODE_MOVED): takes the log mutex. */
   void OnEvent(const v8::JitCodeEvent* event);
@@ -95,6 +104,7 @@ class CodeMap {
    */
   struct RawSample {
     uint64_t seq;
+    uint64_t count = 1;  // identical samples merged into this one (values are their sums)
     int vm_state;
     uintptr_t pc;
     uintptr_t external;
@@ -111,6 +121,13 @@ class CodeMap {
   void AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, bool fix_remap);
   /** Applies the remaining code events (end of profile). */
   void Finish();
+  /**
+   * Adds to *starts the start of every code entry this map has held or will hold as of the
+   * events logged so far (seed, CODE_ADDED, CODE_MOVED targets): a superset of the entries
+   * AddSample can find for a sample whose seq is below every event logged after this call.
+   * *cursor is the caller's position in the log (0 at first). Any thread; takes the log mutex.
+   */
+  void CollectCodeStarts(std::unordered_set<uintptr_t>* starts, size_t* cursor);
 
   const std::vector<FrameInfo>& frames() const { return frames_; }
   /** Key: [vm_state, truncated, frame ids leaf first...]. */

@@ -5,13 +5,14 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <signal.h>
@@ -47,14 +48,20 @@ struct SamplerOptions {
   uint32_t depth = 128;
   size_t ring_bytes = 64u << 20;
   Fixes fixes;
-  /** When set, a helper thread rewrites this file with the sample count every 250 ms. */
+  /** When set, the consumer thread rewrites this file with the sample count every 250 ms. */
   std::string progress_path;
 };
 
 /**
- * Single-producer ring of 64-bit words. The producer is the signal handler, the consumer the
- * same thread outside the handler, so ordering needs only compiler fences; atomics keep it
- * honest. A record never wraps: a zero word at the end means "continue at 0".
+ * Single-producer, single-consumer ring of 64-bit words. The producer is the signal handler on
+ * the JS thread; the consumer is the sampler's consumer thread while sampling, then (after that
+ * thread was joined) the JS thread at stop(). The producer publishes a record by a release store
+ * of head_ after writing it, the consumer frees one by a release store of tail_ after reading
+ * it; each acquires the other's index, so neither sees the other's half-written words. A record
+ * never wraps: a zero word where the next record would start (or the end of the buffer) means
+ * "continue at 0"; it is written before the head_ store that publishes the record at 0, and the
+ * consumer reads it only once head_ has moved off that position. Lock-free atomics only: the
+ * producer side is async-signal-safe.
  */
 class Ring {
  public:
@@ -65,7 +72,10 @@ class Ring {
   /** Reserves n words for a record (async-signal-safe); nullptr when full. */
   uint64_t* Reserve(size_t n);
   void Commit(size_t n);
-  /** Calls f(record) for each committed record, oldest first, and frees them. */
+  /** Words between the consumer and the producer (producer side, async-signal-safe). */
+  size_t Used() const;
+  size_t capacity() const { return cap_; }
+  /** Calls f(record) for each committed record, oldest first, and frees them. Consumer only. */
   template <typename F>
   void Drain(F f);
 
@@ -92,6 +102,19 @@ enum RecordField : size_t {
   kRecValues,     // first of nvalues event values (weights); frames follow
 };
 
+/**
+ * Identical raw samples, merged by the consumer thread while sampling. Key: the code-event epoch
+ * of the samples' sequence numbers (CodeMap::Epoch) followed by the record's words from
+ * kRecVmState to the last frame, values excluded. Samples with the same key saw the same code
+ * map (no code event was numbered between them), so replaying them once, at the largest seq,
+ * with their count and summed values names them exactly as replaying each would.
+ */
+struct Aggregate {
+  uint64_t seq = 0;    // largest seq of the merged samples
+  uint64_t count = 0;  // samples merged
+  uint64_t values[kMaxEvents + 1] = {};
+};
+
 class Sampler {
  public:
   Sampler(v8::Isolate* isolate, SamplerOptions options);
@@ -103,6 +126,8 @@ class Sampler {
   bool running() const { return running_; }
   uint64_t samples() const { return taken_.load(std::memory_order_relaxed); }
   uint64_t lost() const;
+  /** Aggregates replayed at stop(): distinct (epoch, raw stack) keys (diagnostics). */
+  size_t aggregates() const { return replayed_; }
   const SamplerOptions& options() const { return options_; }
   CodeMap& codemap() { return codemap_; }
   uint64_t start_ns() const { return start_ns_; }
@@ -115,12 +140,16 @@ class Sampler {
   pid_t tid() const { return tid_; }
 
  private:
-  void DrainRing();
+  /** Moves committed records from the ring into aggregates_ (consumer side). */
+  void Consume();
+  /** Replays aggregates_ in seq order into the code map (stop(), JS thread). */
+  void Replay();
   void Close();
-  // Progress for watchers in other processes: a plain thread (never the signal handler)
-  // writes samples() into options_.progress_path while sampling.
-  void StartProgress();
-  void StopProgress();
+  // The consumer thread (never the signal handler): drains the ring every kDrainMs, or at once
+  // when the handler finds the ring half full (it writes wake_fd_, an eventfd: write() is
+  // async-signal-safe), and writes samples() into options_.progress_path every 250 ms.
+  void StartConsumer();
+  void StopConsumer();
   void WriteProgress();
 
   v8::Isolate* isolate_;
@@ -146,11 +175,18 @@ class Sampler {
   uint64_t stop_ns_ = 0;
   uintptr_t stack_lo_ = 0, stack_hi_ = 0;
   CodeMap codemap_;
-  std::thread progress_;
-  std::mutex progress_mu_;
-  std::condition_variable progress_cv_;
-  bool progress_stop_ = false;
+  std::thread consumer_;
+  std::atomic<bool> consumer_stop_{false};
+  std::atomic<bool> wake_pending_{false};  // the handler wrote wake_fd_ and the thread has not woken yet
+  int wake_fd_ = -1;
   int progress_fd_ = -1;
+  // Guarded by agg_mu_ (the consumer thread, then stop()); the signal handler never takes it.
+  std::mutex agg_mu_;
+  std::unordered_map<std::string, Aggregate> aggregates_;
+  std::string agg_key_;
+  std::unordered_set<uintptr_t> code_starts_;  // CodeMap::CollectCodeStarts, for Consume
+  size_t code_cursor_ = 0;
+  size_t replayed_ = 0;
 };
 
 /** errno of opening (then closing) the event on this thread; 0 when it can be used. */

@@ -4,15 +4,19 @@
 // sampler's preallocated ring.
 #include "sampler.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <system_error>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -22,6 +26,9 @@ namespace {
 
 constexpr int kMaxFd = 1 << 16;
 constexpr int kMaxSlots = 256;
+// The consumer thread drains the ring this often (sooner when the handler finds it half full).
+constexpr int kDrainMs = 50;
+constexpr int kProgressMs = 250;
 
 // Handler lookup tables: the handler finds its sampler by si_fd (perf) or by the timer's
 // sival_int (slot + 1). Plain atomics: no locks, no allocation, no TLS in the handler.
@@ -112,14 +119,19 @@ Ring::Ring(size_t words) : buf_(new uint64_t[words]), cap_(words) {}
 Ring::~Ring() { delete[] buf_; }
 
 uint64_t* Ring::Reserve(size_t n) {
-  size_t h = head_.load(std::memory_order_relaxed);
-  size_t t = tail_.load(std::memory_order_acquire);
+  size_t h = head_.load(std::memory_order_relaxed);  // only this side writes it
+  size_t t = tail_.load(std::memory_order_acquire);  // the consumer is done with words before t
   if (h >= t) {
+    // (Restarting an empty ring at 0, to keep its touched pages to the largest backlog, lost
+    // samples: the producer then had only [0, t) until the consumer passed the marker at t.)
     if (cap_ - h >= n) {
       reserved_at_ = h;
       return buf_ + h;
     }
-    if (n < t) {  // wrap: leave a zero marker (if there is room for one) and write at 0
+    // Wrap: [0, t) is free. Leave a zero marker at h (if there is room for one; the consumer
+    // treats the end of the buffer as one) and write at 0; strictly below t, so head_ never
+    // catches up with tail_ (h == t means empty).
+    if (n < t) {
       if (h < cap_) buf_[h] = 0;
       reserved_at_ = 0;
       return buf_;
@@ -134,8 +146,14 @@ uint64_t* Ring::Reserve(size_t n) {
 }
 
 void Ring::Commit(size_t n) {
-  std::atomic_signal_fence(std::memory_order_release);
+  // Publishes the record's words (and a wrap marker) to the consumer thread.
   head_.store(reserved_at_ + n, std::memory_order_release);
+}
+
+size_t Ring::Used() const {
+  size_t h = head_.load(std::memory_order_relaxed);
+  size_t t = tail_.load(std::memory_order_acquire);
+  return h >= t ? h - t : cap_ - t + h;  // counts the unused words before a wrap marker: an upper bound
 }
 
 template <typename F>
@@ -150,7 +168,7 @@ void Ring::Drain(F f) {
     }
     size_t len = buf_[t];
     f(buf_ + t);
-    tail_.store(t + len, std::memory_order_release);
+    tail_.store(t + len, std::memory_order_release);  // the producer may reuse these words now
   }
 }
 
@@ -247,6 +265,8 @@ int Sampler::Start(std::string* what) {
   }
   overflow_at_start_ = g_overflows.load();
   start_ns_ = NowNs();
+  // Before the trigger: the handler reads wake_fd_.
+  StartConsumer();
   running_ = true;
 
   if (!options_.timer) {
@@ -297,7 +317,6 @@ int Sampler::Start(std::string* what) {
       return err;
     }
   }
-  StartProgress();
   return 0;
 }
 
@@ -418,6 +437,11 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   for (size_t i = 0; i < stored; i++) frames[i] = reinterpret_cast<uintptr_t>(scratch_[i]);
   ring_.Commit(words);
   taken_.fetch_add(1, std::memory_order_relaxed);
+  // Half full: wake the consumer now rather than at its next tick (once until it wakes).
+  if (wake_fd_ >= 0 && ring_.Used() > ring_.capacity() / 2 && !wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+    uint64_t one = 1;
+    if (::write(wake_fd_, &one, sizeof one) < 0) wake_pending_.store(false, std::memory_order_relaxed);
+  }
 }
 
 void Sampler::Close() {
@@ -434,16 +458,43 @@ void Sampler::Close() {
   }
 }
 
-void Sampler::StartProgress() {
-  if (options_.progress_path.empty()) return;
-  progress_fd_ = ::open(options_.progress_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (progress_fd_ < 0) return;  // progress is a nicety: sampling goes on without it
-  progress_stop_ = false;
-  progress_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(progress_mu_);
-    do WriteProgress();
-    while (!progress_cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return progress_stop_; }));
-  });
+void Sampler::StartConsumer() {
+  if (!options_.progress_path.empty()) {
+    progress_fd_ = ::open(options_.progress_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // progress is a nicety: sampling goes on without it (progress_fd_ stays -1)
+  }
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  consumer_stop_.store(false, std::memory_order_relaxed);
+  wake_pending_.store(false, std::memory_order_relaxed);
+  // Without an eventfd the thread still drains every kDrainMs (poll on no descriptor sleeps);
+  // without a thread (std::system_error below) the ring is drained at stop() only, as a full
+  // ring counts the rest as lost.
+  try {
+    consumer_ = std::thread([this] {
+      auto last_progress = std::chrono::steady_clock::now();
+      if (progress_fd_ >= 0) WriteProgress();
+      for (;;) {
+        pollfd p{wake_fd_, POLLIN, 0};
+        ::poll(&p, wake_fd_ >= 0 ? 1 : 0, kDrainMs);
+        if (p.revents & POLLIN) {
+          uint64_t v;
+          if (::read(wake_fd_, &v, sizeof v) < 0) v = 0;
+        }
+        // Cleared before draining: a half-full ring seen after this wakes the thread again.
+        wake_pending_.store(false, std::memory_order_release);
+        bool stop = consumer_stop_.load(std::memory_order_acquire);
+        if (stop) break;  // stop() drains what is left itself, after the trigger is off
+        Consume();
+        auto now = std::chrono::steady_clock::now();
+        if (progress_fd_ >= 0 && now - last_progress >= std::chrono::milliseconds(kProgressMs)) {
+          WriteProgress();
+          last_progress = now;
+        }
+      }
+    });
+  } catch (const std::system_error&) {
+    // sampling goes on; progress is not written while it runs
+  }
 }
 
 void Sampler::WriteProgress() {
@@ -452,27 +503,35 @@ void Sampler::WriteProgress() {
   if (n > 0 && ::pwrite(progress_fd_, buf, static_cast<size_t>(n), 0) < 0) return;
 }
 
-void Sampler::StopProgress() {
-  if (!progress_.joinable()) return;
-  {
-    std::lock_guard<std::mutex> lock(progress_mu_);
-    progress_stop_ = true;
+void Sampler::StopConsumer() {
+  if (consumer_.joinable()) {
+    consumer_stop_.store(true, std::memory_order_release);
+    if (wake_fd_ >= 0) {
+      uint64_t one = 1;
+      if (::write(wake_fd_, &one, sizeof one) < 0) {
+        // the thread wakes at its next tick anyway
+      }
+    }
+    consumer_.join();
   }
-  progress_cv_.notify_one();
-  progress_.join();
-  WriteProgress();
-  ::close(progress_fd_);
-  progress_fd_ = -1;
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  wake_fd_ = -1;
+  if (progress_fd_ >= 0) {
+    WriteProgress();
+    ::close(progress_fd_);
+    progress_fd_ = -1;
+  }
 }
 
 void Sampler::Stop() {
-  StopProgress();
   if (!running_) {
+    StopConsumer();
     Close();
     return;
   }
   // Order matters: stop the trigger, then forget the lookup entries (a signal already queued
-  // finds nothing and is dropped), then drain. The handlers stay installed.
+  // finds nothing and is dropped), then stop the consumer thread and drain the rest here (the
+  // join hands the ring's consumer side to this thread). The handlers stay installed.
   if (have_timer_) {
     timer_delete(timer_);
     have_timer_ = false;
@@ -483,30 +542,90 @@ void Sampler::Stop() {
   stop_ns_ = NowNs();
   overflow_at_stop_ = g_overflows.load();
   Close();
+  StopConsumer();
   codemap_.Detach();
-  DrainRing();
+  Consume();
+  Replay();
   codemap_.Finish();
 }
 
-void Sampler::DrainRing() {
-  const Fixes& fx = options_.fixes;
+void Sampler::Consume() {
+  std::lock_guard<std::mutex> lock(agg_mu_);
+  const size_t nvalues = static_cast<size_t>(nvalues_);
   ring_.Drain([&](const uint64_t* rec) {
+    uint64_t seq = rec[kRecSeq];
+    uint64_t epoch = CodeMap::Epoch(seq);
+    // Key: epoch, then the record from kRecVmState on, minus the values (they are summed).
+    uint64_t head[kRecValues];
+    memcpy(head, rec, sizeof head);
+    // The interpreter-frame slots are whatever fp-32/fp-40 hold, often spilled values of an
+    // optimized frame that change at every sample (half the fixture's samples were distinct by
+    // them alone). CodeMap::AddSample reads them only when the BytecodeArray slot is tagged
+    // (odd) and names a BYTE_CODE entry of the map at the sample's seq (exactly
+    // kInterpreterFrame.bytecode_header bytes in), and the offset slot only as a Smi (low half
+    // 0) or as tagged (odd, a baseline frame): keep what it can read, fold the rest to one value
+    // each, so such samples merge. code_starts_ holds every entry start the map can have at
+    // this record's seq once the events logged so far are collected (the events numbered
+    // before the record are all logged by now: OnEvent numbers and logs under one lock).
+    auto may_name_code = [&](uint64_t tagged) {
+      uintptr_t first = static_cast<uintptr_t>(tagged) - 1 + static_cast<uintptr_t>(kInterpreterFrame.bytecode_header);
+      if (code_starts_.count(first) != 0) return true;
+      codemap_.CollectCodeStarts(&code_starts_, &code_cursor_);
+      return code_starts_.count(first) != 0;
+    };
+    if ((head[kRecBytecode] & 1) == 0 || !may_name_code(head[kRecBytecode])) {
+      head[kRecBytecode] = 0;
+      head[kRecBcOffset] = 0;
+    } else if ((head[kRecBcOffset] & 1) == 1) {
+      head[kRecBcOffset] = 1;
+    } else if ((head[kRecBcOffset] & 0xffffffffu) != 0) {
+      head[kRecBcOffset] = 2;  // neither a Smi nor tagged: rejected by AddSample either way
+    }
+    agg_key_.assign(reinterpret_cast<const char*>(&epoch), sizeof epoch);
+    agg_key_.append(reinterpret_cast<const char*>(head + kRecVmState), (kRecValues - kRecVmState) * sizeof(uint64_t));
+    agg_key_.append(reinterpret_cast<const char*>(rec + kRecValues + nvalues), rec[kRecStored] * sizeof(uint64_t));
+    Aggregate& a = aggregates_[agg_key_];
+    a.seq = std::max(a.seq, seq);
+    a.count++;
+    for (size_t i = 0; i < nvalues; i++) a.values[i] += rec[kRecValues + i];
+  });
+}
+
+void Sampler::Replay() {
+  std::lock_guard<std::mutex> lock(agg_mu_);
+  // Sequence order, as the code-event log is replayed: an aggregate stands at its largest seq,
+  // and no code event lies between its samples, so each sees the map its samples saw.
+  std::vector<const std::pair<const std::string, Aggregate>*> order;
+  order.reserve(aggregates_.size());
+  for (const auto& kv : aggregates_) order.push_back(&kv);
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->second.seq < b->second.seq; });
+  const Fixes& fx = options_.fixes;
+  constexpr size_t kHead = 1 + (kRecValues - kRecVmState);  // epoch + header words
+  std::vector<uint64_t> words;
+  for (const auto* kv : order) {
+    const std::string& key = kv->first;
+    words.resize(key.size() / sizeof(uint64_t));
+    memcpy(words.data(), key.data(), words.size() * sizeof(uint64_t));  // std::string data is not 8-aligned
+    auto h = [&](size_t field) { return words[1 + field - kRecVmState]; };  // a header field
     CodeMap::RawSample s;
-    s.seq = rec[kRecSeq];
-    s.vm_state = static_cast<int>(rec[kRecVmState]);
-    s.pc = rec[kRecPc];
-    s.external = rec[kRecExternal];
-    s.bytecode = rec[kRecBytecode];
-    s.bc_offset = rec[kRecBcOffset];
-    s.owner_bytecode = rec[kRecOwnerBytecode];
-    s.total = rec[kRecTotal];
-    s.nframes = rec[kRecStored];
-    s.values = rec + kRecValues;
+    s.seq = kv->second.seq;
+    s.count = kv->second.count;
+    s.vm_state = static_cast<int>(h(kRecVmState));
+    s.pc = h(kRecPc);
+    s.external = h(kRecExternal);
+    s.bytecode = h(kRecBytecode);
+    s.bc_offset = h(kRecBcOffset);
+    s.owner_bytecode = h(kRecOwnerBytecode);
+    s.total = h(kRecTotal);
+    s.nframes = h(kRecStored);
+    s.values = kv->second.values;
     s.nvalues = static_cast<size_t>(nvalues_);
-    s.frames = rec + kRecValues + nvalues_;
+    s.frames = words.data() + kHead;
     s.depth = options_.depth;
     codemap_.AddSample(s, fx.leaf, fx.frameless, fx.remap);
-  });
+  }
+  replayed_ = aggregates_.size();
+  aggregates_.clear();
 }
 
 // ---- Probing and counting -------------------------------------------------------------------

@@ -195,6 +195,31 @@ describe.skipIf(!status.ok)('native engine', () => {
     }
   });
 
+  it('keeps every sample of a long profile in a small ring: drained and aggregated while sampling', () => {
+    // A 1 MiB ring holds ~10,000 of the fixture's records (~104 bytes each); 5 s at 10 kHz is
+    // ~50,000 samples. Drained only at stop, ~40,000 were counted as lost; the consumer thread
+    // now drains it every 50 ms (or when half full) and merges identical stacks. Also through
+    // compacting GCs (code moves: samples on either side of a code event are never merged).
+    const runs = [
+      { nodeFlags: [] as string[], gcEveryMs: undefined },
+      { nodeFlags: ['--expose-gc', '--compact-on-every-full-gc'], gcEveryMs: 100 },
+    ];
+    for (const { nodeFlags, gcEveryMs } of runs) {
+      const r = child({ workload: 'split', ms: gcEveryMs ? 3000 : 5000, gcEveryMs, sampler: { events: [TASK_CLOCK], period: 1e5, ringBytes: 1 << 20 } }, nodeFlags);
+      const kept = r.raw.stacks.reduce((a, s) => a + s.count, 0);
+      const label = `${nodeFlags.join(' ') || 'no flags'}: ${kept} kept, ${r.raw.lost} lost, ${r.raw.stacks.length} stacks`;
+      expect(r.raw.lost, label).toBe(0);
+      expect(kept, label).toBe(r.raw.samples);
+      expect(kept, label).toBeGreaterThan(gcEveryMs ? 15_000 : 25_000); // well past the ring's ~10,000
+      expect(r.raw.unresolved, label).toBe(0);
+      const got = split7030(samplesOf(r));
+      expect(Math.abs(got.hot - r.truth.hot), `${label}: ${got.hot} vs ${r.truth.hot}`).toBeLessThan(0.01);
+      // Weights add up: every sample counted once, at 100 µs each.
+      const weight = r.raw.stacks.reduce((a, s) => a + s.values[0], 0);
+      expect(weight, label).toBeGreaterThanOrEqual(kept * 1e5);
+    }
+  });
+
   it('attributes >= 90% of page faults to the allocating function', async () => {
     const { run } = await import(new URL('../../../fixtures/workloads/alloc.mjs', import.meta.url).href);
     const src = engine.createSource(settings(['page-faults'], 16));
