@@ -77,7 +77,7 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     opt.precise = static_cast<int>(NumberOr(o, "precise", 0));
     opt.depth = static_cast<uint32_t>(NumberOr(o, "depth", 128));
     if (opt.depth == 0) opt.depth = 1;
-    opt.ring_bytes = static_cast<size_t>(NumberOr(o, "ringBytes", 64.0 * 1024 * 1024));
+    opt.ring_bytes = static_cast<size_t>(NumberOr(o, "ringBytes", 8.0 * 1024 * 1024));
     if (opt.ring_bytes < 4096) opt.ring_bytes = 4096;
     Napi::Value progress = o.Get("progressPath");
     if (progress.IsString()) opt.progress_path = progress.As<Napi::String>().Utf8Value();
