@@ -148,7 +148,9 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
         let counters: Record<string, number> = {};
         try {
           counters = await this.measuredRun();
-          if (warmupError !== undefined) await this.profileAfterWarmupError();
+          // tinybench's run() did nothing after a failed warm-up: profile one pass here (the
+          // warm-up error is the one reported).
+          if (warmupError !== undefined) await this.extraPass();
         } finally {
           host.profiler.finish(bench, profile, { profiled: resultStats(this), counters }, this.result?.error);
         }
@@ -166,16 +168,11 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       if (markerError !== undefined) throw markerError;
       const baseline = resultStats(this);
       const measuredError = this.result?.error;
-      // The profiled pass: same options, through tinybench's own loop, so Vitest's result and
-      // events stay those of the measured pass.
+      // The profiled pass.
       let outcome: LoopResult = {};
       const profile = host.profiler.start(bench);
       try {
-        await this.bench.setup(this, 'run');
-        outcome = await this.timedLoop(this.bench.time, this.bench.iterations);
-        this.bench.teardown(this, 'run');
-      } catch (e) {
-        outcome = { error: e };
+        outcome = await this.extraPass();
       } finally {
         const error = measuredError ?? outcome.error;
         host.profiler.finish(bench, profile, { baseline, counters, profiled: outcome.samples ? passStats(outcome.samples) : undefined }, error);
@@ -184,14 +181,19 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       else if (outcome.error !== undefined && measuredError === undefined) this.reportError(outcome.error);
     }
 
-    /** baseline=off after a failed warm-up: tinybench's run() did nothing, so profile one pass here. */
-    private async profileAfterWarmupError(): Promise<void> {
+    /**
+     * One pass with the measured pass's options, outside tinybench's run(): its hooks and loop,
+     * never throwing (an error in a hook or the loop comes back in the result). Vitest's result
+     * and events stay those of the measured pass.
+     */
+    private async extraPass(): Promise<LoopResult> {
       try {
         await this.bench.setup(this, 'run');
-        await this.timedLoop(this.bench.time, this.bench.iterations);
+        const outcome = await this.timedLoop(this.bench.time, this.bench.iterations);
         this.bench.teardown(this, 'run');
-      } catch {
-        // The warm-up error is the one reported.
+        return outcome;
+      } catch (e) {
+        return { error: e };
       }
     }
 
