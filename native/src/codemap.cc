@@ -87,6 +87,34 @@ void DispatchJitCodeEvent(const v8::JitCodeEvent* event) {
   if (map != nullptr) map->OnEvent(event);
 }
 
+// ---- NameTable ------------------------------------------------------------------------------
+
+uint32_t NameTable::Add(std::string name, uint8_t kind) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto found = ids_.find(name);
+  if (found != ids_.end()) return found->second;
+  uint32_t id = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(name, kind);
+  ids_.emplace(std::move(name), id);
+  return id;
+}
+
+bool NameTable::Get(uint32_t id, std::string* name, uint8_t* kind) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (id >= names_.size()) return false;
+  *name = names_[id].first;
+  *kind = names_[id].second;
+  return true;
+}
+
+bool NameTable::Find(const std::string& name, uint32_t* id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto found = ids_.find(name);
+  if (found == ids_.end()) return false;
+  *id = found->second;
+  return true;
+}
+
 // ---- CodeTracker ----------------------------------------------------------------------------
 
 void CodeTracker::Track(v8::Isolate* isolate) {
@@ -102,6 +130,8 @@ void CodeTracker::Track(v8::Isolate* isolate) {
   }
   // Existing code arrives synchronously, through DispatchJitCodeEvent, before this returns.
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
+  // Read now, not in the first profile's stop(): whoever tracks code profiles later.
+  ProcessBuiltins();
 }
 
 void CodeTracker::Untrack(v8::Isolate* isolate) {
@@ -138,18 +168,11 @@ void CodeTracker::Apply(const v8::JitCodeEvent* e) {
   switch (e->type) {
     case v8::JitCodeEvent::CODE_ADDED: {
       std::string name(e->name.str, e->name.len);
-      auto found = ids_.find(name);
-      uint32_t id;
-      if (found != ids_.end()) {
-        id = found->second;
-      } else {
-        id = static_cast<uint32_t>(names_.size());
-        names_.emplace_back(name, KindOf(e, name));
-        ids_.emplace(std::move(name), id);
-      }
+      uint8_t kind = KindOf(e, name);
+      uint32_t id = names_->Add(std::move(name), kind);
       uintptr_t len = e->code_len > 0 ? e->code_len : 1;
       erase_overlaps(start, start + len);
-      live_[start] = Code{len, id, names_[id].second, static_cast<uint8_t>(e->code_type)};
+      live_[start] = Code{len, id, static_cast<uint8_t>(e->code_type)};
       break;
     }
     case v8::JitCodeEvent::CODE_MOVED: {
@@ -213,15 +236,30 @@ void CodeMap::Attach(v8::Isolate* isolate) {
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
 }
 
+// Copies the tracker's entries only: their names stay in its NameTable until a sample needs
+// one (FrameOf). Interning every live entry's name here cost ~0.6 µs per code object at each
+// start (a Vitest worker holds ~20,000).
 void CodeMap::Seed(CodeTracker* tracker) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<uint32_t> ids(tracker->names_.size(), UINT32_MAX);
+  seed_names_ = tracker->names_;
   for (const auto& kv : tracker->live_) {
     const CodeTracker::Code& c = kv.second;
-    if (ids[c.name] == UINT32_MAX) ids[c.name] = Intern(tracker->names_[c.name].first, c.kind);
-    map_[kv.first] = Entry{c.len, ids[c.name], c.code_type};
+    // In address order into an empty map: each insert lands at the end.
+    map_.emplace_hint(map_.end(), kv.first, Entry{c.len, c.name | kSeedName, c.code_type});
   }
   seeded_ = tracker->live_.size();
+}
+
+uint32_t CodeMap::FrameOf(uint32_t info) {
+  if ((info & kSeedName) == 0 || !seed_names_) return info;
+  uint32_t i = info & ~kSeedName;
+  if (i < seed_ids_.size() && seed_ids_[i] != UINT32_MAX) return seed_ids_[i];
+  std::string name;
+  uint8_t kind = kUnknown;
+  uint32_t id = seed_names_->Get(i, &name, &kind) ? Intern(name, kind) : kIdUnknown;
+  if (i >= seed_ids_.size()) seed_ids_.resize(i + 1, UINT32_MAX);
+  seed_ids_[i] = id;
+  return id;
 }
 
 void CodeMap::Detach() {
@@ -337,12 +375,12 @@ void CodeMap::CollectCodeStarts(std::unordered_set<uintptr_t>* starts, size_t* c
   *cursor = log_.size() + 1;
 }
 
-uint32_t CodeMap::BytecodeOf(uintptr_t tagged) const {
+uint32_t CodeMap::BytecodeOf(uintptr_t tagged) {
   constexpr InterpreterFrameLayout kL = kInterpreterFrame;
   if (!kL.verified || (tagged & 1) != 1) return kIdUnknown;
   // V8's BYTE_CODE event starts at the first bytecode, kL.bytecode_header bytes into the array.
   auto it = map_.find(tagged - 1 + static_cast<uintptr_t>(kL.bytecode_header));
-  return it != map_.end() && it->second.code_type == v8::JitCodeEvent::BYTE_CODE ? it->second.info : kIdUnknown;
+  return it != map_.end() && it->second.code_type == v8::JitCodeEvent::BYTE_CODE ? FrameOf(it->second.info) : kIdUnknown;
 }
 
 const CodeMap::Entry* CodeMap::Find(uintptr_t pc, uintptr_t* start) const {
@@ -355,20 +393,30 @@ const CodeMap::Entry* CodeMap::Find(uintptr_t pc, uintptr_t* start) const {
 }
 
 // Builtins are named from the executable's own symbol table (`Builtins_<Name>` labels of the
-// embedded blob): V8 does not report them as code events on Node 20.
-void CodeMap::LoadBuiltins() {
-  builtins_loaded_ = true;
+// embedded blob): V8 does not report them as code events on Node 20. Reading it maps and scans
+// the whole executable's symbol table (~4 ms for node, page faults included), so it is read once
+// per process, not per profile; each CodeMap interns a builtin's name when a sample needs it.
+struct BuiltinTable {
+  std::vector<uintptr_t> start, end;  // sorted by start
+  std::vector<std::string> names;     // "(builtin) <Name>"
+  uintptr_t blob_lo = 0, blob_hi = 0;  // the embedded blob in the executable
+};
+
+namespace {
+
+BuiltinTable ReadBuiltins() {
+  BuiltinTable t;
   int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
+  if (fd < 0) return t;
   struct stat st;
   if (fstat(fd, &st) != 0 || st.st_size < static_cast<off_t>(sizeof(Elf64_Ehdr))) {
     close(fd);
-    return;
+    return t;
   }
   size_t size = static_cast<size_t>(st.st_size);
   void* mem = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
-  if (mem == MAP_FAILED) return;
+  if (mem == MAP_FAILED) return t;
   const uint8_t* base = static_cast<const uint8_t*>(mem);
   const Elf64_Ehdr* eh = reinterpret_cast<const Elf64_Ehdr*>(base);
   std::vector<std::pair<uintptr_t, std::string>> syms;
@@ -386,7 +434,7 @@ void CodeMap::LoadBuiltins() {
         if (sym[k].st_name >= strs.sh_size) continue;
         const char* name = str + sym[k].st_name;
         if (strncmp(name, "Builtins_", 9) == 0) syms.emplace_back(sym[k].st_value, name + 9);
-        if (strcmp(name, "v8_Default_embedded_blob_code_") == 0) blob_lo_ = sym[k].st_value;
+        if (strcmp(name, "v8_Default_embedded_blob_code_") == 0) t.blob_lo = sym[k].st_value;
       }
     }
   }
@@ -399,17 +447,35 @@ void CodeMap::LoadBuiltins() {
       *static_cast<uintptr_t*>(out) = info->dlpi_addr;
       return 1;
     }, &load_bias);
-    blob_lo_ += load_bias;
+    t.blob_lo += load_bias;
   }
   std::sort(syms.begin(), syms.end());
   for (size_t i = 0; i < syms.size(); i++) {
     uintptr_t start = syms[i].first + load_bias;
     uintptr_t end = i + 1 < syms.size() ? syms[i + 1].first + load_bias : start + 64;
     if (end <= start) continue;
-    builtins_[start] = {end - start, Intern("(builtin) " + syms[i].second, kBuiltin)};
-    if (blob_hi_ < end) blob_hi_ = end;
+    t.start.push_back(start);
+    t.end.push_back(end);
+    t.names.push_back("(builtin) " + syms[i].second);
+    if (t.blob_hi < end) t.blob_hi = end;
   }
-  if (blob_lo_ == 0 && !builtins_.empty()) blob_lo_ = builtins_.begin()->first;
+  if (t.blob_lo == 0 && !t.start.empty()) t.blob_lo = t.start.front();
+  return t;
+}
+
+}  // namespace
+
+const BuiltinTable& ProcessBuiltins() {
+  static const BuiltinTable table = ReadBuiltins();  // thread-safe initialization, once
+  return table;
+}
+
+void CodeMap::LoadBuiltins() {
+  builtins_loaded_ = true;
+  builtins_ = &ProcessBuiltins();
+  builtin_ids_.assign(builtins_->start.size(), UINT32_MAX);
+  blob_lo_ = builtins_->blob_lo;
+  blob_hi_ = builtins_->blob_hi;
   if (remap_lo_ == blob_lo_) remap_lo_ = remap_hi_ = 0;  // not remapped
   LoadRemaps();
 }
@@ -464,14 +530,16 @@ uint32_t CodeMap::NameUnmapped(uintptr_t pc, bool fix_remap, bool* is_bytecode_h
   // V8 may run builtins from a copy of the embedded blob placed near its code range (short
   // builtin calls): translate back to the executable's addresses, where the names are.
   if (fix_remap && p >= remap_lo_ && p < remap_hi_) p = p - remap_lo_ + blob_lo_;
-  auto it = builtins_.upper_bound(p);
-  if (it != builtins_.begin()) {
-    --it;
-    if (p < it->first + it->second.first && p < blob_hi_) {
-      const std::string& name = frames_[it->second.second].name;
+  const BuiltinTable& t = *builtins_;
+  auto it = std::upper_bound(t.start.begin(), t.start.end(), p);
+  if (it != t.start.begin()) {
+    size_t i = static_cast<size_t>(it - t.start.begin()) - 1;
+    if (p < t.end[i] && p < blob_hi_) {
+      const std::string& name = t.names[i];
       size_t n = name.size();
       *is_bytecode_handler = n > 7 && name.compare(n - 7, 7, "Handler") == 0;
-      return it->second.second;
+      if (builtin_ids_[i] == UINT32_MAX) builtin_ids_[i] = Intern(name, kBuiltin);
+      return builtin_ids_[i];
     }
   }
   auto cached = native_names_.find(pc);
@@ -518,15 +586,23 @@ bool CodeMap::SameFunction(const std::string& a, const std::string& b) const {
   return (StartsWith(a, "JS:") && StartsWith(b, "JS:")) ? FunctionKey(a) == FunctionKey(b) : a == b;
 }
 
-uint32_t CodeMap::TierVariant(uint32_t id, char marker) const {
+uint32_t CodeMap::TierVariant(uint32_t id, char marker) {
   const std::string& name = frames_[id].name;
   if (!StartsWith(name, "JS:~")) return id;
-  std::string key = "JS:";
-  key.push_back(marker);
-  key.append(name, 4, std::string::npos);
+  std::string variant = "JS:";
+  variant.push_back(marker);
+  variant.append(name, 4, std::string::npos);
+  std::string key = variant;
   key.push_back(static_cast<char>(kJs + 1));
   auto it = interned_.find(key);
-  return it != interned_.end() ? it->second : id;
+  if (it != interned_.end()) return it->second;
+  // Named by the tracker but not yet used here.
+  uint32_t seeded;
+  if (seed_names_ && seed_names_->Find(variant, &seeded)) {
+    uint32_t found = FrameOf(seeded | kSeedName);
+    if (found != kIdUnknown && frames_[found].kind == kJs) return found;
+  }
+  return id;
 }
 
 void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, bool fix_remap) {
@@ -561,16 +637,17 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
     uintptr_t leaf_start = 0;
     const Entry* leaf = Find(pc, &leaf_start);
     if (leaf != nullptr) {
-      const std::string& name = frames_[leaf->info].name;
+      const uint32_t leaf_id = FrameOf(leaf->info);
+      const std::string& name = frames_[leaf_id].name;
       if (StartsWith(name, "BytecodeHandler:")) {
         // The interpreter running the interpreted frame below: not a frame of its own.
         in_handler = true;
       } else if (!(first != nullptr && leaf_start == first_start)) {
         // The executing code. An interpreted frame at frames[0] with the same bytecode is the
         // same activation (GetStackSample reports interpreted frames itself).
-        scratch_.push_back(leaf->info);
+        scratch_.push_back(leaf_id);
         fixed_.leaf += n;
-        leaf_builtin = frames_[leaf->info].kind == kBuiltin;
+        leaf_builtin = frames_[leaf_id].kind == kBuiltin;
       }
     } else if (s.external != 0) {
       bool ignored;
@@ -599,20 +676,23 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
     bool baseline = !in_handler && (s.bc_offset & 1) == 1;
     int64_t offset = (static_cast<int64_t>(s.bc_offset) >> 32) - (kL.bytecode_header - 1);
     bool slot_ok = baseline || (smi && offset >= -1 && offset < static_cast<int64_t>(it == map_.end() ? 0 : it->second.len));
-    if (it != map_.end() && it->second.code_type == v8::JitCodeEvent::BYTE_CODE && slot_ok &&
-        !(first != nullptr && SameFunction(frames_[first->info].name, frames_[it->second.info].name))) {
-      uint32_t id = it->second.info;
-      // A baseline frame runs the function's Sparkplug code: name it so when V8 reported it.
-      if (baseline) id = TierVariant(id, '^');
-      scratch_.push_back(id);
-      fixed_.frameless += n;
+    if (it != map_.end() && it->second.code_type == v8::JitCodeEvent::BYTE_CODE && slot_ok) {
+      // Ids first: FrameOf may grow frames_, so no reference into it is held across a call.
+      uint32_t id = FrameOf(it->second.info);
+      uint32_t first_id = first != nullptr ? FrameOf(first->info) : kIdUnknown;
+      if (!(first != nullptr && SameFunction(frames_[first_id].name, frames_[id].name))) {
+        // A baseline frame runs the function's Sparkplug code: name it so when V8 reported it.
+        if (baseline) id = TierVariant(id, '^');
+        scratch_.push_back(id);
+        fixed_.frameless += n;
+      }
     }
   }
   for (size_t i = 0; i < s.nframes; i++) {
     uintptr_t frame = fix_remap ? Translate(s.frames[i]) : s.frames[i];
     const Entry* e = Find(frame, nullptr);
     if (e != nullptr) {
-      scratch_.push_back(e->info);
+      scratch_.push_back(FrameOf(e->info));
       continue;
     }
     bool ignored;
@@ -625,7 +705,7 @@ void CodeMap::AddSample(const RawSample& s, bool fix_leaf, bool fix_frameless, b
       // check), an address just before the first bytecode.
       auto next = map_.upper_bound(frame);
       if (next != map_.end() && next->second.code_type == v8::JitCodeEvent::BYTE_CODE && next->first - frame <= 64) {
-        id = next->second.info;
+        id = FrameOf(next->second.info);
       }
     }
     if (id == kIdUnknown && i == 0 && fix_frameless) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -31,6 +32,31 @@ struct FoldedStack {
   std::vector<double> values;
 };
 
+/**
+ * The names of the code a CodeTracker has seen, append-only: an id, once given, names the same
+ * string for the table's life. Shared with the code maps seeded from the tracker, which intern
+ * a name only when a sample needs it. Its mutex is innermost: held alone, or under a tracker's
+ * or a map's mutex, never around another lock.
+ */
+class NameTable {
+ public:
+  /** The id of `name`, added if new (kind is kept from its first addition). */
+  uint32_t Add(std::string name, uint8_t kind);
+  /** The name and kind of `id`; false for an id never given. */
+  bool Get(uint32_t id, std::string* name, uint8_t* kind);
+  /** The id of `name`, if the table has it. */
+  bool Find(const std::string& name, uint32_t* id);
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<std::string, uint8_t>> names_;
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+/** The executable's builtins (codemap.cc): read once per process, on first need. */
+struct BuiltinTable;
+const BuiltinTable& ProcessBuiltins();
+
 /** The JIT code event handler behind CodeMap and CodeTracker (internal). */
 void DispatchJitCodeEvent(const v8::JitCodeEvent* event);
 
@@ -52,8 +78,7 @@ class CodeTracker {
 
   struct Code {
     uintptr_t len;
-    uint32_t name;  // index into names
-    uint8_t kind;
+    uint32_t name;  // id in names_
     uint8_t code_type;
   };
 
@@ -64,8 +89,7 @@ class CodeTracker {
 
   std::mutex mu_;  // held while an event is applied here and logged by an attached CodeMap
   std::map<uintptr_t, Code> live_;
-  std::vector<std::pair<std::string, uint8_t>> names_;
-  std::unordered_map<std::string, uint32_t> ids_;
+  std::shared_ptr<NameTable> names_ = std::make_shared<NameTable>();
 };
 
 /** Counts of samples each fix changed (diagnostics and per-version tests). */
@@ -157,11 +181,17 @@ class CodeMap {
   };
 
   uint32_t Intern(const std::string& name, uint8_t kind);
+  /**
+   * The frame id an entry's `info` stands for: seeded entries carry their name's id in the
+   * tracker's NameTable (kSeedName set), interned here on first use.
+   */
+  uint32_t FrameOf(uint32_t info);
+  static constexpr uint32_t kSeedName = uint32_t(1) << 31;
   void ApplyUpTo(uint64_t seq);
   /** Frame id of a CODE_ADDED just after the current point covering pc, or unknown. */
   uint32_t LookAhead(uintptr_t pc) const;
   /** Frame id of the BYTE_CODE entry of a tagged BytecodeArray pointer (kInterpreterFrame), or unknown. */
-  uint32_t BytecodeOf(uintptr_t tagged) const;
+  uint32_t BytecodeOf(uintptr_t tagged);
   /** Entry containing pc, or nullptr. */
   const Entry* Find(uintptr_t pc, uintptr_t* start) const;
   /** Frame id for a pc that is not in the code map: builtin, native symbol, or unknown. */
@@ -171,13 +201,15 @@ class CodeMap {
   /** Whether two frame names are the same JS function (tier markers aside). */
   bool SameFunction(const std::string& a, const std::string& b) const;
   /** The frame id of the same function at another tier (`^` Sparkplug), if V8 named such code; else `id`. */
-  uint32_t TierVariant(uint32_t id, char marker) const;
+  uint32_t TierVariant(uint32_t id, char marker);
 
   friend void DispatchJitCodeEvent(const v8::JitCodeEvent* event);
   void Seed(CodeTracker* tracker);  // with tracker->mu_ held
 
   std::atomic<uint64_t> seq_{1};
   size_t seeded_ = 0;
+  std::shared_ptr<NameTable> seed_names_;  // the tracker's names, when seeded from one
+  std::vector<uint32_t> seed_ids_;         // their frame ids here, UINT32_MAX until used
   FixCounts fixed_;
   std::mutex mu_;
   std::vector<Event> log_;  // guarded by mu_
@@ -193,7 +225,8 @@ class CodeMap {
 
   // Builtins, named from the executable's symbol table, and where V8 runs them from.
   bool builtins_loaded_ = false;
-  std::map<uintptr_t, std::pair<uintptr_t, uint32_t>> builtins_;  // start → (len, frame id)
+  const BuiltinTable* builtins_ = nullptr;  // the process's, loaded once (codemap.cc)
+  std::vector<uint32_t> builtin_ids_;                // frame ids of its names, UINT32_MAX until used
   uintptr_t blob_lo_ = 0, blob_hi_ = 0;          // the embedded blob in the executable
   uintptr_t remap_lo_ = 0, remap_hi_ = 0;        // V8's embedded code range, if not the blob
   struct Remap {
