@@ -107,7 +107,9 @@ describe.skipIf(!status.ok)('native engine', () => {
     const r = src.stop();
     const got = split7030(r.samples);
     expect(r.source).toBe('perf_event');
-    expect(r.samples.reduce((a, s) => a + s.count, 0)).toBeGreaterThan(2500);
+    // One sample per ms of this thread's CPU time (not of wall time: another process holding
+    // the core leaves fewer; seen: 1,704 in 3 s of wall time on a loaded machine).
+    expect(r.samples.reduce((a, s) => a + s.count, 0)).toBeGreaterThan(0.9 * (truth.ns / 1e6));
     expect(Math.abs(got.hot - truth.hot)).toBeLessThan(0.01);
     expect(got.covered).toBeGreaterThan(0.95);
     expect(r.unresolved).toBe(0);
