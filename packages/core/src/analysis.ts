@@ -3,6 +3,7 @@
  * over one sample column, optionally narrowed by a focus regexp or label filters.
  */
 import { ProfileError } from './errors.js';
+import { byText } from './text.js';
 import { ProfileIndex, sampleIndexOf, type Profile, type Sample } from './model.js';
 
 export interface FunctionRow {
@@ -87,7 +88,7 @@ export function functionTable(profile: Profile, options: AnalysisOptions = {}): 
     const c = cum.get(id)!;
     return { name: fn.name, file: fn.filename, line: fn.startLine, flat: f, cum: c, flatPct: pct(f), cumPct: pct(c) };
   });
-  rows.sort((a, b) => b.flat - a.flat || b.cum - a.cum || a.name.localeCompare(b.name));
+  rows.sort((a, b) => b.flat - a.flat || b.cum - a.cum || byText(a.name, b.name));
   const t = profile.sampleTypes[column];
   return { valueType: `${t.type}/${t.unit}`, total, rows };
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveSampleIndex, selectSamples, type AnalysisOptions } from './analysis.js';
 import { ProfileError } from './errors.js';
+import { byText, groupDigits } from './text.js';
 import { ProfileIndex, type Profile } from './model.js';
 import { decode, type DecodeOptions } from './wire.js';
 
@@ -108,7 +109,7 @@ export function diffProfiles(base: Profile, head: Profile, options: AnalysisOpti
     const { name, file } = (x ?? y)!;
     rows.push({ name, file, before, after, delta: after - before, cumBefore, cumAfter, cumDelta: cumAfter - cumBefore });
   }
-  rows.sort((p, q) => Math.abs(q.delta) - Math.abs(p.delta) || p.name.localeCompare(q.name));
+  rows.sort((p, q) => Math.abs(q.delta) - Math.abs(p.delta) || byText(p.name, q.name));
   return { valueType: b.valueType, baseSamples: sampleCount(base), headSamples: sampleCount(head), rows };
 }
 
@@ -339,7 +340,7 @@ export function checkRuns(base: RunDir, head: RunDir, options: CheckOptions): Ch
 const pct = (x: number) => `${x.toFixed(1)}%`;
 /** Text fit for a markdown table cell: pipes escaped, line breaks flattened. */
 const cell = (x: string) => x.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-const num = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : Number(x.toPrecision(4)).toString());
+const num = (x: number) => (Math.abs(x) >= 1000 ? groupDigits(x) : Number(x.toPrecision(4)).toString());
 
 const signed = (x: number, unit: string) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}${unit}`;
 

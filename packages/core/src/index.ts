@@ -6,6 +6,7 @@
  *   writeFileSync('cpu.pb.gz', encode(profile));
  */
 export * from './errors.js';
+export * from './text.js';
 export * from './events.js';
 export * from './config.js';
 export * from './model.js';

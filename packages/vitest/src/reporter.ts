@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
+import { byText, groupDigits } from '@perfprofile/core';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import { IndexWriteError, readRunning, writeOutput, type IndexFile, type MissingBenchmark, type RunEnd, type RunningBenchmark } from './output.js';
 import { Progress } from './progress.js';
@@ -25,7 +26,7 @@ export interface SummaryOptions {
 
 function fmtHz(hz: number | null): string {
   if (hz == null) return '-';
-  if (hz >= 100) return Math.round(hz).toLocaleString('en-US');
+  if (hz >= 100) return groupDigits(hz);
   return hz.toPrecision(3);
 }
 
@@ -45,7 +46,7 @@ export function fmtCounters(counters: Readonly<Record<string, number>>): string 
   const parts = Object.entries(counters).map(([key, v]) => {
     const name = key.replace(/\/op$/, '');
     if (name === 'task-clock' || name === 'cpu-clock') return `${name} ${fmtNanos(v)}`;
-    return `${name} ${v >= 1000 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(3))}`;
+    return `${name} ${v >= 1000 ? groupDigits(v) : Number(v.toPrecision(3))}`;
   });
   return parts.join(' ') || '-';
 }
@@ -265,7 +266,7 @@ export class PerfprofileReporter implements Reporter {
   /** Records in the order Vitest ran their benchmarks (unknown ones last, by id). */
   private ordered(records: readonly BenchmarkRecord[], order: ReadonlyMap<string, number>): BenchmarkRecord[] {
     const rank = (r: BenchmarkRecord) => order.get(this.key(r.file, r.fullName)) ?? Number.MAX_SAFE_INTEGER;
-    return [...records].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
+    return [...records].sort((a, b) => rank(a) - rank(b) || byText(a.id, b.id));
   }
 
   /**
