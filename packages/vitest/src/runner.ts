@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { inject, BenchmarkRunner as NodeBenchmarkRunner, TestRunner } from 'vitest';
 import type { RunnerTestCase, RunnerTestFile, RunnerTestSuite } from 'vitest';
 import type { CPUProfile } from '@perfprofile/core';
-import { BenchmarkProfiler, type BenchmarkIdentity } from './benchprofile.js';
+import type { BenchmarkProfiler, BenchmarkIdentity } from './benchprofile.js';
 import { benchId } from './slug.js';
 import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
 import { passStats, type PassStats } from './stats.js';
@@ -217,10 +217,25 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
     }
   }
 
+  /**
+   * The profiler's module (core and the native addon with it), imported on first need rather
+   * with this runner: see importFile.
+   */
+  private profilerModule: Promise<typeof import('./benchprofile.js')> | undefined;
+  private loaded: typeof import('./benchprofile.js') | undefined;
+
+  /** Loads the profiler's module when this run profiles (settings were provided); else undefined. */
+  private async loadProfiler(): Promise<void> {
+    if (this.loaded || !this.settings()) return;
+    this.profilerModule ??= import('./benchprofile.js');
+    this.loaded = await this.profilerModule;
+  }
+
+  /** The worker's profiler, set up once; undefined when this run does not profile. Needs loadProfiler() first. */
   private ensureHost(): NonNullable<PerfprofileBenchmarkRunner['host']> | undefined {
     if (this.host) return this.host;
     const settings = this.settings();
-    if (!settings) return undefined;
+    if (!settings || !this.loaded) return undefined;
     const modules = (): EvaluatedModulesLike | undefined =>
       (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner?.evaluatedModules ??
       (globalThis as { __vitest_worker__?: { evaluatedModules?: EvaluatedModulesLike } }).__vitest_worker__?.evaluatedModules;
@@ -235,7 +250,7 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
     };
     const pending = new Map<unknown, BenchmarkIdentity[]>();
     this.host = {
-      profiler: new BenchmarkProfiler(settings, lookup),
+      profiler: new this.loaded.BenchmarkProfiler(settings, lookup),
       baseline: settings.baseline,
       pending,
       identify(fn, name) {
@@ -247,14 +262,45 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
     return this.host;
   }
 
+  /**
+   * Loads and sets up the profiler while the main process transforms the benchmark file this
+   * worker waits for (20–40 ms idle in a Vitest 4 worker), rather than before or after: loading
+   * core and the addon, then following code events from here on (`trackCode`, 12–25 ms of V8
+   * walking the heap). The file's request is out before the first setImmediate. A setup error
+   * here is left to runSuite/importTinybench, which report it as before.
+   */
+  override importFile(filepath: string, source: Parameters<NodeBenchmarkRunner['importFile']>[1]): Promise<unknown> {
+    const imported = Promise.resolve(super.importFile(filepath, source));
+    if (this.host || source !== 'collect') return imported;
+    // Handled here too: its rejection may come while the setup below runs, before the caller awaits it.
+    imported.catch(() => {});
+    return new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.loadProfiler())
+      .then(
+        () => {
+          try {
+            this.ensureHost();
+          } catch {
+            // Thrown again, and reported, where the host is first needed.
+          }
+        },
+        () => {
+          // The import failing is reported by loadProfiler's next caller.
+        },
+      )
+      .then(() => imported);
+  }
+
   override async importTinybench(): Promise<Tinybench> {
     const tinybench = await super.importTinybench();
+    await this.loadProfiler();
     const host = this.ensureHost();
     if (!host) return tinybench;
     return { ...tinybench, Task: profilingTask(tinybench.Task, host) };
   }
 
   override async runSuite(suite: RunnerTestSuite): Promise<void> {
+    await this.loadProfiler();
     const host = this.ensureHost();
     if (host) this.register(suite, host);
     await super.runSuite(suite);
