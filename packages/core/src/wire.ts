@@ -40,11 +40,6 @@ function writeValueType(w: ByteWriter, f: number, v: ValueType, st: StringTable)
   w.field(2, st.id(v.unit));
 }
 
-/** One label's interned fields: [key, str, num, numUnit]. */
-function labelFields(l: Label, st: StringTable): [number, number, number, number] {
-  return l.str !== undefined ? [st.id(l.key), st.id(l.str), 0, 0] : [st.id(l.key), 0, l.num ?? 0, l.numUnit ? st.id(l.numUnit) : 0];
-}
-
 /**
  * Serializes a profile straight from the model into pprof protobuf (field numbers of
  * proto/profile.proto): sizes are computed before each message is written, repeated scalars
@@ -55,26 +50,43 @@ export function encodeRaw(p: Profile): Uint8Array {
   const st = new StringTable();
   const w = new ByteWriter(1 << 20);
   for (const t of p.sampleTypes) writeValueType(w, 1, t, st);
-  const lf: [number, number, number, number][] = [];
+  // A sample's labels as [key, str, num, numUnit, size] quintuples, reused for every sample: the
+  // sample loop runs once per sample (200k in the bench) and allocates nothing.
+  let lf = new Float64Array(5 * 4);
   for (const s of p.samples) {
-    const locSize = packedSize(s.locationIds);
-    const valSize = packedSize(s.values);
-    let size = (s.locationIds.length ? lenFieldSize(1, locSize) : 0) + (s.values.length ? lenFieldSize(2, valSize) : 0);
-    lf.length = 0;
-    for (const l of s.labels) {
-      const f = labelFields(l, st);
-      lf.push(f);
-      size += lenFieldSize(3, fieldSize(1, f[0]) + fieldSize(2, f[1]) + fieldSize(3, f[2]) + fieldSize(4, f[3]));
+    const ids = s.locationIds;
+    const values = s.values;
+    const labels = s.labels;
+    const locSize = packedSize(ids);
+    const valSize = packedSize(values);
+    let size = (ids.length ? lenFieldSize(1, locSize) : 0) + (values.length ? lenFieldSize(2, valSize) : 0);
+    if (lf.length < 5 * labels.length) lf = new Float64Array(5 * labels.length);
+    for (let i = 0; i < labels.length; i++) {
+      const l = labels[i];
+      const key = st.id(l.key);
+      const str = l.str !== undefined ? st.id(l.str) : 0;
+      const num = l.str !== undefined ? 0 : (l.num ?? 0);
+      const unit = l.str === undefined && l.numUnit ? st.id(l.numUnit) : 0;
+      const labelSize = fieldSize(1, key) + fieldSize(2, str) + fieldSize(3, num) + fieldSize(4, unit);
+      const o = 5 * i;
+      lf[o] = key;
+      lf[o + 1] = str;
+      lf[o + 2] = num;
+      lf[o + 3] = unit;
+      lf[o + 4] = labelSize;
+      size += lenFieldSize(3, labelSize);
     }
     w.header(2, size);
-    w.packed(1, s.locationIds, locSize);
-    w.packed(2, s.values, valSize);
-    for (const f of lf) {
-      w.header(3, fieldSize(1, f[0]) + fieldSize(2, f[1]) + fieldSize(3, f[2]) + fieldSize(4, f[3]));
-      w.field(1, f[0]);
-      w.field(2, f[1]);
-      w.field(3, f[2]);
-      w.field(4, f[3]);
+    w.reserve(size);
+    w.packed(1, ids, locSize);
+    w.packed(2, values, valSize);
+    for (let i = 0; i < labels.length; i++) {
+      const o = 5 * i;
+      w.header(3, lf[o + 4]);
+      w.field(1, lf[o]);
+      w.field(2, lf[o + 1]);
+      w.field(3, lf[o + 2]);
+      w.field(4, lf[o + 3]);
     }
   }
   for (const m of p.mappings) {
@@ -119,7 +131,10 @@ export function encodeRaw(p: Profile): Uint8Array {
 export interface EncodeOptions {
   /** gzip the bytes, as pprof files usually are (default true). */
   readonly gzip?: boolean;
-  /** zlib level; 6 by default, 1 trades ~15% size for ~2× speed. */
+  /**
+   * zlib level; 1 by default, as Go's runtime writes its profiles (gzip.BestSpeed). On the
+   * bench's 200k-sample profile level 1 took 65 ms and 3.13 MB, level 6 174 ms and 3.04 MB.
+   */
   readonly level?: number;
 }
 
@@ -127,7 +142,7 @@ export interface EncodeOptions {
 export function encode(profile: Profile, options: EncodeOptions = {}): Uint8Array {
   const raw = encodeRaw(profile);
   if (options.gzip === false) return raw;
-  return gzipSync(raw, { level: options.level ?? 6 });
+  return gzipSync(raw, { level: options.level ?? 1 });
 }
 
 export interface DecodeOptions {

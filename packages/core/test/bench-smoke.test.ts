@@ -26,6 +26,7 @@ it('runs every source, the encoder and the Vitest leg, and prints the tables', (
     expect(row.attributed).toBeGreaterThan(0);
   }
   expect(result.encoder.speedup).toBeGreaterThan(0);
+  expect(result.encoder.speedup6).toBeGreaterThan(0);
   expect(result.vitest.ratio.median).toBeGreaterThan(0);
   for (const heading of ['## Sampling', '## Encoding', '## Vitest end to end', '## Goals']) expect(r.stdout).toContain(heading);
   expect(r.stdout).toMatch(/\| task-clock \| 1000 \| -?\d+\.\d/);
