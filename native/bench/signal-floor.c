@@ -5,6 +5,8 @@
 // (GetStackSample, the ring write) is measured against this.
 //
 //   cc -O2 -o /tmp/signal-floor native/bench/signal-floor.c && /tmp/signal-floor [rounds]
+//   /tmp/signal-floor <rounds> --json <rate>...   one JSON line per (trigger, rate), for the
+//   two perf triggers only: what scripts/bench.mjs prints beside the sources it measures.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -121,14 +123,24 @@ int main(int argc, char** argv) {
   sigaction(SIGRTMIN + 3, &sa, NULL);
   signal(SIGIO, SIG_IGN);
   const uint64_t n = 400000000;  // ~0.4 s of work
-  const long rates[] = {1000, 5000, 10000, 20000, 50000};
-  const int nr = sizeof rates / sizeof rates[0];
+  long rates[16] = {1000, 5000, 10000, 20000, 50000};
+  int nr = 5;
+  int json = argc > 2 && strcmp(argv[2], "--json") == 0;
+  if (json) {
+    nr = 0;
+    for (int i = 3; i < argc && nr < 16; i++) {
+      long r = atol(argv[i]);
+      if (r > 0) rates[nr++] = r;
+    }
+  }
+  if (rounds < 1) rounds = 1;
   double wall, cpu;
   uint64_t got;
   pass(PERF_TASK_CLOCK, 0, n, &wall, &cpu, &got);  // warm up
-  printf("| trigger | rate | samples/s | per-sample cost µs (wall) | overhead wall %% | overhead on-CPU %% |\n|---|---|---|---|---|---|\n");
+  if (!json) printf("| trigger | rate | samples/s | per-sample cost µs (wall) | overhead wall %% | overhead on-CPU %% |\n|---|---|---|---|---|---|\n");
   for (int how = 0; how < 4; how++)
   for (int r = 0; r < nr; r++) {
+    if (json && how != PERF_TASK_CLOCK && how != PERF_NO_SIGNAL) continue;
     double ow[64], oc[64], per[64], sps[64];
     for (int i = 0; i < rounds; i++) {
       double bw, bc, pw, pc;
@@ -142,6 +154,11 @@ int main(int argc, char** argv) {
     }
     qsort(ow, rounds, sizeof(double), cmp); qsort(oc, rounds, sizeof(double), cmp);
     qsort(per, rounds, sizeof(double), cmp); qsort(sps, rounds, sizeof(double), cmp);
+    if (json) {
+      printf("{\"trigger\":\"%s\",\"rate\":%ld,\"samplesPerSec\":%.0f,\"perSampleUs\":%.2f,\"overheadWall\":{\"median\":%.2f,\"min\":%.2f,\"max\":%.2f},\"overheadCpu\":%.2f}\n",
+             kTriggerName[how], rates[r], sps[rounds / 2], per[rounds / 2], ow[rounds / 2], ow[0], ow[rounds - 1], oc[rounds / 2]);
+      continue;
+    }
     printf("| %s | %ld Hz | %.0f | %.2f | %.2f (%.2f … %.2f) | %.2f |\n", kTriggerName[how], rates[r], sps[rounds / 2], per[rounds / 2],
            ow[rounds / 2], ow[0], ow[rounds - 1], oc[rounds / 2]);
   }

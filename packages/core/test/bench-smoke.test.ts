@@ -12,7 +12,7 @@ import { expect, it } from 'vitest';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
-it('runs every source, the encoder and the Vitest leg, and prints the tables', () => {
+it('runs every source, the encoder, the Vitest leg and the signal floor, and prints the tables', () => {
   const json = path.join(mkdtempSync(path.join(os.tmpdir(), 'perfprofile-bench-')), 'bench.json');
   const r = spawnSync(process.execPath, ['scripts/bench.mjs', '--smoke', '--json', json], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
   expect(r.status, r.stderr).toBe(0);
@@ -28,7 +28,11 @@ it('runs every source, the encoder and the Vitest leg, and prints the tables', (
   expect(result.encoder.speedup).toBeGreaterThan(0);
   expect(result.encoder.speedup6).toBeGreaterThan(0);
   expect(result.vitest.ratio.median).toBeGreaterThan(0);
-  for (const heading of ['## Sampling', '## Encoding', '## Vitest end to end', '## Goals']) expect(r.stdout).toContain(heading);
+  // The bare trigger at the same rate (1 kHz in smoke mode), with and without its signal.
+  expect(result.floor.map((f: { trigger: string; rate: number }) => `${f.trigger}@${f.rate}`)).toEqual(['perf task-clock@1000', 'perf task-clock, no signal (kernel ring)@1000']);
+  for (const f of result.floor) expect(f.samplesPerSec).toBeGreaterThan(500);
+  for (const heading of ['## Sampling', '## Encoding', '## Vitest end to end', '## Signal floor', '## Goals']) expect(r.stdout).toContain(heading);
+  expect(r.stdout).toMatch(/\| overhead ≤ 1% at ~1 kHz, CPU-time source \| task-clock: .*; the bare trigger alone: -?\d+\.\d%/);
   expect(r.stdout).toMatch(/\| task-clock \| 1000 \| -?\d+\.\d/);
   expect(r.stdout).toMatch(/\| vitest-perf wall time ≤ 1\.15× plain vitest bench \| \d+\.\d\d×/);
 }, 200_000);
