@@ -61,8 +61,12 @@ export class Progress {
     this.options.print(text);
   }
 
-  /** A benchmark's profiled pass has begun (e.g. Vitest reported its measured result). */
-  profiling(file: string, fullName: string): void {
+  /**
+   * A benchmark's profiled pass has begun: seen from its marker (or, for a pass shorter than a
+   * poll, its record). Not from Vitest's result: a worker whose output directory failed runs
+   * its later benchmarks unprofiled, and Vitest cannot tell those apart.
+   */
+  private profiling(file: string, fullName: string): void {
     const k = key(file, fullName);
     if (this.options.live || this.announced.has(k) || this.done.has(k)) return;
     this.announced.add(k);
@@ -77,6 +81,8 @@ export class Progress {
     for (const r of records) {
       const k = key(r.file, r.fullName);
       if (this.done.has(k)) continue;
+      // A pass shorter than a poll left no marker to see: its start line comes with its end.
+      if (!live) this.profiling(r.file, r.fullName);
       this.done.add(k);
       const status = r.status === 'failed' ? pc.red(' (failed: partial profile)') : '';
       this.log(pc.dim(`perfprofile: ${r.fullName}: ${r.samples} samples in ${(r.durationMs / 1000).toFixed(2)} s${status}`));

@@ -24,9 +24,6 @@ export class PerfprofileReporterV5 extends PerfprofileReporter {
     this.ran.set(testCase.id, names);
   }
 
-  /** Vitest 5 reports a test's result after its profiled passes: no "profiling …" line then. */
-  override onTestCaseResult(): void {}
-
   protected override benchmarksOf(test: TestCase): readonly string[] {
     return this.ran.get(test.id) ?? [];
   }

@@ -202,13 +202,6 @@ export class PerfprofileReporter implements Reporter {
     return `${file}\u0000${fullName}`;
   }
 
-  onTestCaseResult(testCase: TestCase): void {
-    const s = this.settings();
-    // With baseline=on, Vitest's result for a benchmark arrives as its profiled pass begins.
-    if (!s || !this.vitest || !s.config.baseline) return;
-    this.progress?.profiling(this.relative(testCase.module.moduleId), testCase.fullName);
-  }
-
   async onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
     const s = this.settings();
     if (!s || !this.vitest || !this.progress) return;

@@ -267,6 +267,9 @@ describe('a write that fails while the sampler runs', () => {
       { file: 'extra/faults/full.bench.ts', fullName: 'full > third', reason: expect.stringMatching(/^not profiled after an earlier write failed: /) },
     ]);
     expect(r.stderr).toMatch(/PerfprofileWriteError: perfprofile: could not write the profile of "full > second": cannot write to /);
+    // Progress lines only for what was profiled: the third ran unprofiled.
+    expect(r.stdout).toMatch(/^perfprofile: profiling full > first fits …$/m);
+    expect(r.stdout).not.toMatch(/perfprofile: profiling full > third/);
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(readFileSync(path.join(second, 'keep'), 'utf8')).toBe('x');
   }, 90_000);

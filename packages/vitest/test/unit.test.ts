@@ -108,8 +108,23 @@ describe('progress', () => {
       writeFileSync(progressFile(out, id), `${i * 10}\n`);
       progress.poll();
     }
-    progress.profiling('bench/hash.bench.ts', 'hash > fnv1a sync'); // Vitest's result arriving late
     rmSync(runningFile(out, id));
+    writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
+    progress.poll();
+    progress.poll();
+    expect(lines).toEqual(['perfprofile: profiling hash > fnv1a sync …', 'perfprofile: hash > fnv1a sync: 140 samples in 0.15 s']);
+  });
+
+  it('on plain logs announces a pass no poll saw running with its record, and never one that left neither', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-short-'));
+    mkdirSync(path.join(out, RECORDS_DIR));
+    const lines: string[] = [];
+    const progress = new Progress({ out, print: (t) => lines.push(plain(t)) });
+    // A benchmark run unprofiled (its worker's output directory failed): Vitest reports it, but
+    // it leaves no marker and no record, so no line claims it is profiled.
+    progress.poll();
+    expect(lines).toEqual([]);
+    // A profiled pass shorter than a poll: only its record is ever seen.
     writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
     progress.poll();
     progress.poll();
