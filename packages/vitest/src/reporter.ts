@@ -158,6 +158,21 @@ function reasonOf(message: string): string {
 }
 
 /**
+ * The benchmarks a test's own write errors name (`could not write the profile of "<full name>"`):
+ * under Vitest 5 a test whose provider run threw reports no benchmark, so without these the
+ * benchmark whose write failed would be in neither `benchmarks` nor `missing`.
+ */
+function writeFailedBenchmarks(test: TestCase): string[] {
+  const names: string[] = [];
+  for (const e of test.result().errors ?? []) {
+    if (!isWriteError(e)) continue;
+    const m = /^perfprofile: could not write the [\w ]+? of "(.*?)": /.exec(e.message);
+    if (m) names.push(m[1]);
+  }
+  return names;
+}
+
+/**
  * Why `fullName` left no profile, if a write in its worker failed: its own write (marker,
  * profile or record), else one before it, after which the worker profiled nothing more.
  */
@@ -223,7 +238,7 @@ export class PerfprofileReporter implements Reporter {
       writeFailures.push(...failed);
       for (const t of m.children.allTests()) {
         if (t.options.mode !== 'run') continue;
-        for (const fullName of this.benchmarksOf(t)) {
+        for (const fullName of new Set([...this.benchmarksOf(t), ...writeFailedBenchmarks(t)])) {
           const key = this.key(file, fullName);
           order.set(key, order.size);
           const r = records.find((x) => this.key(x.file, x.fullName) === key);

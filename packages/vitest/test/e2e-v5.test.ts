@@ -4,10 +4,12 @@
  * member of `bench.compare()` — gets the same per-benchmark output, labels and summary as on
  * Vitest 4; a project's own `benchmark.provider` is wrapped and still runs every benchmark.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { IndexFile } from '../src/output.js';
+import { registrationPath } from '../src/names-v5.js';
+import { benchId } from '../src/slug.js';
 import { checkRun, requireSupported, VITEST5 } from './compat.js';
 import { CLI, readIndex, readProfile, run, tmpOut, type RunResult } from './helpers.js';
 
@@ -133,6 +135,29 @@ describe.skipIf(P.unsupported)('Vitest 5: failures and baseline=off', () => {
     expect(passed.samples).toBeGreaterThan(20);
     expect(passed.top[0].function).toBe('selectionSort');
     expect(r.stdout).toContain('incomplete');
+  });
+
+  it('a profile that cannot be written (a directory in its way) fails its test and names it; the worker profiles nothing more; exit 1', () => {
+    const out = tmpOut('perf6.out');
+    // rename() cannot replace a non-empty directory: bubble's profile write fails after its profiled pass.
+    const blocked = path.join(out, `${benchId('bench/sort.bench.ts', registrationPath('sorting > bubble 400', 'bubble 400'))}.pb.gz`);
+    mkdirSync(blocked, { recursive: true });
+    writeFileSync(path.join(blocked, 'keep'), 'x');
+    const r = run([CLI, 'bench', '--run', '--perfprofile', out, 'bench/sort'], { cwd: P.dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr + r.stdout).toMatch(/could not write the profile of "sorting > bubble 400": cannot write to \S+perf6\.out \(EISDIR\)/);
+    const index = readIndex(out);
+    expect(index.complete).toBe(false);
+    expect(index.benchmarks).toEqual([]);
+    expect(index.missing).toEqual([
+      { file: 'bench/sort.bench.ts', fullName: 'sorting > bubble 400', reason: expect.stringMatching(/^profile not written: cannot write to \S+perf6\.out \(EISDIR\): pass another --perfprofile directory$/) },
+      { file: 'bench/sort.bench.ts', fullName: 'sorting > selection 400', reason: expect.stringMatching(/^not profiled after an earlier write failed: cannot write to /) },
+    ]);
+    // Vitest's own result for the unprofiled one stands; no progress line claims it was profiled.
+    expect(r.stdout).toMatch(/selection 400/);
+    expect(r.stdout).not.toMatch(/perfprofile: profiling sorting > selection 400/);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readFileSync(path.join(blocked, 'keep'), 'utf8')).toBe('x');
   });
 
   it('baseline=off profiles the measured phase and says so', () => {
