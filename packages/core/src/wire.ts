@@ -264,22 +264,22 @@ class Reader {
 
   /** A varint read as uint64; above 2^53 it is rounded to the nearest double. */
   uint64(end: number): number {
-    const pos = this.pos;
-    if (pos < end && this.buf[pos] < 0x80) {
-      this.pos = pos + 1;
-      return this.buf[pos];
-    }
-    return this.varint(end, false);
+    return this.number(end, false);
   }
 
   /** A varint read as int64: a negative value is its 64-bit two's complement, 10 bytes long. */
   int64(end: number): number {
+    return this.number(end, true);
+  }
+
+  /** A one-byte varint (most of a profile's) read inline; longer ones by {@link varint}. */
+  private number(end: number, signed: boolean): number {
     const pos = this.pos;
     if (pos < end && this.buf[pos] < 0x80) {
       this.pos = pos + 1;
       return this.buf[pos];
     }
-    return this.varint(end, true);
+    return this.varint(end, signed);
   }
 
   /**
