@@ -271,7 +271,7 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
    */
   override importFile(filepath: string, source: Parameters<NodeBenchmarkRunner['importFile']>[1]): Promise<unknown> {
     const imported = Promise.resolve(super.importFile(filepath, source));
-    if (this.host || source !== 'collect') return imported;
+    if (this.host || source !== 'collect' || !this.settings()) return imported;
     // Handled here too: its rejection may come while the setup below runs, before the caller awaits it.
     imported.catch(() => {});
     return new Promise<void>((resolve) => setImmediate(resolve))
