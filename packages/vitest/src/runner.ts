@@ -219,7 +219,7 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
 
   /**
    * The profiler's module (core and the native addon with it), imported on first need rather
-   * with this runner: see importFile.
+   * than with this runner: see importFile.
    */
   private profilerModule: Promise<typeof import('./benchprofile.js')> | undefined;
   private loaded: typeof import('./benchprofile.js') | undefined;
