@@ -77,7 +77,6 @@ export function encodeRaw(p: Profile): Uint8Array {
       size += lenFieldSize(3, labelSize);
     }
     w.header(2, size);
-    w.reserve(size);
     w.packed(1, ids, locSize);
     w.packed(2, values, valSize);
     for (let i = 0; i < labels.length; i++) {

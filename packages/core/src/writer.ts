@@ -57,11 +57,6 @@ export class ByteWriter {
     this.buf = next;
   }
 
-  /** Makes room for `n` more bytes at once (a message whose size is known). */
-  reserve(n: number): void {
-    this.ensure(n);
-  }
-
   varint(v: number): void {
     this.ensure(10);
     const buf = this.buf;
