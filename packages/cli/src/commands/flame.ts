@@ -5,13 +5,15 @@ import { parseArgs } from '../args.js';
 import { readTarget } from '../common.js';
 import { flameHtml, flameTree } from '../flame.js';
 
-export const summary = 'write a self-contained HTML flame graph (zoom, search, tooltips, tier colours)';
+export const summary = 'write a self-contained HTML flame graph (a root per benchmark, zoom, search, tooltips, tier colours)';
 export const usage = `usage: perfprofile flame <profile> [-o flame.html]
 
-One HTML file, no network: an icicle graph of the profile. Click a frame to zoom into it,
-search by regular expression, hover for name, file:line, value and share; switch the sample
-type when the profile has several, and colour by JIT tier (ignition, sparkplug, maglev,
-turbofan) from the samples' tier labels.`;
+One HTML file, no network: an icicle graph of the profile. Samples labeled benchmark=<name>
+(everything vitest-perf writes, e.g. perf.out/merged.pb.gz) start under one root per benchmark,
+named by that label. Hover a frame for its name, file:line, total and self (value, share,
+samples); click to zoom, reset with the button or Escape; search names and file:line by regular
+expression and see the matched share of samples; switch the sample type when the profile has
+several, and colour by JIT tier (ignition, sparkplug, maglev, turbofan) from the tier labels.`;
 
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs('flame', argv, [{ name: 'output', short: 'o', type: 'string' }]);
