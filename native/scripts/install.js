@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Builds the addon for the Node that runs this script. Never fails the install: when the build
-// cannot run or fails, the reason goes to status.json, which index.js reports as the status.
+// Makes the addon available to the Node that runs this script. Never fails the install: when
+// nothing works, the reason goes to status.json, which index.js reports as the status.
+//
+// A prebuilt binary the package carries (prebuilds/, built at pack time by prebuild.mjs) for
+// this ABI and target is used when it loads; otherwise the addon is compiled from source. The
+// dev workspace has no prebuilds/, so it always compiles; so do `--force` and the sanitizer
+// variant.
 //
 // The addon uses V8's C++ API (GetStackSample, code events), which is not ABI-stable, so each
 // Node ABI (process.versions.modules) gets its own build directory, and builds for several
@@ -8,6 +13,7 @@
 //   build/node-abi<N>/            Node ABI N (e.g. 115 = Node 20, 127 = Node 22, 137 = Node 24)
 //   build/node-abi<N>-asan/       the same with PERFPROFILE_SANITIZE=1 (scripts/asan.sh)
 // each holding a generated binding.gyp, node-gyp's build/, status.json and build.log.
+// `--out <dir>` builds into another directory instead (prebuild.mjs), never from prebuilds/.
 // Run it with another Node (e.g. `.toolchain/node24/bin/node native/scripts/install.js`) to add
 // a build for that Node; headers come from that Node's own include/ when it has them.
 'use strict';
@@ -18,7 +24,10 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const platform = process.env.PERFPROFILE_SIMULATE_PLATFORM || process.platform;
 const variant = process.env.PERFPROFILE_SANITIZE ? '-asan' : '';
-const dir = path.join(root, 'build', `node-abi${process.versions.modules}${variant}`);
+const argv = process.argv.slice(2);
+const force = argv.includes('--force');
+const outDir = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefined;
+const dir = outDir ? path.resolve(outDir) : path.join(root, 'build', `node-abi${process.versions.modules}${variant}`);
 const statusFile = path.join(dir, 'status.json');
 
 function record(ok, reason) {
@@ -54,11 +63,38 @@ function stageGyp() {
   fs.writeFileSync(path.join(dir, 'binding.gyp'), JSON.stringify(gyp, null, 2) + '\n');
 }
 
+/** What went wrong, from node-gyp's output: a compiler error, else node-gyp's own (e.g. no Python). */
+function errorLine(out) {
+  const lines = out.split('\n');
+  return lines.find((l) => /\berror:/.test(l)) ?? lines.find((l) => l.startsWith('gyp ERR! stack Error: ')) ?? lines.find((l) => /error/i.test(l));
+}
+
+/** The prebuilt binary for this Node when the package has one and it loads; else why not. */
+function prebuilt() {
+  const { prebuiltFile } = require('../index.js');
+  const file = prebuiltFile();
+  if (!fs.existsSync(file)) return { reason: undefined };
+  try {
+    require(file);
+    return { file };
+  } catch (e) {
+    return { reason: `prebuilt ${path.relative(root, file)} did not load: ${e && e.message}` };
+  }
+}
+
 function main() {
   if (platform !== 'linux') return record(false, `Linux only (this is ${platform})`);
   if (process.arch !== 'x64') return record(false, `x64 only (this is ${process.arch})`);
+  let skipped;
+  if (!force && !outDir && !variant) {
+    const pre = prebuilt();
+    // Nothing to build; a stale status.json of a failed build must not outlive this install.
+    if (pre.file) return fs.rmSync(statusFile, { force: true });
+    skipped = pre.reason;
+  }
+  const fail = (reason) => record(false, skipped ? `${reason}; ${skipped}` : reason);
   const gyp = nodeGyp();
-  if (!gyp) return record(false, 'node-gyp not found');
+  if (!gyp) return fail('node-gyp not found');
   stageGyp();
   const args = [gyp, 'rebuild', '--release'];
   const env = { ...process.env };
@@ -76,9 +112,9 @@ function main() {
   const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
   fs.writeFileSync(path.join(dir, 'build.log'), out);
   if (r.status !== 0) {
-    const firstError = out.split('\n').find((l) => /error/i.test(l)) ?? r.error?.message ?? `exit ${r.status}`;
+    const firstError = errorLine(out) ?? r.error?.message ?? `exit ${r.status}`;
     const log = path.relative(process.cwd(), path.join(dir, 'build.log'));
-    return record(false, `build failed: ${firstError.trim().slice(0, 300)} (see ${log})`);
+    return fail(`build failed: ${firstError.trim().slice(0, 300)} (see ${log})`);
   }
   record(true, undefined);
 }
