@@ -211,6 +211,7 @@ describe('hand-written log', () => {
       log.replace('code-creation,Builtin,2,102,0x9000', 'code-creation,Builtin,2,102,9000'),
       log.replace('return g', 'return \\q'),
       log.replace(`C20O${gBody}I0`, `C20O${gBody}I5`),
+      log.replace(`C20O${gBody}I0`, 'C20O-I0'),
       log.replace('v8-version', 'v9-version'),
     ];
     for (const text of garbled) {

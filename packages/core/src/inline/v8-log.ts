@@ -296,9 +296,10 @@ function parseTriples(field: string, first: string, second: string, third: strin
   const number = (optional: boolean): number => {
     const start = i;
     if (field[i] === '-') i++;
+    const digits = i;
     while (i < field.length && field.charCodeAt(i) >= 48 && field.charCodeAt(i) <= 57) i++;
-    if (i === start) return optional ? -1 : bad();
-    if (i - start > 10) bad();
+    if (i === start && optional) return -1;
+    if (i === digits || i - digits > 9) bad();
     return Number(field.slice(start, i));
   };
   while (i < field.length) {
