@@ -1,7 +1,7 @@
 // V8's code log → exact inline chains: real node runs (this node and Node 22/24 from .toolchain)
 // on the fixtures/inline workloads, checked against lines found in the fixture sources; plus a
 // small hand-written log derived from a real one.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -395,6 +395,31 @@ for (const node of NODES) {
       p.end();
       expect(p.stats.droppedPartialLine).toBe(false);
       for (const off of offsets) expect(p.inlineChain(ref, off)).toEqual(chainOf(whole, code, off));
+    });
+
+    it('can be read while node runs (V8 flushes every record)', async () => {
+      const dir = path.join(scratch, `live-${node.major}`);
+      mkdirSync(dir);
+      const child = spawn(node.path, [...v8LogFlags(path.join(dir, 'v8.log')), '--no-logfile-per-isolate', fixture('inline.mjs')], {
+        stdio: 'ignore', env: { ...process.env, PERFPROFILE_FIXTURE_MS: '30000' },
+      });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      const want = `c@inline.mjs:${lineOf(inlineSrc, 'body:c')} < b@inline.mjs:${lineOf(inlineSrc, 'call:c')} < a@inline.mjs:${lineOf(inlineSrc, 'call:b')} < caller@inline.mjs:${lineOf(inlineSrc, 'call:a')}`;
+      const follower = new V8LogFollower(path.join(dir, 'v8.log'));
+      let found = false;
+      try {
+        for (let i = 0; i < 200 && !found; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          follower.poll();
+          found = codesOf(follower.parser, 'caller').some((c) => c.tier === 'turbofan' && chainsOf(follower.parser, c).has(want));
+        }
+        expect(child.exitCode, 'still running when the chain was read').toBeNull();
+      } finally {
+        child.kill();
+        await exited;
+      }
+      expect(found).toBe(true);
+      expect(follower.parser.status).toEqual({ supported: true });
     });
 
     it('gives unsupported and no chain for a garbled code-source-info', async () => {
