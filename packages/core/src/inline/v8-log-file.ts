@@ -1,0 +1,86 @@
+/**
+ * V8 log files on disk: the node flags that write them, the per-isolate files they become, and a
+ * follower that feeds a parser whatever the file has grown by. V8 flushes every record as it
+ * writes it, so a log can be read while the process runs.
+ */
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import path from 'node:path';
+import { V8LogParser } from './v8-log.js';
+
+/**
+ * Node command-line flags that log code with exact inline chains to `logfile`. They only work on
+ * node's own command line (NODE_OPTIONS rejects them). Each isolate (main thread, every Worker)
+ * writes its own file beside `logfile` (see isolateLogFiles); `--no-logfile-per-isolate` would
+ * make them all truncate and overwrite one file.
+ */
+export function v8LogFlags(logfile: string): string[] {
+  return ['--log-code', '--log-source-position', `--logfile=${logfile}`, '--logfile-per-isolate'];
+}
+
+export interface IsolateLogFile {
+  readonly path: string;
+  /** The isolate's address as V8 prints it (`0x7f1c4c001000`). */
+  readonly isolate: string;
+  readonly pid: number;
+}
+
+/** The per-isolate files V8 wrote for `logfile`: `<dir>/isolate-<address>-<pid>-<basename>`. */
+export function isolateLogFiles(logfile: string, pid?: number): IsolateLogFile[] {
+  const dir = path.dirname(logfile);
+  const base = path.basename(logfile);
+  const out: IsolateLogFile[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const m = /^isolate-(0x[0-9a-f]+)-(\d+)-(.*)$/.exec(name);
+    if (!m || m[3] !== base || (pid !== undefined && Number(m[2]) !== pid)) continue;
+    out.push({ path: path.join(dir, name), isolate: m[1], pid: Number(m[2]) });
+  }
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** Follows one log file as it grows. */
+export class V8LogFollower {
+  readonly parser: V8LogParser;
+  private offset = 0;
+  private readonly buffer = Buffer.allocUnsafe(1 << 20);
+
+  constructor(readonly file: string, parser = new V8LogParser()) {
+    this.parser = parser;
+  }
+
+  /** Feeds the parser what was appended since the last poll; returns the bytes read (0 if the file is absent). */
+  poll(): number {
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'r');
+    } catch {
+      return 0;
+    }
+    let total = 0;
+    try {
+      const size = fstatSync(fd).size;
+      while (this.offset < size) {
+        const n = readSync(fd, this.buffer, 0, Math.min(this.buffer.length, size - this.offset), this.offset);
+        if (n <= 0) break;
+        this.parser.feed(this.buffer.subarray(0, n));
+        this.offset += n;
+        total += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return total;
+  }
+
+  /** Reads the rest after the process exited; a cut last line is dropped. */
+  finish(): V8LogParser {
+    this.poll();
+    this.parser.end();
+    return this.parser;
+  }
+}

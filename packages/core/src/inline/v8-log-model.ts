@@ -1,0 +1,96 @@
+/**
+ * What the V8 log parser keeps: per code object, per SharedFunctionInfo and per script, only
+ * what naming a pc needs (no source text, no timestamps).
+ */
+
+/** Execution tier of a code object, from V8's marker (same names as the profile's `tier` label). */
+export type CodeTier = 'ignition' | 'sparkplug' | 'maglev' | 'turbofan';
+
+/** A function (SharedFunctionInfo) as of a code-source-info record. */
+export interface LogFunction {
+  /** The code-creation name field, still escaped: `<debug name> <script name>:<line>:<column>`. */
+  readonly rawName: string;
+  readonly scriptId: number;
+  /** Script offset where V8 says the function starts (its parameter list). */
+  readonly start: number;
+  /** 1-based line and column V8 printed in the name (script line/column offsets included; 0 if absent). */
+  readonly nameLine: number;
+  readonly nameColumn: number;
+}
+
+/** One code object (bytecode or machine code) from a code-creation record with a function. */
+export interface LogCode {
+  readonly tag: string;
+  /** V8's tier marker as logged: `~` `^` `+` `*`, possibly followed by `'`; empty when optimization is disabled. */
+  readonly marker: string;
+  readonly tier: CodeTier | undefined;
+  readonly rawName: string;
+  readonly size: number;
+  /** Instruction start at creation, then after each code-move, in log order. */
+  readonly addresses: number[];
+  /** Its function's address when created (bound to `fn` by the code-source-info record). */
+  readonly sfiAddress: number;
+  fn?: LogFunction;
+  /** Triples (code offset, script offset, inlining id or -1), in log order (ascending offsets). */
+  positions?: Int32Array;
+  /** Triples (function index or -1, call-site script offset, parent inlining id or -1). */
+  inlining?: Int32Array;
+  /** The inlined functions by index; undefined where the log never described that address. */
+  functions?: (LogFunction | undefined)[];
+}
+
+/** Stands for code the parser does not name (builtins, regexps...), so moves stay attributed. */
+export const OTHER_CODE = Symbol('other code');
+export type CodeSlot = LogCode | typeof OTHER_CODE;
+
+export interface LogScript {
+  readonly id: number;
+  /** Script name as logged (escaped), to split function names; `<unknown>` for unnamed scripts. */
+  readonly rawName: string;
+  readonly name: string;
+  /** Line ends as V8 computes them (see LineEndScanner); the last is the source length. */
+  readonly lineEnds: Uint32Array;
+  /**
+   * The script's line offset (and first-line column offset) as the functions' printed
+   * line:column give them; every function must agree, or `inconsistent` is set and the script
+   * names no frame.
+   */
+  lineOffset?: number;
+  columnOffset?: number;
+  inconsistent?: boolean;
+}
+
+/** The code object as the native sampler sees it. */
+export interface CodeRef {
+  /** Instruction start when the sampler first saw it (creation address or a move target): number, bigint or `0x` hex. */
+  readonly start: number | bigint | string;
+  readonly size: number;
+  /** V8's code name from JIT code events (`JS:*caller file:///a.mjs:26:23`), to tell apart code objects that shared an address. */
+  readonly name?: string;
+}
+
+/** One function of an inline chain. Lines and columns are 1-based; column 0 means unknown. */
+export interface InlineFrame {
+  readonly name: string;
+  /** Script name as V8 has it: a `file://` URL for ES modules, a path for CommonJS, `node:...` for Node's own. */
+  readonly scriptUrl: string;
+  /** Innermost frame: the sampled position's line; outer frames: the call site's line. */
+  readonly line: number;
+  readonly column: number;
+  readonly functionStartLine: number;
+}
+
+/** What the parser has seen and kept (for diagnostics and the measurements in tests). */
+export interface V8LogStats {
+  bytes: number;
+  lines: number;
+  codeObjects: number;
+  otherCode: number;
+  moves: number;
+  sfiMoves: number;
+  scripts: number;
+  /** Bytes of position, inlining and line-end tables kept (the bulk of what is retained). */
+  tableBytes: number;
+  /** A last line without its newline, dropped by end(). */
+  droppedPartialLine: boolean;
+}
