@@ -11,11 +11,11 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needs, skips, toolPath } from '../../../scripts/tools.mjs';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = path.join(REPO, 'packages/cli/dist/main.js');
 const ARTIFACTS = path.join(REPO, '.artifacts');
-const CHROMIUM = process.env.PERFPROFILE_CHROMIUM ?? '/usr/bin/chromium';
 
 let browser: Browser;
 let html: string;
@@ -29,7 +29,7 @@ beforeAll(async () => {
   html = path.join(dir, 'flame.html');
   const r = spawnSync(process.execPath, [CLI, 'flame', profile, '-o', html], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  if (!skips('chromium')) browser = await chromium.launch({ executablePath: toolPath('chromium'), args: ['--no-sandbox'] });
 }, 60_000);
 
 afterAll(async () => {
@@ -45,7 +45,7 @@ describe('perfprofile flame', () => {
     expect(statSync(html).size).toBeLessThan(4 << 20);
   });
 
-  it('draws hot widest at its depth, zooms on click, highlights search, shows tooltips and tiers', async () => {
+  it('draws hot widest at its depth, zooms on click, highlights search, shows tooltips and tiers', needs('chromium'), async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
