@@ -14,12 +14,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode, ProfileBuilder, type Frame } from '@perfprofile/core';
+import { needs, skips, toolPath } from '../../../scripts/tools.mjs';
 
 // Chromium: launched once for the whole file, here and nowhere else.
-const CHROMIUM = process.env.PERFPROFILE_CHROMIUM ?? '/usr/bin/chromium';
 let browser: Browser;
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  if (!skips('chromium')) browser = await chromium.launch({ executablePath: toolPath('chromium'), args: ['--no-sandbox'] });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -89,7 +89,7 @@ describe('on a native recording (70/30 fixture)', () => {
     expect(statSync(html).size).toBeLessThan(4 << 20);
   });
 
-  it('draws hot widest at its depth, zooms on click, highlights search, shows tooltips and tiers', async () => {
+  it('draws hot widest at its depth, zooms on click, highlights search, shows tooltips and tiers', needs('chromium'), async () => {
     const { page, errors, frames } = await open(html);
     const all = await frames();
     // No benchmark label in a plain recording: no benchmark level.
@@ -166,7 +166,7 @@ describe('on a real vitest-perf run (fixtures/vitest4)', () => {
     expect(benchmarks.length).toBeGreaterThanOrEqual(3);
   }, 150_000);
 
-  it('merged.pb.gz: one root per benchmark, named by its label, holding its own samples and functions', async () => {
+  it('merged.pb.gz: one root per benchmark, named by its label, holding its own samples and functions', needs('chromium'), async () => {
     const { page, errors, frames } = await open(flame(path.join(out, 'merged.pb.gz')));
     const all = await frames();
     const chartWidth = await page.$eval('#chart', (e) => e.clientWidth);
@@ -213,7 +213,7 @@ describe('on a real vitest-perf run (fixtures/vitest4)', () => {
     await page.close();
   });
 
-  it('a single benchmark’s profile has one root, its name', async () => {
+  it('a single benchmark’s profile has one root, its name', needs('chromium'), async () => {
     const b = benchmarks[0];
     const { page, errors, frames } = await open(flame(path.join(out, b.profile)));
     const all = await frames();
@@ -245,7 +245,7 @@ describe('on a hand-built profile', () => {
     html = flame(profile, path.join(dir, 'flame.html'));
   });
 
-  it('gives exact self and total in the tooltip, in ms, shares and samples, with the benchmark share', async () => {
+  it('gives exact self and total in the tooltip, in ms, shares and samples, with the benchmark share', needs('chromium'), async () => {
     const { page, errors } = await open(html);
     expect(await page.textContent('#status')).toBe('80.00 ms cpu total · 80 samples · 2 benchmarks');
     const main = await tooltip(page, '.frame.bench[data-name="suite > fast"] ~ .frame[data-name="main"][data-depth="2"]');
@@ -267,7 +267,7 @@ describe('on a hand-built profile', () => {
     await page.close();
   });
 
-  it('keeps unlabeled samples directly under the root, next to the benchmarks', async () => {
+  it('keeps unlabeled samples directly under the root, next to the benchmarks', needs('chromium'), async () => {
     const { page, frames } = await open(html);
     const depth1 = (await frames()).filter((f) => f.depth === 1).map((f) => [f.name, f.kind]);
     // Siblings sort by name: '<' before 'f'.
@@ -275,7 +275,7 @@ describe('on a hand-built profile', () => {
     await page.close();
   });
 
-  it('search highlights matching names or files, counts each sample once, and clearing restores', async () => {
+  it('search highlights matching names or files, counts each sample once, and clearing restores', needs('chromium'), async () => {
     const { page, frames } = await open(html);
     const status = () => page.textContent('#status');
     const highlighted = async () => (await frames()).filter((f) => f.cls.includes('match')).map((f) => f.name).sort();
@@ -303,7 +303,7 @@ describe('on a hand-built profile', () => {
     await page.close();
   });
 
-  it('shows names that look like markup as text and runs none of it', async () => {
+  it('shows names that look like markup as text and runs none of it', needs('chromium'), async () => {
     const text = readFileSync(html, 'utf8');
     expect(text.match(/<script/g)).toHaveLength(2);
     const { page, errors, frames } = await open(html);

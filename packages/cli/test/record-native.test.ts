@@ -3,14 +3,15 @@
  * and the availability paths a user meets on a machine without a PMU (cycles → exit 2 naming
  * ENOENT, fallback and auto with their notice, kernel=true without privilege).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decode, nativeStatus } from '@perfprofile/core';
-import { pprofTop } from './go-pprof.js';
+import { goPprof, pprofTop } from './go-pprof.js';
+import { needs } from '../../../scripts/tools.mjs';
 
 const cli = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const fixture = fileURLToPath(new URL('../../../fixtures/workloads/split-70-30.mjs', import.meta.url));
@@ -46,12 +47,12 @@ describe('perfprofile record with native events', () => {
   // The 1 pp accuracy bound is the native suite's (core/test/native.test.ts); here the point is
   // that go tool pprof reads the file right. The fixture's truth is wall time around each
   // call, which a busy machine inflates where CPU time does not, hence 2 pp.
-  it('writes a task-clock profile that go tool pprof reads, the 70/30 split within 2 pp', () => {
+  it('writes a task-clock profile that go tool pprof reads, the 70/30 split within 2 pp', needs('go'), () => {
     const r = record('event=task-clock rate=1000', tmp());
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/perfprofile: \d+ samples \(perf_event, task-clock\), 0 lost/);
     const truth = JSON.parse(r.stdout.trim().split('\n').pop()!).truth as { hot: number };
-    const raw = execFileSync('go', ['tool', 'pprof', '-raw', r.out], { encoding: 'utf8' });
+    const raw = goPprof(['-raw', r.out]);
     expect(raw).toMatch(/^PeriodType: cpu nanoseconds$/m);
     expect(raw).toMatch(/^samples\/count cpu\/nanoseconds\[dflt\]$/m);
     const shares = pprofTop(r.out);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decode } from '@perfprofile/core';
 import { readFileSync } from 'node:fs';
 import { pprofTop } from './go-pprof.js';
+import { needs } from '../../../scripts/tools.mjs';
 
 const cli = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const fixture = fileURLToPath(new URL('../../../fixtures/workloads/split-70-30.mjs', import.meta.url));
@@ -17,7 +18,7 @@ function perfprofile(args: string[], cwd = process.cwd()) {
 }
 
 describe('perfprofile record', () => {
-  it('writes a pprof that go tool pprof reads, with the 70/30 split within 3 pp of the truth', () => {
+  it('writes a pprof that go tool pprof reads, with the 70/30 split within 3 pp of the truth', needs('go'), () => {
     const dir = tmp();
     const out = path.join(dir, 'cpu.pb.gz');
     const r = perfprofile(['record', '-o', out, '--config', 'event=v8 rate=1000', '--', fixture]);

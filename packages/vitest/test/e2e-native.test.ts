@@ -7,6 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, HOT, lineOf, pprof, readIndex, readProfile, run, tmpOut, topRows, type RunResult } from './helpers.js';
 import type { IndexFile } from '../src/output.js';
+import { needs } from '../../../scripts/tools.mjs';
 
 /** Every benchmark's profile, through go tool pprof: top function and where its samples are. */
 function checkWithPprof(out: string, index: IndexFile): void {
@@ -52,7 +53,7 @@ describe('event=task-clock rate=1000 (forks pool)', () => {
     expect(result.stdout.split('\n')[result.stdout.split('\n').findIndex((l) => l.startsWith('benchmark ')) - 1]).toBe(' perfprofile event=task-clock 1000 Hz source=perf_event');
   });
 
-  it('go tool pprof names each benchmark\'s hot function, in its .ts file', () => {
+  it('go tool pprof names each benchmark\'s hot function, in its .ts file', needs('go'), () => {
     checkWithPprof(out, readIndex(out));
   });
 });
@@ -76,7 +77,7 @@ describe('event=auto (threads pool)', () => {
     for (const b of index.benchmarks) expect(b.counters['task-clock/op']).toBeGreaterThan(0);
   });
 
-  it('go tool pprof names the hot function of profiles sampled on worker threads, in its .ts file', () => {
+  it('go tool pprof names the hot function of profiles sampled on worker threads, in its .ts file', needs('go'), () => {
     checkWithPprof(out, readIndex(out));
   });
 });

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { acceptedTop, benchmarkLabels, CLI, FIXTURE, HOT, lineOf, pprofTop, readIndex, readProfile, run, tmpOut, topFunction, VITEST_BIN, type RunResult } from './helpers.js';
 import type { IndexFile } from '../src/output.js';
+import { crossCheck } from '../../../scripts/tools.mjs';
 
 
 function checkProfiles(out: string, index: IndexFile): void {
@@ -45,7 +46,7 @@ function checkProfiles(out: string, index: IndexFile): void {
     for (const f of profile.functions) if (f.filename && !f.filename.startsWith('node:')) expect(f.filename).toMatch(/\.ts$/);
     // Rooted at the benchmark function: no Vitest or tinybench frame is left.
     expect(profile.functions.some((f) => /tinybench|vitest[\\/]dist|node_modules/.test(f.filename))).toBe(false);
-    expect(accepted).toContain(topFunction(pprofTop(path.join(out, b.profile))));
+    crossCheck('go', () => expect(accepted).toContain(topFunction(pprofTop(path.join(out, b.profile)))));
   }
   const merged = readProfile(path.join(out, 'merged.pb.gz'));
   expect(benchmarkLabels(merged)).toEqual(new Set(index.benchmarks.map((b) => b.fullName)));

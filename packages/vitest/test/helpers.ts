@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, type Profile } from '@perfprofile/core';
+import { toolPath } from '../../../scripts/tools.mjs';
 import type { IndexFile } from '../src/output.js';
 
 export const PKG = fileURLToPath(new URL('..', import.meta.url));
@@ -42,10 +43,13 @@ export function readProfile(file: string): Profile {
   return decode(readFileSync(file));
 }
 
-/** `go tool pprof <args> <file>` output (go is a test dependency: .ci/run installs golang-go). */
+/**
+ * `go tool pprof <args> <file>` output. go is a test dependency that npm test installs where it
+ * can: its callers are guarded by needs('go') or crossCheck('go', ...) (scripts/tools.mjs).
+ */
 export function pprof(file: string, ...args: string[]): string {
-  const r = spawnSync('go', ['tool', 'pprof', ...args, file], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw new Error(`go tool pprof could not run (${r.error.message}); install Go (Debian: golang-go)`);
+  const r = spawnSync(toolPath('go'), ['tool', 'pprof', ...args, file], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) throw new Error(`go tool pprof could not run (${r.error.message})`);
   if (r.status !== 0) throw new Error(`go tool pprof failed: ${r.stderr}`);
   return r.stdout;
 }
