@@ -4,7 +4,7 @@
  * `test.runner`. Reporters for benchmark mode live in `benchmark.reporters`.
  */
 import { fileURLToPath } from 'node:url';
-import type { VitestAdapter } from './adapter.js';
+import type { VitestAdapter } from './adapter-interface.js';
 import { PerfprofileReporter } from './reporter.js';
 
 export const vitest4: VitestAdapter = {

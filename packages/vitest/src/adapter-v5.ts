@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { VitestAdapter } from './adapter.js';
+import type { VitestAdapter } from './adapter-interface.js';
 import { PerfprofileReporterV5 } from './reporter-v5.js';
 
 /** Vitest 5's own engines field: `^22.12.0 || ^24.0.0 || >=26.0.0`. */
