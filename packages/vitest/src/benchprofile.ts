@@ -5,8 +5,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { CPUProfile, createCounters, encode, lookupEvent, topSelf, trackCode, writeAtomic, type EventSpec, type Profile, type StopResult } from '@perfprofile/core';
-import { benchmarkTransform, harnessMatcher, HARNESS_FRAME } from './frames.js';
+import { CPUProfile, createCounters, encode, lookupEvent, topSelf, trackCode, writeAtomic, type EventSpec, type StopResult } from '@perfprofile/core';
+import { benchmarkTransform, harnessMatcher, harnessShare } from './harness.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
 import { progressFile, RECORDS_DIR, runningFile, type BenchmarkPhase, type BenchmarkRecord, type RunningMarker, type WorkerSettings } from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
@@ -19,20 +19,6 @@ export interface BenchmarkIdentity {
   readonly file: string;
   readonly name: string;
   readonly fullName: string;
-}
-
-/** Share (%) of the first value column's weight whose leaf is the `(harness)` frame. */
-export function harnessShare(profile: Profile): number {
-  const fnByLoc = new Map<number, string>();
-  const names = new Map(profile.functions.map((f) => [f.id, f.name]));
-  for (const l of profile.locations) fnByLoc.set(l.id, names.get(l.lines[0]?.functionId) ?? '');
-  let total = 0;
-  let harness = 0;
-  for (const s of profile.samples) {
-    total += s.values[0];
-    if (fnByLoc.get(s.locationIds[0]) === HARNESS_FRAME) harness += s.values[0];
-  }
-  return total ? Math.round((harness / total) * 10000) / 100 : 0;
 }
 
 export class BenchmarkProfiler {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { SourceFrame } from '@perfprofile/core';
 import { benchId } from '../src/slug.js';
 import { extractFlags, mergeRequests } from '../src/settings.js';
-import { benchmarkTransform, HARNESS_FRAME } from '../src/frames.js';
+import { benchmarkTransform, HARNESS_FRAME } from '../src/harness.js';
 import { passStats, overheadPct } from '../src/stats.js';
 import { liveLine, Progress } from '../src/progress.js';
 import { inPlaceSurface, windowSurface } from '../src/live.js';
