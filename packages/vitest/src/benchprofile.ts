@@ -10,16 +10,8 @@ import { benchmarkTransform, harnessMatcher, harnessShare } from './harness.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
 import { progressFile, RECORDS_DIR, runningFile, type BenchmarkPhase, type BenchmarkRecord, type RunningMarker, type WorkerSettings } from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
+import type { BenchmarkIdentity } from './worker-setup.js';
 import { OutputWriteError, writeFailureReason } from './writefail.js';
-
-/** A benchmark as the worker knows it. */
-export interface BenchmarkIdentity {
-  readonly id: string;
-  /** Relative to the project root. */
-  readonly file: string;
-  readonly name: string;
-  readonly fullName: string;
-}
 
 export class BenchmarkProfiler {
   private readonly isHarness = harnessMatcher();

@@ -19,20 +19,13 @@
  * settings come from the worker state (as `inject()` reads them).
  */
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { trackCode, type CPUProfile } from '@perfprofile/core';
-import { BenchmarkProfiler, type BenchmarkIdentity } from './benchprofile.js';
+import type { CPUProfile } from '@perfprofile/core';
+import { BenchmarkProfiler } from './benchprofile.js';
 import { registrationPath } from './names-v5.js';
-import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
-import { benchId } from './slug.js';
+import type { WorkerSettings } from './protocol.js';
 import type { PassStats } from './stats.js';
-import type { RawSourceMap } from './sourcemaps.js';
-
-// Keep inlining positions for code optimized from here on (the provider loads before the first
-// warm-up), so samples in inlined functions are attributed to them.
-setFlagsFromString('--detailed-line-info');
+import { benchmarkIdentity, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity } from './worker-setup.js';
 
 /** tinybench's task hook: `mode` is the phase (`warmup` or `run`). */
 type Hook = (this: unknown, mode?: string) => unknown;
@@ -62,27 +55,6 @@ export interface Result {
 /** Vitest 5's `BenchmarkProvider`. */
 export interface Provider {
   run(group: Group): Promise<Result[]>;
-}
-
-interface WorkerState {
-  providedContext?: Record<string, unknown>;
-  evaluatedModules?: {
-    getModulesByFile(file: string): Set<{ id: string }> | undefined;
-    getModuleSourceMapById(id: string): { map?: RawSourceMap } | null;
-  };
-}
-
-function workerState(): WorkerState | undefined {
-  return (globalThis as { __vitest_worker__?: WorkerState }).__vitest_worker__;
-}
-
-function sourceMapOf(file: string): RawSourceMap | undefined {
-  const modules = workerState()?.evaluatedModules;
-  for (const node of modules?.getModulesByFile(file) ?? []) {
-    const decoded = modules!.getModuleSourceMapById(node.id);
-    if (decoded?.map) return decoded.map;
-  }
-  return undefined;
 }
 
 function isPromise(v: unknown): v is Promise<unknown> {
@@ -181,21 +153,18 @@ let host: Host | null | undefined;
 
 function ensureHost(): Host | undefined {
   if (host !== undefined) return host ?? undefined;
-  const settings = workerState()?.providedContext?.[PROVIDE_KEY] as WorkerSettings | undefined;
+  const settings = providedSettings();
   if (!settings) {
     host = null;
     return undefined;
   }
-  // Before the first warm-up: a native source must see the benchmark's code being optimized.
-  trackCode(settings.config);
-  host = { settings, profiler: new BenchmarkProfiler(settings, sourceMapOf), taken: new Set() };
+  // Before the first warm-up (the profiler starts following code events as it is constructed).
+  host = { settings, profiler: new BenchmarkProfiler(settings, sourceMapLookup(workerModules)), taken: new Set() };
   return host;
 }
 
 function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
-  const file = path.relative(h.settings.root, group.test.file.filepath).split(path.sep).join('/');
-  const names = registrationPath(group.test.fullTestName, reg.name);
-  return { id: benchId(file, names, h.taken), file, name: reg.name, fullName: names.join(' > ') };
+  return benchmarkIdentity(h.settings.root, group.test.file.filepath, registrationPath(group.test.fullTestName, reg.name), h.taken);
 }
 
 /**
