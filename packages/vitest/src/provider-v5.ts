@@ -88,7 +88,8 @@ function withPhaseHooks(reg: Registration, onRun: () => void, onRunEnd: () => vo
   };
 }
 
-function passStats(r: Result | undefined): PassStats | undefined {
+/** A provider's result as the stats of its pass; undefined without a throughput. */
+function statsOfResult(r: Result | undefined): PassStats | undefined {
   const hz = r?.throughput?.mean;
   if (!r || !(hz !== undefined && hz > 0)) return undefined;
   return { hz, rme: r.latency?.rme ?? 0, runs: r.latency?.samplesCount ?? 0 };
@@ -223,7 +224,7 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     // The group's error belongs to the registrations that did not finish their measured phase.
     if (error === undefined && !base && !completed.has(reg.name) && measuredError !== undefined) error = measuredError;
     try {
-      h.profiler.finish(bench, profile, { baseline: passStats(base), profiled: passStats(profiled), counters: perOp(totals.get(reg.name), base?.latency?.samplesCount) }, error);
+      h.profiler.finish(bench, profile, { baseline: statsOfResult(base), profiled: statsOfResult(profiled), counters: perOp(totals.get(reg.name), base?.latency?.samplesCount) }, error);
     } catch (e) {
       writeError = e;
       break;
@@ -280,7 +281,7 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
       count?.(1);
     }
     try {
-      h.profiler.finish(bench, profile, { profiled: passStats(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);
+      h.profiler.finish(bench, profile, { profiled: statsOfResult(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);
     } catch (e) {
       firstError ??= e;
     }
