@@ -40,18 +40,18 @@ export class BenchmarkProfiler {
    */
   enter(bench: BenchmarkIdentity, phase: BenchmarkPhase): void {
     const marker: RunningMarker = { file: bench.file, fullName: bench.fullName, phase };
-    this.write(runningFile(this.settings.out, bench.id), JSON.stringify(marker), `the progress marker of "${bench.fullName}"`);
+    this.write(runningFile(this.settings.out, bench.id), JSON.stringify(marker), 'the progress marker', bench);
   }
 
   /**
-   * writeAtomic (no temp file left when it fails); a failure is kept in {@link failure} and
-   * thrown as an {@link OutputWriteError} naming the directory and the errno.
+   * writeAtomic (no temp file left when it fails) of `bench`'s file `what`; a failure is kept in
+   * {@link failure} and thrown as an {@link OutputWriteError} naming the directory and the errno.
    */
-  private write(file: string, data: Uint8Array | string, what: string): void {
+  private write(file: string, data: Uint8Array | string, what: string, bench: BenchmarkIdentity): void {
     try {
       writeAtomic(file, data);
     } catch (e) {
-      const error = new OutputWriteError(what, writeFailureReason(this.settings.out, e), e);
+      const error = new OutputWriteError(`${what} of "${bench.fullName}"`, writeFailureReason(this.settings.out, e), e, bench.fullName);
       this.failure ??= error;
       throw error;
     }
@@ -111,7 +111,7 @@ export class BenchmarkProfiler {
     if (!result) return undefined;
     const { stats } = result;
     const file = `${bench.id}.pb.gz`;
-    this.write(path.join(this.settings.out, file), encode(result.profile), `the profile of "${bench.fullName}"`);
+    this.write(path.join(this.settings.out, file), encode(result.profile), 'the profile', bench);
     const hzBaseline = passes.baseline ? round(passes.baseline.hz) : null;
     const hzProfiled = passes.profiled ? round(passes.profiled.hz) : null;
     const sampleType = result.profile.sampleTypes[1] ?? result.profile.sampleTypes[0];
@@ -135,7 +135,7 @@ export class BenchmarkProfiler {
       run: { event: stats.event, rate: stats.rate, period: stats.period, source: stats.source, reason: stats.reason, warnings: stats.warnings, sampleType: `${sampleType.type}/${sampleType.unit}` },
     };
     try {
-      this.write(path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`), JSON.stringify(record), `the record of "${bench.fullName}"`);
+      this.write(path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`), JSON.stringify(record), 'the record', bench);
     } catch (e) {
       // Without its record the main process cannot list the profile: remove it (and free its space).
       rmSync(path.join(this.settings.out, file), { force: true });

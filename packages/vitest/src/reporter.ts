@@ -14,7 +14,7 @@ import { Progress } from './progress.js';
 import { inPlaceSurface, windowSurface } from './live.js';
 import type { BenchmarkRecord } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
-import { isWriteError, writeFailureReason } from './writefail.js';
+import { isWriteError, writeFailureReason, type ReportedWriteError } from './writefail.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -143,32 +143,29 @@ export function interruptedReason(b: RunningBenchmark, sig: string): string {
   return `interrupted by ${sig} while profiled${b.samples === undefined ? '' : ` (${b.samples} samples taken, profile not written)`}`;
 }
 
-/** Messages of the workers' {@link isWriteError} errors reported for a module, its suites and its tests. */
-function writeErrorsOf(m: TestModule): string[] {
+/** The workers' write errors Vitest reported for a module, its suites and its tests, one per message. */
+function writeErrorsOf(m: TestModule): ReportedWriteError[] {
   const errors = [...m.errors()];
   for (const suite of m.children.allSuites()) errors.push(...suite.errors());
   for (const test of m.children.allTests()) errors.push(...(test.result().errors ?? []));
-  return [...new Set(errors.filter(isWriteError).map((e) => e.message))];
+  const byMessage = new Map<string, ReportedWriteError>();
+  for (const e of errors) if (isWriteError(e) && !byMessage.has(e.message)) byMessage.set(e.message, e);
+  return [...byMessage.values()];
 }
 
-/** `no space left on <dir> (ENOSPC): ...` out of `perfprofile: could not write <what>: <reason>`. */
-function reasonOf(message: string): string {
-  const at = message.indexOf('": ');
-  return at >= 0 ? message.slice(at + 3) : message.replace(/^perfprofile: could not write [^:]*: /, '');
+/** The reason line of a write error, e.g. `no space left on <dir> (ENOSPC): ...`. */
+function reasonOf(e: ReportedWriteError): string {
+  return e.reason ?? e.message;
 }
 
 /**
- * The benchmarks a test's own write errors name (`could not write the profile of "<full name>"`):
- * under Vitest 5 a test whose provider run threw reports no benchmark, so without these the
- * benchmark whose write failed would be in neither `benchmarks` nor `missing`.
+ * The benchmarks whose files a test's own write errors were for: under Vitest 5 a test whose
+ * provider run threw reports no benchmark, so without these the benchmark whose write failed
+ * would be in neither `benchmarks` nor `missing`.
  */
 function writeFailedBenchmarks(test: TestCase): string[] {
   const names: string[] = [];
-  for (const e of test.result().errors ?? []) {
-    if (!isWriteError(e)) continue;
-    const m = /^perfprofile: could not write the [\w ]+? of "(.*?)": /.exec(e.message);
-    if (m) names.push(m[1]);
-  }
+  for (const e of test.result().errors ?? []) if (isWriteError(e) && typeof e.benchmark === 'string') names.push(e.benchmark);
   return names;
 }
 
@@ -176,8 +173,8 @@ function writeFailedBenchmarks(test: TestCase): string[] {
  * Why `fullName` left no profile, if a write in its worker failed: its own write (marker,
  * profile or record), else one before it, after which the worker profiled nothing more.
  */
-function failedWrite(failed: readonly string[], fullName: string): string | undefined {
-  const own = failed.find((m) => m.includes(` of "${fullName}": `));
+function failedWrite(failed: readonly ReportedWriteError[], fullName: string): string | undefined {
+  const own = failed.find((e) => e.benchmark === fullName);
   if (own !== undefined) return `profile not written: ${reasonOf(own)}`;
   if (failed.length) return `not profiled after an earlier write failed: ${reasonOf(failed[0])}`;
   return undefined;
@@ -230,7 +227,7 @@ export class PerfprofileReporter implements Reporter {
     const missing: MissingBenchmark[] = [];
     let complete = reason === 'passed' && unhandledErrors.length === 0;
     // Writes to the output directory that failed in the workers (full disk...): one per worker at most.
-    const writeFailures: string[] = [];
+    const writeFailures: ReportedWriteError[] = [];
     let unprofiled = 0;
     for (const m of testModules) {
       const file = this.relative(m.moduleId);

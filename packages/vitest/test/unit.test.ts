@@ -238,6 +238,8 @@ describe('write failures in the output directory', () => {
     expect(e.stack).toBe(`PerfprofileWriteError: ${e.message}`);
     expect(e.code).toBe('ENOSPC');
     expect(Object.keys(e)).toEqual(['name']);
+    expect(e.benchmark).toBeUndefined();
+    expect(new OutputWriteError('the record of "a > b"', 'r', errno('EIO'), 'a > b')).toMatchObject({ benchmark: 'a > b', reason: 'r', code: 'EIO' });
     expect(isWriteError(e)).toBe(true);
     expect(isWriteError({ name: 'Error', message: e.message })).toBe(true);
     expect(isWriteError(new Error('boom'))).toBe(false);
