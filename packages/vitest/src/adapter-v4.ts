@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { VitestAdapter } from './adapter-interface.js';
-import { PerfprofileReporter } from './reporter.js';
+import { PerfprofileReporter } from './reporter-v4.js';
 
 export const vitest4: VitestAdapter = {
   major: 4,

@@ -7,14 +7,14 @@
  */
 import type { TestCase } from 'vitest/node';
 import { registrationFullName } from './names-v5.js';
-import { PerfprofileReporter } from './reporter.js';
+import { PerfprofileReporterBase } from './reporter-base.js';
 
 /** Vitest 5's `TestBenchmark`, as far as the reporter reads it. */
 interface TestBenchmarkLike {
   readonly tasks: readonly { readonly name: string; readonly fromStore?: boolean }[];
 }
 
-export class PerfprofileReporterV5 extends PerfprofileReporter {
+export class PerfprofileReporterV5 extends PerfprofileReporterBase {
   /** Benchmarks each test ran, by test id. */
   private readonly ran = new Map<string, string[]>();
 
