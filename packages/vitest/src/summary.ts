@@ -56,6 +56,25 @@ function truncateText(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
+/**
+ * A benchmark with at least this share (%) of its samples wholly in Vitest/tinybench code is
+ * named in the summary: a quarter of what Vitest timed is then the harness's own per-op work.
+ */
+export const HARNESS_NOTICE_PCT = 25;
+
+/**
+ * One line for every benchmark whose harness share reaches {@link HARNESS_NOTICE_PCT}: how many,
+ * the three highest, where the rest are; undefined when none does.
+ */
+export function harnessLine(benchmarks: readonly { readonly fullName: string; readonly harnessPct: number }[]): string | undefined {
+  const high = benchmarks.filter((b) => b.harnessPct >= HARNESS_NOTICE_PCT).sort((a, b) => b.harnessPct - a.harnessPct);
+  if (high.length === 0) return undefined;
+  const named = high.slice(0, 3).map((b) => `${truncateText(b.fullName, 40)} ${b.harnessPct.toFixed(0)}%`);
+  const more = high.length > named.length ? ` and ${high.length - named.length} more` : '';
+  const of = `${high.length} of ${benchmarks.length} benchmark${benchmarks.length === 1 ? '' : 's'}`;
+  return `harness: ${of} spent ≥${HARNESS_NOTICE_PCT}% of their samples in Vitest/tinybench code: ${named.join(', ')}${more} (index.json harnessPct; README "Harness share")`;
+}
+
 /** The summary table as text lines (no trailing newline), shared by the reporter and tests. */
 export function summaryTable(index: IndexFile, options: SummaryOptions = {}): string[] {
   const c: Colors = pc.createColors(options.colors ?? pc.isColorSupported);
@@ -92,8 +111,8 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   }
   if (includesProfiler) out.push(c.yellow('baseline=off: the ops/s above were measured with the profiler running (they include its overhead)'));
   for (const w of cfg.warnings) out.push(c.yellow(`warning: ${w}`));
-  const harness = index.benchmarks.filter((b) => b.harnessPct >= 5);
-  for (const b of harness) out.push(c.dim(`${b.fullName}: ${b.harnessPct.toFixed(1)}% of samples in the harness (Vitest/tinybench)`));
+  const harness = harnessLine(index.benchmarks);
+  if (harness !== undefined) out.push(c.yellow(harness));
   for (const m of index.missing ?? []) out.push(c.red(`no profile: ${m.fullName}${m.file ? ` (${m.file})` : ''}: ${m.reason}`));
   for (const e of index.errors ?? []) out.push(c.red(e));
   if (index.interrupted) out.push(c.red(`interrupted by ${index.interrupted}: the profiles above finished before it`));

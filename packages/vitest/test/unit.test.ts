@@ -209,6 +209,37 @@ describe('summaryTable', () => {
   });
 });
 
+describe('summary: harness share', () => {
+  const base = (harnessPct: number, i: number) => ({
+    id: `x--b${i}-000000`, file: 'x.bench.ts', name: `b${i}`, fullName: `x > b${i}`, profile: `x--b${i}-000000.pb.gz`, samples: 100, lost: 0, durationMs: 100,
+    hz: { baseline: 1000, profiled: 990 }, rme: { baseline: 1, profiled: 1 }, overheadPct: 1, counters: {}, top: [{ function: 'hot', file: 'src/hot.ts', line: 3, selfPct: 50 }], harnessPct, status: 'passed' as const,
+  });
+  const index = (shares: number[]): IndexFile => ({
+    schema: 1,
+    config: { text: '{event=auto}', event: 'task-clock', events: ['task-clock'], rate: 997, period: 1003009, source: 'perf_event', reason: 'as configured', baseline: true, warnings: [] },
+    node: process.version,
+    vitest: '4.1.12',
+    complete: true,
+    benchmarks: shares.map(base),
+    missing: [],
+    merged: 'merged.pb.gz',
+  });
+
+  it('names the benchmarks that spent a quarter or more of their samples in the harness in one line, however many there are', () => {
+    const lines = summaryTable(index([0, 30, 95, 24.9, 60, 25, 80]), { colors: false });
+    expect(lines.filter((l) => l.includes('harness'))).toEqual([
+      'harness: 5 of 7 benchmarks spent ≥25% of their samples in Vitest/tinybench code: x > b2 95%, x > b6 80%, x > b4 60% and 2 more (index.json harnessPct; README "Harness share")',
+    ]);
+    const many = summaryTable(index(Array.from({ length: 62 }, () => 50)), { colors: false });
+    expect(many.filter((l) => l.includes('harness'))).toHaveLength(1);
+    expect(many.find((l) => l.startsWith('harness: '))).toMatch(/^harness: 62 of 62 benchmarks .* and 59 more /);
+  });
+
+  it('says nothing below the threshold', () => {
+    expect(summaryTable(index([0, 5, 24.9]), { colors: false }).filter((l) => l.includes('harness'))).toEqual([]);
+  });
+});
+
 describe('prepareOutput', () => {
   it('creates nested directories and refuses, without hanging, what cannot be one', async () => {
     const { prepareOutput } = await import('../src/settings.js');
