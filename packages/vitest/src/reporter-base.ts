@@ -1,18 +1,20 @@
 /**
  * The reporter's work for every Vitest major: progress, then index.json, merged.pb.gz and the summary.
  *
- * Main process. While benchmarks run it shows progress (progress.ts); at the end of the run it
- * matches the records workers left against the benchmarks Vitest ran (which ones a test ran is
- * the subclass's to say: reporter-v4.ts, reporter-v5.ts), writes the output and prints the
- * summary; on SIGINT/SIGTERM it writes what finished (interrupt.ts).
+ * Main process. While benchmarks run it shows a live line on a terminal (progress.ts) and
+ * prints nothing: Vitest prints its tables as suites end, and a line of ours could only land
+ * among them. At the end of the run it matches the records workers left against the
+ * benchmarks Vitest ran (which ones a test ran is the subclass's to say: reporter-v4.ts,
+ * reporter-v5.ts), writes the output and prints the summary after Vitest's own end of run; on
+ * SIGINT/SIGTERM it writes what finished (interrupt.ts).
  */
 import path from 'node:path';
 import pc from 'picocolors';
 import { byText } from '@perfprofile/core';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import { interruptedReason, exitCodeOf, onInterrupt, stopWorkersAndExit } from './interrupt.js';
-import { IndexWriteError, readRunning, writeOutput, type IndexFile, type MissingBenchmark, type RunEnd } from './output.js';
-import { Progress } from './progress.js';
+import { IndexWriteError, readRecords, readRunning, writeOutput, type IndexFile, type MissingBenchmark, type RunEnd } from './output.js';
+import { LiveProgress } from './progress.js';
 import { inPlaceSurface, windowSurface } from './live.js';
 import type { BenchmarkRecord } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
@@ -58,7 +60,10 @@ function failedWrite(failed: readonly ReportedWriteError[], fullName: string): s
 
 export abstract class PerfprofileReporterBase implements Reporter {
   private vitest: Vitest | undefined;
-  private progress: Progress | undefined;
+  /** Set from onInit when this run profiles. */
+  private active = false;
+  /** The live line, on a terminal only. */
+  private progress: LiveProgress | undefined;
   private finished = false;
   /** Removes the SIGINT/SIGTERM handlers. */
   private stopListening: (() => void) | undefined;
@@ -69,18 +74,21 @@ export abstract class PerfprofileReporterBase implements Reporter {
     this.vitest = vitest;
     const s = this.settings();
     if (!s) return;
-    // On a terminal, a live line in Vitest's summary window or rewritten in place; plain logs
-    // get start/end lines. (Reporters before this one, Vitest's own, have had their onInit.)
-    const reporters = (vitest as unknown as { reporters?: readonly unknown[] }).reporters ?? [];
-    const live = process.stdout.isTTY ? (windowSurface(reporters) ?? inPlaceSurface(process.stdout)) : undefined;
-    this.progress = new Progress({ out: s.out, live, print: (text) => vitest.logger.log(text) });
-    this.progress.start();
+    this.active = true;
+    // A terminal gets the live line: in Vitest's summary window when it draws one, else kept
+    // below the output on the terminal (stderr too, when it is the terminal). (Reporters before
+    // this one, Vitest's own, have had their onInit.)
+    if (process.stdout.isTTY) {
+      const reporters = (vitest as unknown as { reporters?: readonly unknown[] }).reporters ?? [];
+      const surface = windowSurface(reporters) ?? inPlaceSurface(process.stdout, process.stderr.isTTY ? [process.stderr] : []);
+      this.progress = new LiveProgress(s.out, surface, () => process.stdout.columns || 80);
+      this.progress.start();
+    }
     this.stopListening = onInterrupt((sig) => this.onSignal(sig));
   }
 
   private log(text: string): void {
-    if (this.progress) this.progress.log(text);
-    else process.stdout.write(`${text}\n`);
+    this.vitest!.logger.log(text);
   }
 
   private relative(moduleId: string): string {
@@ -93,12 +101,12 @@ export abstract class PerfprofileReporterBase implements Reporter {
 
   async onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
     const s = this.settings();
-    if (!s || !this.vitest || !this.progress) return;
+    if (!s || !this.vitest || !this.active) return;
     if (this.finished) return;
     this.finished = true;
     this.stopListening?.();
-    const records = this.progress.poll();
-    this.progress.stop();
+    this.progress?.stop();
+    const records = readRecords(s.out);
     // Order as Vitest ran them; every selected benchmark must have a passed record.
     const order = new Map<string, number>();
     const missing: MissingBenchmark[] = [];
@@ -176,11 +184,11 @@ export abstract class PerfprofileReporterBase implements Reporter {
   /** SIGINT/SIGTERM: keep what finished, say what did not, stop the workers. */
   private onSignal(sig: NodeJS.Signals): void {
     const s = this.settings();
-    if (!s || !this.progress || this.finished) process.exit(exitCodeOf(sig));
+    if (!s || !this.active || this.finished) process.exit(exitCodeOf(sig));
     this.finished = true;
     try {
-      const records = this.progress.poll();
-      this.progress.stop();
+      this.progress?.stop();
+      const records = readRecords(s.out);
       const missing: MissingBenchmark[] = readRunning(s.out).map((b) => ({ file: b.file, fullName: b.fullName, reason: interruptedReason(b, sig) }));
       this.log(pc.yellow(`perfprofile: ${sig}: writing the ${records.length} finished profile${records.length === 1 ? '' : 's'} and index.json (complete: false)`));
       this.report(s, this.ordered(records, new Map()), { complete: false, missing, interrupted: sig });

@@ -18,11 +18,17 @@ export interface RunResult {
   stderr: string;
 }
 
-/** The environment a child Vitest gets: ours minus the parent Vitest's worker variables. */
+/**
+ * The environment a child Vitest gets: ours minus the parent Vitest's worker variables and
+ * FORCE_COLOR, with NO_COLOR and CI set unless `extra` says otherwise (an empty value unsets a
+ * variable: some readers take a set but empty NO_COLOR or CI as set).
+ */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$/.test(k)) env[k] = v;
-  return { ...env, NO_COLOR: '1', CI: '1', ...extra };
+  for (const [k, v] of Object.entries(process.env)) if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$|^FORCE_COLOR$/.test(k)) env[k] = v;
+  const merged: NodeJS.ProcessEnv = { ...env, NO_COLOR: '1', CI: '1', ...extra };
+  for (const [k, v] of Object.entries(extra)) if (v === '') delete merged[k];
+  return merged;
 }
 
 export function run(cmd: string[], options: { cwd?: string; env?: Record<string, string> } = {}): RunResult {

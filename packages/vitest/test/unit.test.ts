@@ -7,8 +7,9 @@ import { benchId } from '../src/slug.js';
 import { extractFlags, mergeRequests } from '../src/settings.js';
 import { benchmarkTransform, HARNESS_FRAME } from '../src/harness.js';
 import { passStats, overheadPct } from '../src/stats.js';
-import { liveLine, Progress } from '../src/progress.js';
+import { fitRow, liveLine, LiveProgress } from '../src/progress.js';
 import { inPlaceSurface, windowSurface } from '../src/live.js';
+import { replay } from './screen.js';
 import { interruptedReason } from '../src/interrupt.js';
 import { summaryTable } from '../src/summary.js';
 import type { IndexFile } from '../src/output.js';
@@ -95,49 +96,11 @@ describe('progress', () => {
     expect(liveLine(out)).toBeUndefined();
   });
 
-  it('on plain logs prints one line when a profiled pass starts and one when its profile is written, however often it polls', () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-lines-'));
-    mkdirSync(path.join(out, RECORDS_DIR));
-    const lines: string[] = [];
-    const progress = new Progress({ out, print: (t) => lines.push(plain(t)) });
-    progress.poll();
-    writeFileSync(runningFile(out, id), marker('warm-up'));
-    progress.poll();
-    expect(lines).toEqual([]);
-    writeFileSync(runningFile(out, id), marker('profiled'));
-    for (let i = 0; i < 5; i++) {
-      writeFileSync(progressFile(out, id), `${i * 10}\n`);
-      progress.poll();
-    }
-    rmSync(runningFile(out, id));
-    writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
-    progress.poll();
-    progress.poll();
-    expect(lines).toEqual(['perfprofile: profiling hash > fnv1a sync …', 'perfprofile: hash > fnv1a sync: 140 samples in 0.15 s']);
-  });
-
-  it('on plain logs announces a pass no poll saw running with its record, and never one that left neither', () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-short-'));
-    mkdirSync(path.join(out, RECORDS_DIR));
-    const lines: string[] = [];
-    const progress = new Progress({ out, print: (t) => lines.push(plain(t)) });
-    // A benchmark run unprofiled (its worker's output directory failed): Vitest reports it, but
-    // it leaves no marker and no record, so no line claims it is profiled.
-    progress.poll();
-    expect(lines).toEqual([]);
-    // A profiled pass shorter than a poll: only its record is ever seen.
-    writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
-    progress.poll();
-    progress.poll();
-    expect(lines).toEqual(['perfprofile: profiling hash > fnv1a sync …', 'perfprofile: hash > fnv1a sync: 140 samples in 0.15 s']);
-  });
-
-  it('on a bare terminal rewrites one line in place and clears it before printing', () => {
+  it('on a bare terminal rewrites one line in place and removes it when the pass ends', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-tty-'));
     mkdirSync(path.join(out, RECORDS_DIR));
-    const lines: string[] = [];
     const { writes, stream } = fakeStream(true);
-    const progress = new Progress({ out, live: inPlaceSurface(stream), print: (t) => lines.push(plain(t)) });
+    const progress = new LiveProgress(out, inPlaceSurface(stream), () => 200);
     writeFileSync(runningFile(out, id), marker('profiled'));
     writeFileSync(progressFile(out, id), '10\n');
     progress.poll();
@@ -148,8 +111,40 @@ describe('progress', () => {
     rmSync(runningFile(out, id));
     writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
     progress.poll();
+    // The profile was written: the line goes, and no line of its own is left in its place.
     expect(writes.slice(3)).toEqual(['\r\x1b[K']);
-    expect(lines).toEqual(['perfprofile: hash > fnv1a sync: 140 samples in 0.15 s']);
+    progress.stop();
+    expect(writes.slice(4)).toEqual([]);
+  });
+
+  it('keeps the live line below everything else written to the terminal, never in the middle of a line', () => {
+    const { writes, stream } = fakeStream(true);
+    const err = fakeStream(true);
+    const live = inPlaceSurface(stream, [err.stream]);
+    const at = (n: number) => `perfprofile: profiling x: ${n} samples so far`;
+    live.show(at(10));
+    live.show(at(10)); // drawn already: nothing written
+    stream.write(' ✓ bench/a.bench.ts > a\n     name  hz\n   · one  12\n');
+    live.show(at(10)); // erased by that write: drawn again
+    err.stream.write('an error line\n');
+    stream.write('partial');
+    live.show(at(20)); // a line is being written: not drawn onto it
+    stream.write(' end\n');
+    live.show(at(20));
+    live.close();
+    stream.write('after\n');
+    expect(writes).toEqual([
+      at(10),
+      '\r\x1b[K', ' ✓ bench/a.bench.ts > a\n     name  hz\n   · one  12\n',
+      at(10), '\r\x1b[K', // erased before the stderr line
+      'partial',
+      ' end\n',
+      at(20),
+      '\r\x1b[K', 'after\n',
+    ]);
+    expect(err.writes).toEqual(['an error line\n']);
+    // On stdout's own screen: Vitest's lines as written, the live line nowhere.
+    expect(replay(writes.join(''))).toEqual([' ✓ bench/a.bench.ts > a', '     name  hz', '   · one  12', 'partial end', 'after', '']);
   });
 
   it('under Vitest\'s summary window adds the live line as the window\'s last row', () => {
@@ -159,7 +154,7 @@ describe('progress', () => {
     const renderer = { options: { getWindow: () => [' Test Files 0 passed (1)'] }, schedule: () => renders++ };
     const live = windowSurface([{ onInit() {} }, { summary: { renderer } }])!;
     expect(live).toBeDefined();
-    const progress = new Progress({ out, live, print: () => {} });
+    const progress = new LiveProgress(out, live, () => 200);
     writeFileSync(runningFile(out, id), marker('profiled'));
     writeFileSync(progressFile(out, id), '10\n');
     progress.poll();
@@ -169,6 +164,11 @@ describe('progress', () => {
     progress.stop();
     expect(renderer.options.getWindow()).toEqual([' Test Files 0 passed (1)']);
     expect(windowSurface([{ summary: {} }, 'default'])).toBeUndefined();
+  });
+
+  it('fits the live line to one terminal row', () => {
+    expect(fitRow('perfprofile: profiling a: 12 samples so far', 80)).toBe('perfprofile: profiling a: 12 samples so far');
+    expect(fitRow('perfprofile: profiling a: 12 samples so far', 20)).toBe('perfprofile: profi…');
   });
 
   it('says where an interrupted benchmark was', () => {
