@@ -9,7 +9,7 @@ import { RECORDS_DIR, type BenchmarkRecord, type RunningMarker } from './protoco
 import type { ResolvedSettings } from './settings.js';
 import { OutputWriteError, writeFailureReason } from './writefail.js';
 
-/** index.json, schema 1 (DESIGN.md "Vitest integration"). */
+/** index.json, schema 1: fields are only ever added, and a reader ignores those it does not know. */
 export interface IndexFile {
   readonly schema: 1;
   readonly config: {

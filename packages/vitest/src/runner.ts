@@ -232,11 +232,11 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
   }
 
   /**
-   * Loads and sets up the profiler while the main process transforms the benchmark file this
-   * worker waits for (20–40 ms idle in a Vitest 4 worker), rather than before or after: loading
-   * core and the addon, then following code events from here on (`trackCode`, 12–25 ms of V8
-   * walking the heap). The file's request is out before the first setImmediate. A setup error
-   * here is left to runSuite/importTinybench, which report it as before.
+   * Loads and sets up the profiler (core, the addon, following code events) while the main
+   * process transforms the benchmark file this worker waits for, rather than before or after:
+   * the worker would be idle then (figures: docs/PERFORMANCE.md). The file's request is out
+   * before the first setImmediate. A setup error here is left to runSuite/importTinybench, which
+   * report it as before.
    */
   override importFile(filepath: string, source: Parameters<NodeBenchmarkRunner['importFile']>[1]): Promise<unknown> {
     const imported = Promise.resolve(super.importFile(filepath, source));

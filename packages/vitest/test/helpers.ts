@@ -92,9 +92,9 @@ export function lineOf(file: string, text: string): number {
  * The hot function each fixture benchmark is built around. `acceptV8`: what event=v8 may report
  * instead, for a known limitation of V8's own profiler, not ours: code V8 compiled by on-stack
  * replacement during the warm-up is not among the code it lists when a profile starts, so
- * samples in it land on the caller, the benchmark callback. insertionSort OSRs in its 30 ms
- * warm-up; after bubble 400 in the same worker its samples went to `(anonymous)` in 3 of 8 runs
- * (0 of 6 with --no-use-osr). The native sources follow code events from before the warm-up.
+ * samples in it land on the caller, the benchmark callback (insertionSort, after bubble 400 in
+ * the same worker; how often: the package README's known limits). The native sources follow
+ * code events from before the warm-up.
  */
 export interface HotFunction {
   readonly fn: string;
