@@ -1,9 +1,10 @@
 /**
- * The Vitest-major seam. The plugin detects the major once and asks its adapter whether a
- * project runs benchmarks and to install the profiling hook into it: Vitest 4 swaps in our
- * NodeBenchmarkRunner subclass (adapter-v4.ts → runner.ts); Vitest 5 sets a benchmark provider
- * that wraps the project's own (adapter-v5.ts → provider-v5.ts). Everything else (settings,
- * output, reporter, profiling a pass) is shared.
+ * Picks the adapter for the running Vitest major, once per version.
+ *
+ * The plugin asks its adapter whether a project runs benchmarks and to install the profiling
+ * hook into it: Vitest 4 swaps in our NodeBenchmarkRunner subclass (adapter-v4.ts → runner.ts);
+ * Vitest 5 sets a benchmark provider that wraps the project's own (adapter-v5.ts →
+ * provider-v5.ts). Everything else (settings, output, reporter, profiling a pass) is shared.
  */
 import type { VitestAdapter } from './adapter-interface.js';
 import { vitest4 } from './adapter-v4.js';

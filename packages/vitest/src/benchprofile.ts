@@ -1,7 +1,8 @@
 /**
- * Profiling one benchmark pass, independent of the Vitest major: start a CPUProfile with the
- * harness-cutting, source-mapping transform; stop it whatever happens; write the benchmark's
- * pprof and its record for the main process. Runs in the worker.
+ * Profiles one benchmark pass in a worker and writes its pprof and its record, for either Vitest major.
+ *
+ * Starts a CPUProfile with the harness-cutting, source-mapping transform; stops it whatever
+ * happens; writes the benchmark's profile and the record the main process gathers.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';

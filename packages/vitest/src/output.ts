@@ -1,6 +1,8 @@
 /**
- * The main process's end of a run: gather the records workers left, write `merged.pb.gz`
- * (every sample labeled `benchmark=<full name>`) and `index.json`, atomically.
+ * The run's output files, written by the main process at the end: merged.pb.gz and index.json.
+ *
+ * Gathers the records workers left, writes `merged.pb.gz` (every sample labeled
+ * `benchmark=<full name>`) and `index.json`, atomically.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';

@@ -1,8 +1,10 @@
 /**
- * The Vitest 5 worker side: a benchmark provider (`benchmark.provider`, Vitest's experimental
- * API) that wraps the project's own provider, or, when the project has none, one that runs
- * tinybench as Vitest's built-in provider does. For every provider run — `bench(...).run()` and
- * `bench.compare(...)` alike — it adds perfprofile's passes around the wrapped provider:
+ * The Vitest 5 worker side: a benchmark provider that adds perfprofile's passes around the project's own.
+ *
+ * A benchmark provider (`benchmark.provider`, Vitest's experimental API) that wraps the
+ * project's own provider, or, when the project has none, one that runs tinybench as Vitest's
+ * built-in provider does. For every provider run — `bench(...).run()` and `bench.compare(...)`
+ * alike — it adds perfprofile's passes around the wrapped provider:
  *
  *   baseline=on:  the wrapped provider runs the group as usual (warm-up, then the measured
  *                 phase that Vitest reports, unprofiled; per-op counters are read in each
@@ -16,7 +18,7 @@
  * calls them still gets profiles (from the start of its run) but no per-op counters.
  *
  * Nothing here imports `vitest`: the module is loaded by Vitest's module runner, and the
- * settings come from the worker state (as `inject()` reads them).
+ * settings come from the worker state (worker-setup.ts, as `inject()` reads them).
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';

@@ -1,8 +1,10 @@
 /**
- * The Vitest 4 worker side: a NodeBenchmarkRunner whose tinybench Task runs, per benchmark,
- * Vitest's warm-up and measured pass as usual (unprofiled when baseline=on) and then a profiled
- * pass with the same time/iterations options. baseline=off profiles the measured pass instead.
- * Set as `test.runner` by the plugin only in benchmark mode; default export as Vitest requires.
+ * The Vitest 4 worker side: a NodeBenchmarkRunner that adds a profiled pass to each benchmark.
+ *
+ * Its tinybench Task runs, per benchmark, Vitest's warm-up and measured pass as usual
+ * (unprofiled when baseline=on) and then a profiled pass with the same time/iterations options.
+ * baseline=off profiles the measured pass instead. Set as `test.runner` by the plugin only in
+ * benchmark mode; default export as Vitest requires.
  */
 import { BenchmarkRunner as NodeBenchmarkRunner, TestRunner } from 'vitest';
 import type { RunnerTestCase, RunnerTestFile, RunnerTestSuite } from 'vitest';

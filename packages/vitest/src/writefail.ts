@@ -1,8 +1,9 @@
 /**
- * A write to the output directory that failed (full disk, quota, read-only remount, I/O
- * error...): one line naming the directory, the errno and what to do. Workers throw it to
- * Vitest as the benchmark's error; the main process recognizes it among Vitest's errors by
- * its name and prefix, and uses the same wording when index.json itself cannot be written.
+ * A failed write to the output directory (full disk, quota, read-only, I/O error) as one line and an error.
+ *
+ * The line names the directory, the errno and what to do. Workers throw the error to Vitest as
+ * the benchmark's error; the main process recognizes it among Vitest's errors by its name and
+ * prefix, and uses the same wording when index.json itself cannot be written.
  */
 
 /** The error's name, kept by Vitest's error serialization from worker to main process. */

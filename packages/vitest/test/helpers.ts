@@ -1,3 +1,4 @@
+/** Shared by the end-to-end tests: paths, running the bin or Vitest in a child, reading the output. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';

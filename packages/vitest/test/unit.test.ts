@@ -1,3 +1,4 @@
+/** Unit tests without a Vitest run: ids, flags, the harness cut, stats, progress surfaces, the summary, output errors. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
