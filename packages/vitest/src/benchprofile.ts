@@ -85,19 +85,21 @@ export class BenchmarkProfiler {
   }
 
   /**
-   * Starts counting the per-op counters on this thread (the main process probed them); the
-   * returned function stops and divides by the pass's ops: `{ "task-clock/op": ns, ... }`, or
-   * `{}` when nothing can be counted here (no native engine, `counters=none`) or no op ran.
+   * Starts counting the per-op counters' events on this thread (the main process probed them);
+   * the returned function stops and returns the totals by event name, or `{}` when nothing can
+   * be counted here (no native engine, `counters=none`).
    */
-  countPerOp(): (ops: number) => Record<string, number> {
+  countTotals(): () => Record<string, number> {
     const counters = createCounters(this.counterEvents);
     if (!counters) return () => ({});
     counters.start();
-    return (ops) => {
-      const totals = counters.stop();
-      if (!(ops > 0)) return {};
-      return Object.fromEntries(Object.entries(totals).map(([name, total]) => [`${name}/op`, significant(total / ops)]));
-    };
+    return () => counters.stop();
+  }
+
+  /** {@link countTotals} for a pass whose ops are known when it stops: the returned function divides by them ({@link perOp}). */
+  countPerOp(): (ops: number) => Record<string, number> {
+    const stop = this.countTotals();
+    return (ops) => perOp(stop(), ops);
   }
 
   /**
@@ -144,6 +146,15 @@ export class BenchmarkProfiler {
     }
     return record;
   }
+}
+
+/**
+ * Per-op counters from event totals over `ops` operations: `{ "task-clock/op": ns, ... }`, or
+ * `{}` when there are no totals or no op ran.
+ */
+export function perOp(totals: Readonly<Record<string, number>> | undefined, ops: number | undefined): Record<string, number> {
+  if (!totals || !(ops !== undefined && ops > 0)) return {};
+  return Object.fromEntries(Object.entries(totals).map(([name, total]) => [`${name}/op`, significant(total / ops)]));
 }
 
 /** Four significant digits: per-op counters span ns to billions. */

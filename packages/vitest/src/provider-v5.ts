@@ -23,7 +23,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { CPUProfile } from '@perfprofile/core';
-import { BenchmarkProfiler } from './benchprofile.js';
+import { BenchmarkProfiler, perOp } from './benchprofile.js';
 import { registrationPath } from './names-v5.js';
 import type { WorkerSettings } from './protocol.js';
 import type { PassStats } from './stats.js';
@@ -95,12 +95,6 @@ function statsOfResult(r: Result | undefined): PassStats | undefined {
   const hz = r?.throughput?.mean;
   if (!r || !(hz !== undefined && hz > 0)) return undefined;
   return { hz, rme: r.latency?.rme ?? 0, runs: r.latency?.samplesCount ?? 0 };
-}
-
-/** Per-op counters from totals over a measured phase of `ops` operations. */
-function perOp(totals: Record<string, number> | undefined, ops: number | undefined): Record<string, number> {
-  if (!totals || !(ops !== undefined && ops > 0)) return {};
-  return Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, Number((v / ops).toPrecision(4))]));
 }
 
 /**
@@ -177,18 +171,18 @@ function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
  */
 async function measureThenProfile(h: Host, inner: Provider, group: Group): Promise<Result[]> {
   const totals = new Map<string, Record<string, number>>();
-  const counting = new Map<string, (ops: number) => Record<string, number>>();
+  const counting = new Map<string, () => Record<string, number>>();
   // Registrations whose measured phase ended (a throwing benchmark never reaches afterAll).
   const completed = new Set<string>();
   const registrations = group.registrations.map((reg) =>
     withPhaseHooks(
       reg,
-      () => counting.set(reg.name, h.profiler.countPerOp()),
+      () => counting.set(reg.name, h.profiler.countTotals()),
       () => {
         completed.add(reg.name);
         const stop = counting.get(reg.name);
         counting.delete(reg.name);
-        if (stop) totals.set(reg.name, stop(1));
+        if (stop) totals.set(reg.name, stop());
       },
     ),
   );
@@ -199,7 +193,7 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
   } catch (e) {
     measuredError = e ?? new Error('benchmark failed');
   } finally {
-    for (const stop of counting.values()) stop(1); // a phase that threw before its afterAll
+    for (const stop of counting.values()) stop(); // a phase that threw before its afterAll
   }
   // A write to the output directory that failed (full disk...): thrown after the group, as its
   // error; the registrations after it are not profiled (Vitest's results stand).
@@ -258,17 +252,17 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
     }
     const bench = identify(h, group, reg);
     let profile: CPUProfile = h.profiler.start(bench);
-    let count: ((ops: number) => Record<string, number>) | undefined;
+    let count: (() => Record<string, number>) | undefined;
     let totals: Record<string, number> | undefined;
     const hooked = withPhaseHooks(
       reg,
       () => {
         profile.stop(); // the warm-up part is dropped
         profile = h.profiler.start(bench);
-        count = h.profiler.countPerOp();
+        count = h.profiler.countTotals();
       },
       () => {
-        totals = count?.(1);
+        totals = count?.();
         count = undefined;
       },
     );
@@ -280,7 +274,7 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
       error = e ?? new Error('benchmark failed');
       firstError ??= error;
     } finally {
-      count?.(1);
+      count?.();
     }
     try {
       h.profiler.finish(bench, profile, { profiled: statsOfResult(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);

@@ -8,6 +8,7 @@ import { benchId } from '../src/slug.js';
 import { extractFlags, mergeRequests } from '../src/settings.js';
 import { benchmarkTransform, HARNESS_FRAME } from '../src/harness.js';
 import { passStats, overheadPct } from '../src/stats.js';
+import { perOp } from '../src/benchprofile.js';
 import { fitRow, liveLine, LiveProgress } from '../src/progress.js';
 import { inPlaceSurface, windowSurface } from '../src/live.js';
 import { replay } from './screen.js';
@@ -68,6 +69,14 @@ describe('stats', () => {
     expect(s.rme).toBe(0);
     expect(overheadPct(1000, 900)).toBe(10);
     expect(overheadPct(null, 900)).toBeNull();
+  });
+});
+
+describe('perOp', () => {
+  it('divides event totals by the pass\'s ops, four significant digits, and gives nothing without ops', () => {
+    expect(perOp({ 'task-clock': 1_234_567, 'page-faults': 3 }, 1000)).toEqual({ 'task-clock/op': 1235, 'page-faults/op': 0.003 });
+    expect(perOp({ 'task-clock': 5 }, 0)).toEqual({});
+    expect(perOp(undefined, 10)).toEqual({});
   });
 });
 
