@@ -1,11 +1,13 @@
 /**
- * Vitest 4.1: benchmark mode is a run mode (`vitest bench`), benchmarks are tinybench tasks run
- * by `NodeBenchmarkRunner`, and the profiler swaps in its subclass of it (runner.ts) as
- * `test.runner`. Reporters for benchmark mode live in `benchmark.reporters`.
+ * The Vitest 4.1 adapter: installs the profiling runner (runner.ts) as `test.runner`.
+ *
+ * Benchmark mode is a run mode (`vitest bench`), benchmarks are tinybench tasks run by
+ * `NodeBenchmarkRunner`, and the profiler swaps in its subclass of it. Reporters for benchmark
+ * mode live in `benchmark.reporters`.
  */
 import { fileURLToPath } from 'node:url';
-import type { VitestAdapter } from './adapter.js';
-import { PerfprofileReporter } from './reporter.js';
+import type { VitestAdapter } from './adapter-interface.js';
+import { PerfprofileReporter } from './reporter-v4.js';
 
 export const vitest4: VitestAdapter = {
   major: 4,

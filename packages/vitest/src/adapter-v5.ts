@@ -1,17 +1,18 @@
 /**
- * Vitest 5: benchmarks run in benchmark projects (`benchmark.enabled`, or every project under
- * `vitest bench`), registered by the `bench` test fixture and executed by a benchmark provider
- * (`benchmark.provider`, experimental). The profiler sets its own provider (provider-v5.ts),
- * which wraps the one the project configured: that one is imported by a small generated module
- * (through Vite, like any provider) and handed to ours, so a user's provider keeps running every
- * benchmark. Reporters are the run's ordinary reporters.
+ * The Vitest 5 adapter: sets the profiling benchmark provider (provider-v5.ts), wrapping the project's own.
+ *
+ * Benchmarks run in benchmark projects (`benchmark.enabled`, or every project under `vitest
+ * bench`), registered by the `bench` test fixture and executed by a benchmark provider
+ * (`benchmark.provider`, experimental). The project's own provider is imported by a small
+ * generated module (through Vite, like any provider) and handed to ours, so a user's provider
+ * keeps running every benchmark. Reporters are the run's ordinary reporters.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { VitestAdapter } from './adapter.js';
+import type { VitestAdapter } from './adapter-interface.js';
 import { PerfprofileReporterV5 } from './reporter-v5.js';
 
 /** Vitest 5's own engines field: `^22.12.0 || ^24.0.0 || >=26.0.0`. */

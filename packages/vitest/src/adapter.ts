@@ -1,26 +1,14 @@
 /**
- * The Vitest-major seam. The plugin detects the major once and asks its adapter whether a
- * project runs benchmarks and to install the profiling hook into it: Vitest 4 swaps in our
- * NodeBenchmarkRunner subclass (adapter-v4.ts → runner.ts); Vitest 5 sets a benchmark provider
- * that wraps the project's own (adapter-v5.ts → provider-v5.ts). Everything else (settings,
- * output, reporter, profiling a pass) is shared.
+ * Picks the adapter for the running Vitest major, once per version.
+ *
+ * The plugin asks its adapter whether a project runs benchmarks and to install the profiling
+ * hook into it: Vitest 4 swaps in our NodeBenchmarkRunner subclass (adapter-v4.ts → runner.ts);
+ * Vitest 5 sets a benchmark provider that wraps the project's own (adapter-v5.ts →
+ * provider-v5.ts). Everything else (settings, output, reporter, profiling a pass) is shared.
  */
-import type { TestProject, Vitest } from 'vitest/node';
-import type { ResolvedSettings } from './settings.js';
+import type { VitestAdapter } from './adapter-interface.js';
 import { vitest4 } from './adapter-v4.js';
 import { vitest5, VITEST5_MIN_NODE } from './adapter-v5.js';
-
-export interface VitestAdapter {
-  readonly major: number;
-  /** Whether `project` runs benchmarks in this run; the plugin is inert everywhere else. */
-  benchmarking(vitest: Vitest, project: TestProject): boolean;
-  /** Makes the project's workers profile each benchmark; `provided` reaches them as-is. Throws when it cannot. */
-  install(project: TestProject, provideKey: string, provided: unknown): void;
-  /** What `vitest bench` does before starting Vitest: adjusts the parsed CLI options, returns the mode for startVitest. */
-  benchCommand(options: Record<string, unknown>): string;
-  /** Adds the perfprofile reporter (reading the run's settings through `settings`) to the run's reporters. */
-  addReporter(vitest: Vitest, settings: () => ResolvedSettings | undefined): void;
-}
 
 const detected = new Map<string, VitestAdapter | Error>();
 

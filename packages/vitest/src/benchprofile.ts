@@ -1,39 +1,18 @@
 /**
- * Profiling one benchmark pass, independent of the Vitest major: start a CPUProfile with the
- * harness-cutting, source-mapping transform; stop it whatever happens; write the benchmark's
- * pprof and its record for the main process. Runs in the worker.
+ * Profiles one benchmark pass in a worker and writes its pprof and its record, for either Vitest major.
+ *
+ * Starts a CPUProfile with the harness-cutting, source-mapping transform; stops it whatever
+ * happens; writes the benchmark's profile and the record the main process gathers.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { CPUProfile, createCounters, encode, lookupEvent, topSelf, trackCode, writeAtomic, type EventSpec, type Profile, type StopResult } from '@perfprofile/core';
-import { benchmarkTransform, harnessMatcher, HARNESS_FRAME } from './frames.js';
+import { CPUProfile, createCounters, encode, lookupEvent, topSelf, trackCode, writeAtomic, type EventSpec, type StopResult } from '@perfprofile/core';
+import { benchmarkTransform, harnessMatcher, harnessShare } from './harness.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
 import { progressFile, RECORDS_DIR, runningFile, type BenchmarkPhase, type BenchmarkRecord, type RunningMarker, type WorkerSettings } from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
+import type { BenchmarkIdentity } from './worker-setup.js';
 import { OutputWriteError, writeFailureReason } from './writefail.js';
-
-/** A benchmark as the worker knows it. */
-export interface BenchmarkIdentity {
-  readonly id: string;
-  /** Relative to the project root. */
-  readonly file: string;
-  readonly name: string;
-  readonly fullName: string;
-}
-
-/** Share (%) of the first value column's weight whose leaf is the `(harness)` frame. */
-export function harnessShare(profile: Profile): number {
-  const fnByLoc = new Map<number, string>();
-  const names = new Map(profile.functions.map((f) => [f.id, f.name]));
-  for (const l of profile.locations) fnByLoc.set(l.id, names.get(l.lines[0]?.functionId) ?? '');
-  let total = 0;
-  let harness = 0;
-  for (const s of profile.samples) {
-    total += s.values[0];
-    if (fnByLoc.get(s.locationIds[0]) === HARNESS_FRAME) harness += s.values[0];
-  }
-  return total ? Math.round((harness / total) * 10000) / 100 : 0;
-}
 
 export class BenchmarkProfiler {
   private readonly isHarness = harnessMatcher();
@@ -62,18 +41,18 @@ export class BenchmarkProfiler {
    */
   enter(bench: BenchmarkIdentity, phase: BenchmarkPhase): void {
     const marker: RunningMarker = { file: bench.file, fullName: bench.fullName, phase };
-    this.write(runningFile(this.settings.out, bench.id), JSON.stringify(marker), `the progress marker of "${bench.fullName}"`);
+    this.write(runningFile(this.settings.out, bench.id), JSON.stringify(marker), 'the progress marker', bench);
   }
 
   /**
-   * writeAtomic (no temp file left when it fails); a failure is kept in {@link failure} and
-   * thrown as an {@link OutputWriteError} naming the directory and the errno.
+   * writeAtomic (no temp file left when it fails) of `bench`'s file `what`; a failure is kept in
+   * {@link failure} and thrown as an {@link OutputWriteError} naming the directory and the errno.
    */
-  private write(file: string, data: Uint8Array | string, what: string): void {
+  private write(file: string, data: Uint8Array | string, what: string, bench: BenchmarkIdentity): void {
     try {
       writeAtomic(file, data);
     } catch (e) {
-      const error = new OutputWriteError(what, writeFailureReason(this.settings.out, e), e);
+      const error = new OutputWriteError(`${what} of "${bench.fullName}"`, writeFailureReason(this.settings.out, e), e, bench.fullName);
       this.failure ??= error;
       throw error;
     }
@@ -106,19 +85,21 @@ export class BenchmarkProfiler {
   }
 
   /**
-   * Starts counting the per-op counters on this thread (the main process probed them); the
-   * returned function stops and divides by the pass's ops: `{ "task-clock/op": ns, ... }`, or
-   * `{}` when nothing can be counted here (no native engine, `counters=none`) or no op ran.
+   * Starts counting the per-op counters' events on this thread (the main process probed them);
+   * the returned function stops and returns the totals by event name, or `{}` when nothing can
+   * be counted here (no native engine, `counters=none`).
    */
-  countPerOp(): (ops: number) => Record<string, number> {
+  countTotals(): () => Record<string, number> {
     const counters = createCounters(this.counterEvents);
     if (!counters) return () => ({});
     counters.start();
-    return (ops) => {
-      const totals = counters.stop();
-      if (!(ops > 0)) return {};
-      return Object.fromEntries(Object.entries(totals).map(([name, total]) => [`${name}/op`, significant(total / ops)]));
-    };
+    return () => counters.stop();
+  }
+
+  /** {@link countTotals} for a pass whose ops are known when it stops: the returned function divides by them ({@link perOp}). */
+  countPerOp(): (ops: number) => Record<string, number> {
+    const stop = this.countTotals();
+    return (ops) => perOp(stop(), ops);
   }
 
   /**
@@ -133,7 +114,7 @@ export class BenchmarkProfiler {
     if (!result) return undefined;
     const { stats } = result;
     const file = `${bench.id}.pb.gz`;
-    this.write(path.join(this.settings.out, file), encode(result.profile), `the profile of "${bench.fullName}"`);
+    this.write(path.join(this.settings.out, file), encode(result.profile), 'the profile', bench);
     const hzBaseline = passes.baseline ? round(passes.baseline.hz) : null;
     const hzProfiled = passes.profiled ? round(passes.profiled.hz) : null;
     const sampleType = result.profile.sampleTypes[1] ?? result.profile.sampleTypes[0];
@@ -157,7 +138,7 @@ export class BenchmarkProfiler {
       run: { event: stats.event, rate: stats.rate, period: stats.period, source: stats.source, reason: stats.reason, warnings: stats.warnings, sampleType: `${sampleType.type}/${sampleType.unit}` },
     };
     try {
-      this.write(path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`), JSON.stringify(record), `the record of "${bench.fullName}"`);
+      this.write(path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`), JSON.stringify(record), 'the record', bench);
     } catch (e) {
       // Without its record the main process cannot list the profile: remove it (and free its space).
       rmSync(path.join(this.settings.out, file), { force: true });
@@ -165,6 +146,15 @@ export class BenchmarkProfiler {
     }
     return record;
   }
+}
+
+/**
+ * Per-op counters from event totals over `ops` operations: `{ "task-clock/op": ns, ... }`, or
+ * `{}` when there are no totals or no op ran.
+ */
+export function perOp(totals: Readonly<Record<string, number>> | undefined, ops: number | undefined): Record<string, number> {
+  if (!totals || !(ops !== undefined && ops > 0)) return {};
+  return Object.fromEntries(Object.entries(totals).map(([name, total]) => [`${name}/op`, significant(total / ops)]));
 }
 
 /** Four significant digits: per-op counters span ns to billions. */

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * `vitest-perf bench [vitest args] --perfprofile <dir> [--perfprofileconfig "<...>"]`: strips
- * its two flags, validates them (one line and exit 2 on a bad config, before anything runs),
- * and starts Vitest's benchmark mode programmatically with the plugin added. Every other
+ * The `vitest-perf` bin: `vitest-perf bench [vitest args] --perfprofile <dir> [--perfprofileconfig "<...>"]`.
+ *
+ * Strips its two flags, validates them (one line and exit 2 on a bad config, before anything
+ * runs), and starts Vitest's benchmark mode programmatically with the plugin added. Every other
  * argument, the output and the exit code are Vitest's.
  */
 import { readFileSync } from 'node:fs';

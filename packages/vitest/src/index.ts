@@ -6,7 +6,8 @@
  *   export default defineConfig({ plugins: [perfprofile({ out: 'perf.out' })] });
  */
 export { perfprofile, perfprofile as default, type PerfprofileOptions } from './plugin.js';
-export { summaryTable, PerfprofileReporter } from './reporter.js';
+export { summaryTable } from './summary.js';
+export { PerfprofileReporter } from './reporter-v4.js';
 export { extractFlags } from './settings.js';
 export { benchId } from './slug.js';
 export type { IndexFile } from './output.js';

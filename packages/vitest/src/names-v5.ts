@@ -1,8 +1,9 @@
 /**
- * Benchmark names under Vitest 5, shared by the worker (provider-v5.ts) and the reporter
- * (reporter-v5.ts). A Vitest 5 benchmark is a registration (`bench(name, fn)`) made inside a
- * test; its full name is the test's suite path and name, then the registration's name — the
- * registration's name is not repeated when it equals the test's, so
+ * Benchmark names under Vitest 5, shared by the worker (provider-v5.ts) and the reporter (reporter-v5.ts).
+ *
+ * A Vitest 5 benchmark is a registration (`bench(name, fn)`) made inside a test; its full name
+ * is the test's suite path and name, then the registration's name — the registration's name is
+ * not repeated when it equals the test's, so
  * `test('bubble 400', ({ bench }) => bench('bubble 400', fn).run())` inside
  * `describe('sorting')` is `sorting > bubble 400`, as `bench('bubble 400')` was under Vitest 4.
  */

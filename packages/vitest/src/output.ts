@@ -1,6 +1,8 @@
 /**
- * The main process's end of a run: gather the records workers left, write `merged.pb.gz`
- * (every sample labeled `benchmark=<full name>`) and `index.json`, atomically.
+ * The run's output files, written by the main process at the end: merged.pb.gz and index.json.
+ *
+ * Gathers the records workers left, writes `merged.pb.gz` (every sample labeled
+ * `benchmark=<full name>`) and `index.json`, atomically.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +11,7 @@ import { RECORDS_DIR, type BenchmarkRecord, type RunningMarker } from './protoco
 import type { ResolvedSettings } from './settings.js';
 import { OutputWriteError, writeFailureReason } from './writefail.js';
 
-/** index.json, schema 1 (DESIGN.md "Vitest integration"). */
+/** index.json, schema 1: fields are only ever added, and a reader ignores those it does not know. */
 export interface IndexFile {
   readonly schema: 1;
   readonly config: {

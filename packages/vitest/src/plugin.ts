@@ -1,9 +1,10 @@
 /**
- * The Vite/Vitest plugin `perfprofile({ out, config })`. In benchmark mode only, it resolves
- * the settings (bin flags > `vitest bench -- --perfprofile ...` > plugin options > env), parses
- * the config and probes the event once in the main process, prepares the output directory,
- * installs the runner hook in every project and adds the reporter. A bad config prints one
- * line and exits with code 2 before any benchmark runs.
+ * The Vite/Vitest plugin `perfprofile({ out, config })`: settings once, then the hook and the reporter.
+ *
+ * In benchmark mode only, it resolves the settings (bin flags > `vitest bench -- --perfprofile
+ * ...` > plugin options > env), parses the config and probes the event once in the main
+ * process, prepares the output directory, installs the runner hook in every project and adds
+ * the reporter. A bad config prints one line and exits with code 2 before any benchmark runs.
  */
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';

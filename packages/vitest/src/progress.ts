@@ -1,15 +1,14 @@
 /**
- * Progress while the benchmarks run (main process). Workers cannot report during a benchmark
- * (a synchronous loop holds their event loop), so this reads what they leave in
- * `<out>/.records/`: a marker per started benchmark, the sample count the native engine's
- * helper thread rewrites every 250 ms, and a record per finished profile. Same files in the
- * forks and threads pools. On a terminal: one live line, rewritten in place (live.ts), and a
- * line per written profile. On plain logs: one line when a benchmark's profiled pass starts
- * and one when its profile is written.
+ * The live progress line on a terminal: each benchmark in its profiled pass and its samples so far.
+ *
+ * Main process. Workers cannot report during a benchmark (a synchronous loop holds their event
+ * loop), so this reads what they leave in `<out>/.records/`: a marker per started benchmark and
+ * the sample count the native engine's helper thread rewrites every 250 ms. Same files in the
+ * forks and threads pools. The line is transient (live.ts); plain logs get no progress at all
+ * (the README's "Progress" says why).
  */
 import pc from 'picocolors';
-import { readRecords, readRunning } from './output.js';
-import type { BenchmarkRecord } from './protocol.js';
+import { readRunning } from './output.js';
 import type { LiveSurface } from './live.js';
 
 /** How often the main process looks at the records directory (4 Hz). */
@@ -26,71 +25,36 @@ export function liveLine(out: string): string | undefined {
   return parts.length ? `perfprofile: profiling ${parts.join(', ')}` : undefined;
 }
 
-const key = (file: string, fullName: string) => `${file}\u0000${fullName}`;
-
-export interface ProgressOptions {
-  /** The output directory the workers write to. */
-  readonly out: string;
-  /** Where to keep the live line (a terminal); without one, start/end lines are printed. */
-  readonly live?: LiveSurface;
-  /** Prints one line. */
-  readonly print: (text: string) => void;
+/** `text` cut to fit one row of `columns` (a wrapped line would leave its first row behind). */
+export function fitRow(text: string, columns: number): string {
+  return text.length <= columns - 1 ? text : `${text.slice(0, Math.max(0, columns - 2))}…`;
 }
 
-export class Progress {
-  private readonly announced = new Set<string>();
-  private readonly done = new Set<string>();
+export class LiveProgress {
   private ticker: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: ProgressOptions) {}
+  /** `out`: the output directory the workers write to; `columns`: the terminal's width now. */
+  constructor(
+    private readonly out: string,
+    private readonly surface: LiveSurface,
+    private readonly columns: () => number,
+  ) {}
 
   /** Polls every {@link POLL_MS} until {@link stop}; does not keep the process alive. */
   start(): void {
     this.ticker ??= setInterval(() => this.poll(), POLL_MS).unref();
   }
 
+  /** Removes the line for good. */
   stop(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
-    this.options.live?.show(undefined);
+    this.surface.close();
   }
 
-  /** Prints `text` as a line of its own, never onto the live line. */
-  log(text: string): void {
-    this.options.live?.clear();
-    this.options.print(text);
-  }
-
-  /**
-   * A benchmark's profiled pass has begun: seen from its marker (or, for a pass shorter than a
-   * poll, its record). Not from Vitest's result: a worker whose output directory failed runs
-   * its later benchmarks unprofiled, and Vitest cannot tell those apart.
-   */
-  private profiling(file: string, fullName: string): void {
-    const k = key(file, fullName);
-    if (this.options.live || this.announced.has(k) || this.done.has(k)) return;
-    this.announced.add(k);
-    this.log(pc.dim(`perfprofile: profiling ${fullName} …`));
-  }
-
-  /** Shows what changed since the last look; returns every record written so far. */
-  poll(): BenchmarkRecord[] {
-    const { out, live } = this.options;
-    if (!live) for (const b of readRunning(out)) if (b.phase === 'profiled') this.profiling(b.file, b.fullName);
-    const records = readRecords(out);
-    for (const r of records) {
-      const k = key(r.file, r.fullName);
-      if (this.done.has(k)) continue;
-      // A pass shorter than a poll left no marker to see: its start line comes with its end.
-      if (!live) this.profiling(r.file, r.fullName);
-      this.done.add(k);
-      const status = r.status === 'failed' ? pc.red(' (failed: partial profile)') : '';
-      this.log(pc.dim(`perfprofile: ${r.fullName}: ${r.samples} samples in ${(r.durationMs / 1000).toFixed(2)} s${status}`));
-    }
-    if (live) {
-      const line = liveLine(out);
-      live.show(line === undefined ? undefined : pc.dim(line));
-    }
-    return records;
+  /** Shows the line as the records directory is now. */
+  poll(): void {
+    const line = liveLine(this.out);
+    this.surface.show(line === undefined ? undefined : pc.dim(fitRow(line, this.columns())));
   }
 }

@@ -1,8 +1,9 @@
 /**
- * What the main process hands to workers and what workers leave behind for it. Workers write
- * each benchmark's profile and a small record file next to it; the main process (reporter)
- * gathers the records into index.json and merged.pb.gz. Files, not messages: they work the
- * same in the forks and threads pools and survive a worker that dies.
+ * What the main process hands to workers and what workers leave behind for it.
+ *
+ * Workers write each benchmark's profile and a small record file next to it; the main process
+ * (reporter) gathers the records into index.json and merged.pb.gz. Files, not messages: they
+ * work the same in the forks and threads pools and survive a worker that dies.
  */
 
 /** The resolved settings every worker receives (through Vitest's `provide`). */

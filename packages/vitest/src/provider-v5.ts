@@ -1,8 +1,10 @@
 /**
- * The Vitest 5 worker side: a benchmark provider (`benchmark.provider`, Vitest's experimental
- * API) that wraps the project's own provider, or, when the project has none, one that runs
- * tinybench as Vitest's built-in provider does. For every provider run — `bench(...).run()` and
- * `bench.compare(...)` alike — it adds perfprofile's passes around the wrapped provider:
+ * The Vitest 5 worker side: a benchmark provider that adds perfprofile's passes around the project's own.
+ *
+ * A benchmark provider (`benchmark.provider`, Vitest's experimental API) that wraps the
+ * project's own provider, or, when the project has none, one that runs tinybench as Vitest's
+ * built-in provider does. For every provider run — `bench(...).run()` and `bench.compare(...)`
+ * alike — it adds perfprofile's passes around the wrapped provider:
  *
  *   baseline=on:  the wrapped provider runs the group as usual (warm-up, then the measured
  *                 phase that Vitest reports, unprofiled; per-op counters are read in each
@@ -16,23 +18,16 @@
  * calls them still gets profiles (from the start of its run) but no per-op counters.
  *
  * Nothing here imports `vitest`: the module is loaded by Vitest's module runner, and the
- * settings come from the worker state (as `inject()` reads them).
+ * settings come from the worker state (worker-setup.ts, as `inject()` reads them).
  */
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { trackCode, type CPUProfile } from '@perfprofile/core';
-import { BenchmarkProfiler, type BenchmarkIdentity } from './benchprofile.js';
+import type { CPUProfile } from '@perfprofile/core';
+import { BenchmarkProfiler, perOp } from './benchprofile.js';
 import { registrationPath } from './names-v5.js';
-import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
-import { benchId } from './slug.js';
+import type { WorkerSettings } from './protocol.js';
 import type { PassStats } from './stats.js';
-import type { RawSourceMap } from './sourcemaps.js';
-
-// Keep inlining positions for code optimized from here on (the provider loads before the first
-// warm-up), so samples in inlined functions are attributed to them.
-setFlagsFromString('--detailed-line-info');
+import { benchmarkIdentity, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity } from './worker-setup.js';
 
 /** tinybench's task hook: `mode` is the phase (`warmup` or `run`). */
 type Hook = (this: unknown, mode?: string) => unknown;
@@ -62,27 +57,6 @@ export interface Result {
 /** Vitest 5's `BenchmarkProvider`. */
 export interface Provider {
   run(group: Group): Promise<Result[]>;
-}
-
-interface WorkerState {
-  providedContext?: Record<string, unknown>;
-  evaluatedModules?: {
-    getModulesByFile(file: string): Set<{ id: string }> | undefined;
-    getModuleSourceMapById(id: string): { map?: RawSourceMap } | null;
-  };
-}
-
-function workerState(): WorkerState | undefined {
-  return (globalThis as { __vitest_worker__?: WorkerState }).__vitest_worker__;
-}
-
-function sourceMapOf(file: string): RawSourceMap | undefined {
-  const modules = workerState()?.evaluatedModules;
-  for (const node of modules?.getModulesByFile(file) ?? []) {
-    const decoded = modules!.getModuleSourceMapById(node.id);
-    if (decoded?.map) return decoded.map;
-  }
-  return undefined;
 }
 
 function isPromise(v: unknown): v is Promise<unknown> {
@@ -116,16 +90,11 @@ function withPhaseHooks(reg: Registration, onRun: () => void, onRunEnd: () => vo
   };
 }
 
-function passStats(r: Result | undefined): PassStats | undefined {
+/** A provider's result as the stats of its pass; undefined without a throughput. */
+function statsOfResult(r: Result | undefined): PassStats | undefined {
   const hz = r?.throughput?.mean;
   if (!r || !(hz !== undefined && hz > 0)) return undefined;
   return { hz, rme: r.latency?.rme ?? 0, runs: r.latency?.samplesCount ?? 0 };
-}
-
-/** Per-op counters from totals over a measured phase of `ops` operations. */
-function perOp(totals: Record<string, number> | undefined, ops: number | undefined): Record<string, number> {
-  if (!totals || !(ops !== undefined && ops > 0)) return {};
-  return Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, Number((v / ops).toPrecision(4))]));
 }
 
 /**
@@ -181,21 +150,18 @@ let host: Host | null | undefined;
 
 function ensureHost(): Host | undefined {
   if (host !== undefined) return host ?? undefined;
-  const settings = workerState()?.providedContext?.[PROVIDE_KEY] as WorkerSettings | undefined;
+  const settings = providedSettings();
   if (!settings) {
     host = null;
     return undefined;
   }
-  // Before the first warm-up: a native source must see the benchmark's code being optimized.
-  trackCode(settings.config);
-  host = { settings, profiler: new BenchmarkProfiler(settings, sourceMapOf), taken: new Set() };
+  // Before the first warm-up (the profiler starts following code events as it is constructed).
+  host = { settings, profiler: new BenchmarkProfiler(settings, sourceMapLookup(workerModules)), taken: new Set() };
   return host;
 }
 
 function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
-  const file = path.relative(h.settings.root, group.test.file.filepath).split(path.sep).join('/');
-  const names = registrationPath(group.test.fullTestName, reg.name);
-  return { id: benchId(file, names, h.taken), file, name: reg.name, fullName: names.join(' > ') };
+  return benchmarkIdentity(h.settings.root, group.test.file.filepath, registrationPath(group.test.fullTestName, reg.name), h.taken);
 }
 
 /**
@@ -205,18 +171,18 @@ function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
  */
 async function measureThenProfile(h: Host, inner: Provider, group: Group): Promise<Result[]> {
   const totals = new Map<string, Record<string, number>>();
-  const counting = new Map<string, (ops: number) => Record<string, number>>();
+  const counting = new Map<string, () => Record<string, number>>();
   // Registrations whose measured phase ended (a throwing benchmark never reaches afterAll).
   const completed = new Set<string>();
   const registrations = group.registrations.map((reg) =>
     withPhaseHooks(
       reg,
-      () => counting.set(reg.name, h.profiler.countPerOp()),
+      () => counting.set(reg.name, h.profiler.countTotals()),
       () => {
         completed.add(reg.name);
         const stop = counting.get(reg.name);
         counting.delete(reg.name);
-        if (stop) totals.set(reg.name, stop(1));
+        if (stop) totals.set(reg.name, stop());
       },
     ),
   );
@@ -227,7 +193,7 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
   } catch (e) {
     measuredError = e ?? new Error('benchmark failed');
   } finally {
-    for (const stop of counting.values()) stop(1); // a phase that threw before its afterAll
+    for (const stop of counting.values()) stop(); // a phase that threw before its afterAll
   }
   // A write to the output directory that failed (full disk...): thrown after the group, as its
   // error; the registrations after it are not profiled (Vitest's results stand).
@@ -254,7 +220,7 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     // The group's error belongs to the registrations that did not finish their measured phase.
     if (error === undefined && !base && !completed.has(reg.name) && measuredError !== undefined) error = measuredError;
     try {
-      h.profiler.finish(bench, profile, { baseline: passStats(base), profiled: passStats(profiled), counters: perOp(totals.get(reg.name), base?.latency?.samplesCount) }, error);
+      h.profiler.finish(bench, profile, { baseline: statsOfResult(base), profiled: statsOfResult(profiled), counters: perOp(totals.get(reg.name), base?.latency?.samplesCount) }, error);
     } catch (e) {
       writeError = e;
       break;
@@ -286,17 +252,17 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
     }
     const bench = identify(h, group, reg);
     let profile: CPUProfile = h.profiler.start(bench);
-    let count: ((ops: number) => Record<string, number>) | undefined;
+    let count: (() => Record<string, number>) | undefined;
     let totals: Record<string, number> | undefined;
     const hooked = withPhaseHooks(
       reg,
       () => {
         profile.stop(); // the warm-up part is dropped
         profile = h.profiler.start(bench);
-        count = h.profiler.countPerOp();
+        count = h.profiler.countTotals();
       },
       () => {
-        totals = count?.(1);
+        totals = count?.();
         count = undefined;
       },
     );
@@ -308,10 +274,10 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
       error = e ?? new Error('benchmark failed');
       firstError ??= error;
     } finally {
-      count?.(1);
+      count?.();
     }
     try {
-      h.profiler.finish(bench, profile, { profiled: passStats(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);
+      h.profiler.finish(bench, profile, { profiled: statsOfResult(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);
     } catch (e) {
       firstError ??= e;
     }

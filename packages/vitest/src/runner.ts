@@ -1,24 +1,17 @@
 /**
- * The Vitest 4 worker side: a NodeBenchmarkRunner whose tinybench Task runs, per benchmark,
- * Vitest's warm-up and measured pass as usual (unprofiled when baseline=on) and then a profiled
- * pass with the same time/iterations options. baseline=off profiles the measured pass instead.
- * Set as `test.runner` by the plugin only in benchmark mode; default export as Vitest requires.
+ * The Vitest 4 worker side: a NodeBenchmarkRunner that adds a profiled pass to each benchmark.
+ *
+ * Its tinybench Task runs, per benchmark, Vitest's warm-up and measured pass as usual
+ * (unprofiled when baseline=on) and then a profiled pass with the same time/iterations options.
+ * baseline=off profiles the measured pass instead. Set as `test.runner` by the plugin only in
+ * benchmark mode; default export as Vitest requires.
  */
-import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { inject, BenchmarkRunner as NodeBenchmarkRunner, TestRunner } from 'vitest';
+import { BenchmarkRunner as NodeBenchmarkRunner, TestRunner } from 'vitest';
 import type { RunnerTestCase, RunnerTestFile, RunnerTestSuite } from 'vitest';
 import type { CPUProfile } from '@perfprofile/core';
-import type { BenchmarkProfiler, BenchmarkIdentity } from './benchprofile.js';
-import { benchId } from './slug.js';
-import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
+import type { BenchmarkProfiler } from './benchprofile.js';
 import { passStats, type PassStats } from './stats.js';
-import type { RawSourceMap } from './sourcemaps.js';
-
-// Optimized code compiled before a profile starts (after warm-up, always) carries no inlining
-// positions unless V8 records them from the start: without this, samples in inlined functions
-// land on their caller. Set before any benchmark module is compiled.
-setFlagsFromString('--detailed-line-info');
+import { benchmarkIdentity, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity, type EvaluatedModulesLike } from './worker-setup.js';
 
 type Tinybench = Awaited<ReturnType<NodeBenchmarkRunner['importTinybench']>>;
 type TinyTask = InstanceType<Tinybench['Task']>;
@@ -31,11 +24,6 @@ interface TaskHost {
   readonly profiler: BenchmarkProfiler;
   readonly baseline: boolean;
   identify(fn: unknown, name: string): BenchmarkIdentity | undefined;
-}
-
-interface EvaluatedModulesLike {
-  getModulesByFile(file: string): Set<{ id: string }> | undefined;
-  getModuleSourceMapById(id: string): { map?: RawSourceMap } | null;
 }
 
 function resultStats(task: TinyTask): PassStats | undefined {
@@ -209,13 +197,7 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
   private host: (TaskHost & { pending: Map<unknown, BenchmarkIdentity[]> }) | undefined;
   private readonly taken = new Set<string>();
 
-  private settings(): WorkerSettings | undefined {
-    try {
-      return (inject as (key: string) => unknown)(PROVIDE_KEY) as WorkerSettings | undefined;
-    } catch {
-      return undefined;
-    }
-  }
+  private readonly settings = providedSettings;
 
   /**
    * The profiler's module (core and the native addon with it), imported on first need rather
@@ -236,18 +218,7 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
     if (this.host) return this.host;
     const settings = this.settings();
     if (!settings || !this.loaded) return undefined;
-    const modules = (): EvaluatedModulesLike | undefined =>
-      (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner?.evaluatedModules ??
-      (globalThis as { __vitest_worker__?: { evaluatedModules?: EvaluatedModulesLike } }).__vitest_worker__?.evaluatedModules;
-    const lookup = (file: string): RawSourceMap | undefined => {
-      const m = modules();
-      if (!m) return undefined;
-      for (const node of m.getModulesByFile(file) ?? []) {
-        const decoded = m.getModuleSourceMapById(node.id);
-        if (decoded?.map) return decoded.map;
-      }
-      return undefined;
-    };
+    const lookup = sourceMapLookup(() => (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner?.evaluatedModules ?? workerModules());
     const pending = new Map<unknown, BenchmarkIdentity[]>();
     this.host = {
       profiler: new this.loaded.BenchmarkProfiler(settings, lookup),
@@ -263,11 +234,11 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
   }
 
   /**
-   * Loads and sets up the profiler while the main process transforms the benchmark file this
-   * worker waits for (20–40 ms idle in a Vitest 4 worker), rather than before or after: loading
-   * core and the addon, then following code events from here on (`trackCode`, 12–25 ms of V8
-   * walking the heap). The file's request is out before the first setImmediate. A setup error
-   * here is left to runSuite/importTinybench, which report it as before.
+   * Loads and sets up the profiler (core, the addon, following code events) while the main
+   * process transforms the benchmark file this worker waits for, rather than before or after:
+   * the worker would be idle then (figures: docs/PERFORMANCE.md). The file's request is out
+   * before the first setImmediate. A setup error here is left to runSuite/importTinybench, which
+   * report it as before.
    */
   override importFile(filepath: string, source: Parameters<NodeBenchmarkRunner['importFile']>[1]): Promise<unknown> {
     const imported = Promise.resolve(super.importFile(filepath, source));
@@ -313,9 +284,7 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
       for (const t of s.tasks) {
         if (t.type === 'suite') walk(t, [...names, t.name]);
         else if (t.meta?.benchmark && (t.mode === 'run' || t.mode === 'queued')) {
-          const file = path.relative(root, (t.file as RunnerTestFile).filepath).split(path.sep).join('/');
-          const fullNames = [...names, t.name];
-          const identity: BenchmarkIdentity = { id: benchId(file, fullNames, this.taken), file, name: t.name, fullName: fullNames.join(' > ') };
+          const identity = benchmarkIdentity(root, (t.file as RunnerTestFile).filepath, [...names, t.name], this.taken);
           const fn = TestRunner.getBenchFn(t as RunnerTestCase);
           const q = host.pending.get(fn) ?? [];
           q.push(identity);

@@ -1,7 +1,9 @@
 /**
- * Where the plugin's settings come from (bin flags, `--` arguments, plugin options, env) and
- * their validation: the config is parsed and the event probed once, in the main process,
- * before any worker starts; the output directory is created and proven writable.
+ * The plugin's settings: where they come from, their validation, the output directory made ready.
+ *
+ * Sources are bin flags, `--` arguments, plugin options and env. The config is parsed and the
+ * event probed once, in the main process, before any worker starts; the output directory is
+ * created and proven writable.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';

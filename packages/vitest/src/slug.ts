@@ -1,6 +1,7 @@
 /**
- * Bench ids: readable, filesystem-safe and unique names for per-benchmark files, built from the
- * test file, the suite path and the benchmark name.
+ * Bench ids: readable, filesystem-safe and unique names for per-benchmark files.
+ *
+ * Built from the test file, the suite path and the benchmark name.
  */
 import { createHash } from 'node:crypto';
 

@@ -1,7 +1,9 @@
 /**
- * Generated → original positions for the modules Vite transformed. Vitest's module runner keeps
- * each module's inline source map; we look frames up by file and map their lines (V8 gives no
- * reliable column for a sampled line, so the first mapping on the generated line is used).
+ * Generated → original positions for the modules Vite transformed.
+ *
+ * Vitest's module runner keeps each module's inline source map; frames are looked up by file
+ * and their lines mapped (V8 gives no reliable column for a sampled line, so the first mapping
+ * on the generated line is used).
  */
 import path from 'node:path';
 import { TraceMap, originalPositionFor, LEAST_UPPER_BOUND, GREATEST_LOWER_BOUND } from '@jridgewell/trace-mapping';

@@ -1,8 +1,9 @@
 /**
- * A write to the output directory that failed (full disk, quota, read-only remount, I/O
- * error...): one line naming the directory, the errno and what to do. Workers throw it to
- * Vitest as the benchmark's error; the main process recognizes it among Vitest's errors by
- * its name and prefix, and uses the same wording when index.json itself cannot be written.
+ * A failed write to the output directory (full disk, quota, read-only, I/O error) as one line and an error.
+ *
+ * The line names the directory, the errno and what to do. Workers throw the error to Vitest as
+ * the benchmark's error; the main process recognizes it among Vitest's errors by its name and
+ * prefix, and uses the same wording when index.json itself cannot be written.
  */
 
 /** The error's name, kept by Vitest's error serialization from worker to main process. */
@@ -42,21 +43,36 @@ export class OutputWriteError extends Error {
   declare readonly code: string;
   /** {@link writeFailureReason}'s line. */
   declare readonly reason: string;
+  /** Full name of the benchmark the file belonged to; undefined for the run's own files (index.json). */
+  declare readonly benchmark: string | undefined;
 
-  /** `what`: the file's role, e.g. `the profile of "a > b"`; `reason` from {@link writeFailureReason}. */
-  constructor(what: string, reason: string, cause: unknown) {
+  /**
+   * `what`: the file's role, e.g. `the profile of "a > b"`; `reason` from {@link writeFailureReason};
+   * `benchmark`: the full name of the benchmark whose file it was, if any.
+   */
+  constructor(what: string, reason: string, cause: unknown, benchmark?: string) {
     super(`${WRITE_ERROR_PREFIX}${what}: ${reason}`);
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    // Not enumerable: Vitest prints an error's enumerable fields under it, and the message says it all.
+    // Not enumerable, so not printed under a local error (the message says it all); Vitest's
+    // serialization to the main process copies own properties all the same.
     Object.defineProperty(this, 'code', { value: typeof code === 'string' ? code : 'error' });
     Object.defineProperty(this, 'reason', { value: reason });
+    Object.defineProperty(this, 'benchmark', { value: benchmark });
     // Vitest prints an error's stack: this one is a condition of the disk, not a bug, so one line.
     this.stack = `${this.name}: ${this.message}`;
   }
 }
 
-/** True for an {@link OutputWriteError}, also one serialized by Vitest (name and message only). */
-export function isWriteError(e: unknown): e is { name: string; message: string } {
+/** An {@link OutputWriteError} as Vitest reports it to the main process: a plain copy of its own properties. */
+export interface ReportedWriteError {
+  readonly name: string;
+  readonly message: string;
+  readonly reason?: string;
+  readonly benchmark?: string;
+}
+
+/** True for an {@link OutputWriteError}, also one serialized by Vitest (by name, or by message should the name be lost). */
+export function isWriteError(e: unknown): e is ReportedWriteError {
   if (!e || typeof e !== 'object') return false;
   const { name, message } = e as { name?: unknown; message?: unknown };
   return typeof message === 'string' && (name === WRITE_ERROR_NAME || message.startsWith(WRITE_ERROR_PREFIX));

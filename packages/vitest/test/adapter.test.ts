@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { adapterFor, compareVersions, type VitestAdapter } from '../src/adapter.js';
+import { adapterFor, compareVersions } from '../src/adapter.js';
+import type { VitestAdapter } from '../src/adapter-interface.js';
 import { registrationFullName, registrationPath } from '../src/names-v5.js';
 import { wrapProvider, type Group, type Provider } from '../src/provider-v5.js';
 

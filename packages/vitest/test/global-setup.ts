@@ -1,8 +1,8 @@
+/** Global setup of this package's tests: the end-to-end tests run the built bin and plugin, so compile once first. */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The end-to-end tests run the built bin and plugin: compile once before they start.
 export default function setup(): void {
   const pkg = fileURLToPath(new URL('..', import.meta.url));
   const tsc = path.resolve(pkg, '../../node_modules/typescript/bin/tsc');

@@ -1,3 +1,4 @@
+/** Shared by the end-to-end tests: paths, running the bin or Vitest in a child, reading the output. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,11 +20,17 @@ export interface RunResult {
   stderr: string;
 }
 
-/** The environment a child Vitest gets: ours minus the parent Vitest's worker variables. */
+/**
+ * The environment a child Vitest gets: ours minus the parent Vitest's worker variables and
+ * FORCE_COLOR, with NO_COLOR and CI set unless `extra` says otherwise (an empty value unsets a
+ * variable: some readers take a set but empty NO_COLOR or CI as set).
+ */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$/.test(k)) env[k] = v;
-  return { ...env, NO_COLOR: '1', CI: '1', ...extra };
+  for (const [k, v] of Object.entries(process.env)) if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$|^FORCE_COLOR$/.test(k)) env[k] = v;
+  const merged: NodeJS.ProcessEnv = { ...env, NO_COLOR: '1', CI: '1', ...extra };
+  for (const [k, v] of Object.entries(extra)) if (v === '') delete merged[k];
+  return merged;
 }
 
 export function run(cmd: string[], options: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
@@ -90,9 +97,9 @@ export function lineOf(file: string, text: string): number {
  * The hot function each fixture benchmark is built around. `acceptV8`: what event=v8 may report
  * instead, for a known limitation of V8's own profiler, not ours: code V8 compiled by on-stack
  * replacement during the warm-up is not among the code it lists when a profile starts, so
- * samples in it land on the caller, the benchmark callback. insertionSort OSRs in its 30 ms
- * warm-up; after bubble 400 in the same worker its samples went to `(anonymous)` in 3 of 8 runs
- * (0 of 6 with --no-use-osr). The native sources follow code events from before the warm-up.
+ * samples in it land on the caller, the benchmark callback (insertionSort, after bubble 400 in
+ * the same worker; how often: the package README's known limits). The native sources follow
+ * code events from before the warm-up.
  */
 export interface HotFunction {
   readonly fn: string;

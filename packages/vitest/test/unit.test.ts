@@ -1,3 +1,4 @@
+/** Unit tests without a Vitest run: ids, flags, the harness cut, stats, progress surfaces, the summary, output errors. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,11 +6,14 @@ import { describe, expect, it } from 'vitest';
 import type { SourceFrame } from '@perfprofile/core';
 import { benchId } from '../src/slug.js';
 import { extractFlags, mergeRequests } from '../src/settings.js';
-import { benchmarkTransform, HARNESS_FRAME } from '../src/frames.js';
+import { benchmarkTransform, HARNESS_FRAME } from '../src/harness.js';
 import { passStats, overheadPct } from '../src/stats.js';
-import { liveLine, Progress } from '../src/progress.js';
+import { perOp } from '../src/benchprofile.js';
+import { fitRow, liveLine, LiveProgress } from '../src/progress.js';
 import { inPlaceSurface, windowSurface } from '../src/live.js';
-import { interruptedReason, summaryTable } from '../src/reporter.js';
+import { replay } from './screen.js';
+import { interruptedReason } from '../src/interrupt.js';
+import { summaryTable } from '../src/summary.js';
 import type { IndexFile } from '../src/output.js';
 import { progressFile, runningFile, RECORDS_DIR } from '../src/protocol.js';
 import { isWriteError, OutputWriteError, writeFailureReason } from '../src/writefail.js';
@@ -68,6 +72,14 @@ describe('stats', () => {
   });
 });
 
+describe('perOp', () => {
+  it('divides event totals by the pass\'s ops, four significant digits, and gives nothing without ops', () => {
+    expect(perOp({ 'task-clock': 1_234_567, 'page-faults': 3 }, 1000)).toEqual({ 'task-clock/op': 1235, 'page-faults/op': 0.003 });
+    expect(perOp({ 'task-clock': 5 }, 0)).toEqual({});
+    expect(perOp(undefined, 10)).toEqual({});
+  });
+});
+
 describe('progress', () => {
   const id = 'hash.bench--hash--fnv1a-sync-71de3f';
   const marker = (phase: string) => JSON.stringify({ file: 'bench/hash.bench.ts', fullName: 'hash > fnv1a sync', phase });
@@ -94,49 +106,11 @@ describe('progress', () => {
     expect(liveLine(out)).toBeUndefined();
   });
 
-  it('on plain logs prints one line when a profiled pass starts and one when its profile is written, however often it polls', () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-lines-'));
-    mkdirSync(path.join(out, RECORDS_DIR));
-    const lines: string[] = [];
-    const progress = new Progress({ out, print: (t) => lines.push(plain(t)) });
-    progress.poll();
-    writeFileSync(runningFile(out, id), marker('warm-up'));
-    progress.poll();
-    expect(lines).toEqual([]);
-    writeFileSync(runningFile(out, id), marker('profiled'));
-    for (let i = 0; i < 5; i++) {
-      writeFileSync(progressFile(out, id), `${i * 10}\n`);
-      progress.poll();
-    }
-    rmSync(runningFile(out, id));
-    writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
-    progress.poll();
-    progress.poll();
-    expect(lines).toEqual(['perfprofile: profiling hash > fnv1a sync …', 'perfprofile: hash > fnv1a sync: 140 samples in 0.15 s']);
-  });
-
-  it('on plain logs announces a pass no poll saw running with its record, and never one that left neither', () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-short-'));
-    mkdirSync(path.join(out, RECORDS_DIR));
-    const lines: string[] = [];
-    const progress = new Progress({ out, print: (t) => lines.push(plain(t)) });
-    // A benchmark run unprofiled (its worker's output directory failed): Vitest reports it, but
-    // it leaves no marker and no record, so no line claims it is profiled.
-    progress.poll();
-    expect(lines).toEqual([]);
-    // A profiled pass shorter than a poll: only its record is ever seen.
-    writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
-    progress.poll();
-    progress.poll();
-    expect(lines).toEqual(['perfprofile: profiling hash > fnv1a sync …', 'perfprofile: hash > fnv1a sync: 140 samples in 0.15 s']);
-  });
-
-  it('on a bare terminal rewrites one line in place and clears it before printing', () => {
+  it('on a bare terminal rewrites one line in place and removes it when the pass ends', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'vitest-perf-tty-'));
     mkdirSync(path.join(out, RECORDS_DIR));
-    const lines: string[] = [];
     const { writes, stream } = fakeStream(true);
-    const progress = new Progress({ out, live: inPlaceSurface(stream), print: (t) => lines.push(plain(t)) });
+    const progress = new LiveProgress(out, inPlaceSurface(stream), () => 200);
     writeFileSync(runningFile(out, id), marker('profiled'));
     writeFileSync(progressFile(out, id), '10\n');
     progress.poll();
@@ -147,8 +121,40 @@ describe('progress', () => {
     rmSync(runningFile(out, id));
     writeFileSync(path.join(out, RECORDS_DIR, `${id}.json`), JSON.stringify(record));
     progress.poll();
+    // The profile was written: the line goes, and no line of its own is left in its place.
     expect(writes.slice(3)).toEqual(['\r\x1b[K']);
-    expect(lines).toEqual(['perfprofile: hash > fnv1a sync: 140 samples in 0.15 s']);
+    progress.stop();
+    expect(writes.slice(4)).toEqual([]);
+  });
+
+  it('keeps the live line below everything else written to the terminal, never in the middle of a line', () => {
+    const { writes, stream } = fakeStream(true);
+    const err = fakeStream(true);
+    const live = inPlaceSurface(stream, [err.stream]);
+    const at = (n: number) => `perfprofile: profiling x: ${n} samples so far`;
+    live.show(at(10));
+    live.show(at(10)); // drawn already: nothing written
+    stream.write(' ✓ bench/a.bench.ts > a\n     name  hz\n   · one  12\n');
+    live.show(at(10)); // erased by that write: drawn again
+    err.stream.write('an error line\n');
+    stream.write('partial');
+    live.show(at(20)); // a line is being written: not drawn onto it
+    stream.write(' end\n');
+    live.show(at(20));
+    live.close();
+    stream.write('after\n');
+    expect(writes).toEqual([
+      at(10),
+      '\r\x1b[K', ' ✓ bench/a.bench.ts > a\n     name  hz\n   · one  12\n',
+      at(10), '\r\x1b[K', // erased before the stderr line
+      'partial',
+      ' end\n',
+      at(20),
+      '\r\x1b[K', 'after\n',
+    ]);
+    expect(err.writes).toEqual(['an error line\n']);
+    // On stdout's own screen: Vitest's lines as written, the live line nowhere.
+    expect(replay(writes.join(''))).toEqual([' ✓ bench/a.bench.ts > a', '     name  hz', '   · one  12', 'partial end', 'after', '']);
   });
 
   it('under Vitest\'s summary window adds the live line as the window\'s last row', () => {
@@ -158,7 +164,7 @@ describe('progress', () => {
     const renderer = { options: { getWindow: () => [' Test Files 0 passed (1)'] }, schedule: () => renders++ };
     const live = windowSurface([{ onInit() {} }, { summary: { renderer } }])!;
     expect(live).toBeDefined();
-    const progress = new Progress({ out, live, print: () => {} });
+    const progress = new LiveProgress(out, live, () => 200);
     writeFileSync(runningFile(out, id), marker('profiled'));
     writeFileSync(progressFile(out, id), '10\n');
     progress.poll();
@@ -168,6 +174,11 @@ describe('progress', () => {
     progress.stop();
     expect(renderer.options.getWindow()).toEqual([' Test Files 0 passed (1)']);
     expect(windowSurface([{ summary: {} }, 'default'])).toBeUndefined();
+  });
+
+  it('fits the live line to one terminal row', () => {
+    expect(fitRow('perfprofile: profiling a: 12 samples so far', 80)).toBe('perfprofile: profiling a: 12 samples so far');
+    expect(fitRow('perfprofile: profiling a: 12 samples so far', 20)).toBe('perfprofile: profi…');
   });
 
   it('says where an interrupted benchmark was', () => {
@@ -208,6 +219,37 @@ describe('summaryTable', () => {
   });
 });
 
+describe('summary: harness share', () => {
+  const base = (harnessPct: number, i: number) => ({
+    id: `x--b${i}-000000`, file: 'x.bench.ts', name: `b${i}`, fullName: `x > b${i}`, profile: `x--b${i}-000000.pb.gz`, samples: 100, lost: 0, durationMs: 100,
+    hz: { baseline: 1000, profiled: 990 }, rme: { baseline: 1, profiled: 1 }, overheadPct: 1, counters: {}, top: [{ function: 'hot', file: 'src/hot.ts', line: 3, selfPct: 50 }], harnessPct, status: 'passed' as const,
+  });
+  const index = (shares: number[]): IndexFile => ({
+    schema: 1,
+    config: { text: '{event=auto}', event: 'task-clock', events: ['task-clock'], rate: 997, period: 1003009, source: 'perf_event', reason: 'as configured', baseline: true, warnings: [] },
+    node: process.version,
+    vitest: '4.1.12',
+    complete: true,
+    benchmarks: shares.map(base),
+    missing: [],
+    merged: 'merged.pb.gz',
+  });
+
+  it('names the benchmarks that spent a quarter or more of their samples in the harness in one line, however many there are', () => {
+    const lines = summaryTable(index([0, 30, 95, 24.9, 60, 25, 80]), { colors: false });
+    expect(lines.filter((l) => l.includes('harness'))).toEqual([
+      'harness: 5 of 7 benchmarks spent ≥25% of their samples in Vitest/tinybench code: x > b2 95%, x > b6 80%, x > b4 60% and 2 more (index.json harnessPct; README "Harness share")',
+    ]);
+    const many = summaryTable(index(Array.from({ length: 62 }, () => 50)), { colors: false });
+    expect(many.filter((l) => l.includes('harness'))).toHaveLength(1);
+    expect(many.find((l) => l.startsWith('harness: '))).toMatch(/^harness: 62 of 62 benchmarks .* and 59 more /);
+  });
+
+  it('says nothing below the threshold', () => {
+    expect(summaryTable(index([0, 5, 24.9]), { colors: false }).filter((l) => l.includes('harness'))).toEqual([]);
+  });
+});
+
 describe('prepareOutput', () => {
   it('creates nested directories and refuses, without hanging, what cannot be one', async () => {
     const { prepareOutput } = await import('../src/settings.js');
@@ -238,6 +280,8 @@ describe('write failures in the output directory', () => {
     expect(e.stack).toBe(`PerfprofileWriteError: ${e.message}`);
     expect(e.code).toBe('ENOSPC');
     expect(Object.keys(e)).toEqual(['name']);
+    expect(e.benchmark).toBeUndefined();
+    expect(new OutputWriteError('the record of "a > b"', 'r', errno('EIO'), 'a > b')).toMatchObject({ benchmark: 'a > b', reason: 'r', code: 'EIO' });
     expect(isWriteError(e)).toBe(true);
     expect(isWriteError({ name: 'Error', message: e.message })).toBe(true);
     expect(isWriteError(new Error('boom'))).toBe(false);

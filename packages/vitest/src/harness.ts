@@ -1,11 +1,13 @@
 /**
- * Stack rewriting for benchmark profiles: cut the harness (Vitest, tinybench, this package,
- * the profiler) below the benchmark function, fold samples that are wholly harness into one
- * `(harness)` frame, and map file/line through the source maps Vite produced.
+ * The harness in a benchmark's stacks: recognizes it, cuts it, measures what is left of it.
+ *
+ * Harness is Vitest, tinybench, this package and the profiler. The stack transform cuts it below
+ * the benchmark function, folds samples that are wholly harness into one `(harness)` frame and
+ * maps file/line through the source maps Vite produced; {@link harnessShare} is that frame's share.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SourceFrame } from '@perfprofile/core';
+import type { Profile, SourceFrame } from '@perfprofile/core';
 import type { SourceMapper } from './sourcemaps.js';
 
 /** The name of the frame that stands for samples wholly in harness code. */
@@ -54,4 +56,18 @@ export function benchmarkTransform(isHarness: (f: SourceFrame) => boolean, mappe
     if (kept.length === 1 && cut > 0 && isNodeInternal(kept[0])) return [harnessFrame];
     return mapper ? kept.map((f) => mapper.map(f)) : kept;
   };
+}
+
+/** Share (%) of the first value column's weight whose leaf is the `(harness)` frame. */
+export function harnessShare(profile: Profile): number {
+  const fnByLoc = new Map<number, string>();
+  const names = new Map(profile.functions.map((f) => [f.id, f.name]));
+  for (const l of profile.locations) fnByLoc.set(l.id, names.get(l.lines[0]?.functionId) ?? '');
+  let total = 0;
+  let harness = 0;
+  for (const s of profile.samples) {
+    total += s.values[0];
+    if (fnByLoc.get(s.locationIds[0]) === HARNESS_FRAME) harness += s.values[0];
+  }
+  return total ? Math.round((harness / total) * 10000) / 100 : 0;
 }
