@@ -10,7 +10,8 @@ import { resolveSampleIndex, selectSamples, type AnalysisOptions } from './analy
 import { ProfileError } from './errors.js';
 import { byText, groupDigits } from './text.js';
 import { ProfileIndex, type Profile } from './model.js';
-import { decode, type DecodeOptions } from './wire.js';
+import { decode } from './decode.js';
+import type { DecodeOptions } from './inflate.js';
 
 export interface ShareRow {
   readonly name: string;

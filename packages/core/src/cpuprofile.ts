@@ -9,7 +9,7 @@ import { ProfileError, isProfileError } from './errors.js';
 import { resolveRun, type ResolvedRun } from './availability.js';
 import { buildProfile, type BuildOptions } from './profile.js';
 import type { Label, Profile } from './model.js';
-import { encode } from './wire.js';
+import { encode } from './encode.js';
 import { V8Source } from './sources/v8.js';
 import { nativeStatus } from './sources/native.js';
 import type { SampleSource, SourceName, SourceSettings } from './sources/source.js';

@@ -94,7 +94,7 @@ describe('encode/decode', () => {
   });
 });
 
-// ---- The pprof reader (wire.ts decode) ----------------------------------------------------
+// ---- The pprof reader (decode.ts) ---------------------------------------------------------
 
 /** Every field of the model set, in more than one shape: multi-line locations, both label kinds, 64-bit values. */
 function richProfile(): Profile {
