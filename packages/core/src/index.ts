@@ -24,5 +24,7 @@ export { fromInspectorProfile, urlToFile, type InspectorProfile } from './source
 export { nativeStatus, type NativeEngine, type NativeStatus } from './sources/native.js';
 export * from './collapsed.js';
 export * from './chrome.js';
-export * from './compare.js';
+export * from './diff.js';
+export * from './rundir.js';
+export * from './gate.js';
 export * from './input.js';
