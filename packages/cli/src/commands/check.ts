@@ -1,3 +1,4 @@
+/** `perfprofile check`: the CI gate on the command line (the gate is core's checkRuns, the report check-report.ts). */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { checkRuns, ProfileError } from '@perfprofile/core';
 import { parseArgs } from '../args.js';

@@ -1,3 +1,4 @@
+/** `perfprofile diff`: self and total shares before and after, for two profiles or two output directories. */
 import { diffProfiles, matchBenchmarks, ProfileError, type AnalysisOptions, type ShareDiff } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
 import { ANALYSIS_FLAGS, analysisOptions, intFlag, readTarget } from '../common.js';

@@ -1,3 +1,4 @@
+/** `perfprofile top`: flat/cum per function for a profile, or one block per benchmark for an output directory. */
 import { functionTable, ProfileError, type AnalysisOptions, type FunctionTable, type Profile } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
 import { ANALYSIS_FLAGS, analysisOptions, intFlag, readTarget } from '../common.js';
