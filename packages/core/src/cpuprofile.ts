@@ -12,24 +12,18 @@ import type { Label, Profile } from './model.js';
 import { encode } from './encode.js';
 import { V8Source } from './sources/v8.js';
 import { nativeStatus } from './sources/native.js';
-import type { SampleSource, SourceName, SourceSettings } from './sources/source.js';
+import type { SampleSource, SourceSettings } from './sources/source.js';
 
-/** What stop() reports besides the profile. */
-export interface ProfileStats {
+/** What stop() reports besides the profile: the run it resolved to, and what it collected. */
+export interface ProfileStats extends Pick<ResolvedRun, 'source' | 'rate' | 'period' | 'reason' | 'warnings'> {
   readonly samples: number;
   readonly lost: number;
   readonly unresolved: number;
   readonly durationNanos: number;
   /** Time spent in start() and stop() themselves (symbolizing, building), in nanoseconds. */
   readonly selfNanos: number;
-  readonly source: SourceName;
   readonly event: string;
   readonly events: readonly string[];
-  /** Hz for clock events, period for count events. */
-  readonly rate: number;
-  readonly period: number;
-  readonly reason: string;
-  readonly warnings: readonly string[];
 }
 
 export interface StopResult {
