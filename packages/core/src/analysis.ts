@@ -44,6 +44,11 @@ export function resolveSampleIndex(profile: Profile, which: string | number | un
   return i;
 }
 
+/** The column for counting samples: the one asked for, else `samples` when the profile has it, else the default. */
+export function countColumn(profile: Profile, which: string | number | undefined): number {
+  return resolveSampleIndex(profile, which ?? (profile.sampleTypes.some((t) => t.type === 'samples') ? 'samples' : undefined));
+}
+
 /** The samples an analysis counts, after focus and tag filters. */
 export function selectSamples(profile: Profile, options: AnalysisOptions = {}, index = new ProfileIndex(profile)): Sample[] {
   const tags = Object.entries(options.tags ?? {});

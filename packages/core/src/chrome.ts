@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { resolveSampleIndex, selectSamples, type AnalysisOptions } from './analysis.js';
+import { countColumn, selectSamples, type AnalysisOptions } from './analysis.js';
 import { ProfileBuilder } from './builder.js';
 import { ProfileError } from './errors.js';
 import { ProfileIndex, type Profile } from './model.js';
@@ -46,7 +46,7 @@ function urlOf(file: string): string {
  * spaced by the period (clock events) or evenly over the duration.
  */
 export function toCpuProfile(profile: Profile, options: AnalysisOptions = {}): ChromeCpuProfile {
-  const column = resolveSampleIndex(profile, options.sampleIndex ?? (profile.sampleTypes.some((t) => t.type === 'samples') ? 'samples' : undefined));
+  const column = countColumn(profile, options.sampleIndex);
   const index = new ProfileIndex(profile);
   const root: ChromeCpuProfileNode = { id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] };
   const nodes = [root];
