@@ -1,7 +1,6 @@
 /**
- * What the analysis commands share: reading a target (a profile in any format, or a
- * vitest-perfprofile output directory), option parsing for numbers and tags, and formatting
- * values in their unit.
+ * What the analysis commands share on the way in: reading a target (a profile in any format, or
+ * a vitest-perfprofile output directory) and parsing their number, size and filter options.
  */
 import { DEFAULT_MAX_DECODED_BYTES, isRunDir, loadProfile, ProfileError, readRunDir, type AnalysisOptions, type Profile, type RunDir } from '@perfprofile/core';
 import type { FlagSpec, ParsedArgs } from './args.js';
@@ -79,23 +78,4 @@ export function analysisOptions(command: string, args: ParsedArgs): AnalysisOpti
     }
   }
   return { sampleIndex: args.flags['sample-index'] as string | undefined, focus, tags };
-}
-
-/** A value in its unit: nanoseconds as time, everything else as a number. */
-export function fmtValue(v: number, unit: string): string {
-  if (unit === 'nanoseconds') {
-    if (v >= 1e9) return `${(v / 1e9).toFixed(2)}s`;
-    if (v >= 1e6) return `${(v / 1e6).toFixed(2)}ms`;
-    if (v >= 1e3) return `${(v / 1e3).toFixed(2)}µs`;
-    return `${v}ns`;
-  }
-  return v >= 1e6 ? v.toExponential(2) : String(Math.round(v * 100) / 100);
-}
-
-export const fmtPct = (p: number) => `${p.toFixed(2)}%`;
-
-/** Right-aligns the first `right` columns, left-aligns the rest. */
-export function table(rows: string[][], right: number): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i < right ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
 }

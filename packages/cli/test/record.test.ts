@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decode } from '@perfprofile/core';
-import { readFileSync } from 'node:fs';
+import { decode, events, lookupEvent, type EventAvailability } from '@perfprofile/core';
 import { pprofTop } from './go-pprof.js';
 import { needs } from '../../../scripts/tools.mjs';
 
@@ -77,9 +76,26 @@ describe('perfprofile events', () => {
   it('lists every event with availability and a reason when unavailable', () => {
     const r = perfprofile(['events', '--json']);
     expect(r.status).toBe(0);
-    const list = JSON.parse(r.stdout) as { name: string; available: boolean; reason?: string }[];
+    const list = JSON.parse(r.stdout) as EventAvailability[];
+    // Every event of the catalog, judged as core judges it in this process.
+    expect(list).toEqual(events());
     expect(list.find((e) => e.name === 'v8')).toMatchObject({ available: true });
-    for (const e of list) if (!e.available) expect(e.reason).toBeTruthy();
     expect(list.map((e) => e.name)).toEqual(expect.arrayContaining(['cycles', 'task-clock', 'page-faults', 'timer', 'auto']));
+    // The table: a usable event with its default rate, any other with the reason.
+    const table = perfprofile(['events']).stdout.trim().split('\n').slice(1).map((line) => {
+      const [name, kind, usable, ...note] = line.split(/\s+/);
+      return { name, kind, usable, note: note.join(' ') };
+    });
+    expect(table.map((row) => row.name)).toEqual(list.map((e) => e.name));
+    for (const [i, e] of list.entries()) {
+      if (e.available) {
+        expect(e.reason).toBeUndefined();
+        expect(table[i]).toMatchObject({ kind: e.kind, usable: 'yes' });
+        if (e.kind !== 'auto') expect(table[i].note).toContain(String(lookupEvent(e.name)!.defaultRate));
+      } else {
+        expect(e.reason).toBeTruthy();
+        expect(table[i]).toEqual({ name: e.name, kind: e.kind, usable: 'no', note: e.reason });
+      }
+    }
   });
 });

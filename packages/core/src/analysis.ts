@@ -4,7 +4,7 @@
  */
 import { ProfileError } from './errors.js';
 import { byText } from './text.js';
-import { ProfileIndex, sampleIndexOf, type Profile, type Sample } from './model.js';
+import { ProfileIndex, sampleIndexOf, type Profile, type ProfileFunction, type Sample } from './model.js';
 
 export interface FunctionRow {
   readonly name: string;
@@ -44,6 +44,11 @@ export function resolveSampleIndex(profile: Profile, which: string | number | un
   return i;
 }
 
+/** The column for counting samples: the one asked for, else `samples` when the profile has it, else the default. */
+export function countColumn(profile: Profile, which: string | number | undefined): number {
+  return resolveSampleIndex(profile, which ?? (profile.sampleTypes.some((t) => t.type === 'samples') ? 'samples' : undefined));
+}
+
 /** The samples an analysis counts, after focus and tag filters. */
 export function selectSamples(profile: Profile, options: AnalysisOptions = {}, index = new ProfileIndex(profile)): Sample[] {
   const tags = Object.entries(options.tags ?? {});
@@ -57,40 +62,54 @@ export function selectSamples(profile: Profile, options: AnalysisOptions = {}, i
   });
 }
 
-/** Flat and cumulative totals per function; a recursive function counts once per sample in cum. */
-export function functionTable(profile: Profile, options: AnalysisOptions = {}): FunctionTable {
+/** Self and cumulative totals per key, over one sample column, as {@link functionTotals} counts them. */
+export interface FunctionTotals<K> {
+  /** Column used, e.g. `cpu/nanoseconds`. */
+  readonly valueType: string;
+  readonly total: number;
+  /** In order of first appearance; `fn` is the first function seen with the key. */
+  readonly byKey: Map<K, { readonly fn: ProfileFunction; self: number; cum: number }>;
+}
+
+/**
+ * Self (leaf) and cumulative totals over the selected samples, per `keyOf(function)`: functions
+ * with one key are one entry, counted once per sample in cum (so recursion, or two closures
+ * merged by name, never add up to more than the total).
+ */
+export function functionTotals<K>(profile: Profile, options: AnalysisOptions, keyOf: (fn: ProfileFunction) => K): FunctionTotals<K> {
   const column = resolveSampleIndex(profile, options.sampleIndex);
   const index = new ProfileIndex(profile);
-  const samples = selectSamples(profile, options, index);
-  const flat = new Map<number, number>();
-  const cum = new Map<number, number>();
+  const byKey: FunctionTotals<K>['byKey'] = new Map();
+  const seen = new Set<K>();
   let total = 0;
-  const seen = new Set<number>();
-  for (const s of samples) {
+  for (const s of selectSamples(profile, options, index)) {
     const v = s.values[column];
     total += v;
     seen.clear();
     s.locationIds.forEach((id, depth) => {
-      const frames = index.frames(id);
-      frames.forEach((f, inner) => {
-        if (depth === 0 && inner === 0) flat.set(f.fn.id, (flat.get(f.fn.id) ?? 0) + v);
-        if (!seen.has(f.fn.id)) {
-          seen.add(f.fn.id);
-          cum.set(f.fn.id, (cum.get(f.fn.id) ?? 0) + v);
+      index.frames(id).forEach(({ fn }, inner) => {
+        const k = keyOf(fn);
+        let e = byKey.get(k);
+        if (!e) byKey.set(k, (e = { fn, self: 0, cum: 0 }));
+        if (depth === 0 && inner === 0) e.self += v;
+        if (!seen.has(k)) {
+          seen.add(k);
+          e.cum += v;
         }
       });
     });
   }
-  const pct = (x: number) => (total === 0 ? 0 : (100 * x) / total);
-  const rows = [...cum.keys()].map((id) => {
-    const fn = index.functions.get(id)!;
-    const f = flat.get(id) ?? 0;
-    const c = cum.get(id)!;
-    return { name: fn.name, file: fn.filename, line: fn.startLine, flat: f, cum: c, flatPct: pct(f), cumPct: pct(c) };
-  });
-  rows.sort((a, b) => b.flat - a.flat || b.cum - a.cum || byText(a.name, b.name));
   const t = profile.sampleTypes[column];
-  return { valueType: `${t.type}/${t.unit}`, total, rows };
+  return { valueType: `${t.type}/${t.unit}`, total, byKey };
+}
+
+/** Flat and cumulative totals per function; a recursive function counts once per sample in cum. */
+export function functionTable(profile: Profile, options: AnalysisOptions = {}): FunctionTable {
+  const { valueType, total, byKey } = functionTotals(profile, options, (fn) => fn.id);
+  const pct = (x: number) => (total === 0 ? 0 : (100 * x) / total);
+  const rows = [...byKey.values()].map(({ fn, self, cum }) => ({ name: fn.name, file: fn.filename, line: fn.startLine, flat: self, cum, flatPct: pct(self), cumPct: pct(cum) }));
+  rows.sort((a, b) => b.flat - a.flat || b.cum - a.cum || byText(a.name, b.name));
+  return { valueType, total, rows };
 }
 
 /** The top `n` functions by self share, as index.json and the reporter show them. */

@@ -49,21 +49,8 @@ export class ProfileBuilder {
   private readonly locationIds = new Map<string, number>();
   private readonly samples: { locationIds: number[]; values: number[]; labels: readonly Label[] }[] = [];
   private readonly sampleIndex = new Map<string, number>();
-  private header: ProfileHeader;
 
-  constructor(header: ProfileHeader) {
-    this.header = header;
-  }
-
-  /** Replaces header fields (duration, comments...) known only at the end. */
-  setHeader(patch: Partial<ProfileHeader>): this {
-    this.header = { ...this.header, ...patch };
-    return this;
-  }
-
-  get sampleCount(): number {
-    return this.samples.length;
-  }
+  constructor(private readonly header: ProfileHeader) {}
 
   /** The id of the function with these fields, added on first use. */
   functionId(name: string, systemName: string, filename: string, startLine: number): number {

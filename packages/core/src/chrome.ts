@@ -5,12 +5,12 @@
  */
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { resolveSampleIndex, selectSamples, type AnalysisOptions } from './analysis.js';
+import { countColumn, selectSamples, type AnalysisOptions } from './analysis.js';
 import { ProfileBuilder } from './builder.js';
 import { ProfileError } from './errors.js';
 import { ProfileIndex, type Profile } from './model.js';
 
-export interface CallFrame {
+export interface ChromeCallFrame {
   readonly functionName: string;
   readonly scriptId: string;
   readonly url: string;
@@ -19,15 +19,15 @@ export interface CallFrame {
   readonly columnNumber: number;
 }
 
-export interface CpuProfileNode {
+export interface ChromeCpuProfileNode {
   readonly id: number;
-  readonly callFrame: CallFrame;
+  readonly callFrame: ChromeCallFrame;
   hitCount: number;
   children?: number[];
 }
 
-export interface CpuProfile {
-  readonly nodes: CpuProfileNode[];
+export interface ChromeCpuProfile {
+  readonly nodes: ChromeCpuProfileNode[];
   /** Microseconds, on the same clock as the deltas. */
   readonly startTime: number;
   readonly endTime: number;
@@ -45,12 +45,12 @@ function urlOf(file: string): string {
  * A `.cpuprofile` whose samples are the profile's `samples` column (one entry per count),
  * spaced by the period (clock events) or evenly over the duration.
  */
-export function toCpuProfile(profile: Profile, options: AnalysisOptions = {}): CpuProfile {
-  const column = resolveSampleIndex(profile, options.sampleIndex ?? (profile.sampleTypes.some((t) => t.type === 'samples') ? 'samples' : undefined));
+export function toCpuProfile(profile: Profile, options: AnalysisOptions = {}): ChromeCpuProfile {
+  const column = countColumn(profile, options.sampleIndex);
   const index = new ProfileIndex(profile);
-  const root: CpuProfileNode = { id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] };
+  const root: ChromeCpuProfileNode = { id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] };
   const nodes = [root];
-  const childOf = new Map<string, CpuProfileNode>();
+  const childOf = new Map<string, ChromeCpuProfileNode>();
   const scripts = new Map<string, string>();
   const scriptId = (url: string) => {
     if (!url) return '0';
@@ -58,7 +58,7 @@ export function toCpuProfile(profile: Profile, options: AnalysisOptions = {}): C
     if (!id) scripts.set(url, (id = String(scripts.size + 1)));
     return id;
   };
-  const leaves: { node: CpuProfileNode; count: number }[] = [];
+  const leaves: { node: ChromeCpuProfileNode; count: number }[] = [];
   let total = 0;
   for (const s of selectSamples(profile, options, index)) {
     const count = Math.round(s.values[column]);
@@ -106,7 +106,7 @@ export function toCpuProfile(profile: Profile, options: AnalysisOptions = {}): C
 /** Every invariant of a `.cpuprofile` that DevTools relies on; empty when it holds them all. */
 export function validateCpuProfile(data: unknown): string[] {
   const problems: string[] = [];
-  const p = data as Partial<CpuProfile>;
+  const p = data as Partial<ChromeCpuProfile>;
   if (!p || typeof p !== 'object') return ['not an object'];
   if (!Array.isArray(p.nodes) || p.nodes.length === 0) return ['nodes: missing or empty'];
   if (!Array.isArray(p.samples)) problems.push('samples: missing');
@@ -158,13 +158,13 @@ export function validateCpuProfile(data: unknown): string[] {
 }
 
 /** True when parsed JSON has the shape of a `.cpuprofile`. */
-export function looksCpuProfile(data: unknown): data is CpuProfile {
-  const p = data as Partial<CpuProfile> | null;
+export function looksCpuProfile(data: unknown): data is ChromeCpuProfile {
+  const p = data as Partial<ChromeCpuProfile> | null;
   return !!p && typeof p === 'object' && Array.isArray(p.nodes) && Array.isArray(p.samples);
 }
 
 /** A profile (samples/count, cpu/nanoseconds) from a `.cpuprofile`; refuses a broken one. */
-export function fromCpuProfile(data: CpuProfile, what = 'input'): Profile {
+export function fromCpuProfile(data: ChromeCpuProfile, what = 'input'): Profile {
   const problems = validateCpuProfile(data);
   if (problems.length) throw new ProfileError('ERR_DECODE', `${what} is not a valid .cpuprofile: ${problems[0]}`, 'pass a file written by node --cpu-prof, DevTools or perfprofile convert');
   const byId = new Map(data.nodes.map((n) => [n.id, n]));

@@ -3,15 +3,16 @@
  * stack, frames root first joined by `;`, then a space and the weight (`main;run;hot 42`).
  * Function names are the frames; files and lines do not survive the trip.
  */
-import { resolveSampleIndex, selectSamples, type AnalysisOptions } from './analysis.js';
+import { countColumn, selectSamples, type AnalysisOptions } from './analysis.js';
 import { ProfileBuilder } from './builder.js';
 import { ProfileError } from './errors.js';
 import { ProfileIndex, type Profile } from './model.js';
+import { byText } from './text.js';
 
 /** The profile's stacks (one column) as collapsed lines, merged and sorted; zero weights dropped. */
 export function toCollapsed(profile: Profile, options: AnalysisOptions = {}): string {
   // Counts read best in collapsed form: the samples column unless another is asked for.
-  const column = resolveSampleIndex(profile, options.sampleIndex ?? (profile.sampleTypes.some((t) => t.type === 'samples') ? 'samples' : undefined));
+  const column = countColumn(profile, options.sampleIndex);
   const index = new ProfileIndex(profile);
   const weights = new Map<string, number>();
   for (const s of selectSamples(profile, options, index)) {
@@ -23,7 +24,7 @@ export function toCollapsed(profile: Profile, options: AnalysisOptions = {}): st
     const key = names.reverse().join(';');
     weights.set(key, (weights.get(key) ?? 0) + v);
   }
-  return [...weights].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k} ${v}`).join('\n') + (weights.size ? '\n' : '');
+  return [...weights].sort(([a], [b]) => byText(a, b)).map(([k, v]) => `${k} ${v}`).join('\n') + (weights.size ? '\n' : '');
 }
 
 /** True when text looks like collapsed stacks (every non-empty line ends in a count). */

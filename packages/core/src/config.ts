@@ -88,7 +88,9 @@ export function parseCount(key: string, raw: string): number | ProfileError {
   return value;
 }
 
-function parseBool(key: string, raw: string): boolean | ProfileError {
+/** A boolean option's value; `fallback` when the key is not given. */
+function parseBool(key: string, raw: string | undefined, fallback: boolean): boolean | ProfileError {
+  if (raw === undefined) return fallback;
   const v = raw.toLowerCase();
   if (['true', 'on', 'yes', '1'].includes(v)) return true;
   if (['false', 'off', 'no', '0'].includes(v)) return false;
@@ -155,11 +157,9 @@ export function parseConfig(text: string | undefined): ProfileConfig | ProfileEr
 function resolvePairs(pairs: Map<ConfigKey, string>): ProfileConfig | ProfileError {
   let events = DEFAULT_CONFIG.events;
   let rate: number | undefined;
-  let kernel = false;
   let precise: number | undefined;
   let depth = DEFAULT_DEPTH;
   let fallback: EventSpec | undefined;
-  let baseline = true;
   let counters: EventSpec[] | undefined;
 
   const ev = pairs.get('event');
@@ -182,12 +182,8 @@ function resolvePairs(pairs: Map<ConfigKey, string>): ProfileConfig | ProfileErr
     if (n <= 0) return err('ERR_CONFIG_VALUE', `rate=${r} must be greater than zero`, 'e.g. rate=1000');
     rate = n;
   }
-  const k = pairs.get('kernel');
-  if (k !== undefined) {
-    const b = parseBool('kernel', k);
-    if (b instanceof ProfileError) return b;
-    kernel = b;
-  }
+  const kernel = parseBool('kernel', pairs.get('kernel'), false);
+  if (kernel instanceof ProfileError) return kernel;
   const p = pairs.get('precise');
   if (p !== undefined) {
     if (!/^[0-3]$/.test(p)) return err('ERR_CONFIG_VALUE', `precise=${p} is not a skid level`, 'precise takes 0, 1, 2 or 3 (precise_ip); omit it for the highest available');
@@ -209,12 +205,8 @@ function resolvePairs(pairs: Map<ConfigKey, string>): ProfileConfig | ProfileErr
     if (e.kind === 'auto') return err('ERR_CONFIG_VALUE', 'fallback=auto is not allowed', 'name a concrete event, or use event=auto');
     fallback = e;
   }
-  const b = pairs.get('baseline');
-  if (b !== undefined) {
-    const v = parseBool('baseline', b);
-    if (v instanceof ProfileError) return v;
-    baseline = v;
-  }
+  const baseline = parseBool('baseline', pairs.get('baseline'), true);
+  if (baseline instanceof ProfileError) return baseline;
   const c = pairs.get('counters');
   if (c !== undefined) {
     if (c.toLowerCase() === 'none') counters = [];

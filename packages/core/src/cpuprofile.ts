@@ -2,34 +2,28 @@
  * CPUProfile, after Go's accepted design (golang/go#42502, #53286): configure while stopped,
  * start(), stop() → the profile and its stats. One profile at a time per thread; restartable.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseConfig, formatConfig, DEFAULT_CONFIG, type ProfileConfig } from './config.js';
 import { ProfileError, isProfileError } from './errors.js';
 import { resolveRun, type ResolvedRun } from './availability.js';
 import { buildProfile, type BuildOptions } from './profile.js';
 import type { Label, Profile } from './model.js';
-import { encode } from './wire.js';
+import { encode } from './encode.js';
+import { writeAtomic } from './write.js';
 import { V8Source } from './sources/v8.js';
 import { nativeStatus } from './sources/native.js';
-import type { SampleSource, SourceName, SourceSettings } from './sources/source.js';
+import type { SampleSource, SourceSettings } from './sources/source.js';
 
-/** What stop() reports besides the profile. */
-export interface ProfileStats {
+/** What stop() reports besides the profile: the run it resolved to, and what it collected. */
+export interface ProfileStats extends Pick<ResolvedRun, 'source' | 'rate' | 'period' | 'reason' | 'warnings'> {
   readonly samples: number;
   readonly lost: number;
   readonly unresolved: number;
   readonly durationNanos: number;
   /** Time spent in start() and stop() themselves (symbolizing, building), in nanoseconds. */
   readonly selfNanos: number;
-  readonly source: SourceName;
   readonly event: string;
   readonly events: readonly string[];
-  /** Hz for clock events, period for count events. */
-  readonly rate: number;
-  readonly period: number;
-  readonly reason: string;
-  readonly warnings: readonly string[];
 }
 
 export interface StopResult {
@@ -205,25 +199,5 @@ export class CPUProfile {
     };
     if (running.out) writeAtomic(running.out, encode(profile));
     return { profile, stats };
-  }
-}
-
-/**
- * Writes a file via a temp file and rename, so readers never see a partial file. When the
- * write or the rename fails (ENOSPC, EIO, ...), the temp file is removed and the error thrown:
- * `file` is then as it was (absent, or its previous content).
- */
-export function writeAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // The write's error is the one to report.
-    }
-    throw e;
   }
 }

@@ -7,7 +7,8 @@ import { fromCpuProfile, looksCpuProfile } from './chrome.js';
 import { fromCollapsed, looksCollapsed } from './collapsed.js';
 import { ProfileError } from './errors.js';
 import type { Profile } from './model.js';
-import { decode, DEFAULT_MAX_DECODED_BYTES, type DecodeOptions } from './wire.js';
+import { decode } from './decode.js';
+import { DEFAULT_MAX_DECODED_BYTES, isGzip, tooLarge, type DecodeOptions } from './inflate.js';
 
 /** Loads `file` as a profile; ERR_INPUT when unreadable, ERR_DECODE when no format fits. */
 export function loadProfile(file: string, options: DecodeOptions = {}): Profile {
@@ -15,7 +16,7 @@ export function loadProfile(file: string, options: DecodeOptions = {}): Profile 
   let bytes: Buffer;
   try {
     const size = statSync(file).size;
-    if (size > max) throw new ProfileError('ERR_DECODE', `${file} is ${size} bytes, over the ${max}-byte limit`, 'raise the limit (--max-bytes) if the file is genuine');
+    if (size > max) throw tooLarge(file, size, max);
     bytes = readFileSync(file);
   } catch (e) {
     if (e instanceof ProfileError) throw e;
@@ -23,7 +24,7 @@ export function loadProfile(file: string, options: DecodeOptions = {}): Profile 
     throw new ProfileError('ERR_INPUT', `cannot read ${file} (${code ?? (e as Error).message})`, code === 'ENOENT' ? 'check the path' : code === 'EISDIR' ? 'pass a profile file, or a perf.out directory where the command accepts one' : 'check the file');
   }
   if (bytes.length === 0) throw new ProfileError('ERR_DECODE', `${file} is empty`, 'pass a pprof (.pb.gz), .cpuprofile or collapsed-stacks file');
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return decode(bytes, options, file);
+  if (isGzip(bytes)) return decode(bytes, options, file);
   const head = bytes.subarray(0, 64).toString('utf8').trimStart();
   if (head.startsWith('{')) {
     let json: unknown;

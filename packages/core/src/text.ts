@@ -1,8 +1,7 @@
 /**
- * Locale-free text helpers. `toLocaleString` and `localeCompare` load ICU data on first use
- * (measured on Node 20: 12–17 ms and ~6 ms, once per process), a cost every Vitest worker and the
- * main process paid for one table; these give the same text (en-US digit grouping) and a stable
- * code-unit order.
+ * Locale-free text helpers: `toLocaleString` and `localeCompare` load ICU data on first use, a
+ * cost every Vitest worker would pay for one table (figures in docs/PERFORMANCE.md). These give
+ * the same text (en-US digit grouping) and a stable code-unit order.
  */
 
 /** An integer with comma thousands separators: 1234567 → "1,234,567" (rounds first). */

@@ -3,8 +3,8 @@
  * written, so bytes go straight into one growing buffer — no per-message forks, no copies.
  * Numbers are JS numbers (exact up to 2^53); negative int64 values take the 10-byte form.
  */
-const VARINT = 0;
-const LEN = 2;
+import { LEN, VARINT } from './reader.js';
+
 const encoder = new TextEncoder();
 
 /** Bytes a varint takes for `v` (negative values are 64-bit two's complement: 10 bytes). */

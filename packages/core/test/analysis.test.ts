@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProfileBuilder, functionTable, merge, topSelf, decode, encode, isProfileError, type Profile } from '../src/index.js';
+import { thrown } from './helpers.js';
 
 const types = [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }];
 const f = (name: string, line = 1) => ({ name, file: `${name}.ts`, line, startLine: 1 });
@@ -63,11 +64,7 @@ describe('merge', () => {
 
   it('refuses different sample types', () => {
     const other = new ProfileBuilder({ sampleTypes: [{ type: 'samples', unit: 'count' }] }).build();
-    try {
-      merge([handMade(), other]);
-      throw new Error('merged');
-    } catch (e) {
-      expect(isProfileError(e) && e.message).toMatch(/profile 2 has sample types \[samples\/count\], profile 1 has \[samples\/count,cpu\/nanoseconds\]/);
-    }
+    const e = thrown(() => merge([handMade(), other]));
+    expect(isProfileError(e) && e.message).toMatch(/profile 2 has sample types \[samples\/count\], profile 1 has \[samples\/count,cpu\/nanoseconds\]/);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fromCpuProfile, functionTable, looksCpuProfile, ProfileBuilder, toCpuProfile, validateCpuProfile, type CpuProfile, type Profile } from '../src/index.js';
+import { fromCpuProfile, functionTable, looksCpuProfile, ProfileBuilder, toCpuProfile, validateCpuProfile, type ChromeCpuProfile, type Profile } from '../src/index.js';
 
 const WORKLOAD = fileURLToPath(new URL('../../../fixtures/workloads/split-70-30.mjs', import.meta.url));
 
@@ -22,7 +22,7 @@ function handBuilt(): Profile {
 }
 
 /** A fresh copy of a .cpuprofile, to break one invariant at a time. */
-const copy = (p: CpuProfile): CpuProfile => JSON.parse(JSON.stringify(p)) as CpuProfile;
+const copy = (p: ChromeCpuProfile): ChromeCpuProfile => JSON.parse(JSON.stringify(p)) as ChromeCpuProfile;
 
 describe('toCpuProfile', () => {
   it('writes the call tree, one sample per count and one time delta per sample', () => {
@@ -59,7 +59,7 @@ describe('validateCpuProfile', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'perfprofile-chrome-'));
     const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, WORKLOAD], { env: { ...process.env, PERFPROFILE_FIXTURE_MS: '200' }, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const real = JSON.parse(readFileSync(path.join(dir, readdirSync(dir)[0]), 'utf8')) as CpuProfile;
+    const real = JSON.parse(readFileSync(path.join(dir, readdirSync(dir)[0]), 'utf8')) as ChromeCpuProfile;
     expect(looksCpuProfile(real)).toBe(true);
     expect(validateCpuProfile(real)).toEqual([]);
     const profile = fromCpuProfile(real);
@@ -69,7 +69,7 @@ describe('validateCpuProfile', () => {
 
   it('names each broken invariant', () => {
     const good = toCpuProfile(handBuilt());
-    const broken = (edit: (p: CpuProfile & { nodes: { id: number; children?: number[] }[] }) => void) => {
+    const broken = (edit: (p: ChromeCpuProfile & { nodes: { id: number; children?: number[] }[] }) => void) => {
       const p = copy(good);
       edit(p);
       return validateCpuProfile(p);
@@ -84,7 +84,7 @@ describe('validateCpuProfile', () => {
     expect(broken((p) => (p.timeDeltas[0] = 10_000_000))).toEqual([expect.stringMatching(/^samples run to \d+, past endTime \d+$/)]);
     expect(broken((p) => ((p.nodes[1] as { hitCount: number }).hitCount = -1))).toContain('node 2: hitCount -1 is not a count');
     // Two nodes that are each other's child: one parent each, one root, but unreachable.
-    const cycle = { ...copy(good), samples: [], timeDeltas: [] } as CpuProfile;
+    const cycle = { ...copy(good), samples: [], timeDeltas: [] } as ChromeCpuProfile;
     const frameOf = (id: number) => ({ id, callFrame: { functionName: `f${id}`, scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 0 });
     cycle.nodes.splice(0, cycle.nodes.length, { ...frameOf(1), children: [2] }, frameOf(2), { ...frameOf(3), children: [4] }, { ...frameOf(4), children: [3] });
     expect(validateCpuProfile(cycle)).toEqual(['2 nodes are not reachable from the root (a cycle)']);

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { fromCollapsed, functionTable, looksCollapsed, ProfileBuilder, toCollapsed, type ProfileError } from '../src/index.js';
+import { fromCollapsed, functionTable, looksCollapsed, ProfileBuilder, toCollapsed } from '../src/index.js';
+import { errorOf } from './helpers.js';
 
 const types = [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }];
 const f = (name: string) => ({ name, file: `${name}.ts`, line: 3, startLine: 1 });
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return `${(e as ProfileError).code}: ${(e as Error).message}`;
-  }
-  return 'no error';
-}
 
 describe('toCollapsed', () => {
   it('writes root-first stacks with their sample counts, merged and sorted', () => {

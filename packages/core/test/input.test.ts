@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encode, loadProfile, ProfileBuilder, toCollapsed, toCpuProfile, type Profile, type ProfileError } from '../src/index.js';
+import { encode, loadProfile, ProfileBuilder, toCollapsed, toCpuProfile, type Profile } from '../src/index.js';
+import { errorOf } from './helpers.js';
 
 function sample(): Profile {
   const b = new ProfileBuilder({ sampleTypes: [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }], periodType: { type: 'cpu', unit: 'nanoseconds' }, period: 1e6 });
@@ -17,15 +18,6 @@ function file(name: string, content: string | Uint8Array): string {
   const p = path.join(dir, name);
   writeFileSync(p, content);
   return p;
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return `${(e as ProfileError).code}: ${(e as Error).message}`;
-  }
-  return 'no error';
 }
 
 describe('loadProfile', () => {

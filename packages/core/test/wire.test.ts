@@ -3,7 +3,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import * as pf from 'pprof-format';
 import protobuf from 'protobufjs';
-import { ProfileBuilder, decode, emptyProfile, encode, isProfileError, type Profile, type ProfileError, type ValueType } from '../src/index.js';
+import { ProfileBuilder, decode, emptyProfile, encode, isProfileError, type Profile, type ValueType } from '../src/index.js';
+import { thrown } from './helpers.js';
 
 function sampleProfile(): Profile {
   const b = new ProfileBuilder({
@@ -67,14 +68,9 @@ describe('encode/decode', () => {
   });
 
   const refuses = (bytes: Uint8Array, pattern: RegExp, maxBytes?: number) => {
-    try {
-      decode(bytes, { maxBytes });
-    } catch (e) {
-      expect(isProfileError(e)).toBe(true);
-      expect((e as Error).message).toMatch(pattern);
-      return;
-    }
-    throw new Error('decode accepted bad input');
+    const e = thrown(() => decode(bytes, { maxBytes }));
+    expect(isProfileError(e)).toBe(true);
+    expect(e.message).toMatch(pattern);
   };
 
   it('refuses truncated, garbage, empty and oversized input with clear errors', () => {
@@ -94,7 +90,7 @@ describe('encode/decode', () => {
   });
 });
 
-// ---- The pprof reader (wire.ts decode) ----------------------------------------------------
+// ---- The pprof reader (decode.ts) ---------------------------------------------------------
 
 /** Every field of the model set, in more than one shape: multi-line locations, both label kinds, 64-bit values. */
 function richProfile(): Profile {
@@ -209,14 +205,7 @@ const HAND_MADE: Profile = {
 };
 
 /** The error decode throws for `bytes`; fails the test when it throws none. */
-function decodeError(bytes: Uint8Array): ProfileError {
-  try {
-    decode(bytes);
-  } catch (e) {
-    return e as ProfileError;
-  }
-  throw new Error('decode accepted bad input');
-}
+const decodeError = (bytes: Uint8Array) => thrown(() => decode(bytes));
 
 describe('decode: the pprof reader', () => {
   it('round-trips a profile with every field set, 64-bit and negative values', () => {

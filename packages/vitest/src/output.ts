@@ -6,49 +6,18 @@
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { decode, encode, merge, writeAtomic, type Profile } from '@perfprofile/core';
+import { decode, encode, merge, writeAtomic, type IndexFile, type MissingBenchmark, type Profile } from '@perfprofile/core';
 import { RECORDS_DIR, type BenchmarkRecord, type RunningMarker } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
 import { OutputWriteError, writeFailureReason } from './writefail.js';
 
-/** index.json, schema 1: fields are only ever added, and a reader ignores those it does not know. */
-export interface IndexFile {
-  readonly schema: 1;
-  readonly config: {
-    readonly text: string;
-    readonly event: string;
-    readonly events: readonly string[];
-    readonly rate: number;
-    readonly period: number;
-    readonly source: string;
-    readonly reason: string;
-    readonly baseline: boolean;
-    readonly warnings: readonly string[];
-  };
-  readonly node: string;
-  readonly vitest: string;
-  readonly complete: boolean;
-  /** Set when the run was cut short by a signal: `SIGINT` or `SIGTERM`. */
-  readonly interrupted?: string;
-  readonly benchmarks: readonly Omit<BenchmarkRecord, 'run'>[];
-  /** Selected benchmarks that left no profile (worker killed, run interrupted), and why. */
-  readonly missing: readonly MissingBenchmark[];
-  readonly merged: string | null;
-  /** Output files that could not be written (merged.pb.gz on a full disk), one line each; absent when none. */
-  readonly errors?: readonly string[];
-}
+export type { IndexFile, MissingBenchmark };
 
 /** index.json could not be written: the index as it would have been, for the summary. */
 export class IndexWriteError extends OutputWriteError {
   constructor(readonly index: IndexFile, reason: string, cause: unknown) {
     super('index.json', reason, cause);
   }
-}
-
-export interface MissingBenchmark {
-  readonly file: string;
-  readonly fullName: string;
-  readonly reason: string;
 }
 
 /** How a run ended, as far as index.json records it. */

@@ -1,6 +1,8 @@
+/** `perfprofile check`: the CI gate on the command line (the gate is core's checkRuns, the report check-report.ts). */
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { checkMarkdown, checkRuns, describeCounterChanges, describeFinding, describeMoved, ProfileError, type CheckResult } from '@perfprofile/core';
+import { checkRuns, ProfileError } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
+import { checkMarkdown, checkText } from '../check-report.js';
 import { numberFlag, readTarget } from '../common.js';
 
 export const summary = 'CI gate: fail when a function\'s share or a per-op counter grew past a limit';
@@ -28,31 +30,6 @@ options:
 
 exit codes: 0 no regressions · 1 regressions (listed per benchmark) · 2 unusable input`;
 
-function printText(r: CheckResult): void {
-  const out: string[] = [];
-  if (r.regressions === 0) {
-    out.push(`perfprofile check: no regressions in ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? '' : 's'}`);
-    for (const b of r.benchmarks) {
-      const f = b.largestShareIncrease;
-      out.push(`  ok  ${b.fullName}${f ? `  (largest share increase: ${f.name} +${f.increase.toFixed(1)} pp)` : ''}`);
-    }
-  } else {
-    out.push(`perfprofile check: ${r.regressions} regression${r.regressions === 1 ? '' : 's'}`);
-    for (const b of r.benchmarks) {
-      if (b.regressions.length === 0) continue;
-      out.push(`  FAIL ${b.fullName}`);
-      for (const f of b.regressions) out.push(`       ${describeFinding(f)}`);
-      const counters = describeCounterChanges(b);
-      if (counters) out.push(`       per-op counters: ${counters}`);
-    }
-  }
-  for (const b of r.benchmarks) for (const f of b.moved) out.push(`  note ${b.fullName}: ${describeMoved(f)}`);
-  for (const w of r.warnings) out.push(`warning: ${w}`);
-  if (r.onlyBase.length) out.push(`only in base (not compared): ${r.onlyBase.join(', ')}`);
-  if (r.onlyHead.length) out.push(`only in head (not compared): ${r.onlyHead.join(', ')}`);
-  console.log(out.join('\n'));
-}
-
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs('check', argv, [
     { name: 'max-share-increase', type: 'string' },
@@ -64,11 +41,10 @@ export async function run(argv: readonly string[]): Promise<number> {
   ]);
   if (args.flags.help) return console.log(usage), 0;
   if (args.positionals.length !== 2) throw new ProfileError('ERR_USAGE', 'check: needs a base and a head directory', 'perfprofile check base.out head.out');
-  const [base, head] = args.positionals.map(readTarget);
-  for (const t of [base, head]) {
+  const [base, head] = args.positionals.map(readTarget).map((t) => {
     if (t.kind !== 'dir') throw new ProfileError('ERR_INPUT', `check: ${t.path} is not a vitest-perf output directory (no index.json)`, 'pass the directories given to --perfprofile; for two single profiles use perfprofile diff');
-  }
-  if (base.kind !== 'dir' || head.kind !== 'dir') return 2;
+    return t;
+  });
   const result = checkRuns(base.run, head.run, {
     maxShareIncrease: numberFlag('check', args, 'max-share-increase', 5),
     maxCounterIncrease: numberFlag('check', args, 'max-counter-increase', 10) / 100,
@@ -80,6 +56,6 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (args.flags.markdown) writeFileSync(String(args.flags.markdown), md);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, md + '\n');
   if (args.flags.json) console.log(JSON.stringify(result, null, 2));
-  else printText(result);
+  else console.log(checkText(result));
   return result.regressions > 0 ? 1 : 0;
 }

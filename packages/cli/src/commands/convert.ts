@@ -1,3 +1,4 @@
+/** `perfprofile convert`: any profile perfprofile reads to .cpuprofile, collapsed stacks or the model as JSON. */
 import { writeFileSync } from 'node:fs';
 import { ProfileError, toCollapsed, toCpuProfile } from '@perfprofile/core';
 import { parseArgs } from '../args.js';

@@ -1,6 +1,8 @@
-import { diffProfiles, matchBenchmarks, ProfileError, type AnalysisOptions, type Profile, type ShareDiff } from '@perfprofile/core';
+/** `perfprofile diff`: self and total shares before and after, for two profiles or two output directories. */
+import { diffProfiles, matchBenchmarks, ProfileError, type AnalysisOptions, type ShareDiff } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
-import { ANALYSIS_FLAGS, analysisOptions, intFlag, readTarget, table } from '../common.js';
+import { ANALYSIS_FLAGS, analysisOptions, intFlag, readTarget } from '../common.js';
+import { renderDiff } from '../render.js';
 
 export const summary = 'self share per function before/after, sorted by the change (profiles or perf.out dirs)';
 export const usage = `usage: perfprofile diff <base> <head> [-n 20] [--sample-index <type>] [--focus <regex>] [--tag k=v] [--json]
@@ -17,12 +19,6 @@ options:
   --focus <regex>, --tag <k=v>   narrow the samples on both sides, as for top
   --json                   machine-readable output`;
 
-function render(d: ShareDiff, n: number): string[] {
-  const pp = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} pp`;
-  const rows = d.rows.slice(0, n).map((r) => [pp(r.delta), `${r.before.toFixed(2)}%`, `${r.after.toFixed(2)}%`, pp(r.cumDelta), r.name, r.file]);
-  return [`${d.valueType} self share, base ${d.baseSamples} samples → head ${d.headSamples} samples`, ...table([['change', 'before', 'after', 'total change', 'function', 'file'], ...rows], 4)];
-}
-
 const asJson = (d: ShareDiff, n: number) => ({ ...d, rows: d.rows.slice(0, n) });
 
 export async function run(argv: readonly string[]): Promise<number> {
@@ -31,24 +27,22 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (args.positionals.length !== 2) throw new ProfileError('ERR_USAGE', 'diff: needs a base and a head', 'perfprofile diff base.pb.gz head.pb.gz');
   const options: AnalysisOptions = analysisOptions('diff', args);
   const [base, head] = args.positionals.map(readTarget);
-  if (base.kind !== head.kind) throw new ProfileError('ERR_USAGE', `diff: ${base.path} is a ${base.kind === 'dir' ? 'directory' : 'profile'} but ${head.path} is a ${head.kind === 'dir' ? 'directory' : 'profile'}`, 'compare two profiles or two perf.out directories');
   if (base.kind === 'profile' && head.kind === 'profile') {
     const n = intFlag('diff', args, 'nodes', 20);
     const d = diffProfiles(base.profile, head.profile, options);
-    console.log(args.flags.json ? JSON.stringify(asJson(d, n), null, 2) : render(d, n).join('\n'));
+    console.log(args.flags.json ? JSON.stringify(asJson(d, n), null, 2) : renderDiff(d, n).join('\n'));
     return 0;
   }
-  if (base.kind !== 'dir' || head.kind !== 'dir') return 2;
+  if (base.kind !== 'dir' || head.kind !== 'dir') throw new ProfileError('ERR_USAGE', `diff: ${base.path} is a ${base.kind === 'dir' ? 'directory' : 'profile'} but ${head.path} is a ${head.kind === 'dir' ? 'directory' : 'profile'}`, 'compare two profiles or two perf.out directories');
   const n = intFlag('diff', args, 'nodes', 10);
   const { pairs, onlyBase, onlyHead } = matchBenchmarks(base.run, head.run);
-  const load = (run: typeof base.run, b: (typeof pairs)[number][0]): Profile => run.load(b);
-  const diffs = pairs.map(([b, h]) => ({ b, d: diffProfiles(load(base.run, b), load(head.run, h), options) }));
+  const diffs = pairs.map(([b, h]) => ({ b, d: diffProfiles(base.run.load(b), head.run.load(h), options) }));
   if (args.flags.json) {
     console.log(JSON.stringify({ benchmarks: diffs.map(({ b, d }) => ({ id: b.id, fullName: b.fullName, ...asJson(d, n) })), onlyBase: onlyBase.map((b) => b.id), onlyHead: onlyHead.map((b) => b.id) }, null, 2));
     return 0;
   }
   const out: string[] = [];
-  for (const { b, d } of diffs) out.push(`== ${b.fullName}`, ...render(d, n), '');
+  for (const { b, d } of diffs) out.push(`== ${b.fullName}`, ...renderDiff(d, n), '');
   if (onlyBase.length) out.push(`only in base: ${onlyBase.map((b) => b.id).join(', ')}`);
   if (onlyHead.length) out.push(`only in head: ${onlyHead.map((b) => b.id).join(', ')}`);
   console.log(out.join('\n').trimEnd());

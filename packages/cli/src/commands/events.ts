@@ -1,3 +1,4 @@
+/** `perfprofile events`: every event `event=` accepts, and whether it can run on this machine. */
 import { events, lookupEvent } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
 

@@ -1,3 +1,4 @@
+/** `perfprofile merge`: profiles and output directories into one gzipped pprof. */
 import { writeFileSync } from 'node:fs';
 import { encode, merge, ProfileError } from '@perfprofile/core';
 import { parseArgs } from '../args.js';

@@ -1,3 +1,4 @@
+/** `perfprofile record`: runs a Node script with core's record preload and passes its exit code through. */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';

@@ -1,6 +1,8 @@
+/** `perfprofile top`: flat/cum per function for a profile, or one block per benchmark for an output directory. */
 import { functionTable, ProfileError, type AnalysisOptions, type FunctionTable, type Profile } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
-import { ANALYSIS_FLAGS, analysisOptions, fmtPct, fmtValue, intFlag, readTarget, table } from '../common.js';
+import { ANALYSIS_FLAGS, analysisOptions, intFlag, readTarget } from '../common.js';
+import { renderTable } from '../render.js';
 
 export const summary = 'flat/cum table per function (like pprof -top); one block per benchmark for a directory';
 export const usage = `usage: perfprofile top <profile | perf.out dir> [-n 20] [--sample-index <type>] [--focus <regex>] [--tag k=v] [--json]
@@ -15,15 +17,6 @@ options:
   --focus <regex>          only samples with a frame whose function matches
   --tag <key=value>        only samples with this label (repeatable), e.g. --tag tier=turbofan
   --json                   machine-readable output`;
-
-function render(t: FunctionTable, n: number): string[] {
-  const unit = t.valueType.split('/')[1] ?? '';
-  const rows = t.rows.slice(0, n).map((r) => [fmtValue(r.flat, unit), fmtPct(r.flatPct), fmtValue(r.cum, unit), fmtPct(r.cumPct), r.name, r.file ? `${r.file}:${r.line}` : '']);
-  return [
-    `${t.valueType}: total ${fmtValue(t.total, unit)}, showing ${Math.min(n, t.rows.length)} of ${t.rows.length} functions`,
-    ...table([['flat', 'flat%', 'cum', 'cum%', 'function', 'file:line'], ...rows], 4),
-  ];
-}
 
 const asJson = (t: FunctionTable, n: number) => ({ valueType: t.valueType, total: t.total, rows: t.rows.slice(0, n) });
 
@@ -44,7 +37,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (target.kind === 'profile') {
     const n = intFlag('top', args, 'nodes', 20);
     const t = tableOf(target.profile, options, target.path);
-    console.log(args.flags.json ? JSON.stringify(asJson(t, n), null, 2) : render(t, n).join('\n'));
+    console.log(args.flags.json ? JSON.stringify(asJson(t, n), null, 2) : renderTable(t, n).join('\n'));
     return 0;
   }
   const n = intFlag('top', args, 'nodes', 5);
@@ -54,7 +47,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const out: string[] = [];
-  for (const { b, t } of blocks) out.push(`== ${b.fullName} (${b.profile})${b.status === 'failed' ? ' [failed]' : ''}`, ...render(t, n), '');
+  for (const { b, t } of blocks) out.push(`== ${b.fullName} (${b.profile})${b.status === 'failed' ? ' [failed]' : ''}`, ...renderTable(t, n), '');
   console.log(out.join('\n').trimEnd());
   return 0;
 }

@@ -1,0 +1,146 @@
+/**
+ * The output directory of `vitest-perf bench --perfprofile <dir>`: index.json's schema (written
+ * by the Vitest plugin, read by the CLI), and its reader. Fields are only ever added; a reader
+ * ignores the ones it does not know.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { decode } from './decode.js';
+import { ProfileError } from './errors.js';
+import type { DecodeOptions } from './inflate.js';
+import type { Profile } from './model.js';
+
+/** One benchmark as index.json lists it. */
+export interface IndexBenchmark {
+  readonly id: string;
+  /** Test file, relative to the project root. */
+  readonly file: string;
+  readonly name: string;
+  /** Suite path and name joined with " > ", as Vitest prints it. */
+  readonly fullName: string;
+  /** Profile file name, relative to the output directory. */
+  readonly profile: string;
+  readonly samples: number;
+  readonly lost: number;
+  readonly durationMs: number;
+  readonly hz: { readonly baseline: number | null; readonly profiled: number | null };
+  /** Relative margins of error (%) of the two passes, for the ± of overheadPct. */
+  readonly rme: { readonly baseline: number | null; readonly profiled: number | null };
+  /** Throughput lost to the profiler, in percent of the baseline; null without a baseline. */
+  readonly overheadPct: number | null;
+  /** Per-op counters by name (`task-clock/op`). */
+  readonly counters: Record<string, number>;
+  readonly top: readonly { function: string; file: string; line: number; selfPct: number }[];
+  /** Share of samples (%) wholly in Vitest/tinybench code, folded into one `(harness)` frame. */
+  readonly harnessPct: number;
+  readonly status: 'passed' | 'failed';
+  readonly error?: string;
+}
+
+/** A selected benchmark that left no profile (worker killed, run interrupted), and why. */
+export interface MissingBenchmark {
+  readonly file: string;
+  readonly fullName: string;
+  readonly reason: string;
+}
+
+/** index.json, schema 1 (DESIGN.md "Vitest integration"). */
+export interface IndexFile {
+  readonly schema: 1;
+  readonly config: {
+    readonly text: string;
+    readonly event: string;
+    readonly events: readonly string[];
+    readonly rate: number;
+    readonly period: number;
+    readonly source: string;
+    readonly reason: string;
+    readonly baseline: boolean;
+    readonly warnings: readonly string[];
+  };
+  readonly node: string;
+  readonly vitest: string;
+  readonly complete: boolean;
+  /** Set when the run was cut short by a signal: `SIGINT` or `SIGTERM`. */
+  readonly interrupted?: string;
+  readonly benchmarks: readonly IndexBenchmark[];
+  readonly missing: readonly MissingBenchmark[];
+  readonly merged: string | null;
+  /** Output files that could not be written (merged.pb.gz on a full disk), one line each; absent when none. */
+  readonly errors?: readonly string[];
+}
+
+export interface RunDir {
+  readonly dir: string;
+  readonly complete: boolean;
+  readonly benchmarks: readonly IndexBenchmark[];
+  /** Decodes one benchmark's profile (relative to the directory). */
+  load(b: IndexBenchmark): Profile;
+}
+
+const REMEDY = 'pass a directory written by vitest-perf bench --perfprofile <dir>';
+
+/** True when `p` is a directory holding an index.json. */
+export function isRunDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory() && existsSync(path.join(p, 'index.json'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A directory's index.json; ERR_INPUT when it is missing, not JSON, or not schema 1 with a
+ * benchmark list. Nothing else is checked: older runs may lack fields added since.
+ */
+export function readIndex(dir: string): IndexFile {
+  const file = path.join(dir, 'index.json');
+  let index: Partial<IndexFile>;
+  try {
+    index = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ProfileError('ERR_INPUT', code === 'ENOENT' ? `${dir} has no index.json` : `${file} is not valid JSON`, REMEDY);
+  }
+  if (index.schema !== 1 || !Array.isArray(index.benchmarks)) {
+    throw new ProfileError('ERR_INPUT', `${file} is not a perfprofile index (schema ${JSON.stringify(index.schema)})`, REMEDY);
+  }
+  return index as IndexFile;
+}
+
+/** Reads a vitest-perfprofile output directory; ERR_INPUT when it is not one. */
+export function readRunDir(dir: string, options: DecodeOptions = {}): RunDir {
+  const index = readIndex(dir);
+  const file = path.join(dir, 'index.json');
+  return {
+    dir,
+    complete: index.complete === true,
+    benchmarks: index.benchmarks,
+    load(b) {
+      if (b.profile.includes('/') || b.profile.includes('\\')) throw new ProfileError('ERR_INPUT', `${file} names profile ${JSON.stringify(b.profile)} outside the directory`, 'the index is damaged; run the benchmarks again');
+      const p = path.join(dir, b.profile);
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(p);
+      } catch {
+        throw new ProfileError('ERR_INPUT', `${p} is missing (listed in index.json)`, 'the directory is incomplete; run the benchmarks again');
+      }
+      return decode(bytes, options, p);
+    },
+  };
+}
+
+/** Benchmarks of two runs matched by id, and those only one side has. */
+export function matchBenchmarks(base: RunDir, head: RunDir): { pairs: [IndexBenchmark, IndexBenchmark][]; onlyBase: IndexBenchmark[]; onlyHead: IndexBenchmark[] } {
+  const heads = new Map(head.benchmarks.map((b) => [b.id, b]));
+  const pairs: [IndexBenchmark, IndexBenchmark][] = [];
+  const onlyBase: IndexBenchmark[] = [];
+  for (const b of base.benchmarks) {
+    const h = heads.get(b.id);
+    if (h) {
+      pairs.push([b, h]);
+      heads.delete(b.id);
+    } else onlyBase.push(b);
+  }
+  return { pairs, onlyBase, onlyHead: [...heads.values()] };
+}
