@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "code_tracker.h"
 #include "sampler.h"
 
 namespace perfprofile {

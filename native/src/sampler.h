@@ -19,7 +19,7 @@
 #include <v8.h>
 
 #include "codemap.h"
-#include "frames.h"
+#include "interpreter_frame.h"
 
 namespace perfprofile {
 
@@ -29,13 +29,6 @@ constexpr int kMaxEvents = 8;
 struct PerfEventSpec {
   uint32_t type;
   uint64_t config;
-};
-
-/** Fixes the prototype found necessary; each can be switched off to prove its test fails without it. */
-struct Fixes {
-  bool leaf = true;       // add the executing frame from regs.pc (GetStackSample omits it)
-  bool frameless = true;  // recover the interpreted/baseline function under a frameless leaf (kInterpreterFrame)
-  bool remap = true;      // translate pcs in the remapped builtins copy
 };
 
 

@@ -576,7 +576,7 @@ void Sampler::Consume() {
     // this record's seq once the events logged so far are collected (the events numbered
     // before the record are all logged by now: OnEvent numbers and logs under one lock).
     auto may_name_code = [&](uint64_t tagged) {
-      uintptr_t first = static_cast<uintptr_t>(tagged) - 1 + static_cast<uintptr_t>(kInterpreterFrame.bytecode_header);
+      uintptr_t first = FirstBytecode(static_cast<uintptr_t>(tagged));
       if (code_starts_.count(first) != 0) return true;
       codemap_.CollectCodeStarts(&code_starts_, &code_cursor_);
       return code_starts_.count(first) != 0;
@@ -630,7 +630,7 @@ void Sampler::Replay() {
     s.nvalues = static_cast<size_t>(nvalues_);
     s.frames = words.data() + kHead;
     s.depth = options_.depth;
-    codemap_.AddSample(s, fx.leaf, fx.frameless, fx.remap);
+    codemap_.AddSample(s, fx);
   }
   replayed_ = aggregates_.size();
   aggregates_.clear();
