@@ -10,7 +10,10 @@
 #include <string>
 
 #include "code_tracker.h"
+#include "counters.h"
+#include "interpreter_frame.h"
 #include "sampler.h"
+#include "signal_handler.h"
 
 namespace perfprofile {
 
