@@ -15,7 +15,7 @@ export interface SamplerOptions {
   precise?: number;
   /** Max frames kept per sample (innermost); the rest are counted in `truncated`. */
   depth?: number;
-  /** Preallocated ring for raw samples (default 64 MiB); samples that do not fit are lost. */
+  /** Preallocated ring for raw samples (default 8 MiB), drained while sampling; samples that do not fit are lost. */
   ringBytes?: number;
   /** The prototype's fixes, each on by default; switch one off to see what it fixes. */
   fixes?: { leaf?: boolean; frameless?: boolean; remap?: boolean };
@@ -23,11 +23,14 @@ export interface SamplerOptions {
   progressPath?: string;
 }
 
-/** [name, kind]: kind 0 js, 1 builtin, 2 native, 3 gc, 4 program, 5 idle, 6 unknown. JS names are V8's code names, e.g. `JS:*hot file:///a.mjs:7:20`. */
+/** What a frame is: the names of the numbers in RawFrame, by number, are `Binding.frameKinds`. */
+export type FrameKind = 'js' | 'builtin' | 'native' | 'gc' | 'program' | 'idle' | 'unknown';
+
+/** [name, kind]: kind indexes `Binding.frameKinds`. JS names are V8's code names, e.g. `JS:*hot file:///a.mjs:7:20`. */
 export type RawFrame = [name: string, kind: number];
 
 export interface RawStack {
-  /** v8::StateTag: 0 JS, 1 GC, 2 PARSER, 3 BYTECODE_COMPILER, 4 COMPILER, 5 OTHER, 6 EXTERNAL, 7 ATOMICS_WAIT, 8 IDLE. */
+  /** v8::StateTag, indexing `Binding.vmStates` (a value beyond it is a state this list does not name). */
   vmState: number;
   /** Frames cut off beyond `depth`. */
   truncated: number;
@@ -97,8 +100,12 @@ export interface Binding {
    */
   trackCode(): boolean;
   trackingCode(): boolean;
+  /** Names of RawFrame kinds, by kind number (src/names.h). */
+  frameKinds: readonly FrameKind[];
+  /** Names of RawStack.vmState values (v8::StateTag), by value. */
+  vmStates: readonly string[];
   /**
-   * The interpreter-frame slots the frameless fix reads, as compiled for this V8 (src/frames.h):
+   * The interpreter-frame slots the frameless fix reads, as compiled for this V8 (src/interpreter_frame.h):
    * `verified: false` (an unchecked V8) leaves that fix off.
    */
   frameLayout: { v8: string; verified: boolean; bytecodeArrayFromFp: number; bytecodeOffsetFromFp: number; bytecodeHeader: number };

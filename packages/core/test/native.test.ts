@@ -11,7 +11,8 @@ import { lookupEvent, type EventSpec } from '../src/events.js';
 import { isProfileError } from '../src/errors.js';
 import { nativeStatus, simulatePlatform, type NativeEngine } from '../src/sources/native.js';
 import { reasonForErrno } from '../src/sources/native-engine.js';
-import { toSourceSamples, type RawFrame, type RawStack } from '../src/sources/native-frames.js';
+import type { Binding, RawProfile, Status } from '@perfprofile/native';
+import { toSourceSamples } from '../src/sources/native-stacks.js';
 import type { SourceSample, SourceSettings } from '../src/sources/source.js';
 import { truncate } from '../src/profile.js';
 
@@ -49,10 +50,7 @@ function split7030(samples: readonly SourceSample[]): { hot: number; covered: nu
 
 interface Sampled {
   truth: Record<string, number>;
-  raw: {
-    frames: RawFrame[]; stacks: RawStack[]; samples: number; lost: number; unresolved: number;
-    seededCode: number; fixed: { leaf: number; frameless: number; remap: number };
-  };
+  raw: RawProfile;
 }
 
 /** Weight share of samples whose leaf frame is the JS function `name`. */
@@ -66,9 +64,11 @@ function leafShare(samples: readonly SourceSample[], name: string): number {
   return total ? hit / total : 0;
 }
 
-function nativeBinding(): { frameLayout: { v8: string; verified: boolean; bytecodeArrayFromFp: number; bytecodeOffsetFromFp: number; bytecodeHeader: number }; threadCpuNs(): bigint } {
-  const native = createRequire(import.meta.url)('@perfprofile/native') as { status(): { ok: boolean; binding: never } };
-  return native.status().binding;
+function nativeBinding(): Binding {
+  const native = createRequire(import.meta.url)('@perfprofile/native') as { status(): Status };
+  const s = native.status();
+  if (!s.ok) throw new Error(s.reason);
+  return s.binding;
 }
 
 function child(options: object, nodeFlags: string[] = []): Sampled {
@@ -84,7 +84,8 @@ function inWorker(options: object, resourceLimits?: object): Promise<Sampled> {
   });
 }
 
-const samplesOf = (r: Sampled) => toSourceSamples(r.raw.frames, r.raw.stacks);
+// The child's numbers come from the same build as this process's binding.
+const samplesOf = (r: Sampled) => toSourceSamples(r.raw.frames, r.raw.stacks, nativeBinding());
 /** V8 major.minor of this Node: the native facts (frame layout, code events) are per version. */
 const V8_VERSION = process.versions.v8.split('.').slice(0, 2).join('.');
 const V8_MAJOR = Number(V8_VERSION.split('.')[0]);

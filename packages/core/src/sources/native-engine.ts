@@ -6,25 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { ProfileError } from '../errors.js';
 import type { EventSpec } from '../events.js';
+// Types only: @perfprofile/native is an optional dependency, loaded at runtime by native.ts.
+import type { Binding, PerfEventSel, Sampler } from '@perfprofile/native';
 import type { SampleSource, SourceResult, SourceSettings } from './source.js';
-import { toSourceSamples, type RawFrame, type RawStack } from './native-frames.js';
+import { toSourceSamples } from './native-stacks.js';
 
-/** The addon's surface that core uses (see native/index.d.ts). */
-export interface NativeBinding {
-  Sampler: new (options: {
-    timer?: boolean; events: { type: number; config: bigint }[]; period: number; kernel?: boolean; precise?: number; depth?: number;
-    ringBytes?: number; fixes?: { leaf?: boolean; frameless?: boolean; remap?: boolean }; progressPath?: string;
-  }) => {
-    start(): void;
-    stop(): { frames: RawFrame[]; stacks: RawStack[]; samples: number; lost: number; unresolved: number; startNs: number; stopNs: number };
-    samples(): number;
-  };
-  Counters: new (events: { type: number; config: bigint }[]) => { start(): void; stop(): number[] };
-  probe(type: number, config: bigint, kernel: boolean, precise?: number): number;
-  probeTimer(): number;
-  /** Starts following this thread's code events (see NativeEngine.trackCode). */
-  trackCode(): boolean;
-}
+/** The addon's surface, as native/index.d.ts declares it. */
+export type NativeBinding = Binding;
 
 /** Counting-mode counters for the baseline pass: totals per event name between start and stop. */
 export interface NativeCounters {
@@ -65,7 +53,7 @@ export function reasonForErrno(errno: number, event: EventSpec): string {
   return `perf_event_open failed (${code})`;
 }
 
-function perfSel(e: EventSpec): { type: number; config: bigint } {
+function perfSel(e: EventSpec): PerfEventSel {
   if (!e.perf) throw new ProfileError('ERR_CONFIG_VALUE', `event ${e.name} is not a perf event and cannot be read at each sample`, 'extra events must be perf events, e.g. event=task-clock,page-faults');
   return { type: e.perf.type, config: e.perf.config };
 }
@@ -89,11 +77,11 @@ function fixesFromEnv(): { leaf: boolean; frameless: boolean; remap: boolean } {
 
 class NativeSource implements SampleSource {
   readonly name: 'perf_event' | 'timer';
-  private readonly sampler: InstanceType<NativeBinding['Sampler']>;
+  private readonly sampler: Sampler;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private result: SourceResult | undefined;
 
-  constructor(binding: NativeBinding, private readonly settings: SourceSettings) {
+  constructor(private readonly binding: NativeBinding, private readonly settings: SourceSettings) {
     const [first, ...extra] = settings.events;
     const timer = first.kind === 'timer';
     this.name = timer ? 'timer' : 'perf_event';
@@ -135,7 +123,7 @@ class NativeSource implements SampleSource {
       valueTypes: events.map((e) => e.sampleType),
       periodType: events[0].sampleType,
       period: this.settings.period,
-      samples: toSourceSamples(raw.frames, raw.stacks),
+      samples: toSourceSamples(raw.frames, raw.stacks, this.binding),
       lost: raw.lost,
       unresolved: raw.unresolved,
       startNanos: raw.startNs,

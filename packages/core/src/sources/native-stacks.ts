@@ -1,34 +1,28 @@
 /**
- * Raw native profile → source samples: parses V8's code names (`JS:*hot file:///a.mjs:7:20`)
+ * Raw native stacks → source samples: parses V8's code names (`JS:*hot file:///a.mjs:7:20`)
  * into frames with a tier, names builtins and native code, and appends the truncation frame.
  */
+// Types only: @perfprofile/native is optional at runtime, and its names come from the binding.
+import type { FrameKind, RawFrame, RawStack } from '@perfprofile/native';
 import type { SourceFrame, SourceSample, Tier } from './source.js';
 import { urlToFile } from './v8.js';
 
-/** The addon's frame: [V8 code name or special name, kind number]. */
-export type RawFrame = readonly [name: string, kind: number];
-
-export interface RawStack {
-  readonly vmState: number;
-  readonly truncated: number;
-  readonly frames: readonly number[];
-  readonly count: number;
-  readonly values: readonly number[];
+/** What the addon's numbers stand for: its `frameKinds` and `vmStates`, by number. */
+export interface NativeNames {
+  readonly frameKinds: readonly FrameKind[];
+  readonly vmStates: readonly string[];
 }
 
 const TIERS: Record<string, Tier> = { '~': 'ignition', '^': 'sparkplug', '+': 'maglev', '*': 'turbofan' };
-const KINDS: readonly SourceFrame['kind'][] = ['js', 'builtin', 'native', 'gc', 'program', 'idle', 'unknown', 'truncated'];
-/** v8::StateTag names, by value. */
-export const VM_STATES: readonly string[] = ['JS', 'GC', 'PARSER', 'BYTECODE_COMPILER', 'COMPILER', 'OTHER', 'EXTERNAL', 'ATOMICS_WAIT', 'IDLE'];
 
 /**
  * One frame from V8's code name. JS names are `<Tag>:<marker>[']<name> <url>[:line:col]`: the
  * marker gives the tier, the url the file, line:col where the function starts. The sampled
  * line is not known (no position tables yet), so `line` is the start line.
  */
-export function parseFrame(raw: RawFrame): SourceFrame {
+export function parseFrame(raw: Readonly<RawFrame>, kinds: readonly FrameKind[]): SourceFrame {
   const [systemName, kindNo] = raw;
-  const kind = KINDS[kindNo] ?? 'unknown';
+  const kind: SourceFrame['kind'] = kinds[kindNo] ?? 'unknown';
   if (kind !== 'js' && kind !== 'builtin') return { name: systemName, file: '', line: 0, startLine: 0, kind };
   const colon = systemName.indexOf(':');
   const tag = colon > 0 && /^[A-Za-z]+$/.test(systemName.slice(0, colon)) ? systemName.slice(0, colon) : '';
@@ -69,11 +63,11 @@ export function parseFrame(raw: RawFrame): SourceFrame {
 }
 
 /** Folded raw stacks → source samples, leaf first, with `(truncated N frames)` appended when cut. */
-export function toSourceSamples(frames: readonly RawFrame[], stacks: readonly RawStack[]): SourceSample[] {
-  const parsed = frames.map(parseFrame);
+export function toSourceSamples(frames: readonly Readonly<RawFrame>[], stacks: readonly RawStack[], names: NativeNames): SourceSample[] {
+  const parsed = frames.map((f) => parseFrame(f, names.frameKinds));
   return stacks.map((s) => {
     const out: SourceFrame[] = s.frames.map((i) => parsed[i]);
     if (s.truncated > 0) out.push({ name: `(truncated ${s.truncated} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' });
-    return { frames: out, values: s.values, count: s.count, vmState: VM_STATES[s.vmState] ?? 'OTHER' };
+    return { frames: out, values: s.values, count: s.count, vmState: names.vmStates[s.vmState] ?? 'OTHER' };
   });
 }
