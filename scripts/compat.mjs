@@ -48,7 +48,7 @@ for (const major of majors) {
     sh('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: path.join(root, 'fixtures', 'vitest5'), env });
   });
   step(`Node ${major}: native suite`, () => {
-    sh(node.bin, [vitest4, 'run', 'test/native.test.ts'], { cwd: path.join(root, 'packages', 'core'), env });
+    sh(node.bin, [vitest4, 'run', 'test/native.test.ts', 'test/inline.test.ts'], { cwd: path.join(root, 'packages', 'core'), env });
   });
   step(`Node ${major}: Vitest end-to-end (4.1 and 5)`, () => {
     sh(node.bin, [vitest4, 'run', 'test/e2e-v5.test.ts', 'test/e2e-compat.test.ts', 'test/adapter.test.ts'], { cwd: path.join(root, 'packages', 'vitest'), env });

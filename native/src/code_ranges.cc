@@ -52,7 +52,7 @@ void ApplyCodeEvent(const CodeEvent& e, CodeRanges* code) {
     case v8::JitCodeEvent::CODE_ADDED: {
       uintptr_t len = e.len_or_new > 0 ? e.len_or_new : 1;
       EraseOverlaps(e.start, e.start + len, code);
-      (*code)[e.start] = CodeEntry{len, e.name, e.code_type};
+      (*code)[e.start] = CodeEntry{len, e.name, e.code_type, e.start};
       break;
     }
     case v8::JitCodeEvent::CODE_MOVED: {

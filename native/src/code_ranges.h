@@ -13,11 +13,17 @@ struct JitCodeEvent;
 
 namespace perfprofile {
 
-/** A code object: its size, its name (an id in its owner's table) and V8's code type. */
+/**
+ * A code object: its size, its name (an id in its owner's table), V8's code type, and its start
+ * when it was added (or enumerated), kept across moves: what names the code object to a reader
+ * of V8's code log (frames carry it to core's inline chains), and the key per-code tables
+ * (e.g. CODE_ADD_LINE_POS_INFO line positions) would hang off.
+ */
 struct CodeEntry {
   uintptr_t len;
   uint32_t name;
   uint8_t code_type;  // v8::JitCodeEvent::CodeType
+  uintptr_t origin;
 };
 
 /** Code objects by start address; they never overlap. */
@@ -43,8 +49,8 @@ CodeEvent ToCodeEvent(const v8::JitCodeEvent* e, const std::function<uint32_t(st
 
 /**
  * Applies one event: added code (at least 1 byte long) replaces whatever it overlaps; moved
- * code, whatever it overlaps at its new start (a move of code not in the map is ignored);
- * removed code goes.
+ * code, whatever it overlaps at its new start, keeping its origin (a move of code not in the
+ * map is ignored); removed code goes.
  */
 void ApplyCodeEvent(const CodeEvent& e, CodeRanges* code);
 

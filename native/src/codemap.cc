@@ -32,7 +32,7 @@ void CodeMap::Seed(const CodeRanges& live, std::shared_ptr<NameTable> names) {
   for (const auto& kv : live) {
     const CodeEntry& c = kv.second;
     // In address order into an empty map: each insert lands at the end.
-    code_.emplace_hint(code_.end(), kv.first, CodeEntry{c.len, c.name | kSeedName, c.code_type});
+    code_.emplace_hint(code_.end(), kv.first, CodeEntry{c.len, c.name | kSeedName, c.code_type, c.origin});
   }
   seeded_ = live.size();
 }

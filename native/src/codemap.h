@@ -150,6 +150,7 @@ class CodeMap {
   Leaf AddLeaf(const RawSample& s, uintptr_t pc, const CodeHit& first, bool fix_remap);
   void RecoverFramelessCaller(const RawSample& s, const CodeHit& first, bool in_handler);
   void AddCaller(const RawSample& s, size_t i, const Fixes& fixes);
+  uint32_t WithCode(uint32_t id, const CodeEntry& entry, uintptr_t offset);
   uint32_t EntryCheckOf(uintptr_t pc);
   uint32_t BytecodeOf(uintptr_t tagged);
 

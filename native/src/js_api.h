@@ -28,6 +28,7 @@ Napi::Value ProbeTimerJs(const Napi::CallbackInfo& info);
 Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info);
 Napi::Value TrackCode(const Napi::CallbackInfo& info);
 Napi::Value TrackingCode(const Napi::CallbackInfo& info);
+Napi::Value IsolateAddress(const Napi::CallbackInfo& info);
 Napi::Object FrameLayout(Napi::Env env);
 /** The names of the numbers the binding reports: frame kinds and V8 VM states. */
 Napi::Array FrameKindNames(Napi::Env env);

@@ -1,6 +1,8 @@
 // The binding beside the Sampler: Counters, probes, CPU time, code tracking, build facts.
 // Build facts: the interpreter-frame layout compiled in, and the names of the numbers the
 // binding reports (frame kinds, VM states).
+#include <cinttypes>
+#include <cstdio>
 #include <ctime>
 #include <string>
 
@@ -88,6 +90,14 @@ Napi::Value TrackCode(const Napi::CallbackInfo& info) {
 
 Napi::Value TrackingCode(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), CodeTracker::Tracking(v8::Isolate::GetCurrent()));
+}
+
+// The calling thread's isolate as V8 prints it in per-isolate log file names
+// (`isolate-0x…-<pid>-v8.log`), so core can read this thread's code log.
+Napi::Value IsolateAddress(const Napi::CallbackInfo& info) {
+  char text[2 + 2 * sizeof(uintptr_t) + 1];
+  snprintf(text, sizeof text, "0x%" PRIxPTR, reinterpret_cast<uintptr_t>(v8::Isolate::GetCurrent()));
+  return Napi::String::New(info.Env(), text);
 }
 
 Napi::Object FrameLayout(Napi::Env env) {

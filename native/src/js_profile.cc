@@ -1,10 +1,29 @@
 // A stopped sampler → index.d.ts's RawProfile object.
 // The folded stacks with only the frames they use, renumbered, and the sampler's and code
 // map's counts.
+#include <cinttypes>
+#include <cstdio>
+
 #include "js_api.h"
 #include "sampler.h"
 
 namespace perfprofile {
+
+namespace {
+
+// index.d.ts's RawCode: the start as V8's log prints addresses (0x, lower-case hex), exact
+// where a double would not be.
+Napi::Object CodeToJs(Napi::Env env, const CodeAt& at) {
+  char start[2 + 2 * sizeof(uintptr_t) + 1];
+  snprintf(start, sizeof start, "0x%" PRIxPTR, at.origin);
+  Napi::Object code = Napi::Object::New(env);
+  code.Set("start", Napi::String::New(env, start));
+  code.Set("size", Napi::Number::New(env, static_cast<double>(at.size)));
+  code.Set("offset", Napi::Number::New(env, at.offset));
+  return code;
+}
+
+}  // namespace
 
 Napi::Object ProfileToJs(Napi::Env env, Sampler& sampler) {
   CodeMap& map = sampler.codemap();
@@ -25,9 +44,11 @@ Napi::Object ProfileToJs(Napi::Env env, Sampler& sampler) {
       uint32_t id = w[i];
       if (renumbered[id] < 0) {
         renumbered[id] = nframes;
-        Napi::Array f = Napi::Array::New(env, 2);
-        f.Set(0u, Napi::String::New(env, all[id].name));
-        f.Set(1u, Napi::Number::New(env, all[id].kind));
+        const FrameInfo& info = all[id];
+        Napi::Array f = Napi::Array::New(env, info.code.origin != 0 ? 3 : 2);
+        f.Set(0u, Napi::String::New(env, info.name));
+        f.Set(1u, Napi::Number::New(env, info.kind));
+        if (info.code.origin != 0) f.Set(2u, CodeToJs(env, info.code));
         frames.Set(nframes++, f);
       }
       ids.Set(static_cast<uint32_t>(i - 2), Napi::Number::New(env, static_cast<double>(renumbered[id])));

@@ -22,10 +22,10 @@ std::string FunctionKey(const std::string& name) {
 }  // namespace
 
 FrameTable::FrameTable() {
-  frames_.push_back({"(unknown)", kUnknown});
-  frames_.push_back({"(garbage collector)", kGc});
-  frames_.push_back({"(program)", kProgram});
-  frames_.push_back({"(idle)", kIdle});
+  frames_.push_back({"(unknown)", kUnknown, kIdUnknown, {}});
+  frames_.push_back({"(garbage collector)", kGc, kIdGc, {}});
+  frames_.push_back({"(program)", kProgram, kIdProgram, {}});
+  frames_.push_back({"(idle)", kIdle, kIdIdle, {}});
 }
 
 uint32_t FrameTable::Intern(const std::string& name, uint8_t kind) {
@@ -33,8 +33,21 @@ uint32_t FrameTable::Intern(const std::string& name, uint8_t kind) {
   auto it = ids_.find(key);
   if (it != ids_.end()) return it->second;
   uint32_t id = static_cast<uint32_t>(frames_.size());
-  frames_.push_back({name, kind});
+  frames_.push_back({name, kind, id, {}});
   ids_.emplace(std::move(key), id);
+  return id;
+}
+
+uint32_t FrameTable::InternAt(uint32_t function, const CodeAt& at) {
+  if (at.origin == 0) return function;
+  AtKey key{function, at.offset, at.origin, at.size};
+  auto it = at_ids_.find(key);
+  if (it != at_ids_.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(frames_.size());
+  // Copied first: push_back may reallocate frames_.
+  FrameInfo f{frames_[function].name, frames_[function].kind, function, at};
+  frames_.push_back(std::move(f));
+  at_ids_.emplace(key, id);
   return id;
 }
 

@@ -18,10 +18,24 @@ namespace perfprofile {
 enum FrameKind : uint8_t { kJs = 0, kBuiltin, kNative, kGc, kProgram, kIdle, kUnknown, kFrameKindCount };
 constexpr const char* kFrameKindNames[kFrameKindCount] = {"js", "builtin", "native", "gc", "program", "idle", "unknown"};
 
+/**
+ * Where in its code a JS frame is: the code object (its origin, the start it was added at, and
+ * its size) and the offset to look the frame's position up at: the sampled pc's for the
+ * executing frame, a return address's minus 1 for machine-code callers (the call, as V8's stack
+ * iterator looks it up), the bytecode offset for interpreted frames.
+ */
+struct CodeAt {
+  uintptr_t origin = 0;  // 0: no code (the frame names its function only)
+  uintptr_t size = 0;
+  uint32_t offset = 0;
+};
+
 /** A frame of a profile. JS names keep V8's tier marker (~ ^ + *). */
 struct FrameInfo {
-  std::string name;  // V8's code name, or "(builtin) X", "(native) sym", "(garbage collector)"...
-  uint8_t kind;      // FrameKind
+  std::string name;   // V8's code name, or "(builtin) X", "(native) sym", "(garbage collector)"...
+  uint8_t kind;       // FrameKind
+  uint32_t function;  // the id of (name, kind) without code: this frame's own id when it has none
+  CodeAt code;
 };
 
 /** Frame ids every FrameTable starts with. */
@@ -36,14 +50,33 @@ class FrameTable {
   FrameTable();
   /** The id of (name, kind), added if new. */
   uint32_t Intern(const std::string& name, uint8_t kind);
+  /**
+   * The id of frame `function` (an id from Intern) at `at` in its code, added if new: frames of
+   * one function differ per code object and offset, so each sampled position folds apart.
+   */
+  uint32_t InternAt(uint32_t function, const CodeAt& at);
   /** The id of (name, kind), if it was interned. */
   bool Find(const std::string& name, uint8_t kind, uint32_t* id) const;
   const FrameInfo& operator[](uint32_t id) const { return frames_[id]; }
   const std::vector<FrameInfo>& all() const { return frames_; }
 
  private:
+  struct AtKey {
+    uint32_t function;
+    uint32_t offset;
+    uintptr_t origin;
+    uintptr_t size;
+    bool operator==(const AtKey& o) const { return function == o.function && offset == o.offset && origin == o.origin && size == o.size; }
+  };
+  struct AtHash {
+    size_t operator()(const AtKey& k) const {
+      uint64_t h = k.origin * 0x9e3779b97f4a7c15ull ^ (uint64_t(k.function) << 32 | k.offset) ^ k.size * 0xc2b2ae3d27d4eb4full;
+      return static_cast<size_t>(h ^ (h >> 29));
+    }
+  };
   std::vector<FrameInfo> frames_;
   std::unordered_map<std::string, uint32_t> ids_;  // key: the name, then the kind + 1
+  std::unordered_map<AtKey, uint32_t, AtHash> at_ids_;
 };
 
 /**

@@ -32,10 +32,10 @@ CodeMap::Leaf CodeMap::AddLeaf(const RawSample& s, uintptr_t pc, const CodeHit& 
     if (StartsWith(frames_[id].name, "BytecodeHandler:")) {
       // The interpreter running the interpreted frame below: not a frame of its own.
       leaf.in_handler = true;
-    } else if (!(first.entry != nullptr && hit.start == first.start)) {
-      // The executing code. An interpreted frame at frames[0] with the same bytecode is the
-      // same activation (GetStackSample reports interpreted frames itself).
-      stack_.push_back(id);
+    } else if (!(first.entry != nullptr && hit.start == first.start && first.offset == hit.offset)) {
+      // The executing code, unless V8 reported this very pc as frames[0] (GetStackSample starts
+      // at the caller's return address; frames[0] in the same code is a recursive caller).
+      stack_.push_back(WithCode(id, *hit.entry, hit.offset));
       fixed_.leaf += s.count;
       leaf.builtin = frames_[id].kind == kBuiltin;
     }
@@ -74,8 +74,10 @@ void CodeMap::RecoverFramelessCaller(const RawSample& s, const CodeHit& first, b
   uint32_t id = FrameOf(bytecode->name);
   uint32_t first_id = first.entry != nullptr ? FrameOf(first.entry->name) : kIdUnknown;
   if (first.entry != nullptr && SameFunction(frames_[first_id].name, frames_[id].name)) return;
-  // A baseline frame runs the function's Sparkplug code: name it so when V8 reported it.
+  // A baseline frame runs the function's Sparkplug code: name it so when V8 reported it. An
+  // interpreted frame is at its bytecode offset (-1: the entry check, no position).
   if (baseline) id = TierVariant(id, '^');
+  else if (offset >= 0) id = WithCode(id, *bytecode, static_cast<uintptr_t>(offset));
   stack_.push_back(id);
   fixed_.frameless += s.count;
 }
@@ -87,7 +89,13 @@ void CodeMap::AddCaller(const RawSample& s, size_t i, const Fixes& fixes) {
   const uintptr_t frame = Translated(s.frames[i], fixes.remap);
   CodeHit hit = Find(frame);
   if (hit.entry != nullptr) {
-    stack_.push_back(FrameOf(hit.entry->name));
+    // An interpreted frame's pc is its BytecodeArray plus the offset of the bytecode running (the
+    // call): looked up as is. Machine code's is a return address, just after its call: minus 1.
+    uint32_t id = FrameOf(hit.entry->name);
+    bool executing = i == 0 && frame == Translated(s.pc, fixes.remap);
+    if (hit.entry->code_type == v8::JitCodeEvent::BYTE_CODE || executing) id = WithCode(id, *hit.entry, hit.offset);
+    else if (hit.offset > 0) id = WithCode(id, *hit.entry, hit.offset - 1);
+    stack_.push_back(id);
     return;
   }
   bool ignored;
@@ -102,7 +110,7 @@ void CodeMap::AddCaller(const RawSample& s, size_t i, const Fixes& fixes) {
     // address; see kRecOwnerBytecode): the BytecodeArray slot of the frame the signal handler
     // matched to this pc names it, if it is exactly a header before a BYTE_CODE entry.
     id = BytecodeOf(s.owner_bytecode);
-    if (id != kIdUnknown && !stack_.empty() && stack_.back() == id) return;  // the frameless fix named it
+    if (id != kIdUnknown && !stack_.empty() && frames_[stack_.back()].function == id) return;  // the frameless fix named it
     if (id != kIdUnknown) fixed_.frameless += s.count;
   }
   if (id == kIdUnknown && i == 0 && s.vm_state >= v8::StateTag::PARSER && s.vm_state <= v8::StateTag::COMPILER) {
@@ -122,6 +130,13 @@ uint32_t CodeMap::EntryCheckOf(uintptr_t pc) {
     return FrameOf(next->second.name);
   }
   return kIdUnknown;
+}
+
+// Frame `id` at `offset` in the code `entry`, when it is a JS function's code (bytecode, or
+// Sparkplug, Maglev or TurboFan code); a builtin or stub frame names its code only.
+uint32_t CodeMap::WithCode(uint32_t id, const CodeEntry& entry, uintptr_t offset) {
+  if (frames_[id].kind != kJs || offset >= entry.len) return id;
+  return frames_.InternAt(id, CodeAt{entry.origin, entry.len, static_cast<uint32_t>(offset)});
 }
 
 // The function of a tagged BytecodeArray pointer read from a frame slot, or unknown.

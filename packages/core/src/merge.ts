@@ -47,12 +47,11 @@ export function merge(inputs: readonly (Profile | MergeInput)[]): Profile {
     const mapped = (locationId: number): number => {
       let id = idMap.get(locationId);
       if (id === undefined) {
-        // A location with inlined lines keeps only its outermost frame's identity here; the
-        // sources this project writes emit one line per location.
-        const lines = index.locations.get(locationId)!.lines;
-        const line = lines[lines.length - 1];
-        const fn = index.functions.get(line.functionId)!;
-        id = builder.locationId(builder.functionId(fn.name, fn.systemName, fn.filename, fn.startLine), line.line, line.column);
+        // Every line (the inline chain, innermost first), its function renumbered by content.
+        id = builder.linesId(index.locations.get(locationId)!.lines.map((line) => {
+          const fn = index.functions.get(line.functionId)!;
+          return { functionId: builder.functionId(fn.name, fn.systemName, fn.filename, fn.startLine), line: line.line, column: line.column };
+        }));
         idMap.set(locationId, id);
       }
       return id;

@@ -10,6 +10,8 @@ import type { EventSpec } from '../events.js';
 import type { Binding, PerfEventSel, Sampler } from '@perfprofile/native';
 import type { SampleSource, SourceResult, SourceSettings } from './source.js';
 import { toSourceSamples } from './native-stacks.js';
+import { inlineNamer } from './native-inline.js';
+import { V8_LOG_ENV } from '../inline/v8-log-file.js';
 
 /** The addon's surface, as native/index.d.ts declares it. */
 export type NativeBinding = Binding;
@@ -96,6 +98,9 @@ class NativeSource implements SampleSource {
 
   start(): void {
     if (this.state !== 'new') throw new ProfileError('ERR_PROFILE_STATE', `this ${this.name} source was already started`, 'create a new source per profile');
+    // Starting untracked enumerates the heap's code, which V8 also writes to its code log (to
+    // every listener): under a log, track once per thread so later starts do not log it again.
+    if (process.env[V8_LOG_ENV] && nativePlatform() === 'linux') this.binding.trackCode();
     try {
       this.sampler.start();
     } catch (e) {
@@ -117,13 +122,15 @@ class NativeSource implements SampleSource {
     const warnings: string[] = [];
     if (raw.lost > 0) warnings.push(`${raw.lost} samples lost (ring full or signal queue overflow)`);
     if (raw.unresolved > 0) warnings.push(`${raw.unresolved} frames could not be named`);
+    const isolate = typeof this.binding.isolateAddress === 'function' ? this.binding.isolateAddress() : undefined;
+    const inline = inlineNamer(isolate, warnings);
     this.result = {
       source: this.name,
       events,
       valueTypes: events.map((e) => e.sampleType),
       periodType: events[0].sampleType,
       period: this.settings.period,
-      samples: toSourceSamples(raw.frames, raw.stacks, this.binding),
+      samples: toSourceSamples(raw.frames, raw.stacks, this.binding, inline),
       lost: raw.lost,
       unresolved: raw.unresolved,
       startNanos: raw.startNs,

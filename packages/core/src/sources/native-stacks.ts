@@ -1,9 +1,12 @@
 /**
  * Raw native stacks → source samples: parses V8's code names (`JS:*hot file:///a.mjs:7:20`)
- * into frames with a tier, names builtins and native code, and appends the truncation frame.
+ * into frames with a tier, names builtins and native code, expands JS frames at a code offset
+ * into their inline chains when a V8 log names them (native-inline.ts), and appends the
+ * truncation frame.
  */
 // Types only: @perfprofile/native is optional at runtime, and its names come from the binding.
 import type { FrameKind, RawFrame, RawStack } from '@perfprofile/native';
+import type { InlineNamer } from './native-inline.js';
 import type { SourceFrame, SourceSample, Tier } from './source.js';
 import { urlToFile } from './v8.js';
 
@@ -17,8 +20,9 @@ const TIERS: Record<string, Tier> = { '~': 'ignition', '^': 'sparkplug', '+': 'm
 
 /**
  * One frame from V8's code name. JS names are `<Tag>:<marker>[']<name> <url>[:line:col]`: the
- * marker gives the tier, the url the file, line:col where the function starts. The sampled
- * line is not known (no position tables yet), so `line` is the start line.
+ * marker gives the tier, the url the file, line:col where the function starts. The name
+ * says nothing of the sampled position, so `line` is the start line (native-inline.ts puts the
+ * position's line there when V8's log names it).
  */
 export function parseFrame(raw: Readonly<RawFrame>, kinds: readonly FrameKind[]): SourceFrame {
   const [systemName, kindNo] = raw;
@@ -62,9 +66,21 @@ export function parseFrame(raw: Readonly<RawFrame>, kinds: readonly FrameKind[])
   return frame;
 }
 
-/** Folded raw stacks → source samples, leaf first, with `(truncated N frames)` appended when cut. */
-export function toSourceSamples(frames: readonly Readonly<RawFrame>[], stacks: readonly RawStack[], names: NativeNames): SourceSample[] {
-  const parsed = frames.map((f) => parseFrame(f, names.frameKinds));
+/**
+ * Folded raw stacks → source samples, leaf first, with `(truncated N frames)` appended when cut
+ * (N counts the physical frames cut: what inlined functions they held is not known). With
+ * `inline`, JS frames at a code offset get their line there and their inline chain.
+ */
+export function toSourceSamples(frames: readonly Readonly<RawFrame>[], stacks: readonly RawStack[], names: NativeNames, inline?: InlineNamer): SourceSample[] {
+  // Frames of one function differ per code offset: parse each name once.
+  const byName = new Map<string, SourceFrame>();
+  const parsed = frames.map((f) => {
+    const key = `${f[1]}\u0000${f[0]}`;
+    let frame = byName.get(key);
+    if (!frame) byName.set(key, (frame = parseFrame(f, names.frameKinds)));
+    const code = f[2];
+    return code && inline && frame.kind === 'js' ? inline.expand(frame, code, f[0]) ?? frame : frame;
+  });
   return stacks.map((s) => {
     const out: SourceFrame[] = s.frames.map((i) => parsed[i]);
     if (s.truncated > 0) out.push({ name: `(truncated ${s.truncated} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' });
