@@ -104,9 +104,10 @@ type ProjectConfig = { pool?: string; execArgv?: string[]; env?: Record<string, 
 
 /**
  * Gives a benchmark project's workers V8's code log, when the native source samples them:
- * forks → `execArgv` and the env var; threads → nothing to do when this process has the flags,
- * else {@link RestartUnderV8Log} if the caller can restart (vitest-perf), else nothing (the
- * profiler infers chains there). A project whose `execArgv` already logs is left alone.
+ * forks → `execArgv` and the env var; threads → {@link RestartUnderV8Log} if the caller can
+ * restart (vitest-perf) and this process is not a restart already, else nothing (a restarted
+ * process has the flags; elsewhere the profiler infers chains). A project whose `execArgv`
+ * already logs is left alone.
  */
 export function installV8Log(project: TestProject, source: string, canRestart: boolean): void {
   if (source === 'v8') return;
@@ -118,8 +119,9 @@ export function installV8Log(project: TestProject, source: string, canRestart: b
     const logfile = runLogfile();
     config.execArgv = [...execArgv, ...v8LogFlags(logfile)];
     config.env = { ...config.env, [V8_LOG_ENV]: logfile };
-  } else if ((config.pool === 'threads' || config.pool === 'vmThreads') && !ownLogfile() && canRestart) {
-    throw new RestartUnderV8Log(project.name || 'root');
+  } else if (config.pool === 'threads' || config.pool === 'vmThreads') {
+    // A process started with the env var is a restart (or was started so by hand): never again.
+    if (canRestart && startEnv[V8_LOG_ENV] === undefined) throw new RestartUnderV8Log(project.name || 'root');
   }
 }
 
