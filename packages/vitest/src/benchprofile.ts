@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CPUProfile, createCounters, encode, lookupEvent, topSelf, trackCode, writeAtomic, type EventSpec, type StopResult } from '@perfprofile/core';
 import { benchmarkTransform, harnessMatcher, harnessShare } from './harness.js';
+import { FrameNamer, type CodeLookup } from './names.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
 import { progressFile, RECORDS_DIR, runningFile, type BenchmarkPhase, type BenchmarkRecord, type RunningMarker, type WorkerSettings } from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
@@ -24,7 +25,7 @@ export class BenchmarkProfiler {
    */
   failure: OutputWriteError | undefined;
 
-  constructor(readonly settings: WorkerSettings, lookup: MapLookup) {
+  constructor(readonly settings: WorkerSettings, lookup: MapLookup, private readonly code: CodeLookup = () => undefined) {
     this.mapper = new SourceMapper(lookup);
     this.counterEvents = settings.counters.map((name) => lookupEvent(name)).filter((e): e is EventSpec => e !== undefined);
     mkdirSync(path.join(settings.out, RECORDS_DIR), { recursive: true });
@@ -74,7 +75,7 @@ export class BenchmarkProfiler {
     if (this.failure) throw this.failure;
     this.enter(bench, 'profiled');
     const profile = new CPUProfile(this.settings.config, {
-      transform: benchmarkTransform(this.isHarness, this.mapper),
+      transform: benchmarkTransform(this.isHarness, this.mapper, new FrameNamer(this.code, bench.callback)),
       pathRoot: this.settings.root,
       labels: [{ key: 'benchmark', str: bench.fullName }],
       comments: [`vitest ${this.settings.vitestVersion}`, `benchmark ${bench.fullName} (${bench.file})`],

@@ -14,6 +14,7 @@ import { formatError, isProfileError, ProfileError } from '@perfprofile/core';
 import { extractFlags, requestFromEnv, mergeRequests, resolveRequest, CONFIG_FLAG, OUT_FLAG } from './settings.js';
 import { perfprofile, type InternalOptions } from './plugin.js';
 import { adapterFor } from './adapter.js';
+import { restartUnderV8Log, RestartUnderV8Log } from './v8log.js';
 
 const HELP = `Usage: vitest-perf bench [vitest bench options and filters] ${OUT_FLAG} <dir> [${CONFIG_FLAG} "<event=... rate=...>"]
 
@@ -89,6 +90,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof RestartUnderV8Log) return restartUnderV8Log();
   if (isProfileError(e)) process.stderr.write(`${formatError(e, 'vitest-perf')}\n`);
   else console.error(e);
   process.exit(process.exitCode && process.exitCode !== 0 ? process.exitCode : 1);

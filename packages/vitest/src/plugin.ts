@@ -16,6 +16,7 @@ import { formatError, isProfileError, type ProfileError } from '@perfprofile/cor
 import { adapterFor } from './adapter.js';
 import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
 import { mergeRequests, prepareOutput, requestFromDashArgs, requestFromEnv, resolveRequest, type PerfprofileRequest, type ResolvedSettings } from './settings.js';
+import { installV8Log } from './v8log.js';
 
 export interface PerfprofileOptions {
   /** Output directory for per-benchmark profiles, merged.pb.gz and index.json. */
@@ -98,6 +99,8 @@ export function perfprofile(options: PerfprofileOptions = {}): Plugin {
       if (!state.settings || !state.worker) return;
       if (adapter instanceof Error) fail(adapter);
       adapter.install(project, PROVIDE_KEY, state.worker);
+      // V8's code log for exact inline chains; vitest-perf can restart itself under it (threads pools).
+      installV8Log(project, state.settings.run.source, fromCli);
       if (!state.reporterAdded) {
         state.reporterAdded = true;
         const s = state;

@@ -27,7 +27,7 @@ import { BenchmarkProfiler, perOp } from './benchprofile.js';
 import { registrationPath } from './names-v5.js';
 import type { WorkerSettings } from './protocol.js';
 import type { PassStats } from './stats.js';
-import { benchmarkIdentity, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity } from './worker-setup.js';
+import { benchmarkIdentity, codeLookup, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity } from './worker-setup.js';
 
 /** tinybench's task hook: `mode` is the phase (`warmup` or `run`). */
 type Hook = (this: unknown, mode?: string) => unknown;
@@ -156,12 +156,12 @@ function ensureHost(): Host | undefined {
     return undefined;
   }
   // Before the first warm-up (the profiler starts following code events as it is constructed).
-  host = { settings, profiler: new BenchmarkProfiler(settings, sourceMapLookup(workerModules)), taken: new Set() };
+  host = { settings, profiler: new BenchmarkProfiler(settings, sourceMapLookup(workerModules), codeLookup(workerModules)), taken: new Set() };
   return host;
 }
 
 function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
-  return benchmarkIdentity(h.settings.root, group.test.file.filepath, registrationPath(group.test.fullTestName, reg.name), h.taken);
+  return benchmarkIdentity(h.settings.root, group.test.file.filepath, registrationPath(group.test.fullTestName, reg.name), h.taken, reg.fn);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { RunnerTestCase, RunnerTestFile, RunnerTestSuite } from 'vitest';
 import type { CPUProfile } from '@perfprofile/core';
 import type { BenchmarkProfiler } from './benchprofile.js';
 import { passStats, type PassStats } from './stats.js';
-import { benchmarkIdentity, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity, type EvaluatedModulesLike } from './worker-setup.js';
+import { benchmarkIdentity, codeLookup, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity, type EvaluatedModulesLike } from './worker-setup.js';
 
 type Tinybench = Awaited<ReturnType<NodeBenchmarkRunner['importTinybench']>>;
 type TinyTask = InstanceType<Tinybench['Task']>;
@@ -218,10 +218,10 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
     if (this.host) return this.host;
     const settings = this.settings();
     if (!settings || !this.loaded) return undefined;
-    const lookup = sourceMapLookup(() => (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner?.evaluatedModules ?? workerModules());
+    const modules = () => (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner?.evaluatedModules ?? workerModules();
     const pending = new Map<unknown, BenchmarkIdentity[]>();
     this.host = {
-      profiler: new this.loaded.BenchmarkProfiler(settings, lookup),
+      profiler: new this.loaded.BenchmarkProfiler(settings, sourceMapLookup(modules), codeLookup(modules)),
       baseline: settings.baseline,
       pending,
       identify(fn, name) {
@@ -284,8 +284,8 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
       for (const t of s.tasks) {
         if (t.type === 'suite') walk(t, [...names, t.name]);
         else if (t.meta?.benchmark && (t.mode === 'run' || t.mode === 'queued')) {
-          const identity = benchmarkIdentity(root, (t.file as RunnerTestFile).filepath, [...names, t.name], this.taken);
           const fn = TestRunner.getBenchFn(t as RunnerTestCase);
+          const identity = benchmarkIdentity(root, (t.file as RunnerTestFile).filepath, [...names, t.name], this.taken, fn);
           const q = host.pending.get(fn) ?? [];
           q.push(identity);
           host.pending.set(fn, q);

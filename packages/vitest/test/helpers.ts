@@ -97,9 +97,9 @@ export function lineOf(file: string, text: string): number {
  * The hot function each fixture benchmark is built around. `acceptV8`: what event=v8 may report
  * instead, for a known limitation of V8's own profiler, not ours: code V8 compiled by on-stack
  * replacement during the warm-up is not among the code it lists when a profile starts, so
- * samples in it land on the caller, the benchmark callback (insertionSort, after bubble 400 in
- * the same worker; how often: the package README's known limits). The native sources follow
- * code events from before the warm-up.
+ * samples in it land on the caller, the benchmark callback `bench: <name>` (insertionSort,
+ * after bubble 400 in the same worker; how often: the package README's known limits). The
+ * native sources follow code events from before the warm-up.
  */
 export interface HotFunction {
   readonly fn: string;
@@ -115,7 +115,7 @@ export function acceptedTop(hot: HotFunction, source: string): string[] {
 
 export const HOT: Record<string, HotFunction> = {
   'sorting > quadratic > bubble 400': { fn: 'bubbleSort', file: 'src/sort.ts', decl: 'export function bubbleSort' },
-  'sorting > insertion 400': { fn: 'insertionSort', file: 'src/sort.ts', decl: 'export function insertionSort', acceptV8: ['(anonymous)'] },
+  'sorting > insertion 400': { fn: 'insertionSort', file: 'src/sort.ts', decl: 'export function insertionSort', acceptV8: ['bench: insertion 400'] },
   'hash > fnv1a sync': { fn: 'hashRounds', file: 'src/hash.ts', decl: 'export function hashRounds' },
   'hash > fnv1a async': { fn: 'hashRounds', file: 'src/hash.ts', decl: 'export function hashRounds' },
 };
