@@ -65,6 +65,8 @@ export interface MemoryFigures {
    * there was none (then a heavy benchmark's bytesPerOp is heapBytesPerOp).
    */
   readonly censusOps?: number;
+  /** Wall time the census (and with alloc=on the in-use census) took, GC at its stop included. */
+  readonly censusMs?: number;
 }
 
 /** A selected benchmark that left no profile (worker killed, run interrupted), and why. */

@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CPUProfile, createCounters, DEFAULT_DEPTH, encode, isProfileError, lookupEvent, parseConfig, topSelf, trackCode, writeAtomic, type EventSpec, type StopResult } from '@perfprofile/core';
 import { benchmarkTransform, harnessMatcher, harnessShare } from './harness.js';
-import { allocProfile, censusOps, measureMemory, memoryFigures, startCensus, type Census, type CensusKind, type MeasuredMemory } from './memprofile.js';
+import { allocProfile, censusOps, measureMemory, memoryFigures, startCensus, type CensusKind, type Censuses, type MeasuredMemory } from './memprofile.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
 import { progressFile, RECORDS_DIR, runningFile, type BenchmarkPhase, type BenchmarkRecord, type RunningMarker, type WorkerSettings } from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
@@ -150,7 +150,7 @@ export class BenchmarkProfiler {
    * The profile is stopped first, whatever happens after; a failed write throws an
    * {@link OutputWriteError} and leaves neither a temp file nor a profile without its record.
    */
-  finish(bench: BenchmarkIdentity, profile: CPUProfile, passes: { baseline?: PassStats; profiled?: PassStats; counters?: Record<string, number>; measured?: MeasuredMemory; census?: Partial<Record<CensusKind, Census>> }, error?: unknown): BenchmarkRecord | undefined {
+  finish(bench: BenchmarkIdentity, profile: CPUProfile, passes: { baseline?: PassStats; profiled?: PassStats; counters?: Record<string, number>; measured?: MeasuredMemory; census?: Censuses }, error?: unknown): BenchmarkRecord | undefined {
     this.settle(profile);
     const result = this.settled.get(profile);
     this.abandon(bench);
@@ -187,7 +187,7 @@ export class BenchmarkProfiler {
       rme: { baseline: passes.baseline ? round(passes.baseline.rme) : null, profiled: passes.profiled ? round(passes.profiled.rme) : null },
       overheadPct: overheadPct(hzBaseline, hzProfiled),
       counters: passes.counters ?? {},
-      memory: memoryFigures(transform, passes.measured, passes.census?.alloc),
+      memory: memoryFigures(transform, passes.measured, passes.census),
       ...(allocFile ? { allocProfile: allocFile } : {}),
       top: topSelf(result.profile, 5),
       harnessPct: harnessShare(result.profile),

@@ -14,7 +14,7 @@
  * and its stack telling the benchmark's from the harness's. The measured pass itself only
  * carries GC callbacks, which allocate nothing on the JS heap.
  */
-import { allocTotals, buildAllocProfile, collectGarbage, heapSamples, startHeapSampling, startMemoryWindow, type HeapSample, type HeapSampling, type MemoryFigures, type MemoryTotals, type Profile, type SourceFrame } from '@perfprofile/core';
+import { allocTotals, buildAllocProfile, heapSamples, startHeapSampling, startMemoryWindow, type HeapSample, type HeapSampling, type MemoryFigures, type MemoryTotals, type Profile, type SourceFrame } from '@perfprofile/core';
 import { HARNESS_FRAME } from './harness.js';
 
 /** Census length: at most this many ops, and about this many seconds of the measured pass's ops. */
@@ -50,6 +50,13 @@ export interface Census {
 
 /** A census's kind: every allocation (`alloc`), or what of it is still in use after a full GC (`inuse`, alloc=on). */
 export type CensusKind = 'alloc' | 'inuse';
+
+/** A benchmark's censuses, and the wall time they took (their ops, hooks, and the GC each stop runs). */
+export interface Censuses {
+  readonly alloc?: Census;
+  readonly inuse?: Census;
+  readonly ms: number;
+}
 
 /** How many ops a census runs, from the measured pass; 0: skip it (a heavy benchmark, alloc=off). */
 export function censusOps(measured: { hz: number | undefined; heapBytesPerOp: number | undefined }, alloc: boolean): number {
@@ -90,7 +97,7 @@ const NO_TOTALS: MemoryTotals = { heapBytes: 0, externalBytes: 0, gcCount: 0, gc
 /**
  * Opens a census window: V8's heap sampler takes every allocation (interval 1 B); an `alloc`
  * census keeps collected objects and counts external memory exactly, an `inuse` one keeps only
- * what a full GC at its close leaves. Close it where the measured phase ends (`close()`), then
+ * what the full GC at its close leaves. Close it where the measured phase ends (`close()`), then
  * give the ops the harness reported and the calls of the benchmark in the window (more when
  * the harness calls it once more on its own). Closing twice is harmless.
  */
@@ -105,10 +112,9 @@ export function startCensus(kind: CensusKind): () => (ops: number, calls?: numbe
   }
   let closed: { sampling: HeapSampling; totals: MemoryTotals } | undefined;
   return () => {
-    if (!closed) {
-      if (kind === 'inuse') collectGarbage();
-      closed = { sampling: stopSampling(), totals: stopWindow?.() ?? NO_TOTALS };
-    }
+    // Stopping V8's sampler through the inspector runs a full GC first (its backend always
+    // sets kSamplingForceGC): what an inuse census keeps is what that GC left.
+    closed ??= { sampling: stopSampling(), totals: stopWindow?.() ?? NO_TOTALS };
     const done = closed;
     return (ops, calls = ops) => ({ ...done, ops, calls });
   };
@@ -131,8 +137,9 @@ export function allocsStdErr(objects: number, samplingVariance: number): number 
  * A benchmark's memory per op from its measured pass and its census; null where either is
  * missing. Without a census, a heavy benchmark's bytesPerOp is V8's count of the measured pass.
  */
-export function memoryFigures(transform: Transform, measured: MeasuredMemory | undefined, census: Census | undefined): MemoryFigures {
+export function memoryFigures(transform: Transform, measured: MeasuredMemory | undefined, censuses: Censuses | undefined): MemoryFigures {
   const m = measured && measured.ops > 0 ? measured : undefined;
+  const census = censuses?.alloc;
   const c = census && census.calls > 0 ? census : undefined;
   const own = c ? allocTotals(heapSamples(c.sampling), (s) => isBenchmarkSample(transform, s)) : undefined;
   const heapBytesPerOp = m ? round1(m.totals.heapBytes / m.ops) : null;
@@ -146,6 +153,7 @@ export function memoryFigures(transform: Transform, measured: MeasuredMemory | u
     gcCountPerOp: m ? significant(m.totals.gcCount / m.ops, 4) : null,
     heapBytesPerOp,
     censusOps: c ? c.ops : 0,
+    ...(censuses ? { censusMs: Math.round(censuses.ms * 10) / 10 } : {}),
   };
 }
 

@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { CPUProfile } from '@perfprofile/core';
 import { BenchmarkProfiler, perOp } from './benchprofile.js';
-import type { Census, CensusKind, MeasuredMemory } from './memprofile.js';
+import type { Census, CensusKind, Censuses, MeasuredMemory } from './memprofile.js';
 import { registrationPath } from './names-v5.js';
 import type { WorkerSettings } from './protocol.js';
 import type { PassStats } from './stats.js';
@@ -167,11 +167,11 @@ function ensureHost(): Host | undefined {
  * `beforeAll('run')` and `afterAll('run')`. A census that does not complete (or a provider that
  * reports no phases) is left out; its errors are not the benchmark's.
  */
-async function censuses(h: Host, inner: Provider, group: Group, reg: Registration, hz: number | undefined, measured: MeasuredMemory | undefined): Promise<Partial<Record<CensusKind, Census>>> {
-  const out: Partial<Record<CensusKind, Census>> = {};
+async function censuses(h: Host, inner: Provider, group: Group, reg: Registration, hz: number | undefined, measured: MeasuredMemory | undefined): Promise<Censuses> {
+  const t0 = performance.now();
+  const out: { -readonly [K in CensusKind]?: Census } = {};
   const iterations = h.profiler.censusOps(measured, hz);
-  if (iterations === 0) return out;
-  for (const kind of h.profiler.censusKinds()) {
+  for (const kind of iterations > 0 ? h.profiler.censusKinds() : []) {
     let close: ReturnType<BenchmarkProfiler['startCensus']> | undefined;
     let closed: ((ops: number) => Census) | undefined;
     const hooked = withPhaseHooks(
@@ -193,7 +193,7 @@ async function censuses(h: Host, inner: Provider, group: Group, reg: Registratio
       close?.(); // a run that threw before afterAll leaves the sampler running
     }
   }
-  return out;
+  return { ...out, ms: performance.now() - t0 };
 }
 
 function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
@@ -327,7 +327,7 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
     }
     const ops = result?.latency?.samplesCount;
     const measured = ops ? memory?.()(ops) : undefined;
-    let allocs: Partial<Record<CensusKind, Census>> | undefined;
+    let allocs: Censuses | undefined;
     if (result && error === undefined) {
       h.profiler.settle(profile);
       allocs = await censuses(h, inner, group, reg, statsOfResult(result)?.hz, measured);

@@ -10,7 +10,7 @@ import { BenchmarkRunner as NodeBenchmarkRunner, TestRunner } from 'vitest';
 import type { RunnerTestCase, RunnerTestFile, RunnerTestSuite } from 'vitest';
 import type { CPUProfile } from '@perfprofile/core';
 import type { BenchmarkProfiler } from './benchprofile.js';
-import type { Census, CensusKind, MeasuredMemory } from './memprofile.js';
+import type { Census, CensusKind, Censuses, MeasuredMemory } from './memprofile.js';
 import { passStats, type PassStats } from './stats.js';
 import { benchmarkIdentity, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity, type EvaluatedModulesLike } from './worker-setup.js';
 
@@ -80,15 +80,15 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
      * to see whether it returns a promise: those calls are ops + 1. A census that does not
      * complete is left out; its errors are not the benchmark's (its measured pass had none).
      */
-    private async censuses(hz: number | undefined): Promise<Partial<Record<CensusKind, Census>>> {
-      const out: Partial<Record<CensusKind, Census>> = {};
+    private async censuses(hz: number | undefined): Promise<Censuses> {
+      const t0 = performance.now();
+      const out: { -readonly [K in CensusKind]?: Census } = {};
       const ops = host.profiler.censusOps(this.measuredMemory, hz);
-      if (ops === 0) return out;
-      for (const kind of host.profiler.censusKinds()) {
+      for (const kind of ops > 0 ? host.profiler.censusKinds() : []) {
         const census = await this.census(kind, ops);
         if (census) out[kind] = census;
       }
-      return out;
+      return { ...out, ms: performance.now() - t0 };
     }
 
     private async census(kind: CensusKind, iterations: number): Promise<Census | undefined> {
@@ -192,7 +192,7 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
           throw e;
         }
         let counters: Record<string, number> = {};
-        let census: Partial<Record<CensusKind, Census>> | undefined;
+        let census: Censuses | undefined;
         try {
           counters = await this.measuredRun();
           // tinybench's run() did nothing after a failed warm-up: profile one pass here (the

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HeapSampling, HeapSamplingProfile, MemoryTotals } from '@perfprofile/core';
 import { benchmarkTransform, harnessMatcher } from '../src/harness.js';
-import { CENSUS_HEAVY_BYTES, CENSUS_MAX_OPS, censusOps, memoryFigures, type Census } from '../src/memprofile.js';
+import { CENSUS_HEAVY_BYTES, CENSUS_MAX_OPS, censusOps, memoryFigures, type Censuses } from '../src/memprofile.js';
 import { fmtMemory, summaryTable } from '../src/summary.js';
 import type { IndexFile } from '../src/output.js';
 
@@ -37,11 +37,11 @@ describe('censusOps', () => {
 });
 
 describe('memoryFigures', () => {
-  const census = (calls: number, ops: number, benchSize: number, external = 0): Census => ({ sampling: sampling(calls, benchSize, 64), totals: totals({ externalBytes: external * calls }), ops, calls });
+  const census = (calls: number, ops: number, benchSize: number, external = 0): Censuses => ({ alloc: { sampling: sampling(calls, benchSize, 64), totals: totals({ externalBytes: external * calls }), ops, calls }, ms: 12.34 });
 
   it("counts the benchmark's allocations per call, the harness's and stackless ones left out", () => {
     const m = memoryFigures(transform, { totals: totals({ heapBytes: 1_000_000, gcCount: 3, gcNanos: 6000 }), ops: 1000 }, census(201, 200, 48, 8192));
-    expect(m).toEqual({ bytesPerOp: 48, externalBytesPerOp: 8192, allocsPerOp: 1, allocsPerOpStdErr: Number((Math.sqrt(201) / 201).toPrecision(2)), gcNanosPerOp: 6, gcCountPerOp: 0.003, heapBytesPerOp: 1000, censusOps: 200 });
+    expect(m).toEqual({ bytesPerOp: 48, externalBytesPerOp: 8192, allocsPerOp: 1, allocsPerOpStdErr: Number((Math.sqrt(201) / 201).toPrecision(2)), gcNanosPerOp: 6, gcCountPerOp: 0.003, heapBytesPerOp: 1000, censusOps: 200, censusMs: 12.3 });
     const none = memoryFigures(transform, undefined, census(200, 200, 0));
     expect(none).toMatchObject({ bytesPerOp: 0, allocsPerOp: 0, allocsPerOpStdErr: 0, gcNanosPerOp: null, heapBytesPerOp: null });
   });
