@@ -10,22 +10,28 @@
 //   3. Vitest: `vitest-perf bench` (baseline=off) wall time vs plain `vitest bench`.
 //   4. The signal floor: what the same perf trigger costs with an empty handler, at the same
 //      rates, in this run (native/bench/signal-floor.c, built with `cc`).
-//   5. The goals, each with the figure that decides it (and the floor, where one bounds it).
+//   5. Memory: what the GC callbacks cost Vitest's measured pass (directly, and bounded per
+//      collection), the allocation census against ground truth and against V8's own sampler at
+//      its default interval (scripts/bench/memory.mjs), and `vitest-perf bench` with alloc=on
+//      against alloc=off on the memory fixtures.
+//   6. The goals, each with the figure that decides it (and the floor, where one bounds it).
 //
 // Options: --pairs N (5) --units N (150 ≈ 0.5 s of work per pass) --rates 1000,5000,10000,20000
 // --sources v8,task-clock,timer,cpu-prof,datadog --vitest-pairs N (5) --encode-samples N (200000)
-// --skip encode,vitest,floor --json <file> (all figures, for tests) --smoke (tiny everything).
+// --memory-pairs N (15) --skip encode,vitest,floor,memory --json <file> (all figures, for tests)
+// --smoke (tiny everything).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { memoryBench, memoryGoal, memoryTables } from './bench/memory-report.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const PASS = path.join(REPO, 'scripts/bench/pass.mjs');
 
 function parseArgs(argv) {
-  const o = { pairs: 5, units: 150, rates: [1000, 5000, 10000, 20000], sources: ['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog'], vitestPairs: 5, encodeSamples: 200_000, skip: new Set(), json: undefined };
+  const o = { pairs: 5, units: 150, rates: [1000, 5000, 10000, 20000], sources: ['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog'], vitestPairs: 5, encodeSamples: 200_000, memoryPairs: 15, skip: new Set(), json: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = () => {
       if (i + 1 >= argv.length) fail(`${a} needs a value`);
@@ -38,9 +44,10 @@ function parseArgs(argv) {
     else if (a === '--sources') o.sources = v().split(',');
     else if (a === '--vitest-pairs') o.vitestPairs = int(v());
     else if (a === '--encode-samples') o.encodeSamples = int(v());
+    else if (a === '--memory-pairs') o.memoryPairs = int(v());
     else if (a === '--skip') o.skip = new Set(v().split(','));
     else if (a === '--json') o.json = v();
-    else if (a === '--smoke') Object.assign(o, { pairs: 1, units: 8, rates: [1000], vitestPairs: 1, encodeSamples: 2000 });
+    else if (a === '--smoke') Object.assign(o, { pairs: 1, units: 8, rates: [1000], vitestPairs: 1, encodeSamples: 2000, memoryPairs: 1 });
     else fail(`unknown option ${a} (see the header of scripts/bench.mjs)`);
   }
   const known = ['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog'];
@@ -186,7 +193,7 @@ function samplingTable(rows) {
 }
 
 /** Each goal of docs/PERFORMANCE.md with the figure from this run that decides it. */
-function goals(rows, enc, vit, floor) {
+function goals(rows, enc, vit, floor, mem) {
   const find = (source, rate) => rows.find((r) => r.source === source && r.rate === rate && !r.error);
   const cpuTime = rows.filter((r) => (r.source === 'task-clock' || r.source === 'timer') && !r.error);
   const at = (rate) => {
@@ -211,6 +218,8 @@ function goals(rows, enc, vit, floor) {
   row('attribution error ≤ 1 pp', worst ? `worst ${f2(worst.errorPp)} pp (${worst.source} ${worst.rate} Hz, noise ±${f2(worst.noisePp)}) over ${ours.length} cells with ≥ 5,000 samples` : 'no cell with ≥ 5,000 samples', worst ? worst.errorPp <= 1 : undefined);
   row('encode+gzip ≥ 1.5× faster than pprof-format', enc ? `${f2(enc.speedup)}× (${Math.round(enc.coreMs)} ms vs ${Math.round(enc.pprofFormatMs)} ms, gzip level 1; level 6: ${f2(enc.speedup6)}×)` : '–', enc && enc.speedup >= 1.5);
   row('vitest-perf wall time ≤ 1.15× plain vitest bench', vit ? `${f2(vit.ratio.median)}× (${Math.round(vit.perfMs)} ms vs ${Math.round(vit.plainMs)} ms)` : '–', vit && vit.ratio.median <= 1.15);
+  const m = memoryGoal(mem);
+  row('memory accounting ≤ 1% of the measured pass\'s ops/s', m.figure, m.met);
   return lines.join('\n');
 }
 
@@ -228,7 +237,7 @@ for (const source of o.sources) {
     }
   }
 }
-let enc, vit, floor;
+let enc, vit, floor, mem;
 if (!o.skip.has('floor')) {
   log('bench: signal floor (native/bench/signal-floor.c)');
   try {
@@ -245,6 +254,10 @@ if (!o.skip.has('vitest')) {
   log('bench: vitest end to end');
   vit = vitestRatio(o);
 }
+if (!o.skip.has('memory')) {
+  log('bench: memory');
+  mem = memoryBench(o, { node, lastJson, spread, REPO });
+}
 
 const md = [`## Sampling: 70/30 fixture, ${o.pairs} alternating pairs per cell, ${o.units} work units per pass (node ${process.version})`, '', samplingTable(rows), ''];
 if (enc) {
@@ -259,6 +272,7 @@ if (floor) {
   for (const f of floor) md.push(`| ${f.trigger} | ${f.rate} | ${range(f.overheadWall)} | ${f1(f.overheadCpu)} | ${f2(f.perSampleUs)} |`);
   md.push('');
 }
-md.push('## Goals', '', goals(rows, enc, vit, floor));
+if (mem) md.push(...memoryTables(mem));
+md.push('## Goals', '', goals(rows, enc, vit, floor, mem));
 console.log(md.join('\n'));
-if (o.json) writeFileSync(o.json, JSON.stringify({ node: process.version, options: { ...o, skip: [...o.skip] }, sampling: rows, encoder: enc, vitest: vit, floor }, null, 2));
+if (o.json) writeFileSync(o.json, JSON.stringify({ node: process.version, options: { ...o, skip: [...o.skip] }, sampling: rows, encoder: enc, vitest: vit, floor, memory: mem }, null, 2));

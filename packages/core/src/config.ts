@@ -7,7 +7,7 @@
 import { EVENT_NAMES, type EventSpec, isPerfEvent, lookupEvent } from './events.js';
 import { ProfileError, nearest } from './errors.js';
 
-export const CONFIG_KEYS = ['event', 'rate', 'kernel', 'precise', 'depth', 'fallback', 'baseline', 'counters'] as const;
+export const CONFIG_KEYS = ['event', 'rate', 'kernel', 'precise', 'depth', 'fallback', 'baseline', 'counters', 'alloc'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 export const DEFAULT_DEPTH = 128;
@@ -29,6 +29,8 @@ export interface ProfileConfig {
   readonly baseline: boolean;
   /** Events counted per op during the baseline pass; undefined = the documented default set. */
   readonly counters: readonly EventSpec[] | undefined;
+  /** Also write an allocation profile per benchmark (V8's sampling heap profiler). */
+  readonly alloc: boolean;
 }
 
 export const DEFAULT_CONFIG: ProfileConfig = Object.freeze({
@@ -40,6 +42,7 @@ export const DEFAULT_CONFIG: ProfileConfig = Object.freeze({
   fallback: undefined,
   baseline: true,
   counters: undefined,
+  alloc: false,
 });
 
 const err = (code: 'ERR_CONFIG_SYNTAX' | 'ERR_CONFIG_KEY' | 'ERR_CONFIG_VALUE' | 'ERR_CONFIG_EVENT', message: string, hint?: string) =>
@@ -218,7 +221,9 @@ function resolvePairs(pairs: Map<ConfigKey, string>): ProfileConfig | ProfileErr
       counters = list;
     }
   }
-  return { events, rate, kernel, precise, depth, fallback, baseline, counters };
+  const alloc = parseBool('alloc', pairs.get('alloc'), false);
+  if (alloc instanceof ProfileError) return alloc;
+  return { events, rate, kernel, precise, depth, fallback, baseline, counters, alloc };
 }
 
 /** The config written back in canonical form, `{event=... rate=...}`, for comments and index.json. */
@@ -230,6 +235,7 @@ export function formatConfig(c: ProfileConfig): string {
   if (c.depth !== DEFAULT_DEPTH) parts.push(`depth=${c.depth}`);
   if (c.fallback) parts.push(`fallback=${c.fallback.name}`);
   if (!c.baseline) parts.push('baseline=false');
+  if (c.alloc) parts.push('alloc=true');
   if (c.counters) parts.push(`counters=${c.counters.length ? c.counters.map((e) => e.name).join(',') : 'none'}`);
   return `{${parts.join(' ')}}`;
 }

@@ -19,6 +19,8 @@ export * from './analysis.js';
 export * from './profile.js';
 export * from './availability.js';
 export * from './counters.js';
+export * from './memory.js';
+export * from './alloc.js';
 export * from './cpuprofile.js';
 export * from './write.js';
 export type { SampleSource, SourceFrame, SourceName, SourceResult, SourceSample, SourceSettings, Tier, FrameKind } from './sources/source.js';

@@ -35,6 +35,38 @@ export interface IndexBenchmark {
   readonly harnessPct: number;
   readonly status: 'passed' | 'failed';
   readonly error?: string;
+  /** Memory per op (absent in runs written before it existed). */
+  readonly memory?: MemoryFigures;
+  /** Allocation profile file name, relative to the output directory (alloc=on). */
+  readonly allocProfile?: string;
+}
+
+/**
+ * A benchmark's memory per op, as `go test -benchmem` reports it and more. A figure that could
+ * not be measured (no op ran, the pass failed) is null.
+ */
+export interface MemoryFigures {
+  /** JS heap bytes the benchmark's own code allocated per op: every allocation of the census's ops, harness excluded. */
+  readonly bytesPerOp: number | null;
+  /** External bytes allocated per op (ArrayBuffer backing stores, external strings), census ops. */
+  readonly externalBytesPerOp: number | null;
+  /** Objects the benchmark's own code allocated per op (V8 allocations; folded allocations count once). */
+  readonly allocsPerOp: number | null;
+  /** Standard error of allocsPerOp: the heap sampler's own plus the census count's as a Poisson count. */
+  readonly allocsPerOpStdErr: number | null;
+  /** Main-thread GC pause time per op of the measured pass. */
+  readonly gcNanosPerOp: number | null;
+  /** Collections (scavenges, mark-compacts) per op of the measured pass. */
+  readonly gcCountPerOp: number | null;
+  /** JS heap per op of the measured pass as V8 counts it: the harness's allocations and page-end filler included. */
+  readonly heapBytesPerOp?: number | null;
+  /**
+   * Ops of the allocation census behind bytesPerOp, externalBytesPerOp and allocsPerOp; 0 when
+   * there was none (then a heavy benchmark's bytesPerOp is heapBytesPerOp).
+   */
+  readonly censusOps?: number;
+  /** Wall time the census (and with alloc=on the in-use census) took, GC at its stop included. */
+  readonly censusMs?: number;
 }
 
 /** A selected benchmark that left no profile (worker killed, run interrupted), and why. */
@@ -57,6 +89,10 @@ export interface IndexFile {
     readonly reason: string;
     readonly baseline: boolean;
     readonly warnings: readonly string[];
+    /** alloc=on: an allocation profile per benchmark. */
+    readonly alloc?: boolean;
+    /** How heapBytesPerOp is counted on this Node: V8's own counter or GC accounting. */
+    readonly heapCounter?: string;
   };
   readonly node: string;
   readonly vitest: string;
@@ -66,6 +102,8 @@ export interface IndexFile {
   readonly benchmarks: readonly IndexBenchmark[];
   readonly missing: readonly MissingBenchmark[];
   readonly merged: string | null;
+  /** All allocation profiles merged (alloc=on), each sample labeled with its benchmark; absent otherwise. */
+  readonly mergedAlloc?: string | null;
   /** Output files that could not be written (merged.pb.gz on a full disk), one line each; absent when none. */
   readonly errors?: readonly string[];
 }
@@ -76,6 +114,8 @@ export interface RunDir {
   readonly benchmarks: readonly IndexBenchmark[];
   /** Decodes one benchmark's profile (relative to the directory). */
   load(b: IndexBenchmark): Profile;
+  /** Decodes one benchmark's allocation profile; ERR_INPUT when it has none (a run without alloc=on). */
+  loadAlloc(b: IndexBenchmark): Profile;
 }
 
 const REMEDY = 'pass a directory written by vitest-perf bench --perfprofile <dir>';
@@ -117,17 +157,25 @@ export function readRunDir(dir: string, options: DecodeOptions = {}): RunDir {
     complete: index.complete === true,
     benchmarks: index.benchmarks,
     load(b) {
-      if (b.profile.includes('/') || b.profile.includes('\\')) throw new ProfileError('ERR_INPUT', `${file} names profile ${JSON.stringify(b.profile)} outside the directory`, 'the index is damaged; run the benchmarks again');
-      const p = path.join(dir, b.profile);
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(p);
-      } catch {
-        throw new ProfileError('ERR_INPUT', `${p} is missing (listed in index.json)`, 'the directory is incomplete; run the benchmarks again');
-      }
-      return decode(bytes, options, p);
+      return loadListed(b.profile);
+    },
+    loadAlloc(b) {
+      if (typeof b.allocProfile !== 'string') throw new ProfileError('ERR_INPUT', `${file} lists no allocation profile for ${JSON.stringify(b.fullName)}`, 'run the benchmarks with --perfprofileconfig alloc=on');
+      return loadListed(b.allocProfile);
     },
   };
+
+  function loadListed(name: string): Profile {
+    if (name.includes('/') || name.includes('\\')) throw new ProfileError('ERR_INPUT', `${file} names profile ${JSON.stringify(name)} outside the directory`, 'the index is damaged; run the benchmarks again');
+    const p = path.join(dir, name);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(p);
+    } catch {
+      throw new ProfileError('ERR_INPUT', `${p} is missing (listed in index.json)`, 'the directory is incomplete; run the benchmarks again');
+    }
+    return decode(bytes, options, p);
+  }
 }
 
 /** Benchmarks of two runs matched by id, and those only one side has. */

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { decode, encode, merge, writeAtomic, type IndexFile, type MissingBenchmark, type Profile } from '@perfprofile/core';
+import { decode, encode, heapCounter, merge, writeAtomic, type IndexFile, type MissingBenchmark, type Profile } from '@perfprofile/core';
 import { RECORDS_DIR, type BenchmarkRecord, type RunningMarker } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
 import { OutputWriteError, writeFailureReason } from './writefail.js';
@@ -117,6 +117,25 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
       errors.push(`merged.pb.gz not written: ${writeFailureReason(out, e)}`);
     }
   }
+  const alloc = settings.config.alloc;
+  let mergedAlloc: string | null = null;
+  const allocProfiles: Profile[] = [];
+  for (const r of alloc ? records : []) {
+    try {
+      if (r.allocProfile) allocProfiles.push(decode(readFileSync(path.join(out, r.allocProfile))));
+    } catch {
+      complete = false;
+    }
+  }
+  if (allocProfiles.length) {
+    try {
+      writeAtomic(path.join(out, 'merged.alloc.pb.gz'), encode(merge(allocProfiles)));
+      mergedAlloc = 'merged.alloc.pb.gz';
+    } catch (e) {
+      complete = false;
+      errors.push(`merged.alloc.pb.gz not written: ${writeFailureReason(out, e)}`);
+    }
+  }
   const first = records[0]?.run;
   const index = (): IndexFile => ({
     schema: 1,
@@ -130,6 +149,8 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
       reason: first?.reason ?? run.reason,
       baseline: settings.config.baseline,
       warnings: [...new Set([...run.warnings, ...settings.counters.warnings, ...records.flatMap((r) => r.run.warnings)])],
+      heapCounter: heapCounter(),
+      ...(alloc ? { alloc } : {}),
     },
     node: process.version,
     vitest: vitestVersion,
@@ -138,6 +159,7 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
     benchmarks: records.map(({ run: _run, ...rest }) => rest),
     missing: end.missing ?? [],
     merged,
+    ...(alloc ? { mergedAlloc } : {}),
     ...(errors.length ? { errors: [...errors] } : {}),
   });
   const write = (i: IndexFile) => writeAtomic(path.join(out, 'index.json'), JSON.stringify(i, null, 2) + '\n');
@@ -148,11 +170,15 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
     } catch (e) {
       // index.json says what the profiles are: it outranks merged.pb.gz, which can be rebuilt
       // from them (`perfprofile merge`). Remove that and try once more.
-      if (merged === null) throw e;
-      rmSync(path.join(out, merged), { force: true });
+      if (merged === null && mergedAlloc === null) throw e;
+      for (const name of [merged, mergedAlloc]) {
+        if (name === null) continue;
+        rmSync(path.join(out, name), { force: true });
+        errors.push(`${name} removed to make room for index.json: ${writeFailureReason(out, e)}`);
+      }
       merged = null;
+      mergedAlloc = null;
       complete = false;
-      errors.push(`merged.pb.gz removed to make room for index.json: ${writeFailureReason(out, e)}`);
       written = index();
       write(written);
     }

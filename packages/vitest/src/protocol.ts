@@ -6,6 +6,8 @@
  * work the same in the forks and threads pools and survive a worker that dies.
  */
 
+import type { MemoryFigures } from '@perfprofile/core';
+
 /** The resolved settings every worker receives (through Vitest's `provide`). */
 export interface WorkerSettings {
   /** Absolute output directory. */
@@ -70,6 +72,10 @@ export interface BenchmarkRecord {
   readonly harnessPct: number;
   readonly status: 'passed' | 'failed';
   readonly error?: string;
+  /** Memory per op: the measured pass's GCs, the census's bytes and objects. */
+  readonly memory: MemoryFigures;
+  /** Allocation profile file name (alloc=on), relative to the output directory. */
+  readonly allocProfile?: string;
   /** The resolved run, repeated per record so the main process needs no probe of its own. */
   readonly run: { event: string; rate: number; period: number; source: string; reason: string; warnings: readonly string[]; sampleType: string };
 }

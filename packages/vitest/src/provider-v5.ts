@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { CPUProfile } from '@perfprofile/core';
 import { BenchmarkProfiler, perOp } from './benchprofile.js';
+import type { Census, CensusKind, Censuses, MeasuredMemory } from './memprofile.js';
 import { registrationPath } from './names-v5.js';
 import type { WorkerSettings } from './protocol.js';
 import type { PassStats } from './stats.js';
@@ -160,6 +161,41 @@ function ensureHost(): Host | undefined {
   return host;
 }
 
+/**
+ * The censuses of one registration after its measured phase (memprofile.ts): per kind, a few
+ * more ops through the same provider, without warm-up, every allocation taken between its
+ * `beforeAll('run')` and `afterAll('run')`. A census that does not complete (or a provider that
+ * reports no phases) is left out; its errors are not the benchmark's.
+ */
+async function censuses(h: Host, inner: Provider, group: Group, reg: Registration, hz: number | undefined, measured: MeasuredMemory | undefined): Promise<Censuses> {
+  const t0 = performance.now();
+  const out: { -readonly [K in CensusKind]?: Census } = {};
+  const iterations = h.profiler.censusOps(measured, hz);
+  for (const kind of iterations > 0 ? h.profiler.censusKinds() : []) {
+    let close: ReturnType<BenchmarkProfiler['startCensus']> | undefined;
+    let closed: ((ops: number) => Census) | undefined;
+    const hooked = withPhaseHooks(
+      reg,
+      () => {
+        close = h.profiler.startCensus(kind);
+      },
+      () => {
+        closed = close?.();
+      },
+    );
+    try {
+      const options = { ...group.options, warmup: false, time: 0, iterations };
+      const ops = (await inner.run({ ...group, registrations: [hooked], options })).find((r) => r.name === reg.name)?.latency?.samplesCount ?? 0;
+      if (closed && ops > 0) out[kind] = closed(ops);
+    } catch {
+      // Left out (above).
+    } finally {
+      close?.(); // a run that threw before afterAll leaves the sampler running
+    }
+  }
+  return { ...out, ms: performance.now() - t0 };
+}
+
 function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
   return benchmarkIdentity(h.settings.root, group.test.file.filepath, registrationPath(group.test.fullTestName, reg.name), h.taken, reg.fn);
 }
@@ -172,17 +208,22 @@ function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
 async function measureThenProfile(h: Host, inner: Provider, group: Group): Promise<Result[]> {
   const totals = new Map<string, Record<string, number>>();
   const counting = new Map<string, () => Record<string, number>>();
+  const memory = new Map<string, ReturnType<BenchmarkProfiler['measureMemory']>>();
   // Registrations whose measured phase ended (a throwing benchmark never reaches afterAll).
   const completed = new Set<string>();
   const registrations = group.registrations.map((reg) =>
     withPhaseHooks(
       reg,
-      () => counting.set(reg.name, h.profiler.countTotals()),
+      () => {
+        memory.set(reg.name, h.profiler.measureMemory());
+        counting.set(reg.name, h.profiler.countTotals());
+      },
       () => {
         completed.add(reg.name);
         const stop = counting.get(reg.name);
         counting.delete(reg.name);
         if (stop) totals.set(reg.name, stop());
+        memory.get(reg.name)?.(); // closed here; divided by the ops once the result is in
       },
     ),
   );
@@ -194,6 +235,7 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     measuredError = e ?? new Error('benchmark failed');
   } finally {
     for (const stop of counting.values()) stop(); // a phase that threw before its afterAll
+    for (const close of memory.values()) close();
   }
   // A write to the output directory that failed (full disk...): thrown after the group, as its
   // error; the registrations after it are not profiled (Vitest's results stand).
@@ -202,6 +244,9 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     if (h.profiler.failure) break;
     const bench = identify(h, group, reg);
     const base = measured?.find((r) => r.name === reg.name);
+    const ops = base?.latency?.samplesCount;
+    const measuredMemory = ops ? memory.get(reg.name)?.()(ops) : undefined;
+    const allocs = base && completed.has(reg.name) ? await censuses(h, inner, group, reg, statsOfResult(base)?.hz, measuredMemory) : undefined;
     let profile: CPUProfile;
     try {
       profile = h.profiler.start(bench);
@@ -220,7 +265,7 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     // The group's error belongs to the registrations that did not finish their measured phase.
     if (error === undefined && !base && !completed.has(reg.name) && measuredError !== undefined) error = measuredError;
     try {
-      h.profiler.finish(bench, profile, { baseline: statsOfResult(base), profiled: statsOfResult(profiled), counters: perOp(totals.get(reg.name), base?.latency?.samplesCount) }, error);
+      h.profiler.finish(bench, profile, { baseline: statsOfResult(base), profiled: statsOfResult(profiled), counters: perOp(totals.get(reg.name), ops), measured: measuredMemory, census: allocs }, error);
     } catch (e) {
       writeError = e;
       break;
@@ -254,16 +299,19 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
     let profile: CPUProfile = h.profiler.start(bench);
     let count: (() => Record<string, number>) | undefined;
     let totals: Record<string, number> | undefined;
+    let memory: ReturnType<BenchmarkProfiler['measureMemory']> | undefined;
     const hooked = withPhaseHooks(
       reg,
       () => {
         profile.stop(); // the warm-up part is dropped
         profile = h.profiler.start(bench);
+        memory = h.profiler.measureMemory();
         count = h.profiler.countTotals();
       },
       () => {
         totals = count?.();
         count = undefined;
+        memory?.();
       },
     );
     let result: Result | undefined;
@@ -275,9 +323,17 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
       firstError ??= error;
     } finally {
       count?.();
+      memory?.(); // a phase that threw before its afterAll
+    }
+    const ops = result?.latency?.samplesCount;
+    const measured = ops ? memory?.()(ops) : undefined;
+    let allocs: Censuses | undefined;
+    if (result && error === undefined) {
+      h.profiler.settle(profile);
+      allocs = await censuses(h, inner, group, reg, statsOfResult(result)?.hz, measured);
     }
     try {
-      h.profiler.finish(bench, profile, { profiled: statsOfResult(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);
+      h.profiler.finish(bench, profile, { profiled: statsOfResult(result), counters: perOp(totals, ops), measured, census: allocs }, error);
     } catch (e) {
       firstError ??= e;
     }

@@ -52,6 +52,16 @@ function fmtNanos(ns: number): string {
   return `${ns.toPrecision(3)}ns`;
 }
 
+/** Go's `-benchmem` columns: bytes per op as an integer, allocations per op to 3 significant digits. */
+export function fmtMemory(memory: BenchmarkRecord['memory'] | undefined): { bytes: string; allocs: string } {
+  const bytes = memory?.bytesPerOp;
+  const allocs = memory?.allocsPerOp;
+  return {
+    bytes: bytes == null ? '-' : String(Math.round(bytes)),
+    allocs: allocs == null ? '-' : allocs >= 100 || Number.isInteger(allocs) ? String(Math.round(allocs)) : String(Number(allocs.toPrecision(3))),
+  };
+}
+
 function truncateText(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
@@ -79,9 +89,10 @@ export function harnessLine(benchmarks: readonly { readonly fullName: string; re
 export function summaryTable(index: IndexFile, options: SummaryOptions = {}): string[] {
   const c: Colors = pc.createColors(options.colors ?? pc.isColorSupported);
   const includesProfiler = !index.config.baseline;
-  const header = ['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'top self function'];
+  const header = ['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'B/op', 'allocs/op', 'top self function'];
   const rows = index.benchmarks.map((b) => {
     const top = b.top[0];
+    const mem = fmtMemory(b.memory);
     return [
       truncateText(b.fullName, 48) + (b.status === 'failed' ? ' ✗' : ''),
       String(b.samples),
@@ -90,11 +101,13 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
       fmtHz(b.hz.profiled),
       fmtOverhead(b as BenchmarkRecord),
       fmtCounters(b.counters),
+      mem.bytes,
+      mem.allocs,
       top ? `${truncateText(top.function, 32)} ${top.selfPct.toFixed(1)}%` : '-',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const right = new Set([1, 2, 3, 4, 5]);
+  const right = new Set([1, 2, 3, 4, 5, 7, 8]);
   const line = (cells: string[]) => cells.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
   const out: string[] = [];
   const cfg = index.config;
@@ -121,6 +134,8 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   // Something go tool pprof reads: the merged profile, else the first benchmark's.
   const example = index.merged ?? index.benchmarks[0]?.profile;
   const tryIt = example ? ` — try: go tool pprof -top ${path.join(where, example)}` : '';
-  out.push(`profiles: ${c.cyan(where + path.sep)} (${index.benchmarks.length} per-benchmark .pb.gz${index.merged ? ', merged.pb.gz' : ''}, index.json)${tryIt}`);
+  const allocs = index.benchmarks.filter((b) => b.allocProfile).length;
+  const allocText = allocs ? `, ${allocs} .alloc.pb.gz${index.mergedAlloc ? ', merged.alloc.pb.gz' : ''}` : '';
+  out.push(`profiles: ${c.cyan(where + path.sep)} (${index.benchmarks.length} per-benchmark .pb.gz${index.merged ? ', merged.pb.gz' : ''}${allocText}, index.json)${tryIt}`);
   return out;
 }

@@ -52,7 +52,7 @@ describe.skipIf(P.unsupported)('Vitest 5: vitest-perf bench (forks pool, native 
 
   it('prints the same summary table as on Vitest 4, under Vitest\'s own tables', () => {
     const header = result.stdout.split('\n').find((l) => l.startsWith('benchmark '))!;
-    expect(header.split(/\s{2,}/)).toEqual(['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'top self function']);
+    expect(header.split(/\s{2,}/)).toEqual(['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'B/op', 'allocs/op', 'top self function']);
     for (const [name, hot] of Object.entries(P.hot)) {
       const row = result.stdout.split('\n').find((l) => l.startsWith(`${name} `))!;
       expect(row, name).toMatch(new RegExp(`\\d+\\s+\\d+/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+[+-]?\\d+\\.\\d%\\s±\\d+\\.\\d\\s+task-clock .*\\s+${hot.fn} \\d+\\.\\d%$`));

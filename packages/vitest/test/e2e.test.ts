@@ -137,7 +137,7 @@ describe('vitest-perf bench (forks pool)', () => {
     expect(lines.slice(0, summary).filter((l) => l.includes('perfprofile'))).toEqual([]);
     expect(lines.filter((l) => l.startsWith('perfprofile: '))).toEqual([]);
     const header = result.stdout.split('\n').find((l) => l.startsWith('benchmark '))!;
-    expect(header.split(/\s{2,}/)).toEqual(['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'top self function']);
+    expect(header.split(/\s{2,}/)).toEqual(['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'B/op', 'allocs/op', 'top self function']);
     for (const [name, hot] of Object.entries(HOT)) {
       const row = result.stdout.split('\n').find((l) => l.startsWith(`${name} `))!;
       const fns = acceptedTop(hot, readIndex(out).config.source).map((f) => f.replace(/[()]/g, '\\$&')).join('|');
