@@ -28,5 +28,6 @@ export * from './collapsed.js';
 export * from './chrome.js';
 export * from './diff.js';
 export * from './rundir.js';
+export * from './stats.js';
 export * from './gate.js';
 export * from './input.js';
