@@ -31,10 +31,26 @@ export interface IndexBenchmark {
   /** Per-op counters by name (`task-clock/op`). */
   readonly counters: Record<string, number>;
   readonly top: readonly { function: string; file: string; line: number; selfPct: number }[];
+  /**
+   * Allocation per op in the measured pass (absent in older runs and where it was not measured):
+   * bytes on V8's heap and outside it, allocations (with the standard error of that estimate),
+   * GC time and count.
+   */
+  readonly memory?: BenchmarkMemory;
   /** Share of samples (%) wholly in Vitest/tinybench code, folded into one `(harness)` frame. */
   readonly harnessPct: number;
   readonly status: 'passed' | 'failed';
   readonly error?: string;
+}
+
+/** index.json's `memory` of a benchmark; a field may be missing where it could not be measured. */
+export interface BenchmarkMemory {
+  readonly bytesPerOp?: number;
+  readonly externalBytesPerOp?: number;
+  readonly allocsPerOp?: number;
+  readonly allocsPerOpStdErr?: number;
+  readonly gcNanosPerOp?: number;
+  readonly gcCountPerOp?: number;
 }
 
 /** A selected benchmark that left no profile (worker killed, run interrupted), and why. */
@@ -68,12 +84,22 @@ export interface IndexFile {
   readonly merged: string | null;
   /** Output files that could not be written (merged.pb.gz on a full disk), one line each; absent when none. */
   readonly errors?: readonly string[];
+  /**
+   * More runs of the same benchmarks in fresh processes (`vitest-perf --perfprofile-runs N`):
+   * sub-directories of this one, each an output directory itself (`run-2`, … `run-N`); absent
+   * for a single run. Directories not listed here are not part of the set.
+   */
+  readonly repeats?: readonly string[];
 }
 
 export interface RunDir {
   readonly dir: string;
   readonly complete: boolean;
+  /** The resolved profiler settings of the run (older indexes may lack some). */
+  readonly config?: IndexFile['config'];
   readonly benchmarks: readonly IndexBenchmark[];
+  /** index.json's `repeats`: sub-directories holding more runs of the same suite. */
+  readonly repeats: readonly string[];
   /** Decodes one benchmark's profile (relative to the directory). */
   load(b: IndexBenchmark): Profile;
 }
@@ -115,7 +141,9 @@ export function readRunDir(dir: string, options: DecodeOptions = {}): RunDir {
   return {
     dir,
     complete: index.complete === true,
+    config: index.config,
     benchmarks: index.benchmarks,
+    repeats: Array.isArray(index.repeats) ? index.repeats.filter((r) => typeof r === 'string') : [],
     load(b) {
       if (b.profile.includes('/') || b.profile.includes('\\')) throw new ProfileError('ERR_INPUT', `${file} names profile ${JSON.stringify(b.profile)} outside the directory`, 'the index is damaged; run the benchmarks again');
       const p = path.join(dir, b.profile);
@@ -143,4 +171,21 @@ export function matchBenchmarks(base: RunDir, head: RunDir): { pairs: [IndexBenc
     } else onlyBase.push(b);
   }
   return { pairs, onlyBase, onlyHead: [...heads.values()] };
+}
+
+/**
+ * A directory and the repeats its index.json lists (`--perfprofile-runs`): every run of the set,
+ * the directory itself first. ERR_INPUT when a listed repeat is missing or not a sub-directory.
+ */
+export function readRunSet(dir: string, options: DecodeOptions = {}): RunDir[] {
+  const first = readRunDir(dir, options);
+  return [
+    first,
+    ...first.repeats.map((r) => {
+      if (!/^[\w.-]+$/.test(r) || r === '.' || r === '..') throw new ProfileError('ERR_INPUT', `${path.join(dir, 'index.json')} lists repeat ${JSON.stringify(r)}, not a sub-directory`, 'the index is damaged; run the benchmarks again');
+      const sub = path.join(dir, r);
+      if (!isRunDir(sub)) throw new ProfileError('ERR_INPUT', `${sub} is missing (listed in ${path.join(dir, 'index.json')} as a repeat)`, 'the directory is incomplete; run the benchmarks again');
+      return readRunDir(sub, options);
+    }),
+  ];
 }
