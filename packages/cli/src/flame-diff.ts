@@ -55,7 +55,7 @@ export function flameDiffData(title: string, base: readonly WeightedTree[], head
   const change = root.v[0] > 0 ? formatChange(root.v[1] / root.v[0] - 1) : '';
   return {
     title,
-    types: SIDES.map((s) => `${s}/nanoseconds`),
+    types: SIDES.map((s) => `${s}/ns`),
     initial: 1,
     root,
     diff: `base ${formatNs(root.v[0])} → head ${formatNs(root.v[1])} per op ${change}; ${base.length} base and ${head.length} head run${head.length === 1 ? '' : 's'}`,

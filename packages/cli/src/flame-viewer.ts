@@ -61,6 +61,8 @@ export const VIEWER_JS = `
   function fmt(v, i) {
     var u = data.types[i].split('/')[1] || '';
     if (u === 'nanoseconds') return v >= 1e9 ? (v / 1e9).toFixed(2) + ' s' : (v / 1e6).toFixed(2) + ' ms';
+    // Per-op times of a differential page: ns to ms.
+    if (u === 'ns') return v >= 1e6 ? (v / 1e6).toFixed(2) + ' ms' : v >= 1e3 ? (v / 1e3).toFixed(2) + ' µs' : v.toFixed(0) + ' ns';
     if (u === 'bytes') return v >= 1048576 ? (v / 1048576).toFixed(2) + ' MiB' : v >= 1024 ? (v / 1024).toFixed(1) + ' KiB' : group(v) + ' B';
     return group(v);
   }
