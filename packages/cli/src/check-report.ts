@@ -39,7 +39,12 @@ function culpritText(b: BenchmarkCheck, md: boolean): string {
   const f = b.functions.find((x) => x.name === b.culprit!.name && x.file === b.culprit!.file);
   const name = md ? code(b.culprit.name) : b.culprit.name;
   const where = b.culprit.file ? ` (${md ? cell(b.culprit.file) : b.culprit.file})` : '';
-  return f ? `${name}${where}: ${formatNs(f.base)} → ${formatNs(f.head)} per op (${formatChange(f.change)})` : `${name}${where}`;
+  return f ? `${name}${where}: ${formatNs(f.base)} → ${formatNs(f.head)} per op (${f.base > 0 ? formatChange(f.change) : 'new'})` : `${name}${where}`;
+}
+
+/** ", called through a → b" when more functions than the culprit carry the increase. */
+function chain(b: BenchmarkCheck, name: (s: string) => string): string {
+  return b.carriers.length > 1 ? `, called through ${b.carriers.slice(0, -1).map((c) => name(c.name)).join(' → ')}` : '';
 }
 
 /** One line for a counter or memory finding. */
@@ -83,7 +88,7 @@ export function checkMarkdown(r: CheckResult, flames: ReadonlyMap<string, string
   for (const b of failed) {
     lines.push('', `#### ${cell(b.fullName)}`, '');
     for (const f of b.regressions) {
-      if (f.kind === 'time') lines.push(`- time per op ${formatNs(f.base)} → ${formatNs(f.head)} (${formatChange(f.change)}, 90% confidence ${interval(f)})${b.culprit ? `; the increase is in ${culpritText(b, true)}` : '; no single function carries it (see the movers)'}.`);
+      if (f.kind === 'time') lines.push(`- time per op ${formatNs(f.base)} → ${formatNs(f.head)} (${formatChange(f.change)}, 90% confidence ${interval(f)})${b.culprit ? `; the increase is in ${culpritText(b, true)}${chain(b, code)}` : '; no single function carries it (see the movers)'}.`);
       else lines.push(`- ${f.kind} ${code(f.name)}: ${amount(f.base)} → ${amount(f.head)} (${formatChange(f.change)}, 90% confidence ${interval(f)}).`);
     }
     const flame = flames.get(b.id);
@@ -113,7 +118,7 @@ export function checkText(r: CheckResult, flames: ReadonlyMap<string, string> = 
       continue;
     }
     out.push(`  FAIL ${b.fullName}: ${stats}`);
-    if (b.culprit) out.push(`       in ${culpritText(b, false)}`);
+    if (b.culprit) out.push(`       in ${culpritText(b, false)}${chain(b, (x) => x)}`);
     for (const f of b.regressions) if (f.kind !== 'time') out.push(`       ${f.kind} ${describeFinding(f)}`);
     const movers = b.movers.slice(0, 5).map((m) => `${m.name} ${sign(m.selfHead - m.selfBase)}`);
     if (movers.length) out.push(`       top movers (self time per op): ${movers.join(', ')}`);

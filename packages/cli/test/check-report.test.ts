@@ -9,7 +9,7 @@ import { checkMarkdown, checkText, describeFinding, formatChange, formatNs, limi
 const cmp = (base: number, head: number, extra: Partial<Comparison> = {}): Comparison => ({ base, head, change: head / base - 1, low: null, high: null, p: null, z: 0, noise: 0.05, regressed: false, ...extra });
 
 function bench(extra: Partial<BenchmarkCheck> = {}): BenchmarkCheck {
-  return { id: 'one', fullName: 'x > one', runs: { base: 5, head: 5 }, time: cmp(1000, 1010), harnessPct: { base: 0, head: 0 }, functions: [], regressions: [], movers: [], counters: {}, memory: {}, ...extra };
+  return { id: 'one', fullName: 'x > one', runs: { base: 5, head: 5 }, time: cmp(1000, 1010), harnessPct: { base: 0, head: 0 }, functions: [], regressions: [], carriers: [], movers: [], counters: {}, memory: {}, ...extra };
 }
 
 function result(benchmarks: BenchmarkCheck[], extra: Partial<CheckResult> = {}): CheckResult {
@@ -35,6 +35,7 @@ function slower(): BenchmarkCheck {
     regressions: [{ ...time, kind: 'time', name: 'time per op' }],
     functions: [fn('work', 900, 1100), fn('leaf', 600, 800)],
     culprit: { name: 'leaf', file: 'src/leaf.ts' },
+    carriers: [{ name: 'work', file: 'src/work.ts' }, { name: 'leaf', file: 'src/leaf.ts' }],
     movers: [{ name: 'leaf', file: 'src/leaf.ts', selfBase: 600, selfHead: 800, totalBase: 600, totalHead: 800 }, { name: 'other', file: '', selfBase: 100, selfHead: 90, totalBase: 100, totalHead: 90 }],
   });
 }
@@ -68,11 +69,11 @@ describe('check report', () => {
       '| ❌ | x > one | 1.00 µs | 1.20 µs | +20.0% | +15.0% … +26.0% | 0.004 | 7.3 | `leaf` (src/leaf.ts): 600 ns → 800 ns per op (+33.3%) |',
       '|  | x > two | 1.00 µs | 1.01 µs | +1.0% | – | – | 0.0 |  |',
     ]);
-    expect(md).toContain('#### x > one\n\n- time per op 1.00 µs → 1.20 µs (+20.0%, 90% confidence +15.0% … +26.0%); the increase is in `leaf` (src/leaf.ts): 600 ns → 800 ns per op (+33.3%).\n- differential flame graph: `flames/one.html`');
+    expect(md).toContain('#### x > one\n\n- time per op 1.00 µs → 1.20 µs (+20.0%, 90% confidence +15.0% … +26.0%); the increase is in `leaf` (src/leaf.ts): 600 ns → 800 ns per op (+33.3%), called through `work`.\n- differential flame graph: `flames/one.html`');
     expect(md).toContain('| function | self per op | self change | total per op |\n|---|---:|---:|---:|\n| `leaf` src/leaf.ts | 600 ns → 800 ns | +200 ns | 600 ns → 800 ns |\n| `other` | 100 ns → 90.0 ns | −10.0 ns | 100 ns → 90.0 ns |');
     expect(checkText(r, new Map([['one', 'flames/one.html']])).split('\n').slice(2)).toEqual([
       '  FAIL x > one: 1.00 µs → 1.20 µs per op (+20.0%, 90% confidence +15.0% … +26.0%, p 0.004, z 7.3)',
-      '       in leaf (src/leaf.ts): 600 ns → 800 ns per op (+33.3%)',
+      '       in leaf (src/leaf.ts): 600 ns → 800 ns per op (+33.3%), called through work',
       '       top movers (self time per op): leaf +200 ns, other −10.0 ns',
       '       flame diff: flames/one.html',
       '  ok   x > two: 1.00 µs → 1.01 µs per op (+1.0%, z 0.0)',
@@ -80,7 +81,7 @@ describe('check report', () => {
   });
 
   it('says so when no function carries a regression', () => {
-    const b = { ...slower(), culprit: undefined };
+    const b = { ...slower(), culprit: undefined, carriers: [] };
     expect(checkMarkdown(result([b]))).toContain('(+20.0%, 90% confidence +15.0% … +26.0%); no single function carries it (see the movers).');
   });
 
@@ -102,7 +103,7 @@ describe('check report', () => {
   });
 
   it('escapes pipes and backticks in markdown table cells', () => {
-    const b = { ...slower(), fullName: 'x > p|q', culprit: { name: 'a|`b', file: 'src/a|b.ts' }, functions: [{ ...fn('a|`b', 600, 800), file: 'src/a|b.ts' }] };
+    const b = { ...slower(), fullName: 'x > p|q', culprit: { name: 'a|`b', file: 'src/a|b.ts' }, carriers: [], functions: [{ ...fn('a|`b', 600, 800), file: 'src/a|b.ts' }] };
     expect(checkMarkdown(result([b]))).toContain("| ❌ | x > p\\|q | 1.00 µs | 1.20 µs | +20.0% | +15.0% … +26.0% | 0.004 | 7.3 | `a\\|'b` (src/a\\|b.ts): 600 ns → 800 ns per op (+33.3%) |");
   });
 });

@@ -66,6 +66,8 @@ export interface BenchmarkCheck {
   readonly regressions: readonly Finding[];
   /** For a regression: the most specific function whose total time per op carries the increase. */
   readonly culprit?: { readonly name: string; readonly file: string };
+  /** For a regression: every function (not the entry) whose total time per op grew with it, outermost first; the culprit is the last. */
+  readonly carriers: readonly { readonly name: string; readonly file: string }[];
   /** Every function by the change of its self time per op (ns), largest |change| first, at most 8. */
   readonly movers: readonly { readonly name: string; readonly file: string; readonly selfBase: number; readonly selfHead: number; readonly totalBase: number; readonly totalHead: number }[];
   readonly counters: Readonly<Record<string, Comparison>>;
@@ -233,7 +235,8 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
     functions.sort((x, y) => y.head - y.base - (x.head - x.base));
     const bt = time.results[i];
     const regressions: Finding[] = bt.regressed ? [{ ...bt, kind: 'time', name: 'time per op' }] : [];
-    const culprit = bt.regressed ? pickCulprit(functions, bt.head - bt.base) : undefined;
+    const carriers = bt.regressed ? carriersOf(functions, bt.head - bt.base) : [];
+    const culprit = carriers.at(-1);
     const pick = (m: Map<string, { at: number[]; results: Comparison[] }>) => {
       const out: Record<string, Comparison> = {};
       for (const [n, { at, results }] of m) if (at.includes(i)) out[n] = results[at.indexOf(i)];
@@ -253,6 +256,7 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
       functions,
       regressions,
       ...(culprit ? { culprit: { name: culprit.name, file: culprit.file } } : {}),
+      carriers: carriers.map((f) => ({ name: f.name, file: f.file })),
       movers: movers(b, h, source),
       counters: counterChanges,
       memory: memoryChanges,
@@ -280,14 +284,14 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
 }
 
 /**
- * The most specific function that explains an increase of `grew` ns/op: of those whose median
- * total time grew by half to 1.5 times that (more is time moved in from elsewhere), the one with
- * the least base time: the slowed function rather than its callers. The benchmark's own
- * function carries every increase, so it names none.
+ * The functions that carry an increase of `grew` ns/op: those whose median total time grew by
+ * half to 1.5 times that (more is time moved in from elsewhere), by base time, largest first —
+ * callers before callees, so the last is the most specific. The benchmark's own function
+ * carries every increase, so it is left out.
  */
-function pickCulprit(functions: readonly FunctionChange[], grew: number): FunctionChange | undefined {
-  if (!(grew > 0)) return undefined;
-  return functions.filter((f) => !f.entry && f.head - f.base >= grew / 2 && f.head - f.base <= grew * 1.5).sort((x, y) => x.base - y.base)[0];
+function carriersOf(functions: readonly FunctionChange[], grew: number): FunctionChange[] {
+  if (!(grew > 0)) return [];
+  return functions.filter((f) => !f.entry && f.head - f.base >= grew / 2 && f.head - f.base <= grew * 1.5).sort((x, y) => y.base - x.base);
 }
 
 /** Functions by the change of their median self time per op, largest |change| first. */

@@ -87,6 +87,7 @@ describe('checkRuns', () => {
     expect(b.time.p).toBeCloseTo(1 / 252, 10);
     // work and leaf both grew by 200 ns; leaf is the more specific. bench is the entry: never named.
     expect(b.culprit).toEqual({ name: 'leaf', file: 'src/leaf.ts' });
+    expect(b.carriers.map((c) => c.name)).toEqual(['work', 'leaf']);
     const fn = (n: string) => b.functions.find((f) => f.name === n)!;
     expect(fn('leaf').base).toBeCloseTo(600, 6);
     expect(fn('leaf').head).toBeCloseTo(800, 6);
