@@ -25,7 +25,7 @@ function result(benchmarks: BenchmarkCheck[], extra: Partial<CheckResult> = {}):
   };
 }
 
-const fn = (name: string, base: number, head: number): FunctionChange => ({ ...cmp(base, head), name, file: `src/${name}.ts`, entry: false, selfBase: base / 2, selfHead: head / 2 });
+const fn = (name: string, base: number, head: number): FunctionChange => ({ ...cmp(base, head), name, file: `src/${name}.ts`, entry: false, depth: 1, selfBase: base / 2, selfHead: head / 2 });
 
 /** A benchmark 20% slower, in `leaf`. */
 function slower(): BenchmarkCheck {

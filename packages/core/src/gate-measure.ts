@@ -22,6 +22,8 @@ export interface FunctionCost {
   readonly self: number;
   /** Samples whose outermost frame it is: the benchmark's own function (its callback) has them all. */
   readonly root: number;
+  /** Sum over its samples of its outermost frame's distance from the root: callers have less. */
+  readonly depth: number;
 }
 
 /** One run of one benchmark. */
@@ -63,17 +65,26 @@ export function measureRun(run: RunDir, b: IndexBenchmark): RunMeasure {
   const profile = run.load(b);
   const column = countColumn(profile, undefined);
   const { total, byKey } = functionTotals(profile, { sampleIndex: column }, (fn) => functionKey(fn.name, fn.filename));
+  // Where each function sits in the stacks: outermost (the benchmark's entry) or how deep.
   const roots = new Map<string, number>();
+  const depths = new Map<string, number>();
   const index = new ProfileIndex(profile);
   for (const s of profile.samples) {
-    const outer = index.frames(s.locationIds[s.locationIds.length - 1]).at(-1);
-    if (outer) roots.set(functionKey(outer.fn.name, outer.fn.filename), (roots.get(functionKey(outer.fn.name, outer.fn.filename)) ?? 0) + s.values[column]);
+    const frames = s.locationIds.flatMap((id) => index.frames(id)).reverse();
+    const seen = new Set<string>();
+    frames.forEach(({ fn }, depth) => {
+      const key = functionKey(fn.name, fn.filename);
+      if (seen.has(key)) return;
+      seen.add(key);
+      depths.set(key, (depths.get(key) ?? 0) + depth * s.values[column]);
+      if (depth === 0) roots.set(key, (roots.get(key) ?? 0) + s.values[column]);
+    });
   }
   const functions = new Map<string, FunctionCost>();
   let harnessSamples = 0;
   for (const [key, { fn, self, cum }] of byKey) {
     if (fn.name === HARNESS_FRAME) harnessSamples += self;
-    else functions.set(key, { name: fn.name, file: fn.filename, total: cum, self, root: roots.get(key) ?? 0 });
+    else functions.set(key, { name: fn.name, file: fn.filename, total: cum, self, root: roots.get(key) ?? 0, depth: depths.get(key) ?? 0 });
   }
   const clock = b.counters?.['task-clock/op'];
   const hz = b.hz?.baseline ?? b.hz?.profiled;

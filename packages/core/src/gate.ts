@@ -39,6 +39,8 @@ export interface FunctionChange extends Comparison {
   readonly file: string;
   /** The benchmark's own function: the outermost frame of most of its samples. */
   readonly entry: boolean;
+  /** Its mean distance from the root of the stacks it is on: callers have less. */
+  readonly depth: number;
   /** Median self time per op (ns) of each side. */
   readonly selfBase: number;
   readonly selfHead: number;
@@ -229,8 +231,8 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
       const c = fnResults[fi++];
       const f = [...b.runs, ...h.runs].map((r) => r.m.functions.get(k)).find(Boolean)!;
       const self = (s: Side) => median(values(s, (m) => functionNsPerOp(m, source, k, 'self')));
-      const sum = (which: 'root' | 'total') => [...b.runs, ...h.runs].reduce((a, r) => a + (r.m.functions.get(k)?.[which] ?? 0), 0);
-      return { ...c, name: f.name, file: f.file, entry: sum('root') * 2 >= sum('total'), selfBase: self(b), selfHead: self(h) };
+      const sum = (which: 'root' | 'total' | 'depth') => [...b.runs, ...h.runs].reduce((a, r) => a + (r.m.functions.get(k)?.[which] ?? 0), 0);
+      return { ...c, name: f.name, file: f.file, entry: sum('root') * 2 >= sum('total'), depth: sum('depth') / Math.max(1, sum('total')), selfBase: self(b), selfHead: self(h) };
     });
     functions.sort((x, y) => y.head - y.base - (x.head - x.base));
     const bt = time.results[i];
@@ -285,13 +287,13 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
 
 /**
  * The functions that carry an increase of `grew` ns/op: those whose median total time grew by
- * half to 1.5 times that (more is time moved in from elsewhere), by base time, largest first —
- * callers before callees, so the last is the most specific. The benchmark's own function
- * carries every increase, so it is left out.
+ * half to 1.5 times that (more is time moved in from elsewhere), callers before callees (by
+ * depth in the stacks), so the last is the most specific. The benchmark's own function carries
+ * every increase, so it is left out.
  */
 function carriersOf(functions: readonly FunctionChange[], grew: number): FunctionChange[] {
   if (!(grew > 0)) return [];
-  return functions.filter((f) => !f.entry && f.head - f.base >= grew / 2 && f.head - f.base <= grew * 1.5).sort((x, y) => y.base - x.base);
+  return functions.filter((f) => !f.entry && f.head - f.base >= grew / 2 && f.head - f.base <= grew * 1.5).sort((x, y) => x.depth - y.depth || y.base - x.base);
 }
 
 /** Functions by the change of their median self time per op, largest |change| first. */
