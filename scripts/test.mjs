@@ -25,7 +25,7 @@ const r = spawnSync(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), '-r'
   '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 
 const summary = skipSummary(reports.filter((file) => existsSync(file)).map((file) => JSON.parse(readFileSync(file, 'utf8'))));
-console.log(`\n${summary.line}`);
+console.log(`\n${summary.line}\n${summary.totals}`);
 if (isCI() && summary.forTools > 0) {
   console.error('npm test: CI must skip no cross-check');
   process.exit(1);

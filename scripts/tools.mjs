@@ -137,13 +137,15 @@ export function ensureTools(log = console.log, env = process.env, host = thisHos
  * first two (CI allows none).
  */
 export function skipSummary(reports) {
-  let skipped = 0, partial = 0, other = 0;
+  let skipped = 0, partial = 0, other = 0, passed = 0, failed = 0;
   const tools = new Set();
   for (const report of reports) {
     for (const file of report.testResults) {
       for (const t of file.assertionResults) {
         const missing = t.meta?.missingTools ?? [];
         const ran = t.status === 'passed' || t.status === 'failed';
+        if (t.status === 'passed') passed++;
+        if (t.status === 'failed') failed++;
         for (const name of missing) tools.add(name);
         if (missing.length) ran ? partial++ : skipped++;
         else if (!ran) other++;
@@ -153,5 +155,7 @@ export function skipSummary(reports) {
   const why = [...tools].map((name) => `${name} not found (${TOOLS[name].for})`).join(', ');
   const parts = [skipped || partial ? `${skipped} skipped${partial ? `, ${partial} ran without ${partial === 1 ? 'its' : 'their'} cross-check` : ''}: ${why}` : 'no test skipped for a missing tool'];
   if (other) parts.push(`${other} other${other === 1 ? '' : 's'} skipped by ${other === 1 ? 'its' : 'their'} own condition`);
-  return { line: `npm test: ${parts.join('; ')}`, forTools: skipped + partial };
+  // The plain totals line a CI log reader looks for ('N passed, N failed, N skipped').
+  const totals = `tests: ${passed} passed, ${failed} failed, ${skipped + other} skipped`;
+  return { line: `npm test: ${parts.join('; ')}`, totals, forTools: skipped + partial };
 }

@@ -96,6 +96,7 @@ describe('a Vitest run with tests that need go and Chromium', () => {
     });
     expect(r.summary).toEqual({
       line: 'npm test: 3 skipped, 1 ran without its cross-check: go not found (go tool pprof cross-checks), chromium not found (flame-graph browser test); 1 other skipped by its own condition',
+      totals: 'tests: 2 passed, 0 failed, 4 skipped',
       forTools: 4,
     });
   });
@@ -104,7 +105,11 @@ describe('a Vitest run with tests that need go and Chromium', () => {
     const r = vitest({ ...hidden, CI: 'true' });
     expect(r.status).toBe(1);
     expect(r.tests).toMatchObject({ 'needs go': 'failed', one: 'failed', two: 'failed', 'checks more than go': 'failed', 'needs nothing': 'passed' });
-    expect(r.summary).toEqual({ line: 'npm test: no test skipped for a missing tool; 1 other skipped by its own condition', forTools: 0 });
+    expect(r.summary).toEqual({
+      line: 'npm test: no test skipped for a missing tool; 1 other skipped by its own condition',
+      totals: 'tests: 1 passed, 4 failed, 1 skipped',
+      forTools: 0,
+    });
   });
 
   it('with them runs every test', () => {
