@@ -12,8 +12,9 @@
  *
  *   node packages/cli/bench/gate-calibrate.mjs [--dir <dir>] [--null-runs 20] [--k 5]
  *     [--fn uniq] [--file uniq] [--bench "ours uniq 10k integers"] [--pcts 10,15,20,30]
- *     [--trials 10] [--analyze]
+ *     [--trials 10] [--time <ms>] [--analyze]
  *
+ * --time sets every benchmark's measured time (PROVING_GROUND_TIME; the fixture's own: 150 ms).
  * Runs already in --dir are reused (the recording resumes); --analyze records nothing. Needs
  * built packages (dist/) and the fixture's dependencies (npm test installs them). Machine time:
  * one suite run is 1–2 min, one single-benchmark run ~5 s.
@@ -42,6 +43,7 @@ const o = {
   bench: option('bench', 'ours uniq 10k integers'),
   pcts: option('pcts', '10,15,20,30').split(',').map(Number).sort((a, b) => a - b),
   trials: Number(option('trials', 10)),
+  time: option('time', ''),
   analyze: process.argv.includes('--analyze'),
 };
 
@@ -54,7 +56,8 @@ function record(out, env = {}, args = []) {
   if (o.analyze) throw new Error(`--analyze: ${out} is missing`);
   mkdirSync(path.dirname(out), { recursive: true });
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^VITEST|^TINYPOOL|^PROVING_GROUND|^GITHUB_STEP_SUMMARY$/.test(k)));
-  const r = spawnSync(process.execPath, [VITEST_PERF, 'bench', '--run', ...args, '--perfprofile', out], { cwd: o.fixture, encoding: 'utf8', env: { ...clean, NO_COLOR: '1', CI: '1', ...env } });
+  const time = o.time ? { PROVING_GROUND_TIME: o.time } : {};
+  const r = spawnSync(process.execPath, [VITEST_PERF, 'bench', '--run', ...args, '--perfprofile', out], { cwd: o.fixture, encoding: 'utf8', env: { ...clean, NO_COLOR: '1', CI: '1', ...time, ...env } });
   if (r.status !== 0) throw new Error(`vitest-perf failed in ${out} (${r.status}): ${r.stderr.slice(-2000)}`);
   log(`  ${path.relative(o.dir, out)} (load ${load()})`);
 }
@@ -65,6 +68,7 @@ const subset = ['-t', o.bench];
 const subsetEnv = { PROVING_GROUND_FILES: o.file };
 
 log(`gate calibration in ${o.dir} (load ${load()})`);
+console.log(`Recorded ${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${os.cpus().length} CPUs, load average ${load()} at the start; benchmark time ${o.time ? `${o.time} ms` : "the fixture's own"}.\n`);
 const started = Date.now();
 for (let i = 1; i <= o.nullRuns; i++) record(nullDir(i));
 for (let t = 1; t <= o.trials; t++) {

@@ -197,7 +197,7 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
   });
 
   // Counters and memory: per name, over the benchmarks where every run of both sides has it.
-  const named = (kind: 'counter' | 'memory', names: readonly string[], get: (m: RunMeasure, n: string) => number | undefined) => {
+  const named = (kind: 'counter' | 'memory', names: readonly string[], get: (m: RunMeasure, n: string) => number | null | undefined) => {
     const out = new Map<string, { at: number[]; results: Comparison[] }>();
     for (const n of names) {
       const at: number[] = [];

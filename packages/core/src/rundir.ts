@@ -31,26 +31,40 @@ export interface IndexBenchmark {
   /** Per-op counters by name (`task-clock/op`). */
   readonly counters: Record<string, number>;
   readonly top: readonly { function: string; file: string; line: number; selfPct: number }[];
-  /**
-   * Allocation per op in the measured pass (absent in older runs and where it was not measured):
-   * bytes on V8's heap and outside it, allocations (with the standard error of that estimate),
-   * GC time and count.
-   */
-  readonly memory?: BenchmarkMemory;
   /** Share of samples (%) wholly in Vitest/tinybench code, folded into one `(harness)` frame. */
   readonly harnessPct: number;
   readonly status: 'passed' | 'failed';
   readonly error?: string;
+  /** Memory per op (absent in runs written before it existed). */
+  readonly memory?: MemoryFigures;
+  /** Allocation profile file name, relative to the output directory (alloc=on). */
+  readonly allocProfile?: string;
 }
 
-/** index.json's `memory` of a benchmark; a field may be missing where it could not be measured. */
-export interface BenchmarkMemory {
-  readonly bytesPerOp?: number;
-  readonly externalBytesPerOp?: number;
-  readonly allocsPerOp?: number;
-  readonly allocsPerOpStdErr?: number;
-  readonly gcNanosPerOp?: number;
-  readonly gcCountPerOp?: number;
+/**
+ * A benchmark's memory per op, as `go test -benchmem` reports it and more. A figure that could
+ * not be measured (no op ran, the pass failed) is null.
+ */
+export interface MemoryFigures {
+  /** JS heap bytes the benchmark's own code allocated per op: every allocation of the census's ops, harness excluded. */
+  readonly bytesPerOp: number | null;
+  /** External bytes allocated per op (ArrayBuffer backing stores, external strings), census ops. */
+  readonly externalBytesPerOp: number | null;
+  /** Objects the benchmark's own code allocated per op (V8 allocations; folded allocations count once). */
+  readonly allocsPerOp: number | null;
+  /** Standard error of allocsPerOp: the heap sampler's own plus the census count's as a Poisson count. */
+  readonly allocsPerOpStdErr: number | null;
+  /** Main-thread GC pause time per op of the measured pass. */
+  readonly gcNanosPerOp: number | null;
+  /** Collections (scavenges, mark-compacts) per op of the measured pass. */
+  readonly gcCountPerOp: number | null;
+  /** JS heap per op of the measured pass as V8 counts it: the harness's allocations and page-end filler included. */
+  readonly heapBytesPerOp?: number | null;
+  /**
+   * Ops of the allocation census behind bytesPerOp, externalBytesPerOp and allocsPerOp; 0 when
+   * there was none (then a heavy benchmark's bytesPerOp is heapBytesPerOp).
+   */
+  readonly censusOps?: number;
 }
 
 /** A selected benchmark that left no profile (worker killed, run interrupted), and why. */

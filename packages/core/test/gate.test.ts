@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkRuns, compareRuns, readRunDir, readRunSet, spreadBar, suiteNoise, type BenchSpec, type CheckOptions } from '../src/index.js';
-import { runDir, thrown } from './helpers.js';
+import { checkRuns, compareRuns, readRunDir, readRunSet, spreadBar, suiteNoise, type CheckOptions } from '../src/index.js';
+import { runDir, thrown, type BenchSpec } from './helpers.js';
 
 /** A benchmark of `ns` CPU time per op whose profile has these stacks (root first, `bench` the callback). */
 const bench = (ns: number, stacks: Record<string, number>, index: Record<string, unknown> = {}, counters: Record<string, number> = {}): BenchSpec => ({
@@ -15,7 +15,7 @@ const SHAPE = { 'bench;work;leaf': 60, 'bench;work': 30, 'bench;other': 10 };
 /** The shape after leaf's cost per op grew from 600 to 800 ns of a 1000 ns benchmark. */
 const SLOW_LEAF = { 'bench;work;leaf': 200, 'bench;work': 75, 'bench;other': 25 };
 
-const runs = (times: number[], stacks = SHAPE, more: Record<string, BenchSpec> = {}) => times.map((ns) => readRunDir(runDir({ one: bench(ns, stacks), ...more })));
+const runs = (times: number[], stacks: Record<string, number> = SHAPE, more: Record<string, BenchSpec> = {}) => times.map((ns) => readRunDir(runDir({ one: bench(ns, stacks), ...more })));
 const check = (base: ReturnType<typeof runs>, head: ReturnType<typeof runs>, o: CheckOptions = {}) => checkRuns(base, head, o);
 const BASE = [1000, 1010, 990, 1005, 995];
 
