@@ -1,99 +1,130 @@
 /**
  * The gate's report (`perfprofile check`): the terminal text and the markdown for a
- * {@link CheckResult}. The gate itself (what counts as a regression) is core's `checkRuns`.
+ * {@link CheckResult} — a table of every benchmark's time per op with its confidence, then per
+ * regression the function that carries it and the top movers. What counts as a regression is
+ * core's `checkRuns`.
  */
-import { groupDigits, type BenchmarkCheck, type CheckResult, type Finding } from '@perfprofile/core';
+import type { BenchmarkCheck, CheckResult, Comparison, Finding } from '@perfprofile/core';
 
-const pct = (x: number) => `${x.toFixed(1)}%`;
+/** Nanoseconds as the unit that keeps 3 significant digits: 812 ns, 2.41 µs, 2.41 ms, 1.20 s. */
+export function formatNs(ns: number): string {
+  if (!Number.isFinite(ns)) return '–';
+  const a = Math.abs(ns);
+  const [d, u] = a >= 1e9 ? [1e9, 's'] : a >= 1e6 ? [1e6, 'ms'] : a >= 1e3 ? [1e3, 'µs'] : [1, 'ns'];
+  const v = ns / d;
+  return `${Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)} ${u}`;
+}
+
+/** A signed percentage from a fraction: +16.2%, −3.0%. */
+export function formatChange(f: number | null): string {
+  if (f === null || !Number.isFinite(f)) return '–';
+  const p = f * 100;
+  return `${p >= 0 ? '+' : '−'}${Math.abs(p) >= 1000 ? Math.abs(p).toFixed(0) : Math.abs(p).toFixed(1)}%`;
+}
+
 /** Text fit for a markdown table cell: pipes escaped, line breaks flattened. */
 const cell = (x: string) => x.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-const num = (x: number) => (Math.abs(x) >= 1000 ? groupDigits(x) : Number(x.toPrecision(4)).toString());
+const code = (x: string) => `\`${cell(x).replace(/`/g, "'")}\``;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const interval = (c: Comparison) => (c.low === null || c.high === null ? '–' : `${formatChange(c.low)} … ${formatChange(c.high)}`);
+const pValue = (p: number | null) => (p === null ? '–' : p < 0.001 ? '<0.001' : p.toFixed(3));
+const sign = (ns: number) => `${ns >= 0 ? '+' : '−'}${formatNs(Math.abs(ns))}`;
 
-const signed = (x: number, unit: string) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}${unit}`;
+/** A value of a counter or memory field: 3 significant digits. */
+const amount = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : Number(x.toPrecision(3)).toString());
 
-/** One line per finding: what grew, from what to what, and the limit it broke. */
+/** "in `uniqBy` (src/uniq.ts): 2.30 ms → 2.69 ms per op (+17.0%)", or ''. */
+function culpritText(b: BenchmarkCheck, md: boolean): string {
+  if (!b.culprit) return '';
+  const f = b.functions.find((x) => x.name === b.culprit!.name && x.file === b.culprit!.file);
+  const name = md ? code(b.culprit.name) : b.culprit.name;
+  const where = b.culprit.file ? ` (${md ? cell(b.culprit.file) : b.culprit.file})` : '';
+  return f ? `${name}${where}: ${formatNs(f.base)} → ${formatNs(f.head)} per op (${f.base > 0 ? formatChange(f.change) : 'new'})` : `${name}${where}`;
+}
+
+/** ", called through a → b" when more functions than the culprit carry the increase. */
+function chain(b: BenchmarkCheck, name: (s: string) => string): string {
+  return b.carriers.length > 1 ? `, called through ${b.carriers.slice(0, -1).map((c) => name(c.name)).join(' → ')}` : '';
+}
+
+/** One line for a counter or memory finding. */
 export function describeFinding(f: Finding): string {
-  if (f.kind === 'counter') return `${f.name}: ${num(f.before)} → ${num(f.after)} (+${f.increase.toFixed(1)}%, limit ${f.limit}%)`;
-  const line = `${f.name}${f.file ? ` (${f.file})` : ''}: self share ${pct(f.before)} → ${pct(f.after)}, total ${pct(f.cumBefore ?? 0)} → ${pct(f.cumAfter ?? 0)} (+${f.increase.toFixed(1)} pp, limit ${f.limit} pp)`;
-  return f.from?.length ? `${line}; ${describeSource(f)}` : line;
+  if (f.kind === 'time' || f.kind === 'function') return `${f.name}: ${formatNs(f.base)} → ${formatNs(f.head)} (${formatChange(f.change)})`;
+  return `${f.name}: ${amount(f.base)} → ${amount(f.head)} (${formatChange(f.change)}, 90% confidence ${interval(f)}, z ${f.z.toFixed(1)})`;
 }
 
-/** Where a share increase came from, when it left callers whose total share held. */
-function describeSource(f: Finding, code = (s: string) => s): string {
-  const who = f.from!.map((o) => `${code(o.name)} (self ${signed(o.selfDelta, ' pp')}, total ${signed(o.cumDelta, ' pp')})`).join(', ');
-  return `taken from ${who}: a slower callee, or the JIT inlining it in one run only`;
+/** What this comparison can and cannot detect, from its run counts and measured noise. */
+export function limitsText(r: CheckResult): string {
+  const l = r.limits, o = r.options;
+  const runs = l.runs.base === l.runs.head ? `${plural(l.runs.base, 'run')} a side` : `${plural(l.runs.base, 'run')} of base, ${plural(l.runs.head, 'run')} of head`;
+  const what = l.source === 'task-clock' ? 'CPU time per op (task-clock/op)' : 'wall time per op (no task-clock counter in every run)';
+  const noise = `±${(l.noise * 100).toFixed(1)}% per run`;
+  const bars = `≥ ${formatChange(o.minChange)} and ≥ ${l.minZ.toFixed(1)} standard errors of run-to-run noise (${noise} here)${l.rankTest ? `, and Mann–Whitney p ≤ ${o.alpha} over runs` : ''}`;
+  const lines = [`${runs}; ${what} outside the harness. A benchmark regresses at ${bars}: the smallest increase this comparison can flag is about ${formatChange(l.detectable)}.`];
+  if (l.runs.base === 1 && l.runs.head === 1) {
+    lines.push(`With one run a side, each benchmark's own run-to-run noise (JIT decisions, load) is unseen: the noise is the spread of all benchmarks' changes and the bar rises with their number, so only large regressions can fail. Profile each side in several fresh processes (\`vitest-perf bench --perfprofile <dir> --perfprofile-runs 5\`) to detect smaller ones.`);
+  } else if (!l.rankTest) lines.push(`Too few runs for Mann–Whitney's test (3 a side at p ≤ 0.05): the noise model alone decides.`);
+  return lines.join(' ');
 }
 
-/** Per-op counter changes of a benchmark as one line ("task-clock/op +3.1%, ..."), or ''. */
-function describeCounterChanges(b: BenchmarkCheck): string {
-  return Object.entries(b.counterChanges).map(([k, v]) => `${k} ${signed(v, '%')}`).join(', ');
+/** Regressed first, then by change, largest first. */
+const order = (benchmarks: readonly BenchmarkCheck[]) => [...benchmarks].sort((x, y) => Number(y.regressions.length > 0) - Number(x.regressions.length > 0) || y.time.change - x.time.change);
+
+function moversMarkdown(b: BenchmarkCheck): string[] {
+  const rows = b.movers.map((m) => `| ${code(m.name)}${m.file ? ` ${cell(m.file)}` : ''} | ${formatNs(m.selfBase)} → ${formatNs(m.selfHead)} | ${sign(m.selfHead - m.selfBase)} | ${formatNs(m.totalBase)} → ${formatNs(m.totalHead)} |`);
+  return ['| function | self per op | self change | total per op |', '|---|---:|---:|---:|', ...rows];
 }
 
-/** One line for a self-share increase the total share does not show (not a regression). */
-function describeMoved(f: Finding, markdown = false): string {
-  return `${markdown ? `\`${cell(f.name)}\`` : f.name}${f.file ? ` (${f.file})` : ''}: self share ${pct(f.before)} → ${pct(f.after)} but total ${pct(f.cumBefore ?? 0)} → ${pct(f.cumAfter ?? 0)}: time moved in from its callees (e.g. one the JIT inlined in one run only), not counted`;
-}
-
-/** The markdown report `perfprofile check --markdown` and GITHUB_STEP_SUMMARY get. */
-export function checkMarkdown(result: CheckResult): string {
-  const o = result.options;
-  const lines: string[] = [];
-  if (result.regressions > 0) {
-    lines.push(`### perfprofile check: ${result.regressions} regression${result.regressions === 1 ? '' : 's'}`, '');
-    lines.push('| benchmark | what | before | after | change | limit |', '|---|---|---:|---:|---:|---:|');
-    for (const b of result.benchmarks) {
-      for (const f of b.regressions) {
-        const what = f.kind === 'share' ? `\`${cell(f.name)}\` self / total share` : `\`${f.name}\``;
-        const [before, after] = f.kind === 'share' ? [`${pct(f.before)} / ${pct(f.cumBefore ?? 0)}`, `${pct(f.after)} / ${pct(f.cumAfter ?? 0)}`] : [num(f.before), num(f.after)];
-        const change = f.kind === 'share' ? `+${f.increase.toFixed(1)} pp` : `+${f.increase.toFixed(1)}%`;
-        lines.push(`| ${cell(b.fullName)} | ${what} | ${before} | ${after} | ${change} | ${f.kind === 'share' ? `${f.limit} pp` : `${f.limit}%`} |`);
-      }
-    }
-    const context = result.benchmarks.filter((b) => b.regressions.length).flatMap((b) => {
-      const notes = b.regressions.filter((f) => f.from?.length).map((f) => `- ${cell(b.fullName)}: \`${f.name}\` ${describeSource(f, (s) => `\`${s}\``)}.`);
-      const counters = describeCounterChanges(b);
-      return counters ? [...notes, `- ${cell(b.fullName)}: per-op counters ${counters}.`] : notes;
-    });
-    if (context.length) lines.push('', ...context);
-  } else {
-    lines.push('### perfprofile check: no regressions', '');
-    lines.push('| benchmark | largest share increase (self and total) |', '|---|---|');
-    for (const b of result.benchmarks) {
-      const f = b.largestShareIncrease;
-      lines.push(`| ${cell(b.fullName)} | ${f ? `\`${cell(f.name)}\` +${f.increase.toFixed(1)} pp` : '–'} |`);
-    }
+/** The markdown report `perfprofile check --markdown` and GITHUB_STEP_SUMMARY get; `flames` maps benchmark ids to flame-diff files. */
+export function checkMarkdown(r: CheckResult, flames: ReadonlyMap<string, string> = new Map()): string {
+  const failed = r.benchmarks.filter((b) => b.regressions.length);
+  const lines = [failed.length ? `### perfprofile check: ${failed.length} of ${plural(r.benchmarks.length, 'benchmark')} regressed` : `### perfprofile check: no regressions in ${plural(r.benchmarks.length, 'benchmark')}`, '', limitsText(r), ''];
+  lines.push('| | benchmark | base per op | head per op | change | 90% confidence | p | z | where |', '|---|---|---:|---:|---:|---|---:|---:|---|');
+  for (const b of order(r.benchmarks)) {
+    const t = b.time;
+    const mark = b.regressions.length ? '❌' : '';
+    lines.push(`| ${mark} | ${cell(b.fullName)} | ${formatNs(t.base)} | ${formatNs(t.head)} | ${formatChange(t.change)} | ${interval(t)} | ${pValue(t.p)} | ${t.z.toFixed(1)} | ${b.regressions.length ? culpritText(b, true) : ''} |`);
   }
-  const moved = result.benchmarks.flatMap((b) => b.moved.map((f) => `- ${b.fullName}: ${describeMoved(f, true)}`));
-  if (moved.length) lines.push('', 'Not counted:', ...moved);
-  if (result.warnings.length) lines.push('', ...result.warnings.map((w) => `> **Warning:** ${w}`));
-  lines.push('', `Limits: a function's self and total share +${o.maxShareIncrease} pp (and ≥ ${o.minZ} standard errors), per-op counters +${o.maxCounterIncrease * 100}% (${o.counters.join(', ')}).`);
-  if (result.onlyBase.length) lines.push(`Only in base: ${result.onlyBase.join(', ')}.`);
-  if (result.onlyHead.length) lines.push(`Only in head: ${result.onlyHead.join(', ')}.`);
+  for (const b of failed) {
+    lines.push('', `#### ${cell(b.fullName)}`, '');
+    for (const f of b.regressions) {
+      if (f.kind === 'time') lines.push(`- time per op ${formatNs(f.base)} → ${formatNs(f.head)} (${formatChange(f.change)}, 90% confidence ${interval(f)})${b.culprit ? `; the increase is in ${culpritText(b, true)}${chain(b, code)}` : '; no single function carries it (see the movers)'}.`);
+      else lines.push(`- ${f.kind} ${code(f.name)}: ${amount(f.base)} → ${amount(f.head)} (${formatChange(f.change)}, 90% confidence ${interval(f)}).`);
+    }
+    const flame = flames.get(b.id);
+    if (flame) lines.push(`- differential flame graph: \`${cell(flame)}\``);
+    lines.push('', `Top movers (median time per op over the runs; self: in the function itself, total: with its callees):`, '', ...moversMarkdown(b));
+  }
+  notes(r, lines, (w) => `> **Warning:** ${w}`);
   return lines.join('\n') + '\n';
 }
 
-/** The terminal text of a check: one line per benchmark, or its findings when it failed. */
-export function checkText(r: CheckResult): string {
-  const out: string[] = [];
-  if (r.regressions === 0) {
-    out.push(`perfprofile check: no regressions in ${r.benchmarks.length} benchmark${r.benchmarks.length === 1 ? '' : 's'}`);
-    for (const b of r.benchmarks) {
-      const f = b.largestShareIncrease;
-      out.push(`  ok  ${b.fullName}${f ? `  (largest share increase: ${f.name} +${f.increase.toFixed(1)} pp)` : ''}`);
+/** Warnings and unmatched benchmarks, for both renderings. */
+function notes(r: CheckResult, lines: string[], warning: (w: string) => string): void {
+  if (r.warnings.length) lines.push('', ...r.warnings.map(warning));
+  if (r.onlyBase.length) lines.push('', `Only in base (not compared): ${r.onlyBase.join(', ')}.`);
+  if (r.onlyHead.length) lines.push('', `Only in head (not compared): ${r.onlyHead.join(', ')}.`);
+}
+
+/** The terminal text: a line per benchmark, and for a regression its function and movers. */
+export function checkText(r: CheckResult, flames: ReadonlyMap<string, string> = new Map()): string {
+  const failed = r.benchmarks.filter((b) => b.regressions.length);
+  const out = [failed.length ? `perfprofile check: ${failed.length} of ${plural(r.benchmarks.length, 'benchmark')} regressed` : `perfprofile check: no regressions in ${plural(r.benchmarks.length, 'benchmark')}`, limitsText(r)];
+  for (const b of order(r.benchmarks)) {
+    const t = b.time;
+    const stats = `${formatNs(t.base)} → ${formatNs(t.head)} per op (${formatChange(t.change)}${t.low !== null ? `, 90% confidence ${interval(t)}` : ''}${t.p !== null ? `, p ${pValue(t.p)}` : ''}, z ${t.z.toFixed(1)})`;
+    if (!b.regressions.length) {
+      out.push(`  ok   ${b.fullName}: ${stats}`);
+      continue;
     }
-  } else {
-    out.push(`perfprofile check: ${r.regressions} regression${r.regressions === 1 ? '' : 's'}`);
-    for (const b of r.benchmarks) {
-      if (b.regressions.length === 0) continue;
-      out.push(`  FAIL ${b.fullName}`);
-      for (const f of b.regressions) out.push(`       ${describeFinding(f)}`);
-      const counters = describeCounterChanges(b);
-      if (counters) out.push(`       per-op counters: ${counters}`);
-    }
+    out.push(`  FAIL ${b.fullName}: ${stats}`);
+    if (b.culprit) out.push(`       in ${culpritText(b, false)}${chain(b, (x) => x)}`);
+    for (const f of b.regressions) if (f.kind !== 'time') out.push(`       ${f.kind} ${describeFinding(f)}`);
+    const movers = b.movers.slice(0, 5).map((m) => `${m.name} ${sign(m.selfHead - m.selfBase)}`);
+    if (movers.length) out.push(`       top movers (self time per op): ${movers.join(', ')}`);
+    const flame = flames.get(b.id);
+    if (flame) out.push(`       flame diff: ${flame}`);
   }
-  for (const b of r.benchmarks) for (const f of b.moved) out.push(`  note ${b.fullName}: ${describeMoved(f)}`);
-  for (const w of r.warnings) out.push(`warning: ${w}`);
-  if (r.onlyBase.length) out.push(`only in base (not compared): ${r.onlyBase.join(', ')}`);
-  if (r.onlyHead.length) out.push(`only in head (not compared): ${r.onlyHead.join(', ')}`);
+  notes(r, out, (w) => `warning: ${w}`);
   return out.join('\n');
 }

@@ -4,7 +4,9 @@
  * class `bench` and data-kind="benchmark"), so tests and users can inspect it. Icicle layout
  * (root on top); click zooms into a frame, search highlights matches by name or file:line,
  * hover shows total and self (value, share, samples), file:line, the share of its benchmark and
- * the JIT tiers; the colour can follow the tier. Every name reaches the page as textContent.
+ * the JIT tiers; the colour can follow the tier, or on a differential page (perfprofile check
+ * --flame-diff) each frame's change per op (`d`, with a tooltip note `x`). Every name reaches
+ * the page as textContent.
  */
 export const VIEWER_CSS = `
 body { margin: 0; font: 12px/1.4 system-ui, sans-serif; color: #222; }
@@ -59,13 +61,22 @@ export const VIEWER_JS = `
   function fmt(v, i) {
     var u = data.types[i].split('/')[1] || '';
     if (u === 'nanoseconds') return v >= 1e9 ? (v / 1e9).toFixed(2) + ' s' : (v / 1e6).toFixed(2) + ' ms';
+    // Per-op times of a differential page: ns to ms.
+    if (u === 'ns') return v >= 1e6 ? (v / 1e6).toFixed(2) + ' ms' : v >= 1e3 ? (v / 1e3).toFixed(2) + ' µs' : v.toFixed(0) + ' ns';
     if (u === 'bytes') return v >= 1048576 ? (v / 1048576).toFixed(2) + ' MiB' : v >= 1024 ? (v / 1024).toFixed(1) + ' KiB' : group(v) + ' B';
     return group(v);
   }
   function pct(a, b) { return b ? (100 * a / b).toFixed(2) + '%' : '-'; }
 
   function hue(name) { var h = 0; for (var i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0; return h; }
+  // Differential pages: node.d is the frame's change per op, -1 (all gone) … +1 (all new).
+  function changeColour(d) {
+    if (d === undefined) return '#d9d9d9';
+    var a = Math.min(1, Math.abs(d));
+    return d >= 0 ? 'hsl(4,' + (40 + 50 * a) + '%,' + (92 - 42 * a) + '%)' : 'hsl(214,' + (40 + 50 * a) + '%,' + (92 - 42 * a) + '%)';
+  }
   function colourOf(node) {
+    if (colourSel.value === 'change') return changeColour(node.d);
     if (node.k === 'benchmark') return BENCH;
     if (colourSel.value === 'tier') {
       var best = '', w = 0;
@@ -166,6 +177,7 @@ export const VIEWER_JS = `
       add(tr, 'td', '', r[0]); add(tr, 'td', '', fmt(r[1], col)); add(tr, 'td', '', pct(r[1], total));
       if (count) add(tr, 'td', '', fmt(r[2], SAMPLES));
     });
+    if (n.x) add(tip, 'div', 'note change', n.x);
     if (n.b) add(tip, 'div', 'note bench-share', 'of ' + n.b.n + ': ' + pct(n.v[col], n.b.v[col]) + ' total, ' + pct(self(n, col), n.b.v[col]) + ' self');
     var tiers = Object.keys(n.t).sort(function (x, y) { return n.t[y] - n.t[x]; });
     if (tiers.length && n.v[0]) add(tip, 'div', 'note tiers', 'tier: ' + tiers.map(function (k) { return k + ' ' + (100 * n.t[k] / n.v[0]).toFixed(0) + '%'; }).join(', '));
@@ -199,9 +211,15 @@ export const VIEWER_JS = `
   function legend() {
     var l = $('legend');
     l.textContent = '';
+    if (colourSel.value === 'change') {
+      [['slower per op', 0.8], ['unchanged', 0], ['faster per op', -0.8]].forEach(function (c) { var s = add(l, 'span', '', c[0]); s.style.background = changeColour(c[1]); });
+      if (data.diff) add(l, 'span', 'note', data.diff);
+      return;
+    }
     if (colourSel.value !== 'tier') return;
     Object.keys(TIERS).forEach(function (k) { var s = add(l, 'span', '', k || 'no tier'); s.style.background = TIERS[k]; });
   }
+  legend();
   render();
 })();
 `;

@@ -19,6 +19,9 @@ export interface FlameNode {
   t: Record<string, number>;
   c: FlameNode[];
   k?: 'benchmark';
+  /** Differential pages: the change per op, −1 … +1, that colours the frame, and a tooltip line. */
+  d?: number;
+  x?: string;
 }
 
 export interface FlameData {
@@ -27,6 +30,8 @@ export interface FlameData {
   /** Index into types shown first. */
   readonly initial: number;
   readonly root: FlameNode;
+  /** Set on a differential page: colour by change (FlameNode.d) first, with this legend note. */
+  readonly diff?: string;
 }
 
 /** The label whose value names the benchmark a sample belongs to. */
@@ -104,7 +109,7 @@ export function flameHtml(data: FlameData): string {
 <header>
   <strong id="title"></strong>
   <label>sample type <select id="type"></select></label>
-  <label>colour <select id="colour"><option value="name">by name</option><option value="tier">by tier</option></select></label>
+  <label>colour <select id="colour">${data.diff === undefined ? '' : '<option value="change">by change per op</option>'}<option value="name">by name</option><option value="tier">by tier</option></select></label>
   <input id="search" type="search" placeholder="search name or file (regex)" spellcheck="false" title="regular expression or plain text, matched against function names and file:line; lower case ignores case">
   <button id="reset" type="button">reset zoom</button>
   <span id="status"></span>

@@ -31,5 +31,8 @@ export * from './collapsed.js';
 export * from './chrome.js';
 export * from './diff.js';
 export * from './rundir.js';
+export * from './stats.js';
+export * from './gate-measure.js';
+export * from './gate-compare.js';
 export * from './gate.js';
 export * from './input.js';

@@ -106,12 +106,22 @@ export interface IndexFile {
   readonly mergedAlloc?: string | null;
   /** Output files that could not be written (merged.pb.gz on a full disk), one line each; absent when none. */
   readonly errors?: readonly string[];
+  /**
+   * More runs of the same benchmarks in fresh processes (`vitest-perf --perfprofile-runs N`):
+   * sub-directories of this one, each an output directory itself (`run-2`, … `run-N`); absent
+   * for a single run. Directories not listed here are not part of the set.
+   */
+  readonly repeats?: readonly string[];
 }
 
 export interface RunDir {
   readonly dir: string;
   readonly complete: boolean;
+  /** The resolved profiler settings of the run (older indexes may lack some). */
+  readonly config?: IndexFile['config'];
   readonly benchmarks: readonly IndexBenchmark[];
+  /** index.json's `repeats`: sub-directories holding more runs of the same suite. */
+  readonly repeats: readonly string[];
   /** Decodes one benchmark's profile (relative to the directory). */
   load(b: IndexBenchmark): Profile;
   /** Decodes one benchmark's allocation profile; ERR_INPUT when it has none (a run without alloc=on). */
@@ -155,7 +165,9 @@ export function readRunDir(dir: string, options: DecodeOptions = {}): RunDir {
   return {
     dir,
     complete: index.complete === true,
+    config: index.config,
     benchmarks: index.benchmarks,
+    repeats: Array.isArray(index.repeats) ? index.repeats.filter((r) => typeof r === 'string') : [],
     load(b) {
       return loadListed(b.profile);
     },
@@ -191,4 +203,21 @@ export function matchBenchmarks(base: RunDir, head: RunDir): { pairs: [IndexBenc
     } else onlyBase.push(b);
   }
   return { pairs, onlyBase, onlyHead: [...heads.values()] };
+}
+
+/**
+ * A directory and the repeats its index.json lists (`--perfprofile-runs`): every run of the set,
+ * the directory itself first. ERR_INPUT when a listed repeat is missing or not a sub-directory.
+ */
+export function readRunSet(dir: string, options: DecodeOptions = {}): RunDir[] {
+  const first = readRunDir(dir, options);
+  return [
+    first,
+    ...first.repeats.map((r) => {
+      if (!/^[\w.-]+$/.test(r) || r === '.' || r === '..') throw new ProfileError('ERR_INPUT', `${path.join(dir, 'index.json')} lists repeat ${JSON.stringify(r)}, not a sub-directory`, 'the index is damaged; run the benchmarks again');
+      const sub = path.join(dir, r);
+      if (!isRunDir(sub)) throw new ProfileError('ERR_INPUT', `${sub} is missing (listed in ${path.join(dir, 'index.json')} as a repeat)`, 'the directory is incomplete; run the benchmarks again');
+      return readRunDir(sub, options);
+    }),
+  ];
 }

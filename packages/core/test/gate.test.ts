@@ -1,86 +1,183 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkRuns, matchBenchmarks, readRunDir, shareZ } from '../src/index.js';
-import { runDir } from './helpers.js';
+import { checkRuns, compareRuns, readRunDir, readRunSet, spreadBar, suiteNoise, type CheckOptions } from '../src/index.js';
+import { runDir, thrown, type BenchSpec } from './helpers.js';
 
-const check = (base: string, head: string, extra = {}) => checkRuns(readRunDir(base), readRunDir(head), { maxShareIncrease: 5, maxCounterIncrease: 0.1, ...extra });
+/** A benchmark of `ns` CPU time per op whose profile has these stacks (root first, `bench` the callback). */
+const bench = (ns: number, stacks: Record<string, number>, index: Record<string, unknown> = {}, counters: Record<string, number> = {}): BenchSpec => ({
+  stacks,
+  counters: { 'task-clock/op': ns, ...counters },
+  index: { hz: { baseline: 1e9 / ns, profiled: 1e9 / ns }, ...index },
+});
 
-describe('shareZ', () => {
-  it('is the Agresti–Caffo two-proportion z statistic, in standard errors', () => {
-    // 50% → 60% of 100 samples: (51/102 → 61/102), se = sqrt(p1(1−p1)/102 + p2(1−p2)/102).
-    const p1 = 51 / 102, p2 = 61 / 102;
-    expect(shareZ(50, 100, 60, 100)).toBeCloseTo((p2 - p1) / Math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 102), 10);
-    expect(shareZ(50, 10_000, 60, 10_000)).toBeGreaterThan(14);
-    expect(shareZ(60, 100, 50, 100)).toBeLessThan(0);
-    expect(shareZ(0, 100, 0, 100)).toBe(0);
-    expect(shareZ(10, 0, 20, 100)).toBe(0);
-    // Near 100% a burst of a few samples is not a certainty: 90% of 50 → 100% of 150 is ~2.4
-    // standard errors here, ~3.9 with the textbook pooled formula.
-    expect(shareZ(90, 50, 100, 150)).toBeGreaterThan(2);
-    expect(shareZ(90, 50, 100, 150)).toBeLessThan(3);
-    // A function that appears from nothing with 70% of 100 samples is far beyond doubt.
-    expect(shareZ(0, 100, 70, 100)).toBeGreaterThan(10);
+// leaf 60%, work's own code 30%, other 10%: leaf costs 0.6 of the time per op.
+const SHAPE = { 'bench;work;leaf': 60, 'bench;work': 30, 'bench;other': 10 };
+/** The shape after leaf's cost per op grew from 600 to 800 ns of a 1000 ns benchmark. */
+const SLOW_LEAF = { 'bench;work;leaf': 200, 'bench;work': 75, 'bench;other': 25 };
+
+const runs = (times: number[], stacks: Record<string, number> = SHAPE, more: Record<string, BenchSpec> = {}) => times.map((ns) => readRunDir(runDir({ one: bench(ns, stacks), ...more })));
+const check = (base: ReturnType<typeof runs>, head: ReturnType<typeof runs>, o: CheckOptions = {}) => checkRuns(base, head, o);
+const BASE = [1000, 1010, 990, 1005, 995];
+
+describe('compareRuns', () => {
+  const t = { minChange: 0.1, alpha: 0.05, minZ: 4 };
+  it('measures the change as a ratio, with its confidence interval, p and z', () => {
+    const c = compareRuns(BASE, BASE.map((x) => x * 1.2), 0, { sd: 0.01, df: 4 }, t);
+    expect(c.change).toBeCloseTo(0.2, 2);
+    expect(c.p).toBeCloseTo(1 / 252, 10);
+    expect(c.low).toBeGreaterThan(0.15);
+    expect(c.high).toBeLessThan(0.25);
+    expect(c.regressed).toBe(true);
+    // The noise is each side's own spread, moderated by the prior (4 of 12 degrees of freedom).
+    const own = Math.sqrt((2 * BASE.reduce((a, x) => a + (Math.log(x) - BASE.reduce((s, y) => s + Math.log(y), 0) / 5) ** 2, 0)) / 8);
+    expect(c.noise).toBeCloseTo(Math.sqrt((4 * 0.01 ** 2 + 8 * own ** 2) / 12), 10);
+    expect(c.z).toBeCloseTo(Math.log(1.2) / (c.noise * Math.sqrt(2 / 5)), 1);
+  });
+
+  it('needs all three bars: the floor, the noise model and, with 3+ runs a side, the rank test', () => {
+    expect(compareRuns(BASE, BASE.map((x) => x * 1.05), 0, { sd: 0.001, df: 4 }, t).regressed).toBe(false); // below the floor
+    expect(compareRuns(BASE, BASE.map((x) => x * 1.2), 0, { sd: 0.3, df: 100 }, t).regressed).toBe(false); // within the noise
+    const mixed = compareRuns([1000, 1300, 800, 1200, 900], [1200, 1560, 960, 1440, 1080], 0, { sd: 0.01, df: 0 }, { ...t, minZ: 0 });
+    expect(mixed.p).toBeGreaterThan(0.05); // the runs overlap
+    expect(mixed.regressed).toBe(false);
+    const one = compareRuns([1000], [3000], 0, { sd: 0.1, df: 0 }, t);
+    expect(one).toMatchObject({ p: null, low: null, high: null, regressed: true });
+    expect(one.change).toBeCloseTo(2, 10);
   });
 });
 
+describe('suiteNoise', () => {
+  it('is the median own spread with several runs, the spread across quantities with one, a floor with too few', () => {
+    const many = Array.from({ length: 10 }, (_, i) => ({ base: [100, 100 * Math.exp(0.02 * (i + 1))], head: [100, 100], eps: 0 }));
+    expect(suiteNoise(many, 0.001, 0.15).sd).toBeCloseTo(median(many.map((m) => Math.log(m.base[1] / 100) / 2)), 10);
+    const single = Array.from({ length: 9 }, (_, i) => ({ base: [100], head: [100 * Math.exp(0.1 * (i - 4))], eps: 0 }));
+    // |log ratios| 0, .1, .1, .2, .2, … : MAD 0.2, so 1.4826 × 0.2 / √2 per run.
+    expect(suiteNoise(single, 0.001, 0.15)).toEqual({ sd: expect.closeTo((1.4826 * 0.2) / Math.SQRT2, 10), df: 0, fromSpread: true });
+    expect(suiteNoise(single.slice(0, 4), 0.001, 0.15)).toEqual({ sd: 0.15, df: 0, fromSpread: false });
+  });
+
+  it('raises the one-run bar with the number of benchmarks (a Laplace tail, 1 in 1000)', () => {
+    expect(spreadBar(63, 4)).toBeCloseTo(Math.log(31_500), 10);
+    expect(spreadBar(8, 4)).toBeCloseTo(8.29, 2);
+    expect(spreadBar(1, 4)).toBeCloseTo(Math.log(500), 10);
+    expect(spreadBar(8, 10)).toBe(10);
+  });
+});
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 describe('checkRuns', () => {
-  const base = { stacks: { 'bench;work;leaf': 300, 'bench;work': 600, 'bench;other': 100 } };
-
-  it('passes identical runs and reports the largest (zero) increase', () => {
-    const a = runDir({ one: base });
-    const r = check(a, runDir({ one: base }));
+  it('passes identical runs and says what one run a side can detect', () => {
+    const r = check(runs([1000]), runs([1000]));
     expect(r.regressions).toBe(0);
-    expect(r.benchmarks[0]).toMatchObject({ id: 'one', fullName: 'x > one', regressions: [], moved: [] });
-    expect(r.benchmarks[0].largestShareIncrease).toBeUndefined();
+    expect(r.benchmarks[0]).toMatchObject({ id: 'one', fullName: 'x > one', runs: { base: 1, head: 1 }, regressions: [] });
+    expect(r.limits).toMatchObject({ runs: { base: 1, head: 1 }, source: 'task-clock', rankTest: false, noise: 0.15, minZ: 4 });
+    expect(r.limits.detectable).toBeCloseTo(Math.exp(4 * 0.15 * Math.SQRT2) - 1, 10);
   });
 
-  it('fails on a slower callee, and says where its share came from', () => {
-    const head = { stacks: { 'bench;work;leaf': 300, 'bench;work': 600, 'bench;other': 100, 'bench;work;slow': 500 } };
-    const r = check(runDir({ one: base }), runDir({ one: head }));
+  it('fails a benchmark 20% slower over 5 runs a side, and names the function that carries it', () => {
+    const r = check(runs(BASE), runs(BASE.map((x) => x * 1.2), SLOW_LEAF));
     expect(r.regressions).toBe(1);
-    const f = r.benchmarks[0].regressions[0];
-    expect(f).toMatchObject({ kind: 'share', name: 'slow', file: 'src/slow.ts', before: 0, cumBefore: 0, limit: 5 });
-    expect(f.after).toBeCloseTo(100 / 3, 10);
-    expect(f.increase).toBeCloseTo(100 / 3, 10);
-    // work's self fell 20 pp while its total held (60+30 → 40+20+33.3): the time moved into slow.
-    // other's self fell too (10% → 6.7%), but so did its total: it lost share, it did not give it.
-    expect(f.from).toEqual([{ name: 'work', file: 'src/work.ts', selfDelta: -20, cumDelta: expect.closeTo(3.333, 2) }]);
+    const b = r.benchmarks[0];
+    expect(b.regressions).toEqual([expect.objectContaining({ kind: 'time', name: 'time per op', regressed: true })]);
+    expect(b.time.change).toBeCloseTo(0.2, 2);
+    expect(b.time.p).toBeCloseTo(1 / 252, 10);
+    // work and leaf both grew by 200 ns; leaf is the more specific. bench is the entry: never named.
+    expect(b.culprit).toEqual({ name: 'leaf', file: 'src/leaf.ts' });
+    expect(b.carriers.map((c) => c.name)).toEqual(['work', 'leaf']);
+    const fn = (n: string) => b.functions.find((f) => f.name === n)!;
+    expect(fn('leaf').base).toBeCloseTo(600, 6);
+    expect(fn('leaf').head).toBeCloseTo(800, 6);
+    expect(fn('bench').entry).toBe(true);
+    expect(fn('leaf').entry).toBe(false);
+    expect(b.movers[0]).toMatchObject({ name: 'leaf', selfBase: expect.closeTo(600, 6), selfHead: expect.closeTo(800, 6) });
+    expect(r.limits).toMatchObject({ runs: { base: 5, head: 5 }, rankTest: true });
   });
 
-  it('does not count a callee the JIT inlined into its caller (self share up, total share flat)', () => {
-    const inlined = { stacks: { 'bench;work': 900, 'bench;other': 100 } };
-    const r = check(runDir({ one: base }), runDir({ one: inlined }));
+  it('passes 5% (the floor), and 20% within noisy runs (the rank test)', () => {
+    expect(check(runs(BASE), runs(BASE.map((x) => x * 1.05))).regressions).toBe(0);
+    const noisy = [1000, 1300, 800, 1200, 900];
+    const r = check(runs(noisy), runs([1200, 1560, 960, 1440, 1080]));
+    expect(r.benchmarks[0].time.change).toBeGreaterThan(0.1);
     expect(r.regressions).toBe(0);
-    expect(r.benchmarks[0].moved).toEqual([expect.objectContaining({ name: 'work', before: 60, after: 90, cumBefore: 90, cumAfter: 90, increase: 0 })]);
   });
 
-  it('needs the increase to be significant at the sample counts (minZ)', () => {
-    // +10 pp at 20 samples is 0.8 standard errors; at 2,000 samples it is 8.
-    const small = (n: number, leaf: number) => ({ stacks: { 'bench;leaf': leaf * n, 'bench;other': (10 - leaf) * n } });
-    expect(check(runDir({ one: small(2, 5) }), runDir({ one: small(2, 6) })).regressions).toBe(0);
-    expect(check(runDir({ one: small(200, 5) }), runDir({ one: small(200, 6) })).regressions).toBe(1);
-    expect(check(runDir({ one: small(2, 5) }), runDir({ one: small(2, 6) }), { minZ: 0 }).regressions).toBe(1);
-    expect(check(runDir({ one: small(200, 5) }), runDir({ one: small(200, 6) }), { maxShareIncrease: 10 }).regressions).toBe(0);
+  it('does not count time the JIT moved from a callee into its caller, nor the harness', () => {
+    // leaf inlined into work in head: leaf's samples land on work; the time per op holds.
+    const inlined = check(runs(BASE), runs(BASE, { 'bench;work': 90, 'bench;other': 10 }));
+    expect(inlined.regressions).toBe(0);
+    // 30% more time per op, all of it in the harness: the code outside it is unchanged.
+    const harness = check(runs(BASE), runs(BASE.map((x) => x * 1.3), { ...SHAPE, '(harness)': 30 }));
+    expect(harness.regressions).toBe(0);
+    expect(harness.benchmarks[0].time.change).toBeCloseTo(0, 2);
+    expect(harness.benchmarks[0].harnessPct).toEqual({ base: 0, head: expect.closeTo(23.08, 2) });
   });
 
-  it('gates the named per-op counters only, and reports the others as context', () => {
-    const counters = (clock: number, instructions: number) => ({ ...base, counters: { 'task-clock/op': clock, 'instructions/op': instructions } });
-    const r = check(runDir({ one: counters(100, 1000) }), runDir({ one: counters(300, 1050) }));
-    expect(r.regressions).toBe(0); // instructions +5% is within 10%; task-clock is not gated by default
-    expect(r.benchmarks[0].counterChanges).toEqual({ 'task-clock/op': 200, 'instructions/op': expect.closeTo(5, 10) });
-    const more = check(runDir({ one: counters(100, 1000) }), runDir({ one: counters(300, 1200) }));
-    expect(more.benchmarks[0].regressions).toEqual([{ kind: 'counter', name: 'instructions/op', before: 1000, after: 1200, increase: expect.closeTo(20, 10), limit: 10 }]);
-    const clock = check(runDir({ one: counters(100, 1000) }), runDir({ one: counters(300, 1000) }), { counters: ['task-clock/op'] });
-    expect(clock.benchmarks[0].regressions).toEqual([{ kind: 'counter', name: 'task-clock/op', before: 100, after: 300, increase: 200, limit: 10 }]);
-    expect(clock.benchmarks[0].counterChanges).toEqual({ 'task-clock/op': 200, 'instructions/op': 0 });
+  it('with one run a side, takes the noise from the spread across benchmarks and asks for more', () => {
+    const many = (f: (i: number) => number) => {
+      const specs: Record<string, BenchSpec> = {};
+      for (let i = 0; i < 12; i++) specs[`b${i}`] = bench(f(i), SHAPE);
+      return [readRunDir(runDir(specs))];
+    };
+    const jitter = (i: number) => 1000 * Math.exp(0.03 * ((i % 5) - 2));
+    const r = check(many(() => 1000), many((i) => (i === 0 ? 3000 : i === 1 ? 1300 : jitter(i))));
+    expect(r.limits.minZ).toBeCloseTo(Math.log(12 / 0.002), 10);
+    expect(r.benchmarks.filter((b) => b.regressions.length).map((b) => b.id)).toEqual(['b0']);
+    expect(r.benchmarks.find((b) => b.id === 'b1')!.time.change).toBeCloseTo(0.3, 6);
   });
 
-  it('matches benchmarks by id, lists the unmatched, and warns about incomplete runs and failures', () => {
-    const a = runDir({ one: base, gone: base });
-    const b = runDir({ one: { ...base, status: 'failed' }, added: base }, false);
-    const m = matchBenchmarks(readRunDir(a), readRunDir(b));
-    expect(m.pairs.map(([x, y]) => [x.id, y.id])).toEqual([['one', 'one']]);
-    const r = check(a, b);
-    expect(r).toMatchObject({ onlyBase: ['gone'], onlyHead: ['added'], regressions: 0 });
-    expect(r.warnings).toEqual(['the head run is incomplete (index.json has complete: false): it was interrupted or a worker died', 'x > one failed in the head run: its profile is partial']);
+  it('gates bytes and allocations per op when both sides have them, within their stated error', () => {
+    const mem = (bytesPerOp: number, allocsPerOp: number, allocsPerOpStdErr: number) => ({ one: bench(1000, SHAPE, { memory: { bytesPerOp, allocsPerOp, allocsPerOpStdErr, externalBytesPerOp: 0, gcNanosPerOp: 0, gcCountPerOp: 0 } }) });
+    const side = (...m: Parameters<typeof mem>) => [1, 2, 3].map(() => readRunDir(runDir(mem(...m))));
+    const r = check(side(1000, 10, 2), side(1300, 12, 2));
+    expect(r.benchmarks[0].regressions).toEqual([expect.objectContaining({ kind: 'memory', name: 'bytesPerOp', base: 1000, head: 1300 })]);
+    expect(r.benchmarks[0].memory.allocsPerOp).toMatchObject({ base: 10, head: 12, regressed: false });
+    expect(check(side(1000, 10, 0.01), side(1000, 12, 0.01)).benchmarks[0].regressions.map((f) => f.name)).toEqual(['allocsPerOp']);
+    // Absent on one side: not gated.
+    const without = check(side(1000, 10, 2), runs([1000, 1000, 1000]));
+    expect(without.benchmarks[0].memory).toEqual({});
+    expect(without.regressions).toBe(0);
+  });
+
+  it('gates the named per-op counters only, and compares the others as context', () => {
+    const side = (instructions: number) => [1, 2, 3].map(() => readRunDir(runDir({ one: bench(1000, SHAPE, {}, { 'instructions/op': instructions, 'page-faults/op': instructions / 100 }) })));
+    const r = check(side(1000), side(1200));
+    expect(r.benchmarks[0].regressions.map((f) => `${f.kind} ${f.name}`)).toEqual(['counter instructions/op']);
+    expect(r.benchmarks[0].counters['page-faults/op'].change).toBeCloseTo(0.2, 6);
+    expect(check(side(1000), side(1200), { counters: [] }).regressions).toBe(0);
+  });
+
+  it('compares wall time when a run has no task-clock counter, and says so', () => {
+    const wall = (ns: number) => readRunDir(runDir({ one: { stacks: SHAPE, index: { hz: { baseline: 1e9 / ns, profiled: null } } } }));
+    const r = check([wall(1000)], [wall(1000)]);
+    expect(r.limits.source).toBe('wall');
+    expect(r.warnings).toEqual([expect.stringMatching(/^some runs have no task-clock\/op counter .*comparing wall time per op/)]);
+  });
+
+  it('matches benchmarks by id, lists the unmatched, and warns about incomplete runs and failed benchmarks', () => {
+    const a = readRunDir(runDir({ one: bench(1000, SHAPE), gone: bench(1000, SHAPE) }));
+    const b = readRunDir(runDir({ one: { ...bench(1000, SHAPE), status: 'failed' }, two: bench(1000, SHAPE), added: bench(1000, SHAPE) }, false));
+    const r = checkRuns([a, a], [b]);
+    expect(r).toMatchObject({ onlyBase: ['one', 'gone'], onlyHead: ['two', 'added'], regressions: 0, benchmarks: [] });
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/^the head \(.*\) is incomplete \(index.json has complete: false\)/),
+      'x > one failed in the head: that run of it is left out',
+    ]);
+  });
+});
+
+describe('readRunSet', () => {
+  it('reads a directory and the repeats its index lists, and refuses a missing or outside one', () => {
+    const dir = runDir({ one: bench(1000, SHAPE) }, true, { repeats: ['run-2'] });
+    runDir({ one: bench(1100, SHAPE) }, true, {}, path.join(dir, 'run-2'));
+    runDir({ one: bench(9999, SHAPE) }, true, {}, path.join(dir, 'run-3')); // not listed: not in the set
+    expect(readRunSet(dir).map((r) => r.dir)).toEqual([dir, path.join(dir, 'run-2')]);
+    const missing = runDir({ one: bench(1000, SHAPE) }, true, { repeats: ['run-2'] });
+    expect(thrown(() => readRunSet(missing)).message).toBe(`${path.join(missing, 'run-2')} is missing (listed in ${path.join(missing, 'index.json')} as a repeat)`);
+    const outside = runDir({ one: bench(1000, SHAPE) }, true, { repeats: ['../elsewhere'] });
+    expect(thrown(() => readRunSet(outside)).message).toMatch(/lists repeat "\.\.\/elsewhere", not a sub-directory/);
   });
 });

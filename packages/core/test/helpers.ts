@@ -1,5 +1,5 @@
 /** Helpers shared by core's tests: what a call throws, and profiles and output directories built by hand. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encode, ProfileBuilder, type Profile, type ProfileError } from '../src/index.js';
@@ -39,18 +39,24 @@ export interface BenchSpec {
   readonly stacks: Record<string, number>;
   readonly counters?: Record<string, number>;
   readonly status?: string;
+  /** More fields of its index.json entry (`hz`, `memory`). */
+  readonly index?: Record<string, unknown>;
 }
 
-/** An output directory as vitest-perf writes it: index.json plus one pprof per benchmark. */
-export function runDir(benchmarks: Record<string, BenchSpec>, complete = true): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'perfprofile-rundir-'));
+/**
+ * An output directory as vitest-perf writes it: index.json plus one pprof per benchmark; `dir`
+ * (created if missing) instead of a new temporary one, `extra` fields for index.json.
+ */
+export function runDir(benchmarks: Record<string, BenchSpec>, complete = true, extra: Record<string, unknown> = {}, dir = mkdtempSync(path.join(tmpdir(), 'perfprofile-rundir-'))): string {
+  mkdirSync(dir, { recursive: true });
   const index = {
     schema: 1,
     complete,
     benchmarks: Object.entries(benchmarks).map(([id, spec]) => {
       writeFileSync(path.join(dir, `${id}.pb.gz`), encode(profileOf(spec.stacks)));
-      return { id, file: 'bench/x.bench.ts', name: id, fullName: `x > ${id}`, profile: `${id}.pb.gz`, counters: spec.counters ?? {}, status: spec.status ?? 'passed' };
+      return { id, file: 'bench/x.bench.ts', name: id, fullName: `x > ${id}`, profile: `${id}.pb.gz`, counters: spec.counters ?? {}, status: spec.status ?? 'passed', ...spec.index };
     }),
+    ...extra,
   };
   writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
   return dir;

@@ -1,0 +1,100 @@
+/**
+ * What the gate measures in one run of one benchmark: CPU time per op, and the profile's split
+ * of it among functions (each function's total and self time per op). A function's cost per op
+ * is its share of the benchmark's samples times the benchmark's time per op, so a share that
+ * rises only because other code got faster does not read as a slowdown.
+ */
+import { countColumn, functionTotals } from './analysis.js';
+import { ProfileIndex } from './model.js';
+import type { IndexBenchmark, RunDir } from './rundir.js';
+
+/** The frame vitest-perf folds Vitest's and tinybench's own per-op work into; never gated. */
+export const HARNESS_FRAME = '(harness)';
+
+/** A function as the gate keys it: name and file (lines move when code is edited). */
+export const functionKey = (name: string, file: string): string => `${name}\u0000${file}`;
+
+export interface FunctionCost {
+  readonly name: string;
+  readonly file: string;
+  /** Samples with the function anywhere on the stack (counted once), and as the leaf. */
+  readonly total: number;
+  readonly self: number;
+  /** Samples whose outermost frame it is: the benchmark's own function (its callback) has them all. */
+  readonly root: number;
+  /** Sum over its samples of its outermost frame's distance from the root: callers have less. */
+  readonly depth: number;
+}
+
+/** One run of one benchmark. */
+export interface RunMeasure {
+  /** CPU time per op from the measured pass's task-clock counter; undefined without counters. */
+  readonly cpuNsPerOp?: number;
+  /** Wall time per op of the measured pass (1e9 / ops/s); undefined without a measured rate. */
+  readonly wallNsPerOp?: number;
+  /** Profile samples, and those wholly in the harness. */
+  readonly samples: number;
+  readonly harnessSamples: number;
+  /** By {@link functionKey}; the harness frame is left out. */
+  readonly functions: ReadonlyMap<string, FunctionCost>;
+  readonly counters: Readonly<Record<string, number>>;
+  readonly memory?: IndexBenchmark['memory'];
+}
+
+/** Which per-op time a comparison uses: CPU time when every run has it, else wall time. */
+export type TimeSource = 'task-clock' | 'wall';
+
+/** The time per op of a run from the chosen source (NaN when the run lacks it). */
+export function nsPerOp(m: RunMeasure, source: TimeSource): number {
+  return (source === 'task-clock' ? m.cpuNsPerOp : m.wallNsPerOp) ?? NaN;
+}
+
+/** The part of a run's time per op spent outside the harness. */
+export function codeNsPerOp(m: RunMeasure, source: TimeSource): number {
+  return m.samples > 0 ? (nsPerOp(m, source) * (m.samples - m.harnessSamples)) / m.samples : NaN;
+}
+
+/** A function's total (or self) time per op in a run: its share of all samples × time per op; 0 when absent. */
+export function functionNsPerOp(m: RunMeasure, source: TimeSource, key: string, which: 'total' | 'self' = 'total'): number {
+  const f = m.functions.get(key);
+  return f && m.samples > 0 ? (nsPerOp(m, source) * f[which]) / m.samples : 0;
+}
+
+/** Reads one benchmark of one run: its index.json entry and its profile's function totals. */
+export function measureRun(run: RunDir, b: IndexBenchmark): RunMeasure {
+  const profile = run.load(b);
+  const column = countColumn(profile, undefined);
+  const { total, byKey } = functionTotals(profile, { sampleIndex: column }, (fn) => functionKey(fn.name, fn.filename));
+  // Where each function sits in the stacks: outermost (the benchmark's entry) or how deep.
+  const roots = new Map<string, number>();
+  const depths = new Map<string, number>();
+  const index = new ProfileIndex(profile);
+  for (const s of profile.samples) {
+    const frames = s.locationIds.flatMap((id) => index.frames(id)).reverse();
+    const seen = new Set<string>();
+    frames.forEach(({ fn }, depth) => {
+      const key = functionKey(fn.name, fn.filename);
+      if (seen.has(key)) return;
+      seen.add(key);
+      depths.set(key, (depths.get(key) ?? 0) + depth * s.values[column]);
+      if (depth === 0) roots.set(key, (roots.get(key) ?? 0) + s.values[column]);
+    });
+  }
+  const functions = new Map<string, FunctionCost>();
+  let harnessSamples = 0;
+  for (const [key, { fn, self, cum }] of byKey) {
+    if (fn.name === HARNESS_FRAME) harnessSamples += self;
+    else functions.set(key, { name: fn.name, file: fn.filename, total: cum, self, root: roots.get(key) ?? 0, depth: depths.get(key) ?? 0 });
+  }
+  const clock = b.counters?.['task-clock/op'];
+  const hz = b.hz?.baseline ?? b.hz?.profiled;
+  return {
+    cpuNsPerOp: clock !== undefined && clock > 0 ? clock : undefined,
+    wallNsPerOp: hz !== undefined && hz !== null && hz > 0 ? 1e9 / hz : undefined,
+    samples: total,
+    harnessSamples,
+    functions,
+    counters: b.counters ?? {},
+    memory: b.memory,
+  };
+}
