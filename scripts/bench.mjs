@@ -194,7 +194,6 @@ function samplingTable(rows) {
 
 /** Each goal of docs/PERFORMANCE.md with the figure from this run that decides it. */
 function goals(rows, enc, vit, floor, mem) {
-  const find = (source, rate) => rows.find((r) => r.source === source && r.rate === rate && !r.error);
   const cpuTime = rows.filter((r) => (r.source === 'task-clock' || r.source === 'timer') && !r.error);
   const at = (rate) => {
     const cands = cpuTime.filter((r) => r.rate === rate && r.samplesPerSec >= rate * 0.9);

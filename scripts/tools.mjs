@@ -147,7 +147,8 @@ export function skipSummary(reports) {
         if (t.status === 'passed') passed++;
         if (t.status === 'failed') failed++;
         for (const name of missing) tools.add(name);
-        if (missing.length) ran ? partial++ : skipped++;
+        if (missing.length && ran) partial++;
+        else if (missing.length) skipped++;
         else if (!ran) other++;
       }
     }

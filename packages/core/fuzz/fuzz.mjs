@@ -157,8 +157,16 @@ async function fuzzWorker({ target, runs, shared, saveCorpus }) {
       for (const k of keys) {
         if (arm) {
           const arms = obj[k];
-          for (let i = 0; i < arms.length; i++) if (arms[i] > 0 && !seen.has(`${c}:${k}:${i}`)) (seen.add(`${c}:${k}:${i}`), (found = true));
-        } else if (obj[k] > 0 && !seen.has(`${c}:${k}`)) (seen.add(`${c}:${k}`), (found = true));
+          for (let i = 0; i < arms.length; i++) {
+            if (arms[i] > 0 && !seen.has(`${c}:${k}:${i}`)) {
+              seen.add(`${c}:${k}:${i}`);
+              found = true;
+            }
+          }
+        } else if (obj[k] > 0 && !seen.has(`${c}:${k}`)) {
+          seen.add(`${c}:${k}`);
+          found = true;
+        }
       }
     }
     return found;

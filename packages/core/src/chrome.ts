@@ -142,7 +142,14 @@ export function validateCpuProfile(data: unknown): string[] {
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
     const seen = new Set<number>([roots[0].id]);
     const queue = [roots[0].id];
-    while (queue.length) for (const c of byId.get(queue.pop()!)?.children ?? []) if (!seen.has(c) && byId.has(c)) (seen.add(c), queue.push(c));
+    while (queue.length) {
+      for (const c of byId.get(queue.pop()!)?.children ?? []) {
+        if (!seen.has(c) && byId.has(c)) {
+          seen.add(c);
+          queue.push(c);
+        }
+      }
+    }
     if (seen.size !== ids.size) problems.push(`${ids.size - seen.size} nodes are not reachable from the root (a cycle)`);
   }
   if (Array.isArray(p.samples) && Array.isArray(p.timeDeltas)) {

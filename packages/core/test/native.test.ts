@@ -22,7 +22,6 @@ const status = nativeStatus();
 const engine = (status.ok ? status.engine : undefined) as NativeEngine;
 const ev = (name: string): EventSpec => lookupEvent(name)!;
 const TASK_CLOCK = { type: 1, config: 1 };
-const PAGE_FAULTS = { type: 1, config: 2 };
 
 function settings(events: string[], rateOrPeriod: number, extra: Partial<SourceSettings> = {}): SourceSettings {
   const specs = events.map(ev);

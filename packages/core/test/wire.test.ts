@@ -11,6 +11,7 @@ function sampleProfile(): Profile {
     sampleTypes: [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }],
     periodType: { type: 'cpu', unit: 'nanoseconds' },
     period: 1_000_000,
+    // eslint-disable-next-line no-loss-of-precision -- a time past 2^53 ns on purpose: encode rounds it
     timeNanos: 1_763_000_000_123_456_789,
     durationNanos: 2_000_000_000,
     comments: ['perfprofile test', 'ünïcødé ✓'],
@@ -116,6 +117,7 @@ function richProfile(): Profile {
     functions: [fn(1, 'hot', 'src/hot.ts', 10), fn(2, 'ünïcødé ✓', 'src/ü.ts', 0), fn(3, 'main', 'src/main.ts', -3)],
     dropFrames: 'node:internal.*',
     keepFrames: 'src/.*',
+    // eslint-disable-next-line no-loss-of-precision -- a time past 2^53 ns on purpose: encode rounds it
     timeNanos: 1_763_000_000_123_456_789,
     durationNanos: 2 ** 33,
     periodType: { type: 'cpu', unit: 'nanoseconds' },
