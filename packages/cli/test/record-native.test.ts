@@ -24,10 +24,16 @@ function tmp(): string {
 
 function record(config: string, dir: string, options: { uid?: number; script?: string } = {}) {
   const out = path.join(dir, 'cpu.pb.gz');
-  const r = spawnSync(process.execPath, [cli, 'record', '-o', out, '--config', config, '--', options.script ?? fixture], {
-    cwd: dir, encoding: 'utf8', env: { ...process.env, PERFPROFILE_FIXTURE_MS: '1500' },
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
-  });
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'record', '-o', out, '--config', config, '--', options.script ?? fixture],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, PERFPROFILE_FIXTURE_MS: '1500' },
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+    },
+  );
   return { ...r, out };
 }
 
@@ -56,7 +62,8 @@ describe('perfprofile record with native events', () => {
     expect(raw).toMatch(/^PeriodType: cpu nanoseconds$/m);
     expect(raw).toMatch(/^samples\/count cpu\/nanoseconds\[dflt\]$/m);
     const shares = pprofTop(r.out);
-    const hot = shares.get('hot')!, cold = shares.get('cold')!;
+    const hot = shares.get('hot')!,
+      cold = shares.get('cold')!;
     expect(Math.abs((100 * hot) / (hot + cold) - 100 * truth.hot)).toBeLessThan(2);
   });
 
@@ -75,12 +82,16 @@ describe('perfprofile record with native events', () => {
     const fallback = record('event=cycles fallback=task-clock rate=1000', tmp());
     expect(fallback.status, fallback.stderr).toBe(0);
     expect(fallback.stderr).toMatch(/warning: .*cycles.*no hardware PMU \(ENOENT\).*task-clock/);
-    expect(decode(readFileSync(fallback.out)).comments.join('\n')).toMatch(/^source perf_event: fallback=task-clock: cycles unavailable \(no hardware PMU \(ENOENT\)\)$/m);
+    expect(decode(readFileSync(fallback.out)).comments.join('\n')).toMatch(
+      /^source perf_event: fallback=task-clock: cycles unavailable \(no hardware PMU \(ENOENT\)\)$/m,
+    );
 
     const auto = record('event=auto', tmp());
     expect(auto.status, auto.stderr).toBe(0);
     const comments = decode(readFileSync(auto.out)).comments.join('\n');
-    expect(comments).toMatch(/^source perf_event: event=auto chose task-clock \(cycles: no hardware PMU \(ENOENT\)\)$/m);
+    expect(comments).toMatch(
+      /^source perf_event: event=auto chose task-clock \(cycles: no hardware PMU \(ENOENT\)\)$/m,
+    );
   });
 
   it('refuses kernel=true for an unprivileged user with the paranoid remedy', () => {
@@ -92,7 +103,9 @@ describe('perfprofile record with native events', () => {
     const r = record('event=task-clock kernel=true', dir, { uid: 65534, script });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/perf_event_paranoid=\d: needs CAP_PERFMON or `sysctl kernel\.perf_event_paranoid=1` \((EACCES|EPERM)\)/);
+    expect(r.stderr).toMatch(
+      /perf_event_paranoid=\d: needs CAP_PERFMON or `sysctl kernel\.perf_event_paranoid=1` \((EACCES|EPERM)\)/,
+    );
     expect(existsSync(marker)).toBe(false);
     // The same user without kernel=true is fine.
     expect(record('event=task-clock rate=500', tmp(), { uid: 65534 }).status).toBe(0);

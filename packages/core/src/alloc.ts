@@ -41,7 +41,12 @@ export interface HeapSamplingProfile {
 
 interface HeapNode {
   readonly id: number;
-  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly columnNumber: number };
+  readonly callFrame: {
+    readonly functionName: string;
+    readonly url: string;
+    readonly lineNumber: number;
+    readonly columnNumber: number;
+  };
   readonly selfSize: number;
   readonly children: readonly HeapNode[];
 }
@@ -157,13 +162,22 @@ export function heapSamples(run: HeapSampling): HeapSample[] {
   const out: HeapSample[] = [];
   for (const { nodeId, size, samples } of folded.values()) {
     const p = sampleProbability(size, run.interval);
-    out.push({ frames: frames.get(nodeId) ?? [], size, samples, objects: samples / p, variance: (samples * (1 - p)) / (p * p) });
+    out.push({
+      frames: frames.get(nodeId) ?? [],
+      size,
+      samples,
+      objects: samples / p,
+      variance: (samples * (1 - p)) / (p * p),
+    });
   }
   return out;
 }
 
 /** Totals of the samples `keep` accepts: objects and bytes they stand for, and the objects' sampling variance. */
-export function allocTotals(samples: readonly HeapSample[], keep: (s: HeapSample) => boolean = () => true): { objects: number; bytes: number; variance: number; samples: number } {
+export function allocTotals(
+  samples: readonly HeapSample[],
+  keep: (s: HeapSample) => boolean = () => true,
+): { objects: number; bytes: number; variance: number; samples: number } {
   let objects = 0;
   let bytes = 0;
   let variance = 0;
@@ -193,7 +207,11 @@ export interface AllocProfileInput {
  * bytes, rounded per stack.
  */
 export function buildAllocProfile(input: AllocProfileInput, options: BuildOptions): Profile {
-  const root = options.pathRoot ? (options.pathRoot.endsWith(path.sep) ? options.pathRoot : options.pathRoot + path.sep) : undefined;
+  const root = options.pathRoot
+    ? options.pathRoot.endsWith(path.sep)
+      ? options.pathRoot
+      : options.pathRoot + path.sep
+    : undefined;
   const rel = (f: string) => (root && f.startsWith(root) ? f.slice(root.length) : f);
   const interval = input.alloc?.interval ?? input.inuse?.interval ?? DEFAULT_ALLOC_INTERVAL;
   const builder = new ProfileBuilder({
@@ -211,7 +229,9 @@ export function buildAllocProfile(input: AllocProfileInput, options: BuildOption
   const add = (s: HeapSample, column: 0 | 2) => {
     const transformed = options.transform ? options.transform(s.frames) : s.frames;
     if (!transformed || transformed.length === 0) return;
-    const ids = truncate(transformed, options.depth).map((f) => builder.frameId(f.file ? { ...f, file: rel(f.file) } : f));
+    const ids = truncate(transformed, options.depth).map((f) =>
+      builder.frameId(f.file ? { ...f, file: rel(f.file) } : f),
+    );
     const key = ids.join(',');
     let e = sums.get(key);
     if (!e) sums.set(key, (e = { ids, v: [0, 0, 0, 0] }));

@@ -14,7 +14,19 @@
  * and its stack telling the benchmark's from the harness's. The measured pass itself only
  * carries GC callbacks, which allocate nothing on the JS heap.
  */
-import { allocTotals, buildAllocProfile, heapSamples, startHeapSampling, startMemoryWindow, type HeapSample, type HeapSampling, type MemoryFigures, type MemoryTotals, type Profile, type SourceFrame } from '@perfprofile/core';
+import {
+  allocTotals,
+  buildAllocProfile,
+  heapSamples,
+  startHeapSampling,
+  startMemoryWindow,
+  type HeapSample,
+  type HeapSampling,
+  type MemoryFigures,
+  type MemoryTotals,
+  type Profile,
+  type SourceFrame,
+} from '@perfprofile/core';
 import { HARNESS_FRAME } from './harness.js';
 
 /** Census length: at most this many ops, and about this many seconds of the measured pass's ops. */
@@ -59,7 +71,10 @@ export interface Censuses {
 }
 
 /** How many ops a census runs, from the measured pass; 0: skip it (a heavy benchmark, alloc=off). */
-export function censusOps(measured: { hz: number | undefined; heapBytesPerOp: number | undefined }, alloc: boolean): number {
+export function censusOps(
+  measured: { hz: number | undefined; heapBytesPerOp: number | undefined },
+  alloc: boolean,
+): number {
   const hz = measured.hz !== undefined && measured.hz > 0 ? measured.hz : 1;
   const bytes = measured.heapBytesPerOp ?? 0;
   if (bytes > CENSUS_HEAVY_BYTES && !alloc) return 0;
@@ -92,7 +107,13 @@ export function measureMemory(): () => (ops: number) => MeasuredMemory | undefin
   };
 }
 
-const NO_TOTALS: MemoryTotals = { heapBytes: 0, externalBytes: 0, gcCount: 0, gcNanos: 0, heapCounter: 'gc-accounting' };
+const NO_TOTALS: MemoryTotals = {
+  heapBytes: 0,
+  externalBytes: 0,
+  gcCount: 0,
+  gcNanos: 0,
+  heapCounter: 'gc-accounting',
+};
 
 /**
  * Opens a census window: V8's heap sampler takes every allocation (interval 1 B); an `alloc`
@@ -137,7 +158,11 @@ export function allocsStdErr(objects: number, samplingVariance: number): number 
  * A benchmark's memory per op from its measured pass and its census; null where either is
  * missing. Without a census, a heavy benchmark's bytesPerOp is V8's count of the measured pass.
  */
-export function memoryFigures(transform: Transform, measured: MeasuredMemory | undefined, censuses: Censuses | undefined): MemoryFigures {
+export function memoryFigures(
+  transform: Transform,
+  measured: MeasuredMemory | undefined,
+  censuses: Censuses | undefined,
+): MemoryFigures {
   const m = measured && measured.ops > 0 ? measured : undefined;
   const census = censuses?.alloc;
   const c = census && census.calls > 0 ? census : undefined;
@@ -158,9 +183,28 @@ export function memoryFigures(transform: Transform, measured: MeasuredMemory | u
 }
 
 /** The allocation profile (alloc=on): alloc_* from the census, inuse_* from the in-use census (either may be missing). */
-export function allocProfile(census: Census | undefined, inuse: Census | undefined, options: { transform: Transform; root: string; labels: { key: string; str: string }[]; comments: string[]; depth: number }): Profile {
+export function allocProfile(
+  census: Census | undefined,
+  inuse: Census | undefined,
+  options: {
+    transform: Transform;
+    root: string;
+    labels: { key: string; str: string }[];
+    comments: string[];
+    depth: number;
+  },
+): Profile {
   const comments = [...options.comments];
-  if (census) comments.push(`alloc_objects, alloc_space: every allocation of ${census.ops} ops (V8's heap sampler at interval 1 B; frames at each function's first line)`);
-  if (inuse) comments.push(`inuse_objects, inuse_space: what ${inuse.ops} more ops allocated and a full GC after them left live`);
-  return buildAllocProfile({ alloc: census?.sampling, inuse: inuse?.sampling }, { depth: options.depth, transform: options.transform, pathRoot: options.root, labels: options.labels, comments });
+  if (census)
+    comments.push(
+      `alloc_objects, alloc_space: every allocation of ${census.ops} ops (V8's heap sampler at interval 1 B; frames at each function's first line)`,
+    );
+  if (inuse)
+    comments.push(
+      `inuse_objects, inuse_space: what ${inuse.ops} more ops allocated and a full GC after them left live`,
+    );
+  return buildAllocProfile(
+    { alloc: census?.sampling, inuse: inuse?.sampling },
+    { depth: options.depth, transform: options.transform, pathRoot: options.root, labels: options.labels, comments },
+  );
 }

@@ -77,5 +77,13 @@ export interface BenchmarkRecord {
   /** Allocation profile file name (alloc=on), relative to the output directory. */
   readonly allocProfile?: string;
   /** The resolved run, repeated per record so the main process needs no probe of its own. */
-  readonly run: { event: string; rate: number; period: number; source: string; reason: string; warnings: readonly string[]; sampleType: string };
+  readonly run: {
+    event: string;
+    rate: number;
+    period: number;
+    source: string;
+    reason: string;
+    warnings: readonly string[];
+    sampleType: string;
+  };
 }

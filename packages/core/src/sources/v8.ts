@@ -56,7 +56,10 @@ const SPECIAL: Record<string, { kind: SourceFrame['kind']; vmState: string }> = 
  * from the node's positionTicks (V8 counts ticks per line, so the totals per line are exact);
  * callers carry their function's start line, since V8 does not record call sites.
  */
-export function fromInspectorProfile(profile: InspectorProfile, intervalNs: number): { samples: SourceSample[]; startNanos: number; durationNanos: number } {
+export function fromInspectorProfile(
+  profile: InspectorProfile,
+  intervalNs: number,
+): { samples: SourceSample[]; startNanos: number; durationNanos: number } {
   const parent = new Map<number, number>();
   const byId = new Map<number, InspectorProfile['nodes'][number]>();
   for (const n of profile.nodes) {
@@ -117,8 +120,17 @@ export function fromInspectorProfile(profile: InspectorProfile, intervalNs: numb
       folded.set(key, { frames: [leaf, ...callerFrames(id)], ns, count: 1, vmState });
     }
   }
-  const samples = [...folded.values()].map((e) => ({ frames: e.frames, values: [e.ns], count: e.count, vmState: e.vmState }));
-  return { samples, startNanos: Math.round(profile.startTime * 1000), durationNanos: Math.round((profile.endTime - profile.startTime) * 1000) };
+  const samples = [...folded.values()].map((e) => ({
+    frames: e.frames,
+    values: [e.ns],
+    count: e.count,
+    vmState: e.vmState,
+  }));
+  return {
+    samples,
+    startNanos: Math.round(profile.startTime * 1000),
+    durationNanos: Math.round((profile.endTime - profile.startTime) * 1000),
+  };
 }
 
 export class V8Source implements SampleSource {
