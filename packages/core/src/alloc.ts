@@ -21,6 +21,7 @@ import type { Label, Profile, ValueType } from './model.js';
 import { truncate, type BuildOptions } from './profile.js';
 import { urlToFile } from './sources/v8.js';
 import type { SourceFrame } from './sources/source.js';
+import { post } from './inspector.js';
 
 /** The heap profiler's default interval (V8's `StartSamplingHeapProfiler`): 512 KiB. */
 export const DEFAULT_ALLOC_INTERVAL = 512 * 1024;
@@ -69,17 +70,6 @@ export interface HeapSampling {
   /** Whether objects collected during the run were kept (alloc) or dropped (inuse). */
   readonly includeCollected: boolean;
   readonly profile: HeapSamplingProfile;
-}
-
-function post<T>(session: Session, method: string, params?: object): T {
-  let result: T | undefined;
-  let error: Error | null = null;
-  session.post(method, params ?? {}, (e, r) => {
-    error = e;
-    result = r as T;
-  });
-  if (error) throw error;
-  return result as T;
 }
 
 /**

@@ -7,6 +7,7 @@ import { Session } from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import { lookupEvent } from '../events.js';
 import type { SampleSource, SourceFrame, SourceResult, SourceSample, SourceSettings } from './source.js';
+import { post } from '../inspector.js';
 
 /** The subset of Chrome's Profiler.Profile that we read. */
 export interface InspectorProfile {
@@ -20,17 +21,6 @@ export interface InspectorProfile {
   endTime: number;
   samples?: number[];
   timeDeltas?: number[];
-}
-
-function post<T>(session: Session, method: string, params?: object): T {
-  let result: T | undefined;
-  let error: Error | null = null;
-  session.post(method, params ?? {}, (e, r) => {
-    error = e;
-    result = r as T;
-  });
-  if (error) throw error;
-  return result as T;
 }
 
 /** A script URL as a path: file:// URLs become paths, others stay as they are. */
