@@ -4,7 +4,7 @@
  * ENOENT, fallback and auto with their notice, kernel=true without privilege).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +65,42 @@ describe('perfprofile record with native events', () => {
     const hot = shares.get('hot')!,
       cold = shares.get('cold')!;
     expect(Math.abs((100 * hot) / (hot + cold) - 100 * truth.hot)).toBeLessThan(2);
+  });
+
+  it("starts node with V8's code log for native events only, and removes the log afterwards", () => {
+    const dir = tmp();
+    const script = path.join(dir, 'argv.mjs');
+    writeFileSync(
+      script,
+      'console.log(JSON.stringify({ execArgv: process.execArgv, log: process.env.PERFPROFILE_V8_LOG ?? null }));\n',
+    );
+    const run = (config: string) => {
+      const tmpdir = mkdtempSync(path.join(dir, 'tmp-'));
+      const r = spawnSync(
+        process.execPath,
+        [cli, 'record', '-q', '-o', path.join(dir, 'x.pb.gz'), '--config', config, '--', script],
+        { encoding: 'utf8', env: { ...process.env, TMPDIR: tmpdir } },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      return {
+        ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as { execArgv: string[]; log: string | null }),
+        left: readdirSync(tmpdir),
+      };
+    };
+    const native = run('event=task-clock');
+    expect(native.execArgv).toEqual(
+      expect.arrayContaining([
+        '--log-code',
+        '--log-source-position',
+        '--logfile-per-isolate',
+        `--logfile=${native.log}`,
+      ]),
+    );
+    expect(native.left).toEqual([]);
+    // V8's CpuProfiler silences the code log while it runs: no flags for event=v8.
+    const v8 = run('event=v8');
+    expect(v8.execArgv.filter((a) => a.startsWith('--log'))).toEqual([]);
+    expect(v8.log).toBeNull();
   });
 
   it('refuses event=cycles on a machine without a PMU: exit 2, one line naming ENOENT, script not run', () => {

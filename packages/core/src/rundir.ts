@@ -67,6 +67,11 @@ export interface MemoryFigures {
   readonly censusOps?: number;
   /** Wall time the census (and with alloc=on the in-use census) took, GC at its stop included. */
   readonly censusMs?: number;
+  /**
+   * Why there was no census: `short-pass` (Vitest's measured pass took under 100 ms, less than
+   * the census's GC) or `heavy` (over ~9.6 MB of heap per op).
+   */
+  readonly censusSkipped?: string;
 }
 
 /** A selected benchmark that left no profile (worker killed, run interrupted), and why. */

@@ -24,7 +24,7 @@ import { benchmarkTransform, harnessMatcher, harnessShare } from './harness.js';
 import { FrameNamer, type CodeLookup } from './names.js';
 import {
   allocProfile,
-  censusOps,
+  censusPlan,
   measureMemory,
   memoryFigures,
   startCensus,
@@ -165,10 +165,14 @@ export class BenchmarkProfiler {
     return measureMemory();
   }
 
-  /** How many ops an allocation census runs after a measured pass (memprofile.ts); 0: none. */
-  censusOps(measured: MeasuredMemory | undefined, hz: number | undefined): number {
-    return censusOps(
-      { hz, heapBytesPerOp: measured && measured.ops > 0 ? measured.totals.heapBytes / measured.ops : undefined },
+  /** How many ops an allocation census runs after a measured pass (memprofile.ts); 0 and why when none. */
+  censusPlan(
+    measured: MeasuredMemory | undefined,
+    hz: number | undefined,
+    ops: number | undefined,
+  ): ReturnType<typeof censusPlan> {
+    return censusPlan(
+      { hz, ops, heapBytesPerOp: measured && measured.ops > 0 ? measured.totals.heapBytes / measured.ops : undefined },
       this.alloc,
     );
   }

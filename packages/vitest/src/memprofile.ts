@@ -41,6 +41,14 @@ const MIN_OBJECT_BYTES = 48;
  * measured pass, where the harness's ~0.5 KB per op is below 0.01%.
  */
 export const CENSUS_HEAVY_BYTES = 4 * CENSUS_MAX_SAMPLES * MIN_OBJECT_BYTES;
+/**
+ * A census ends in a full GC (see startCensus): tens of ms. Below this measured pass, that would
+ * cost more than the pass itself; such a benchmark gets no census (unless alloc=on).
+ */
+export const CENSUS_MIN_PASS_MS = 100;
+
+/** Why a benchmark got no census: its measured pass was too short to pay for one, or it allocates too much per op. */
+export type CensusSkipped = 'short-pass' | 'heavy';
 
 type Transform = (frames: readonly SourceFrame[]) => readonly SourceFrame[] | null;
 
@@ -68,18 +76,21 @@ export interface Censuses {
   readonly alloc?: Census;
   readonly inuse?: Census;
   readonly ms: number;
+  readonly skipped?: CensusSkipped;
 }
 
-/** How many ops a census runs, from the measured pass; 0: skip it (a heavy benchmark, alloc=off). */
-export function censusOps(
-  measured: { hz: number | undefined; heapBytesPerOp: number | undefined },
+/** How many ops a census runs, from the measured pass (its ops/s, ops and heap bytes per op); 0 and why when none. */
+export function censusPlan(
+  measured: { hz: number | undefined; ops: number | undefined; heapBytesPerOp: number | undefined },
   alloc: boolean,
-): number {
+): { ops: number; skipped?: CensusSkipped } {
   const hz = measured.hz !== undefined && measured.hz > 0 ? measured.hz : 1;
   const bytes = measured.heapBytesPerOp ?? 0;
-  if (bytes > CENSUS_HEAVY_BYTES && !alloc) return 0;
+  if (!alloc && measured.ops !== undefined && (measured.ops / hz) * 1000 < CENSUS_MIN_PASS_MS)
+    return { ops: 0, skipped: 'short-pass' };
+  if (!alloc && bytes > CENSUS_HEAVY_BYTES) return { ops: 0, skipped: 'heavy' };
   const bySamples = bytes > 0 ? Math.floor((CENSUS_MAX_SAMPLES * MIN_OBJECT_BYTES) / bytes) : CENSUS_MAX_OPS;
-  return Math.max(1, Math.min(CENSUS_MAX_OPS, Math.floor(hz * CENSUS_SECONDS), bySamples));
+  return { ops: Math.max(1, Math.min(CENSUS_MAX_OPS, Math.floor(hz * CENSUS_SECONDS), bySamples)) };
 }
 
 /** True for a census sample the benchmark's own code allocated: a JS frame left once the harness is cut. */
@@ -168,7 +179,7 @@ export function memoryFigures(
   const c = census && census.calls > 0 ? census : undefined;
   const own = c ? allocTotals(heapSamples(c.sampling), (s) => isBenchmarkSample(transform, s)) : undefined;
   const heapBytesPerOp = m ? round1(m.totals.heapBytes / m.ops) : null;
-  const heavy = !c && heapBytesPerOp !== null && heapBytesPerOp > CENSUS_HEAVY_BYTES;
+  const heavy = !c && censuses?.skipped === 'heavy' && heapBytesPerOp !== null;
   return {
     bytesPerOp: own ? round1(own.bytes / c!.calls) : heavy ? heapBytesPerOp : null,
     externalBytesPerOp: c ? round1(c.totals.externalBytes / c.calls) : null,
@@ -179,6 +190,7 @@ export function memoryFigures(
     heapBytesPerOp,
     censusOps: c ? c.ops : 0,
     ...(censuses ? { censusMs: Math.round(censuses.ms * 10) / 10 } : {}),
+    ...(censuses?.skipped ? { censusSkipped: censuses.skipped } : {}),
   };
 }
 

@@ -188,12 +188,13 @@ async function censuses(
   inner: Provider,
   group: Group,
   reg: Registration,
-  hz: number | undefined,
+  stats: PassStats | undefined,
   measured: MeasuredMemory | undefined,
 ): Promise<Censuses> {
   const t0 = performance.now();
   const out: { -readonly [K in CensusKind]?: Census } = {};
-  const iterations = h.profiler.censusOps(measured, hz);
+  const plan = h.profiler.censusPlan(measured, stats?.hz, stats?.runs);
+  const iterations = plan.ops;
   for (const kind of iterations > 0 ? h.profiler.censusKinds() : []) {
     let close: ReturnType<BenchmarkProfiler['startCensus']> | undefined;
     let closed: ((ops: number) => Census) | undefined;
@@ -218,7 +219,7 @@ async function censuses(
       close?.(); // a run that threw before afterAll leaves the sampler running
     }
   }
-  return { ...out, ms: performance.now() - t0 };
+  return { ...out, ms: performance.now() - t0, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
 }
 
 function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
@@ -279,7 +280,7 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     const measuredMemory = ops ? memory.get(reg.name)?.()(ops) : undefined;
     const allocs =
       base && completed.has(reg.name)
-        ? await censuses(h, inner, group, reg, statsOfResult(base)?.hz, measuredMemory)
+        ? await censuses(h, inner, group, reg, statsOfResult(base), measuredMemory)
         : undefined;
     let profile: CPUProfile;
     try {
@@ -377,7 +378,7 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
     let allocs: Censuses | undefined;
     if (result && error === undefined) {
       h.profiler.settle(profile);
-      allocs = await censuses(h, inner, group, reg, statsOfResult(result)?.hz, measured);
+      allocs = await censuses(h, inner, group, reg, statsOfResult(result), measured);
     }
     try {
       h.profiler.finish(

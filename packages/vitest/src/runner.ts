@@ -93,15 +93,15 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
      * to see whether it returns a promise: those calls are ops + 1. A census that does not
      * complete is left out; its errors are not the benchmark's (its measured pass had none).
      */
-    private async censuses(hz: number | undefined): Promise<Censuses> {
+    private async censuses(stats: PassStats | undefined): Promise<Censuses> {
       const t0 = performance.now();
       const out: { -readonly [K in CensusKind]?: Census } = {};
-      const ops = host.profiler.censusOps(this.measuredMemory, hz);
-      for (const kind of ops > 0 ? host.profiler.censusKinds() : []) {
-        const census = await this.census(kind, ops);
+      const plan = host.profiler.censusPlan(this.measuredMemory, stats?.hz, stats?.runs);
+      for (const kind of plan.ops > 0 ? host.profiler.censusKinds() : []) {
+        const census = await this.census(kind, plan.ops);
         if (census) out[kind] = census;
       }
-      return { ...out, ms: performance.now() - t0 };
+      return { ...out, ms: performance.now() - t0, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
     }
 
     private async census(kind: CensusKind, iterations: number): Promise<Census | undefined> {
@@ -213,7 +213,7 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
           if (warmupError !== undefined) await this.extraPass();
           else if (this.result?.error === undefined) {
             host.profiler.settle(profile);
-            census = await this.censuses(resultStats(this)?.hz);
+            census = await this.censuses(resultStats(this));
           }
         } finally {
           host.profiler.finish(
@@ -239,7 +239,7 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       const measuredError = this.result?.error;
       const measured = this.measuredMemory;
       const census =
-        measuredError === undefined && warmupError === undefined ? await this.censuses(baseline?.hz) : undefined;
+        measuredError === undefined && warmupError === undefined ? await this.censuses(baseline) : undefined;
       // The profiled pass.
       let outcome: LoopResult = {};
       const profile = host.profiler.start(bench);

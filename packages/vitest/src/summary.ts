@@ -9,6 +9,7 @@ import pc from 'picocolors';
 import { groupDigits } from '@perfprofile/core';
 import type { IndexFile } from './output.js';
 import type { BenchmarkRecord } from './protocol.js';
+import { CENSUS_HEAVY_BYTES, CENSUS_MIN_PASS_MS } from './memprofile.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -92,6 +93,30 @@ export function harnessLine(
   return `harness: ${of} spent ≥${HARNESS_NOTICE_PCT}% of their samples in Vitest/tinybench code: ${named.join(', ')}${more} (index.json harnessPct; README "Harness share")`;
 }
 
+/** One line per reason some benchmarks have no census (memprofile.ts): which, and what to do. */
+export function memoryLines(
+  benchmarks: readonly { readonly fullName: string; readonly memory?: BenchmarkRecord['memory'] }[],
+): string[] {
+  const out: string[] = [];
+  const of = (why: string) => benchmarks.filter((b) => b.memory?.censusSkipped === why);
+  const names = (bs: readonly { fullName: string }[]) =>
+    `${bs
+      .slice(0, 3)
+      .map((b) => truncateText(b.fullName, 40))
+      .join(', ')}${bs.length > 3 ? ` and ${bs.length - 3} more` : ''}`;
+  const short = of('short-pass');
+  if (short.length)
+    out.push(
+      `memory: no B/op or allocs/op for ${short.length} of ${benchmarks.length} benchmarks (${names(short)}): their measured pass took under ${CENSUS_MIN_PASS_MS} ms, less than an allocation census costs; give them more \`time\` (README "Memory per op")`,
+    );
+  const heavy = of('heavy');
+  if (heavy.length)
+    out.push(
+      `memory: ${names(heavy)} allocate${heavy.length === 1 ? 's' : ''} over ${Math.round(CENSUS_HEAVY_BYTES / 1e5) / 10} MB per op: B/op is V8's count of the measured pass, allocs/op not counted`,
+    );
+  return out;
+}
+
 /** The summary table as text lines (no trailing newline), shared by the reporter and tests. */
 export function summaryTable(index: IndexFile, options: SummaryOptions = {}): string[] {
   const c: Colors = pc.createColors(options.colors ?? pc.isColorSupported);
@@ -154,6 +179,7 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   for (const w of cfg.warnings) out.push(c.yellow(`warning: ${w}`));
   const harness = harnessLine(index.benchmarks);
   if (harness !== undefined) out.push(c.yellow(harness));
+  for (const line of memoryLines(index.benchmarks)) out.push(c.yellow(line));
   for (const m of index.missing ?? [])
     out.push(c.red(`no profile: ${m.fullName}${m.file ? ` (${m.file})` : ''}: ${m.reason}`));
   for (const e of index.errors ?? []) out.push(c.red(e));

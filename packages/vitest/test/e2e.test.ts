@@ -185,7 +185,7 @@ describe('vitest-perf bench (forks pool)', () => {
         .join('|');
       expect(row).toMatch(
         new RegExp(
-          `\\d+\\s+\\d+/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+[+-]?\\d+\\.\\d%\\s±\\d+\\.\\d\\s+task-clock [\\d.]+(ns|µs|ms) page-faults [\\d.,]+ context-switches [\\d.,]+\\s+(${fns}) \\d+\\.\\d%$`,
+          `\\d+\\s+\\d+/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+[+-]?\\d+\\.\\d%\\s±\\d+\\.\\d\\s+task-clock [\\d.]+(ns|µs|ms) page-faults [\\d.,]+ context-switches [\\d.,]+\\s+\\d+\\s+[\\d.]+\\s+(${fns}) \\d+\\.\\d%$`,
         ),
       );
     }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HeapSampling, HeapSamplingProfile, MemoryTotals } from '@perfprofile/core';
 import { benchmarkTransform, harnessMatcher } from '../src/harness.js';
-import { CENSUS_HEAVY_BYTES, CENSUS_MAX_OPS, censusOps, memoryFigures, type Censuses } from '../src/memprofile.js';
-import { fmtMemory, summaryTable } from '../src/summary.js';
+import { CENSUS_HEAVY_BYTES, CENSUS_MAX_OPS, censusPlan, memoryFigures, type Censuses } from '../src/memprofile.js';
+import { fmtMemory, memoryLines, summaryTable } from '../src/summary.js';
 import type { IndexFile } from '../src/output.js';
 
 const transform = benchmarkTransform(harnessMatcher([]));
@@ -39,15 +39,26 @@ const totals = (t: Partial<MemoryTotals>): MemoryTotals => ({
   ...t,
 });
 
-describe('censusOps', () => {
-  it("runs ~20 ms of the measured pass's ops, at most 200, fewer for heavy allocators, none beyond the heavy limit", () => {
-    expect(censusOps({ hz: 1e6, heapBytesPerOp: 500 }, false)).toBe(CENSUS_MAX_OPS);
-    expect(censusOps({ hz: 1000, heapBytesPerOp: 500 }, false)).toBe(20);
-    expect(censusOps({ hz: 10, heapBytesPerOp: 500 }, false)).toBe(1);
-    expect(censusOps({ hz: undefined, heapBytesPerOp: undefined }, false)).toBe(1);
-    expect(censusOps({ hz: 1e6, heapBytesPerOp: 240_000 }, false)).toBe(10);
-    expect(censusOps({ hz: 1e6, heapBytesPerOp: CENSUS_HEAVY_BYTES + 1 }, false)).toBe(0);
-    expect(censusOps({ hz: 1e6, heapBytesPerOp: CENSUS_HEAVY_BYTES + 1 }, true)).toBe(1); // alloc=on wants its profile
+describe('censusPlan', () => {
+  const ops = (
+    hz: number | undefined,
+    heapBytesPerOp: number | undefined,
+    alloc = false,
+    passOps = hz ? hz : undefined,
+  ) => censusPlan({ hz, ops: passOps, heapBytesPerOp }, alloc);
+  it("runs ~20 ms of the measured pass's ops, at most 200, fewer for heavy allocators", () => {
+    expect(ops(1e6, 500)).toEqual({ ops: CENSUS_MAX_OPS });
+    expect(ops(1000, 500)).toEqual({ ops: 20 });
+    expect(ops(10, 500)).toEqual({ ops: 1 });
+    expect(ops(undefined, undefined)).toEqual({ ops: 1 });
+    expect(ops(1e6, 240_000)).toEqual({ ops: 10 });
+  });
+
+  it('skips a pass shorter than the census costs, and a heavy allocator, unless alloc=on wants the profile', () => {
+    expect(ops(1e6, 500, false, 50_000)).toEqual({ ops: 0, skipped: 'short-pass' }); // 50 ms
+    expect(ops(1e6, 500, true, 50_000)).toEqual({ ops: CENSUS_MAX_OPS });
+    expect(ops(1e6, CENSUS_HEAVY_BYTES + 1)).toEqual({ ops: 0, skipped: 'heavy' });
+    expect(ops(1e6, CENSUS_HEAVY_BYTES + 1, true)).toEqual({ ops: 1 });
   });
 });
 
@@ -98,13 +109,44 @@ describe('memoryFigures', () => {
       censusOps: 0,
     });
     const heavy = (CENSUS_HEAVY_BYTES + 1) * 10;
-    expect(memoryFigures(transform, { totals: totals({ heapBytes: heavy }), ops: 10 }, undefined).bytesPerOp).toBe(
-      heavy / 10,
-    );
+    expect(
+      memoryFigures(transform, { totals: totals({ heapBytes: heavy }), ops: 10 }, { ms: 0, skipped: 'heavy' }),
+    ).toMatchObject({ bytesPerOp: heavy / 10, allocsPerOp: null, censusSkipped: 'heavy' });
+    expect(
+      memoryFigures(transform, { totals: totals({ heapBytes: 5000 }), ops: 10 }, { ms: 0, skipped: 'short-pass' }),
+    ).toMatchObject({ bytesPerOp: null, censusSkipped: 'short-pass' });
   });
 });
 
 describe('summary: B/op and allocs/op', () => {
+  it('says once why benchmarks have no census', () => {
+    const b = (i: number, censusSkipped?: string) => ({
+      fullName: `x > b${i}`,
+      memory: {
+        bytesPerOp: null,
+        externalBytesPerOp: null,
+        allocsPerOp: null,
+        allocsPerOpStdErr: null,
+        gcNanosPerOp: 1,
+        gcCountPerOp: 0,
+        censusSkipped,
+      },
+    });
+    expect(memoryLines([b(1), b(2)])).toEqual([]);
+    const lines = memoryLines([
+      b(1, 'short-pass'),
+      b(2, 'short-pass'),
+      b(3, 'short-pass'),
+      b(4, 'short-pass'),
+      b(5, 'heavy'),
+      b(6),
+    ]);
+    expect(lines).toEqual([
+      'memory: no B/op or allocs/op for 4 of 6 benchmarks (x > b1, x > b2, x > b3 and 1 more): their measured pass took under 100 ms, less than an allocation census costs; give them more `time` (README "Memory per op")',
+      "memory: x > b5 allocates over 9.6 MB per op: B/op is V8's count of the measured pass, allocs/op not counted",
+    ]);
+  });
+
   it("formats them as Go's -benchmem does, and '-' where a run has none", () => {
     expect(fmtMemory(undefined)).toEqual({ bytes: '-', allocs: '-' });
     const f = (bytesPerOp: number | null, allocsPerOp: number | null) =>
