@@ -341,21 +341,28 @@ describe.skipIf(!status.ok)('native engine', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'perfprofile-progress-')), 'bench.progress');
     const src = engine.createSource({ ...settings(['task-clock'], 1000), progressFile: file });
     src.start();
-    const spinUntil = (ms: number) => {
-      const end = performance.now() + ms;
-      let x = 0;
-      while (performance.now() < end) x += Math.sqrt(x + 1);
-      return x;
-    };
-    spinUntil(700); // no event-loop turn: only the native thread can have written
-    const during = Number(readFileSync(file, 'utf8'));
-    expect(during).toBeGreaterThan(150);
-    expect(during).toBeLessThanOrEqual(src.samplesSoFar());
-    spinUntil(300);
-    const r = src.stop();
-    const taken = r.samples.reduce((a, s) => a + s.count, 0) + r.lost;
-    expect(Number(readFileSync(file, 'utf8'))).toBeGreaterThanOrEqual(taken - 1);
-    expect(Number(readFileSync(file, 'utf8'))).toBeGreaterThan(during);
+    // A failed expectation must not leave this thread sampled for the tests after it.
+    try {
+      // Spins for `ms` of this thread's CPU time: samples follow CPU time, not the wall clock.
+      const cpuNow = nativeBinding().threadCpuNs;
+      const spinUntil = (ms: number) => {
+        const end = cpuNow() + BigInt(ms * 1e6);
+        let x = 0;
+        while (cpuNow() < end) x += Math.sqrt(x + 1);
+        return x;
+      };
+      spinUntil(700); // no event-loop turn: only the native thread can have written
+      const during = Number(readFileSync(file, 'utf8'));
+      expect(during).toBeGreaterThan(150);
+      expect(during).toBeLessThanOrEqual(src.samplesSoFar());
+      spinUntil(300);
+      const r = src.stop();
+      const taken = r.samples.reduce((a, s) => a + s.count, 0) + r.lost;
+      expect(Number(readFileSync(file, 'utf8'))).toBeGreaterThanOrEqual(taken - 1);
+      expect(Number(readFileSync(file, 'utf8'))).toBeGreaterThan(during);
+    } finally {
+      src.stop();
+    }
   });
 
   it('survives 20 kHz sampling through compacting GCs, promise storms and 100 sampled Workers', () => {
