@@ -351,8 +351,14 @@ describe.skipIf(!status.ok)('native engine', () => {
         while (cpuNow() < end) x += Math.sqrt(x + 1);
         return x;
       };
-      spinUntil(700); // no event-loop turn: only the native thread can have written
-      const during = Number(readFileSync(file, 'utf8'));
+      // No event-loop turn while this runs: only the native thread can move the file's count.
+      // The file is rewritten every 250 ms of wall time, which a loaded machine stretches, so
+      // spin until it shows 150 samples, for at most 10 s of CPU time.
+      let during = 0;
+      for (let spun = 0; spun < 10_000 && during <= 150; spun += 50) {
+        spinUntil(50);
+        during = Number(readFileSync(file, 'utf8'));
+      }
       expect(during).toBeGreaterThan(150);
       expect(during).toBeLessThanOrEqual(src.samplesSoFar());
       spinUntil(300);
