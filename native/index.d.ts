@@ -15,7 +15,7 @@ export interface SamplerOptions {
   precise?: number;
   /** Max frames kept per sample (innermost); the rest are counted in `truncated`. */
   depth?: number;
-  /** Preallocated ring for raw samples (default 64 MiB); samples that do not fit are lost. */
+  /** Preallocated ring for raw samples (default 8 MiB), drained while sampling; samples that do not fit are lost. */
   ringBytes?: number;
   /** The prototype's fixes, each on by default; switch one off to see what it fixes. */
   fixes?: { leaf?: boolean; frameless?: boolean; remap?: boolean };
@@ -23,11 +23,37 @@ export interface SamplerOptions {
   progressPath?: string;
 }
 
-/** [name, kind]: kind 0 js, 1 builtin, 2 native, 3 gc, 4 program, 5 idle, 6 unknown. JS names are V8's code names, e.g. `JS:*hot file:///a.mjs:7:20`. */
-export type RawFrame = [name: string, kind: number];
+/** What a frame is: the names of the numbers in RawFrame, by number, are `Binding.frameKinds`. */
+export type FrameKind = 'js' | 'builtin' | 'native' | 'gc' | 'program' | 'idle' | 'unknown';
+
+/**
+ * Where a JS frame is in its code, to look up in V8's code log (`--log-code --log-source-position`):
+ * the code object as the sampler first saw it (its start when V8 added or enumerated it, kept
+ * across moves) and its size, and the offset whose position the frame is at.
+ */
+export interface RawCode {
+  /** The code object's start when first seen, as V8's log prints addresses: `0x` and lower-case hex. */
+  start: string;
+  size: number;
+  /**
+   * The executing frame: the sampled pc's offset. A caller in machine code: its return address's
+   * offset minus 1 (the call, as V8's stack iterator looks it up). An interpreted frame: its
+   * bytecode offset.
+   */
+  offset: number;
+}
+
+/**
+ * [name, kind, code?]: kind indexes `Binding.frameKinds`. JS names are V8's code names, e.g.
+ * `JS:*hot file:///a.mjs:7:20`. JS frames in bytecode (at a known offset) or in Sparkplug, Maglev
+ * or TurboFan code carry `code`, so frames of one function differ per code object and offset;
+ * frames without it (builtins, GC, a frame at its entry check, a Sparkplug frame recovered under
+ * a frameless builtin) name their function only.
+ */
+export type RawFrame = [name: string, kind: number, code?: RawCode];
 
 export interface RawStack {
-  /** v8::StateTag: 0 JS, 1 GC, 2 PARSER, 3 BYTECODE_COMPILER, 4 COMPILER, 5 OTHER, 6 EXTERNAL, 7 ATOMICS_WAIT, 8 IDLE. */
+  /** v8::StateTag, indexing `Binding.vmStates` (a value beyond it is a state this list does not name). */
   vmState: number;
   /** Frames cut off beyond `depth`. */
   truncated: number;
@@ -98,13 +124,30 @@ export interface Binding {
   trackCode(): boolean;
   trackingCode(): boolean;
   /**
-   * The interpreter-frame slots the frameless fix reads, as compiled for this V8 (src/frames.h):
+   * The calling thread's isolate as V8 prints it in per-isolate log file names
+   * (`isolate-0x5581e0c2a000-<pid>-v8.log`), to find this thread's code log.
+   */
+  isolateAddress(): string;
+  /** Names of RawFrame kinds, by kind number (src/names.h). */
+  frameKinds: readonly FrameKind[];
+  /** Names of RawStack.vmState values (v8::StateTag), by value. */
+  vmStates: readonly string[];
+  /**
+   * The interpreter-frame slots the frameless fix reads, as compiled for this V8 (src/interpreter_frame.h):
    * `verified: false` (an unchecked V8) leaves that fix off.
    */
-  frameLayout: { v8: string; verified: boolean; bytecodeArrayFromFp: number; bytecodeOffsetFromFp: number; bytecodeHeader: number };
+  frameLayout: {
+    v8: string;
+    verified: boolean;
+    bytecodeArrayFromFp: number;
+    bytecodeOffsetFromFp: number;
+    bytecodeHeader: number;
+  };
 }
 
-export type Status = { ok: true; binding: Binding } | { ok: false; reason: string };
+/** Which addon loaded: a local source build, or the prebuilt binary the package carries; `file` is its path. */
+export type Status =
+  { ok: true; binding: Binding; source: 'build' | 'prebuilt'; file: string } | { ok: false; reason: string };
 /** Loads the addon once; never throws. */
 export declare function status(): Status;
 export declare const signal: number | undefined;

@@ -1,9 +1,10 @@
 /**
  * ProfileBuilder assembles a {@link Profile} from frames: functions are deduplicated by
- * (name, system name, file, start line), locations by (function, line, column), and samples with
- * the same stack and labels are folded into one by adding their values.
+ * (name, system name, file, start line), locations by their lines (function, line, column; one
+ * per function of an inline chain), and samples with the same stack and labels are folded into
+ * one by adding their values.
  */
-import type { Label, Location, Profile, ProfileFunction, Sample, ValueType } from './model.js';
+import type { Label, Line, Location, Profile, ProfileFunction, Sample, ValueType } from './model.js';
 import { emptyProfile } from './model.js';
 
 /** One stack frame as a source reports it, before it becomes a Function and a Location. */
@@ -17,6 +18,11 @@ export interface Frame {
   /** 1-based first line of the function; 0 when unknown. */
   readonly startLine: number;
   readonly column?: number;
+  /**
+   * Functions inlined into this frame's code at its position, innermost first: the frame's
+   * Location gets one Line per function, these first and the frame itself last (pprof's order).
+   */
+  readonly inline?: readonly Frame[];
 }
 
 export interface ProfileHeader {
@@ -49,6 +55,8 @@ export class ProfileBuilder {
   private readonly locationIds = new Map<string, number>();
   private readonly samples: { locationIds: number[]; values: number[]; labels: readonly Label[] }[] = [];
   private readonly sampleIndex = new Map<string, number>();
+  /** Whether a location holds an inline chain (the mapping's has_inline_frames). */
+  private inlined = false;
 
   constructor(private readonly header: ProfileHeader) {}
 
@@ -66,20 +74,41 @@ export class ProfileBuilder {
 
   /** The id of a single-line location in `functionId` at `line`, added on first use. */
   locationId(functionId: number, line: number, column = 0): number {
-    const key = `${functionId}:${line}:${column}`;
+    return this.linesId([{ functionId, line, column }]);
+  }
+
+  /** The id of a location with these lines (innermost first: inlined functions, then their caller), added on first use. */
+  linesId(lines: readonly Line[]): number {
+    let key = '';
+    for (const l of lines) key += `${l.functionId}:${l.line}:${l.column};`;
     let id = this.locationIds.get(key);
     if (id === undefined) {
       id = this.locations.length + 1;
-      this.locations.push({ id, mappingId: this.header.mapping ? 1 : 0, address: 0, lines: [{ functionId, line, column }], isFolded: false });
+      this.locations.push({
+        id,
+        mappingId: this.header.mapping ? 1 : 0,
+        address: 0,
+        lines: lines.map((l) => ({ ...l })),
+        isFolded: false,
+      });
       this.locationIds.set(key, id);
+      if (lines.length > 1) this.inlined = true;
     }
     return id;
   }
 
-  /** The location id of a frame (function and location deduplicated). */
+  /** The location id of a frame and the functions inlined into it (functions and locations deduplicated). */
   frameId(frame: Frame): number {
-    const fn = this.functionId(frame.name, frame.systemName ?? frame.name, frame.file, frame.startLine);
-    return this.locationId(fn, frame.line, frame.column ?? 0);
+    const own = { functionId: this.frameFunction(frame), line: frame.line, column: frame.column ?? 0 };
+    if (!frame.inline?.length) return this.linesId([own]);
+    return this.linesId([
+      ...frame.inline.map((f) => ({ functionId: this.frameFunction(f), line: f.line, column: f.column ?? 0 })),
+      own,
+    ]);
+  }
+
+  private frameFunction(frame: Frame): number {
+    return this.functionId(frame.name, frame.systemName ?? frame.name, frame.file, frame.startLine);
   }
 
   /**
@@ -88,7 +117,9 @@ export class ProfileBuilder {
    */
   addSample(locationIds: readonly number[], values: readonly number[], labels: readonly Label[] = []): void {
     if (values.length !== this.header.sampleTypes.length) {
-      throw new RangeError(`sample has ${values.length} values, profile has ${this.header.sampleTypes.length} sample types`);
+      throw new RangeError(
+        `sample has ${values.length} values, profile has ${this.header.sampleTypes.length} sample types`,
+      );
     }
     const key = `${locationIds.join(',')}${labelKey(labels)}`;
     const at = this.sampleIndex.get(key);
@@ -103,7 +134,11 @@ export class ProfileBuilder {
 
   /** Adds a sample given as frames, leaf first. */
   addFrames(frames: readonly Frame[], values: readonly number[], labels: readonly Label[] = []): void {
-    this.addSample(frames.map((f) => this.frameId(f)), values, labels);
+    this.addSample(
+      frames.map((f) => this.frameId(f)),
+      values,
+      labels,
+    );
   }
 
   build(): Profile {
@@ -113,10 +148,20 @@ export class ProfileBuilder {
       sampleTypes: h.sampleTypes,
       samples: this.samples as Sample[],
       mappings: h.mapping
-        ? [{
-            id: 1, memoryStart: 0, memoryLimit: 0, fileOffset: 0, filename: h.mapping.filename, buildId: h.mapping.buildId ?? '',
-            hasFunctions: true, hasFilenames: true, hasLineNumbers: true, hasInlineFrames: false,
-          }]
+        ? [
+            {
+              id: 1,
+              memoryStart: 0,
+              memoryLimit: 0,
+              fileOffset: 0,
+              filename: h.mapping.filename,
+              buildId: h.mapping.buildId ?? '',
+              hasFunctions: true,
+              hasFilenames: true,
+              hasLineNumbers: true,
+              hasInlineFrames: this.inlined,
+            },
+          ]
         : [],
       locations: this.locations,
       functions: this.functions,

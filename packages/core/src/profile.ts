@@ -22,18 +22,31 @@ export interface BuildOptions {
   readonly comments?: readonly string[];
 }
 
-/** A stack cut at `depth`: its innermost `depth - 1` frames and a `(truncated N frames)` frame. */
+/**
+ * A stack cut at `depth`: its innermost `depth - 1` frames and a `(truncated N frames)` frame.
+ * Frames are physical (one pprof Location each): the functions inlined into one ride with it.
+ */
 export function truncate(frames: readonly SourceFrame[], depth: number): readonly SourceFrame[] {
   if (frames.length <= depth) return frames;
   const keep = Math.max(depth - 1, 0);
   const cut = frames.length - keep;
-  return [...frames.slice(0, keep), { name: `(truncated ${cut} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' }];
+  return [
+    ...frames.slice(0, keep),
+    { name: `(truncated ${cut} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' },
+  ];
 }
 
 function relativeTo(root: string | undefined): (file: string) => string {
   if (!root) return (f) => f;
   const prefix = root.endsWith(path.sep) ? root : root + path.sep;
   return (f) => (f.startsWith(prefix) ? f.slice(prefix.length) : f);
+}
+
+/** The frame with its file, and its inlined functions' files, made relative. */
+function relative(f: SourceFrame, rel: (file: string) => string): SourceFrame {
+  const inline = f.inline?.map((g) => (g.file ? { ...g, file: rel(g.file) } : g));
+  if (!f.file && !inline) return f;
+  return { ...f, ...(f.file ? { file: rel(f.file) } : {}), ...(inline ? { inline } : {}) };
 }
 
 /** Builds the pprof model of a source's result: sample types `samples/count` then one per event. */
@@ -56,7 +69,7 @@ export function buildProfile(result: SourceResult, options: BuildOptions): Profi
     if (!transformed || transformed.length === 0) continue;
     const frames = truncate(transformed, options.depth);
     ids.length = 0;
-    for (const f of frames) ids.push(builder.frameId(f.file ? { ...f, file: rel(f.file) } : f));
+    for (const f of frames) ids.push(builder.frameId(relative(f, rel)));
     const labels: Label[] = [...extra];
     const leafJs = frames.find((f) => f.kind === 'js');
     if (leafJs?.tier) labels.push({ key: 'tier', str: leafJs.tier });

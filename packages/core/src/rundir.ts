@@ -65,6 +65,13 @@ export interface MemoryFigures {
    * there was none (then a heavy benchmark's bytesPerOp is heapBytesPerOp).
    */
   readonly censusOps?: number;
+  /** Wall time the census (and with alloc=on the in-use census) took, GC at its stop included. */
+  readonly censusMs?: number;
+  /**
+   * Why there was no census: `short-pass` (Vitest's measured pass took under 100 ms, less than
+   * the census's GC) or `heavy` (over ~9.6 MB of heap per op).
+   */
+  readonly censusSkipped?: string;
 }
 
 /** A selected benchmark that left no profile (worker killed, run interrupted), and why. */
@@ -87,6 +94,10 @@ export interface IndexFile {
     readonly reason: string;
     readonly baseline: boolean;
     readonly warnings: readonly string[];
+    /** alloc=on: an allocation profile per benchmark. */
+    readonly alloc?: boolean;
+    /** How heapBytesPerOp is counted on this Node: V8's own counter or GC accounting. */
+    readonly heapCounter?: string;
   };
   readonly node: string;
   readonly vitest: string;
@@ -96,6 +107,8 @@ export interface IndexFile {
   readonly benchmarks: readonly IndexBenchmark[];
   readonly missing: readonly MissingBenchmark[];
   readonly merged: string | null;
+  /** All allocation profiles merged (alloc=on), each sample labeled with its benchmark; absent otherwise. */
+  readonly mergedAlloc?: string | null;
   /** Output files that could not be written (merged.pb.gz on a full disk), one line each; absent when none. */
   readonly errors?: readonly string[];
   /**
@@ -116,6 +129,8 @@ export interface RunDir {
   readonly repeats: readonly string[];
   /** Decodes one benchmark's profile (relative to the directory). */
   load(b: IndexBenchmark): Profile;
+  /** Decodes one benchmark's allocation profile; ERR_INPUT when it has none (a run without alloc=on). */
+  loadAlloc(b: IndexBenchmark): Profile;
 }
 
 const REMEDY = 'pass a directory written by vitest-perf bench --perfprofile <dir>';
@@ -140,10 +155,18 @@ export function readIndex(dir: string): IndexFile {
     index = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ProfileError('ERR_INPUT', code === 'ENOENT' ? `${dir} has no index.json` : `${file} is not valid JSON`, REMEDY);
+    throw new ProfileError(
+      'ERR_INPUT',
+      code === 'ENOENT' ? `${dir} has no index.json` : `${file} is not valid JSON`,
+      REMEDY,
+    );
   }
   if (index.schema !== 1 || !Array.isArray(index.benchmarks)) {
-    throw new ProfileError('ERR_INPUT', `${file} is not a perfprofile index (schema ${JSON.stringify(index.schema)})`, REMEDY);
+    throw new ProfileError(
+      'ERR_INPUT',
+      `${file} is not a perfprofile index (schema ${JSON.stringify(index.schema)})`,
+      REMEDY,
+    );
   }
   return index as IndexFile;
 }
@@ -159,21 +182,46 @@ export function readRunDir(dir: string, options: DecodeOptions = {}): RunDir {
     benchmarks: index.benchmarks,
     repeats: Array.isArray(index.repeats) ? index.repeats.filter((r) => typeof r === 'string') : [],
     load(b) {
-      if (b.profile.includes('/') || b.profile.includes('\\')) throw new ProfileError('ERR_INPUT', `${file} names profile ${JSON.stringify(b.profile)} outside the directory`, 'the index is damaged; run the benchmarks again');
-      const p = path.join(dir, b.profile);
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(p);
-      } catch {
-        throw new ProfileError('ERR_INPUT', `${p} is missing (listed in index.json)`, 'the directory is incomplete; run the benchmarks again');
-      }
-      return decode(bytes, options, p);
+      return loadListed(b.profile);
+    },
+    loadAlloc(b) {
+      if (typeof b.allocProfile !== 'string')
+        throw new ProfileError(
+          'ERR_INPUT',
+          `${file} lists no allocation profile for ${JSON.stringify(b.fullName)}`,
+          'run the benchmarks with --perfprofileconfig alloc=on',
+        );
+      return loadListed(b.allocProfile);
     },
   };
+
+  function loadListed(name: string): Profile {
+    if (name.includes('/') || name.includes('\\'))
+      throw new ProfileError(
+        'ERR_INPUT',
+        `${file} names profile ${JSON.stringify(name)} outside the directory`,
+        'the index is damaged; run the benchmarks again',
+      );
+    const p = path.join(dir, name);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(p);
+    } catch {
+      throw new ProfileError(
+        'ERR_INPUT',
+        `${p} is missing (listed in index.json)`,
+        'the directory is incomplete; run the benchmarks again',
+      );
+    }
+    return decode(bytes, options, p);
+  }
 }
 
 /** Benchmarks of two runs matched by id, and those only one side has. */
-export function matchBenchmarks(base: RunDir, head: RunDir): { pairs: [IndexBenchmark, IndexBenchmark][]; onlyBase: IndexBenchmark[]; onlyHead: IndexBenchmark[] } {
+export function matchBenchmarks(
+  base: RunDir,
+  head: RunDir,
+): { pairs: [IndexBenchmark, IndexBenchmark][]; onlyBase: IndexBenchmark[]; onlyHead: IndexBenchmark[] } {
   const heads = new Map(head.benchmarks.map((b) => [b.id, b]));
   const pairs: [IndexBenchmark, IndexBenchmark][] = [];
   const onlyBase: IndexBenchmark[] = [];
@@ -196,9 +244,19 @@ export function readRunSet(dir: string, options: DecodeOptions = {}): RunDir[] {
   return [
     first,
     ...first.repeats.map((r) => {
-      if (!/^[\w.-]+$/.test(r) || r === '.' || r === '..') throw new ProfileError('ERR_INPUT', `${path.join(dir, 'index.json')} lists repeat ${JSON.stringify(r)}, not a sub-directory`, 'the index is damaged; run the benchmarks again');
+      if (!/^[\w.-]+$/.test(r) || r === '.' || r === '..')
+        throw new ProfileError(
+          'ERR_INPUT',
+          `${path.join(dir, 'index.json')} lists repeat ${JSON.stringify(r)}, not a sub-directory`,
+          'the index is damaged; run the benchmarks again',
+        );
       const sub = path.join(dir, r);
-      if (!isRunDir(sub)) throw new ProfileError('ERR_INPUT', `${sub} is missing (listed in ${path.join(dir, 'index.json')} as a repeat)`, 'the directory is incomplete; run the benchmarks again');
+      if (!isRunDir(sub))
+        throw new ProfileError(
+          'ERR_INPUT',
+          `${sub} is missing (listed in ${path.join(dir, 'index.json')} as a repeat)`,
+          'the directory is incomplete; run the benchmarks again',
+        );
       return readRunDir(sub, options);
     }),
   ];

@@ -9,14 +9,21 @@ const ok = (text: string): ProfileConfig => {
 
 describe('parseConfig', () => {
   it('reads the three bracket forms the same', () => {
-    const forms = ['<event=task-clock rate=10000>', '{event=task-clock rate=10000}', 'event=task-clock rate=10000', '  { event=task-clock   rate=10000 }  '];
+    const forms = [
+      '<event=task-clock rate=10000>',
+      '{event=task-clock rate=10000}',
+      'event=task-clock rate=10000',
+      '  { event=task-clock   rate=10000 }  ',
+    ];
     const canonical = forms.map((f) => formatConfig(ok(f)));
     expect(new Set(canonical).size).toBe(1);
     expect(canonical[0]).toBe('{event=task-clock rate=10000}');
   });
 
   it('accepts _ and k/M suffixes, lists, and every key', () => {
-    const c = ok('event=task-clock,page-faults rate=10k kernel=true precise=2 depth=1_000 fallback=v8 baseline=off counters=task-clock,instructions');
+    const c = ok(
+      'event=task-clock,page-faults rate=10k kernel=true precise=2 depth=1_000 fallback=v8 baseline=off counters=task-clock,instructions alloc=on',
+    );
     expect(c.events.map((e) => e.name)).toEqual(['task-clock', 'page-faults']);
     expect(c.rate).toBe(10_000);
     expect(c.kernel).toBe(true);
@@ -25,6 +32,8 @@ describe('parseConfig', () => {
     expect(c.fallback?.name).toBe('v8');
     expect(c.baseline).toBe(false);
     expect(c.counters?.map((e) => e.name)).toEqual(['task-clock', 'instructions']);
+    expect(c.alloc).toBe(true);
+    expect(formatConfig(c)).toContain(' alloc=true ');
     expect(ok('rate=2M').rate).toBe(2_000_000);
     expect(ok('rate=1.5k').rate).toBe(1500);
     expect(ok('event=r01C2').events[0]).toMatchObject({ name: 'r01c2', kind: 'raw' });
@@ -33,7 +42,14 @@ describe('parseConfig', () => {
   it('defaults: auto, no rate, depth 128, baseline on, default counters', () => {
     const c = ok('');
     expect(c.events[0].name).toBe('auto');
-    expect(c).toMatchObject({ rate: undefined, depth: 128, baseline: true, counters: undefined, kernel: false });
+    expect(c).toMatchObject({
+      rate: undefined,
+      depth: 128,
+      baseline: true,
+      counters: undefined,
+      kernel: false,
+      alloc: false,
+    });
     expect(formatConfig(ok('{}'))).toBe('{event=auto}');
   });
 
@@ -76,6 +92,8 @@ describe('parseConfig', () => {
     ['fallback=auto', 'ERR_CONFIG_VALUE', ['fallback=auto']],
     ['fallback=cyc', 'ERR_CONFIG_EVENT', ['"cyc"']],
     ['baseline=2', 'ERR_CONFIG_VALUE', ['baseline="2"']],
+    ['alloc=maybe', 'ERR_CONFIG_VALUE', ['alloc="maybe" is not a boolean', 'alloc=true']],
+    ['aloc=on', 'ERR_CONFIG_KEY', ['"aloc"', 'did you mean "alloc"']],
     ['counters=v8', 'ERR_CONFIG_VALUE', ['"v8" cannot be counted']],
     ['counters=task-clock,bogus', 'ERR_CONFIG_EVENT', ['"bogus"']],
     ['event=cycles rate=10000 extra', 'ERR_CONFIG_SYNTAX', ['"extra"']],

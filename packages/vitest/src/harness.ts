@@ -8,12 +8,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Profile, SourceFrame } from '@perfprofile/core';
+import type { FrameNamer } from './names.js';
 import type { SourceMapper } from './sourcemaps.js';
 
 /** The name of the frame that stands for samples wholly in harness code. */
 export const HARNESS_FRAME = '(harness)';
 
-const HARNESS_PATTERNS = [/[\\/]node_modules[\\/](?:\.pnpm[\\/][^\\/]+[\\/]node_modules[\\/])?(?:tinybench|vitest|@vitest[\\/][^\\/]+|vite)[\\/]/];
+const HARNESS_PATTERNS = [
+  /[\\/]node_modules[\\/](?:\.pnpm[\\/][^\\/]+[\\/]node_modules[\\/])?(?:tinybench|vitest|@vitest[\\/][^\\/]+|vite)[\\/]/,
+];
 
 function ownDirs(): string[] {
   const dirs = [path.dirname(fileURLToPath(import.meta.url))];
@@ -42,20 +45,60 @@ const harnessFrame: SourceFrame = { name: HARNESS_FRAME, file: '', line: 0, star
 const isNodeInternal = (f: SourceFrame) => f.file.startsWith('node:') || f.kind === 'native';
 
 /**
- * Builds the stack transform for one benchmark: frames are leaf first, so everything from the
- * first harness frame rootwards is cut, leaving the benchmark function as the root. A sample
+ * Builds the stack transform for one benchmark. Frames are leaf first, and a frame's inlined
+ * functions count as calls below it: everything from the first harness call rootwards is cut,
+ * leaving the benchmark function as the root, even when tinybench's loop inlined it. A sample
  * whose leaf is harness becomes `(harness)`. Node internals left at the root (the microtask
- * runner that resumes an async benchmark) are cut too, unless nothing else is left.
+ * runner that resumes an async benchmark) are cut too, unless nothing else is left. `namer`
+ * names the callback at the root and Vite's export getters; then lines are source-mapped,
+ * inlined functions' too.
  */
-export function benchmarkTransform(isHarness: (f: SourceFrame) => boolean, mapper?: SourceMapper): (frames: readonly SourceFrame[]) => readonly SourceFrame[] {
+export function benchmarkTransform(
+  isHarness: (f: SourceFrame) => boolean,
+  mapper?: SourceMapper,
+  namer?: FrameNamer,
+): (frames: readonly SourceFrame[]) => readonly SourceFrame[] {
   return (frames) => {
-    let cut = frames.findIndex(isHarness);
+    // The stack as calls, leaf first; owner[i]: the frame whose code ran calls[i].
+    const calls: SourceFrame[] = [];
+    const owner: number[] = [];
+    frames.forEach((f, i) => {
+      for (const g of f.inline ?? []) {
+        calls.push(g);
+        owner.push(i);
+      }
+      calls.push(f.inline ? withoutInline(f) : f);
+      owner.push(i);
+    });
+    const cut = calls.findIndex(isHarness);
     if (cut === 0) return [harnessFrame];
-    let kept = cut < 0 ? frames.slice() : frames.slice(0, cut);
-    while (kept.length > 1 && isNodeInternal(kept[kept.length - 1])) kept.pop();
-    if (kept.length === 1 && cut > 0 && isNodeInternal(kept[0])) return [harnessFrame];
-    return mapper ? kept.map((f) => mapper.map(f)) : kept;
+    let kept = cut < 0 ? calls.length : cut;
+    while (kept > 1 && isNodeInternal(calls[kept - 1])) kept--;
+    if (kept === 1 && cut > 0 && isNodeInternal(calls[0])) return [harnessFrame];
+    const final = (j: number) => {
+      const f = namer ? namer.name(calls[j], j === kept - 1) : calls[j];
+      return mapper ? mapper.map(f) : f;
+    };
+    // Calls back into frames: each run of one owner is a frame, its outermost call the frame's
+    // function (an inlined one when the cut fell inside the owner's chain), the rest inlined.
+    const out: SourceFrame[] = [];
+    for (let start = 0, i = 0; i < kept; i++) {
+      if (i + 1 < kept && owner[i + 1] === owner[i]) continue;
+      const own = frames[owner[i]];
+      let outer = final(i);
+      if (own.tier && !outer.tier) outer = { ...outer, tier: own.tier };
+      const inline = [];
+      for (let j = start; j < i; j++) inline.push(final(j));
+      out.push(inline.length ? { ...outer, inline } : outer);
+      start = i + 1;
+    }
+    return out;
   };
+}
+
+function withoutInline(f: SourceFrame): SourceFrame {
+  const { inline: _, ...rest } = f;
+  return rest;
 }
 
 /** Share (%) of the first value column's weight whose leaf is the `(harness)` frame. */

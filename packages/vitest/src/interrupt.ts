@@ -39,7 +39,7 @@ function signalChildren(sig: NodeJS.Signals): void {
     return; // not Linux: Vitest's own close has to do
   }
   for (const tid of tasks) {
-    let children = '';
+    let children: string;
     try {
       children = readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8');
     } catch {

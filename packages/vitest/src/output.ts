@@ -6,7 +6,16 @@
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { decode, encode, merge, writeAtomic, type IndexFile, type MissingBenchmark, type Profile } from '@perfprofile/core';
+import {
+  decode,
+  encode,
+  heapCounter,
+  merge,
+  writeAtomic,
+  type IndexFile,
+  type MissingBenchmark,
+  type Profile,
+} from '@perfprofile/core';
 import { RECORDS_DIR, type BenchmarkRecord, type RunningMarker } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
 import { OutputWriteError, writeFailureReason } from './writefail.js';
@@ -15,7 +24,11 @@ export type { IndexFile, MissingBenchmark };
 
 /** index.json could not be written: the index as it would have been, for the summary. */
 export class IndexWriteError extends OutputWriteError {
-  constructor(readonly index: IndexFile, reason: string, cause: unknown) {
+  constructor(
+    readonly index: IndexFile,
+    reason: string,
+    cause: unknown,
+  ) {
     super('index.json', reason, cause);
   }
 }
@@ -38,7 +51,9 @@ export function readRunning(out: string): RunningBenchmark[] {
   const dir = path.join(out, RECORDS_DIR);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.running')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.running'))
+      .sort();
   } catch {
     return [];
   }
@@ -92,7 +107,12 @@ export function readRecords(out: string): BenchmarkRecord[] {
  * reason in `errors`, or removed to make room for index.json); an index.json that cannot be
  * written throws an {@link IndexWriteError}. Neither leaves a temp file.
  */
-export function writeOutput(settings: ResolvedSettings, records: readonly BenchmarkRecord[], end: RunEnd, vitestVersion: string): IndexFile {
+export function writeOutput(
+  settings: ResolvedSettings,
+  records: readonly BenchmarkRecord[],
+  end: RunEnd,
+  vitestVersion: string,
+): IndexFile {
   let complete = end.complete && !end.missing?.length && !end.interrupted;
   const { out, run } = settings;
   // The records are read; removing them first frees their space for index.json (full disk).
@@ -117,6 +137,25 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
       errors.push(`merged.pb.gz not written: ${writeFailureReason(out, e)}`);
     }
   }
+  const alloc = settings.config.alloc;
+  let mergedAlloc: string | null = null;
+  const allocProfiles: Profile[] = [];
+  for (const r of alloc ? records : []) {
+    try {
+      if (r.allocProfile) allocProfiles.push(decode(readFileSync(path.join(out, r.allocProfile))));
+    } catch {
+      complete = false;
+    }
+  }
+  if (allocProfiles.length) {
+    try {
+      writeAtomic(path.join(out, 'merged.alloc.pb.gz'), encode(merge(allocProfiles)));
+      mergedAlloc = 'merged.alloc.pb.gz';
+    } catch (e) {
+      complete = false;
+      errors.push(`merged.alloc.pb.gz not written: ${writeFailureReason(out, e)}`);
+    }
+  }
   const first = records[0]?.run;
   const index = (): IndexFile => ({
     schema: 1,
@@ -129,7 +168,11 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
       source: first?.source ?? run.source,
       reason: first?.reason ?? run.reason,
       baseline: settings.config.baseline,
-      warnings: [...new Set([...run.warnings, ...settings.counters.warnings, ...records.flatMap((r) => r.run.warnings)])],
+      warnings: [
+        ...new Set([...run.warnings, ...settings.counters.warnings, ...records.flatMap((r) => r.run.warnings)]),
+      ],
+      heapCounter: heapCounter(),
+      ...(alloc ? { alloc } : {}),
     },
     node: process.version,
     vitest: vitestVersion,
@@ -138,6 +181,7 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
     benchmarks: records.map(({ run: _run, ...rest }) => rest),
     missing: end.missing ?? [],
     merged,
+    ...(alloc ? { mergedAlloc } : {}),
     ...(errors.length ? { errors: [...errors] } : {}),
   });
   const write = (i: IndexFile) => writeAtomic(path.join(out, 'index.json'), JSON.stringify(i, null, 2) + '\n');
@@ -148,11 +192,15 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
     } catch (e) {
       // index.json says what the profiles are: it outranks merged.pb.gz, which can be rebuilt
       // from them (`perfprofile merge`). Remove that and try once more.
-      if (merged === null) throw e;
-      rmSync(path.join(out, merged), { force: true });
+      if (merged === null && mergedAlloc === null) throw e;
+      for (const name of [merged, mergedAlloc]) {
+        if (name === null) continue;
+        rmSync(path.join(out, name), { force: true });
+        errors.push(`${name} removed to make room for index.json: ${writeFailureReason(out, e)}`);
+      }
       merged = null;
+      mergedAlloc = null;
       complete = false;
-      errors.push(`merged.pb.gz removed to make room for index.json: ${writeFailureReason(out, e)}`);
       written = index();
       write(written);
     }

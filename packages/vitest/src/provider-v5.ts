@@ -24,10 +24,18 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { CPUProfile } from '@perfprofile/core';
 import { BenchmarkProfiler, perOp } from './benchprofile.js';
+import type { Census, CensusKind, Censuses, MeasuredMemory } from './memprofile.js';
 import { registrationPath } from './names-v5.js';
 import type { WorkerSettings } from './protocol.js';
 import type { PassStats } from './stats.js';
-import { benchmarkIdentity, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity } from './worker-setup.js';
+import {
+  benchmarkIdentity,
+  codeLookup,
+  providedSettings,
+  sourceMapLookup,
+  workerModules,
+  type BenchmarkIdentity,
+} from './worker-setup.js';
 
 /** tinybench's task hook: `mode` is the phase (`warmup` or `run`). */
 type Hook = (this: unknown, mode?: string) => unknown;
@@ -41,7 +49,11 @@ export interface Registration {
 
 /** The part of Vitest 5's `BenchmarkGroup` this provider uses. */
 export interface Group {
-  readonly test: { readonly fullTestName: string; readonly file: { readonly filepath: string }; readonly context?: { readonly signal?: AbortSignal } };
+  readonly test: {
+    readonly fullTestName: string;
+    readonly file: { readonly filepath: string };
+    readonly context?: { readonly signal?: AbortSignal };
+  };
   readonly config?: { readonly retainSamples?: boolean; readonly [key: string]: unknown };
   readonly registrations: readonly Registration[];
   readonly options?: Record<string, unknown>;
@@ -121,7 +133,8 @@ export function tinybenchProvider(): Provider {
       if (errors.length === 1) throw errors[0];
       if (errors.length > 1) throw new AggregateError(errors, 'Some benchmarks failed');
       return b.tasks.map((t) => {
-        if (t.result.state !== 'completed') throw new Error(`task "${t.name}" did not complete: received "${t.result.state}"`);
+        if (t.result.state !== 'completed')
+          throw new Error(`task "${t.name}" did not complete: received "${t.result.state}"`);
         return { ...(t.result as object), name: t.name } as Result;
       });
     },
@@ -156,12 +169,67 @@ function ensureHost(): Host | undefined {
     return undefined;
   }
   // Before the first warm-up (the profiler starts following code events as it is constructed).
-  host = { settings, profiler: new BenchmarkProfiler(settings, sourceMapLookup(workerModules)), taken: new Set() };
+  host = {
+    settings,
+    profiler: new BenchmarkProfiler(settings, sourceMapLookup(workerModules), codeLookup(workerModules)),
+    taken: new Set(),
+  };
   return host;
 }
 
+/**
+ * The censuses of one registration after its measured phase (memprofile.ts): per kind, a few
+ * more ops through the same provider, without warm-up, every allocation taken between its
+ * `beforeAll('run')` and `afterAll('run')`. A census that does not complete (or a provider that
+ * reports no phases) is left out; its errors are not the benchmark's.
+ */
+async function censuses(
+  h: Host,
+  inner: Provider,
+  group: Group,
+  reg: Registration,
+  stats: PassStats | undefined,
+  measured: MeasuredMemory | undefined,
+): Promise<Censuses> {
+  const t0 = performance.now();
+  const out: { -readonly [K in CensusKind]?: Census } = {};
+  const plan = h.profiler.censusPlan(measured, stats?.hz, stats?.runs);
+  const iterations = plan.ops;
+  for (const kind of iterations > 0 ? h.profiler.censusKinds() : []) {
+    let close: ReturnType<BenchmarkProfiler['startCensus']> | undefined;
+    let closed: ((ops: number) => Census) | undefined;
+    const hooked = withPhaseHooks(
+      reg,
+      () => {
+        close = h.profiler.startCensus(kind);
+      },
+      () => {
+        closed = close?.();
+      },
+    );
+    try {
+      const options = { ...group.options, warmup: false, time: 0, iterations };
+      const ops =
+        (await inner.run({ ...group, registrations: [hooked], options })).find((r) => r.name === reg.name)?.latency
+          ?.samplesCount ?? 0;
+      if (closed && ops > 0) out[kind] = closed(ops);
+    } catch {
+      // Left out (above).
+    } finally {
+      close?.(); // a run that threw before afterAll leaves the sampler running
+    }
+  }
+  return { ...out, ms: performance.now() - t0, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
+}
+
 function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
-  return benchmarkIdentity(h.settings.root, group.test.file.filepath, registrationPath(group.test.fullTestName, reg.name), h.taken);
+  return benchmarkIdentity(
+    h.settings.root,
+    group.test.file.filepath,
+    registrationPath(group.test.fullTestName, reg.name),
+    h.taken,
+    reg.fn,
+  );
 }
 
 /**
@@ -172,17 +240,22 @@ function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
 async function measureThenProfile(h: Host, inner: Provider, group: Group): Promise<Result[]> {
   const totals = new Map<string, Record<string, number>>();
   const counting = new Map<string, () => Record<string, number>>();
+  const memory = new Map<string, ReturnType<BenchmarkProfiler['measureMemory']>>();
   // Registrations whose measured phase ended (a throwing benchmark never reaches afterAll).
   const completed = new Set<string>();
   const registrations = group.registrations.map((reg) =>
     withPhaseHooks(
       reg,
-      () => counting.set(reg.name, h.profiler.countTotals()),
+      () => {
+        memory.set(reg.name, h.profiler.measureMemory());
+        counting.set(reg.name, h.profiler.countTotals());
+      },
       () => {
         completed.add(reg.name);
         const stop = counting.get(reg.name);
         counting.delete(reg.name);
         if (stop) totals.set(reg.name, stop());
+        memory.get(reg.name)?.(); // closed here; divided by the ops once the result is in
       },
     ),
   );
@@ -194,6 +267,7 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     measuredError = e ?? new Error('benchmark failed');
   } finally {
     for (const stop of counting.values()) stop(); // a phase that threw before its afterAll
+    for (const close of memory.values()) close();
   }
   // A write to the output directory that failed (full disk...): thrown after the group, as its
   // error; the registrations after it are not profiled (Vitest's results stand).
@@ -202,6 +276,12 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     if (h.profiler.failure) break;
     const bench = identify(h, group, reg);
     const base = measured?.find((r) => r.name === reg.name);
+    const ops = base?.latency?.samplesCount;
+    const measuredMemory = ops ? memory.get(reg.name)?.()(ops) : undefined;
+    const allocs =
+      base && completed.has(reg.name)
+        ? await censuses(h, inner, group, reg, statsOfResult(base), measuredMemory)
+        : undefined;
     let profile: CPUProfile;
     try {
       profile = h.profiler.start(bench);
@@ -213,14 +293,27 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     let profiled: Result | undefined;
     let error: unknown;
     try {
-      profiled = (await inner.run({ ...group, registrations: [reg], options: { ...group.options, warmup: false } })).find((r) => r.name === reg.name);
+      profiled = (
+        await inner.run({ ...group, registrations: [reg], options: { ...group.options, warmup: false } })
+      ).find((r) => r.name === reg.name);
     } catch (e) {
       error = e ?? new Error('benchmark failed');
     }
     // The group's error belongs to the registrations that did not finish their measured phase.
     if (error === undefined && !base && !completed.has(reg.name) && measuredError !== undefined) error = measuredError;
     try {
-      h.profiler.finish(bench, profile, { baseline: statsOfResult(base), profiled: statsOfResult(profiled), counters: perOp(totals.get(reg.name), base?.latency?.samplesCount) }, error);
+      h.profiler.finish(
+        bench,
+        profile,
+        {
+          baseline: statsOfResult(base),
+          profiled: statsOfResult(profiled),
+          counters: perOp(totals.get(reg.name), ops),
+          measured: measuredMemory,
+          census: allocs,
+        },
+        error,
+      );
     } catch (e) {
       writeError = e;
       break;
@@ -254,16 +347,19 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
     let profile: CPUProfile = h.profiler.start(bench);
     let count: (() => Record<string, number>) | undefined;
     let totals: Record<string, number> | undefined;
+    let memory: ReturnType<BenchmarkProfiler['measureMemory']> | undefined;
     const hooked = withPhaseHooks(
       reg,
       () => {
         profile.stop(); // the warm-up part is dropped
         profile = h.profiler.start(bench);
+        memory = h.profiler.measureMemory();
         count = h.profiler.countTotals();
       },
       () => {
         totals = count?.();
         count = undefined;
+        memory?.();
       },
     );
     let result: Result | undefined;
@@ -275,9 +371,22 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
       firstError ??= error;
     } finally {
       count?.();
+      memory?.(); // a phase that threw before its afterAll
+    }
+    const ops = result?.latency?.samplesCount;
+    const measured = ops ? memory?.()(ops) : undefined;
+    let allocs: Censuses | undefined;
+    if (result && error === undefined) {
+      h.profiler.settle(profile);
+      allocs = await censuses(h, inner, group, reg, statsOfResult(result), measured);
     }
     try {
-      h.profiler.finish(bench, profile, { profiled: statsOfResult(result), counters: perOp(totals, result?.latency?.samplesCount) }, error);
+      h.profiler.finish(
+        bench,
+        profile,
+        { profiled: statsOfResult(result), counters: perOp(totals, ops), measured, census: allocs },
+        error,
+      );
     } catch (e) {
       firstError ??= e;
     }
@@ -292,7 +401,8 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
  * runs it). Outside a perfprofile run (no settings provided) it is `inner` unchanged.
  */
 export function wrapProvider(inner: Provider = tinybenchProvider()): Provider {
-  if (typeof inner?.run !== 'function') throw new Error('vitest-perfprofile: the project\'s benchmark.provider has no run() to wrap');
+  if (typeof inner?.run !== 'function')
+    throw new Error("vitest-perfprofile: the project's benchmark.provider has no run() to wrap");
   return {
     run(group) {
       const h = ensureHost();

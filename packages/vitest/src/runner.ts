@@ -10,14 +10,31 @@ import { BenchmarkRunner as NodeBenchmarkRunner, TestRunner } from 'vitest';
 import type { RunnerTestCase, RunnerTestFile, RunnerTestSuite } from 'vitest';
 import type { CPUProfile } from '@perfprofile/core';
 import type { BenchmarkProfiler } from './benchprofile.js';
+import type { Census, CensusKind, Censuses, MeasuredMemory } from './memprofile.js';
 import { passStats, type PassStats } from './stats.js';
-import { benchmarkIdentity, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity, type EvaluatedModulesLike } from './worker-setup.js';
+import {
+  benchmarkIdentity,
+  codeLookup,
+  providedSettings,
+  sourceMapLookup,
+  workerModules,
+  type BenchmarkIdentity,
+  type EvaluatedModulesLike,
+} from './worker-setup.js';
 
 type Tinybench = Awaited<ReturnType<NodeBenchmarkRunner['importTinybench']>>;
 type TinyTask = InstanceType<Tinybench['Task']>;
 type LoopResult = { samples?: number[]; error?: unknown };
 /** tinybench's Task.loop (private in its types): the timed iterations of one pass. */
 type Loop = (time: number, iterations: number) => Promise<LoopResult>;
+/** tinybench 2's task hooks, as far as the census wraps them. */
+type TaskHooks = {
+  beforeAll?: (this: unknown) => unknown;
+  afterAll?: (this: unknown) => unknown;
+  [key: string]: unknown;
+};
+
+const AsyncFunction = (async () => {}).constructor;
 
 /** What the Task subclass needs from the runner. */
 interface TaskHost {
@@ -38,9 +55,10 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
     private readonly identity: BenchmarkIdentity | undefined;
     /** tinybench's own loop, unwrapped. */
     private readonly timedLoop: Loop;
-    /** Set for the measured pass: the next loop is counted (per-op counters). */
+    /** Set for the measured pass: the next loop is counted (per-op counters, GCs). */
     private countNextLoop = false;
     private counted: Record<string, number> = {};
+    private measuredMemory: MeasuredMemory | undefined;
 
     constructor(...args: ConstructorParameters<Tinybench['Task']>) {
       super(...args);
@@ -49,11 +67,13 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       this.timedLoop = self.loop.bind(this);
       // tinybench's run() calls this.loop between its setup and teardown hooks; the counters
       // are opened and closed around that loop only, once per pass, not per iteration.
-      self.loop = (time, iterations) => (this.countNextLoop ? this.countedLoop(time, iterations) : this.timedLoop(time, iterations));
+      self.loop = (time, iterations) =>
+        this.countNextLoop ? this.countedLoop(time, iterations) : this.timedLoop(time, iterations);
     }
 
     private async countedLoop(time: number, iterations: number): Promise<LoopResult> {
       this.countNextLoop = false;
+      const memory = host.profiler.measureMemory();
       const count = host.profiler.countPerOp();
       let ops = 0;
       try {
@@ -62,6 +82,56 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
         return result;
       } finally {
         this.counted = count(ops);
+        this.measuredMemory = memory()(ops);
+      }
+    }
+
+    /**
+     * The censuses after the measured pass (memprofile.ts): per kind, a few more ops through
+     * tinybench's own loop and hooks, every allocation taken between the user's beforeAll and
+     * afterAll. tinybench calls a function that is not `async` once more, inside that window,
+     * to see whether it returns a promise: those calls are ops + 1. A census that does not
+     * complete is left out; its errors are not the benchmark's (its measured pass had none).
+     */
+    private async censuses(stats: PassStats | undefined): Promise<Censuses> {
+      const t0 = performance.now();
+      const out: { -readonly [K in CensusKind]?: Census } = {};
+      const plan = host.profiler.censusPlan(this.measuredMemory, stats?.hz, stats?.runs);
+      for (const kind of plan.ops > 0 ? host.profiler.censusKinds() : []) {
+        const census = await this.census(kind, plan.ops);
+        if (census) out[kind] = census;
+      }
+      return { ...out, ms: performance.now() - t0, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
+    }
+
+    private async census(kind: CensusKind, iterations: number): Promise<Census | undefined> {
+      const self = this as unknown as { opts: TaskHooks; fn: unknown };
+      const user = self.opts;
+      let close: ReturnType<BenchmarkProfiler['startCensus']> | undefined;
+      let closed: ((ops: number, calls?: number) => Census) | undefined;
+      self.opts = {
+        ...user,
+        async beforeAll(this: unknown) {
+          await user.beforeAll?.call(this);
+          close = host.profiler.startCensus(kind);
+        },
+        async afterAll(this: unknown) {
+          closed = close?.();
+          await user.afterAll?.call(this);
+        },
+      };
+      try {
+        await this.bench.setup(this, 'run');
+        const outcome = await this.timedLoop(0, iterations);
+        this.bench.teardown(this, 'run');
+        const ops = outcome.samples?.length ?? 0;
+        if (outcome.error !== undefined || !closed || ops === 0) return undefined;
+        return closed(ops, ops + ((self.fn as { constructor?: unknown })?.constructor === AsyncFunction ? 0 : 1));
+      } catch {
+        return undefined;
+      } finally {
+        close?.(); // a loop that threw before afterAll leaves the sampler running
+        self.opts = user;
       }
     }
 
@@ -87,6 +157,7 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
     private async measuredRun(): Promise<Record<string, number>> {
       this.countNextLoop = true;
       this.counted = {};
+      this.measuredMemory = undefined;
       try {
         await super.run();
       } finally {
@@ -134,13 +205,23 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
           throw e;
         }
         let counters: Record<string, number> = {};
+        let census: Censuses | undefined;
         try {
           counters = await this.measuredRun();
           // tinybench's run() did nothing after a failed warm-up: profile one pass here (the
           // warm-up error is the one reported).
           if (warmupError !== undefined) await this.extraPass();
+          else if (this.result?.error === undefined) {
+            host.profiler.settle(profile);
+            census = await this.censuses(resultStats(this));
+          }
         } finally {
-          host.profiler.finish(bench, profile, { profiled: resultStats(this), counters }, this.result?.error);
+          host.profiler.finish(
+            bench,
+            profile,
+            { profiled: resultStats(this), counters, measured: this.measuredMemory, census },
+            this.result?.error,
+          );
         }
         if (warmupError !== undefined) this.reportError(warmupError);
         return;
@@ -156,6 +237,9 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       if (markerError !== undefined) throw markerError;
       const baseline = resultStats(this);
       const measuredError = this.result?.error;
+      const measured = this.measuredMemory;
+      const census =
+        measuredError === undefined && warmupError === undefined ? await this.censuses(baseline) : undefined;
       // The profiled pass.
       let outcome: LoopResult = {};
       const profile = host.profiler.start(bench);
@@ -163,7 +247,12 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
         outcome = await this.extraPass();
       } finally {
         const error = measuredError ?? outcome.error;
-        host.profiler.finish(bench, profile, { baseline, counters, profiled: outcome.samples ? passStats(outcome.samples) : undefined }, error);
+        host.profiler.finish(
+          bench,
+          profile,
+          { baseline, counters, measured, census, profiled: outcome.samples ? passStats(outcome.samples) : undefined },
+          error,
+        );
       }
       if (warmupError !== undefined) this.reportError(warmupError);
       else if (outcome.error !== undefined && measuredError === undefined) this.reportError(outcome.error);
@@ -218,10 +307,12 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
     if (this.host) return this.host;
     const settings = this.settings();
     if (!settings || !this.loaded) return undefined;
-    const lookup = sourceMapLookup(() => (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner?.evaluatedModules ?? workerModules());
+    const modules = () =>
+      (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner
+        ?.evaluatedModules ?? workerModules();
     const pending = new Map<unknown, BenchmarkIdentity[]>();
     this.host = {
-      profiler: new this.loaded.BenchmarkProfiler(settings, lookup),
+      profiler: new this.loaded.BenchmarkProfiler(settings, sourceMapLookup(modules), codeLookup(modules)),
       baseline: settings.baseline,
       pending,
       identify(fn, name) {
@@ -284,8 +375,14 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
       for (const t of s.tasks) {
         if (t.type === 'suite') walk(t, [...names, t.name]);
         else if (t.meta?.benchmark && (t.mode === 'run' || t.mode === 'queued')) {
-          const identity = benchmarkIdentity(root, (t.file as RunnerTestFile).filepath, [...names, t.name], this.taken);
           const fn = TestRunner.getBenchFn(t as RunnerTestCase);
+          const identity = benchmarkIdentity(
+            root,
+            (t.file as RunnerTestFile).filepath,
+            [...names, t.name],
+            this.taken,
+            fn,
+          );
           const q = host.pending.get(fn) ?? [];
           q.push(identity);
           host.pending.set(fn, q);

@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { callbackSite, type CallbackSite, type CodeLookup } from './names.js';
 import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
 import { benchId } from './slug.js';
 import type { MapLookup, RawSourceMap } from './sourcemaps.js';
@@ -24,11 +25,13 @@ export interface BenchmarkIdentity {
   readonly file: string;
   readonly name: string;
   readonly fullName: string;
+  /** Where its callback is, when it is anonymous: its frame is named after the benchmark. */
+  readonly callback?: CallbackSite;
 }
 
 /** Vitest's graph of the modules a worker evaluated, as far as source maps are read from it. */
 export interface EvaluatedModulesLike {
-  getModulesByFile(file: string): Set<{ id: string }> | undefined;
+  getModulesByFile(file: string): Set<{ id: string; meta?: { code?: string } }> | undefined;
   getModuleSourceMapById(id: string): { map?: RawSourceMap } | null;
 }
 
@@ -67,11 +70,35 @@ export function sourceMapLookup(modules: () => EvaluatedModulesLike | undefined)
   };
 }
 
+/** Looks a transformed module's code up in the graph `modules()` returns at the time of the lookup. */
+export function codeLookup(modules: () => EvaluatedModulesLike | undefined): CodeLookup {
+  return (file) => {
+    for (const node of modules()?.getModulesByFile(file) ?? [])
+      if (typeof node.meta?.code === 'string') return node.meta.code;
+    return undefined;
+  };
+}
+
 /**
  * The identity of the benchmark named `names` (suite path first, its own name last) in the test
- * file `filepath`; `taken` holds the ids already given in this worker and receives this one.
+ * file `filepath`; `taken` holds the ids already given in this worker and receives this one;
+ * `fn` is its callback.
  */
-export function benchmarkIdentity(root: string, filepath: string, names: readonly string[], taken: Set<string>): BenchmarkIdentity {
+export function benchmarkIdentity(
+  root: string,
+  filepath: string,
+  names: readonly string[],
+  taken: Set<string>,
+  fn?: unknown,
+): BenchmarkIdentity {
   const file = path.relative(root, filepath).split(path.sep).join('/');
-  return { id: benchId(file, names, taken), file, name: names[names.length - 1], fullName: names.join(' > ') };
+  const name = names[names.length - 1];
+  const callback = callbackSite(fn, name);
+  return {
+    id: benchId(file, names, taken),
+    file,
+    name,
+    fullName: names.join(' > '),
+    ...(callback ? { callback } : {}),
+  };
 }

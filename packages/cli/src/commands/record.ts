@@ -1,9 +1,15 @@
-/** `perfprofile record`: runs a Node script with core's record preload and passes its exit code through. */
+/**
+ * `perfprofile record`: runs a Node script with core's record preload and passes its exit code
+ * through. With a native source it also starts node with V8's code log (in a temporary
+ * directory, removed afterwards), so frames in optimized code name the functions inlined there.
+ */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ProfileError, formatConfig, isProfileError, parseConfig, resolveRun } from '@perfprofile/core';
+import { ProfileError, formatConfig, inlineLaunch, isProfileError, parseConfig, resolveRun } from '@perfprofile/core';
 import { parseArgs } from '../args.js';
 
 export const summary = 'run a Node script with its main thread profiled, write a pprof';
@@ -11,7 +17,9 @@ export const usage = `usage: perfprofile record [-o cpu.pb.gz] [--config "<event
 
 Runs the script in a child Node with the profiler preloaded (--import), from start to exit, and
 writes a gzipped pprof. The script's exit code is passed through. A bad config exits 2 before
-the script starts. Open the result with: go tool pprof -http=:8080 cpu.pb.gz
+the script starts. Native events also run node with V8's code log (--log-code, in a temporary
+directory removed afterwards): frames then name the functions V8 inlined at each pc.
+Open the result with: go tool pprof -http=:8080 cpu.pb.gz
 
 options:
   -o, --output <file>   where to write the profile (default ./cpu.pb.gz)
@@ -29,7 +37,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const script = [...args.positionals, ...args.rest];
-  if (script.length === 0) throw new ProfileError('ERR_USAGE', 'record: no script given', 'write perfprofile record -- script.js [args]');
+  if (script.length === 0)
+    throw new ProfileError('ERR_USAGE', 'record: no script given', 'write perfprofile record -- script.js [args]');
   const config = parseConfig(args.flags.config as string | undefined);
   if (isProfileError(config)) throw config;
   const resolved = resolveRun(config);
@@ -37,10 +46,17 @@ export async function run(argv: readonly string[]): Promise<number> {
   for (const w of resolved.warnings) process.stderr.write(`perfprofile: warning: ${w}\n`);
   const out = path.resolve((args.flags.output as string | undefined) ?? 'cpu.pb.gz');
   const preload = pathToFileURL(createRequire(import.meta.url).resolve('@perfprofile/core/record')).href;
-  const child = spawn(process.execPath, ['--import', preload, ...script], {
+  // V8's CpuProfiler (event=v8) silences the code log while it runs: native sources only.
+  const logDir = resolved.source === 'v8' ? undefined : mkdtempSync(path.join(tmpdir(), 'perfprofile-v8log-'));
+  const launch = logDir ? inlineLaunch(logDir) : undefined;
+  const removeLogs = () => {
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
+  };
+  const child = spawn(process.execPath, [...(launch?.execArgv ?? []), '--import', preload, ...script], {
     stdio: 'inherit',
     env: {
       ...process.env,
+      ...launch?.env,
       PERFPROFILE_RECORD_OUT: out,
       PERFPROFILE_RECORD_CONFIG: formatConfig(config),
       PERFPROFILE_RECORD_STATS: args.flags.quiet ? '' : '1',
@@ -54,9 +70,13 @@ export async function run(argv: readonly string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     child.on('exit', (code, signal) => {
       process.off('SIGINT', onInt).off('SIGTERM', onTerm);
-      resolve(code ?? 128 + (signal ? (({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9 }) as Record<string, number>)[signal] ?? 1 : 1));
+      removeLogs();
+      resolve(
+        code ?? 128 + (signal ? (({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9 } as Record<string, number>)[signal] ?? 1) : 1),
+      );
     });
     child.on('error', (e) => {
+      removeLogs();
       process.stderr.write(`perfprofile: record: cannot start node: ${e.message}\n`);
       resolve(2);
     });

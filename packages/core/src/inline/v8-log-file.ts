@@ -17,6 +17,30 @@ export function v8LogFlags(logfile: string): string[] {
   return ['--log-code', '--log-source-position', `--logfile=${logfile}`, '--logfile-per-isolate'];
 }
 
+/** The env var that tells a native source in that process where its V8 logs are (the `--logfile` of v8LogFlags). */
+export const V8_LOG_ENV = 'PERFPROFILE_V8_LOG';
+
+/** How to start node so its native profiles get exact inline chains. */
+export interface InlineLaunch {
+  /** Node flags for its own command line (or a fork's execArgv); NODE_OPTIONS refuses them. */
+  readonly execArgv: readonly string[];
+  /** Env for that process (and, inherited, its Workers): PERFPROFILE_V8_LOG. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The `--logfile`: each isolate writes `isolate-<address>-<pid>-v8.log` beside it. */
+  readonly logfile: string;
+}
+
+/**
+ * The flags and env that make node write its code log into `dir` (which must exist), for native
+ * sources to read inline chains from. The logs grow with the code V8 compiles (a few MB per
+ * busy process): remove `dir` when the process has exited. Not for event=v8: V8's CpuProfiler
+ * stops code logging while it runs.
+ */
+export function inlineLaunch(dir: string): InlineLaunch {
+  const logfile = path.join(dir, 'v8.log');
+  return { execArgv: v8LogFlags(logfile), env: { [V8_LOG_ENV]: logfile }, logfile };
+}
+
 export interface IsolateLogFile {
   readonly path: string;
   /** The isolate's address as V8 prints it (`0x7f1c4c001000`). */
@@ -49,7 +73,10 @@ export class V8LogFollower {
   private offset = 0;
   private readonly buffer = Buffer.allocUnsafe(1 << 20);
 
-  constructor(readonly file: string, parser = new V8LogParser()) {
+  constructor(
+    readonly file: string,
+    parser = new V8LogParser(),
+  ) {
     this.parser = parser;
   }
 

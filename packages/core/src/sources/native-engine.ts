@@ -6,25 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { ProfileError } from '../errors.js';
 import type { EventSpec } from '../events.js';
+// Types only: @perfprofile/native is an optional dependency, loaded at runtime by native.ts.
+import type { Binding, PerfEventSel, Sampler } from '@perfprofile/native';
 import type { SampleSource, SourceResult, SourceSettings } from './source.js';
-import { toSourceSamples, type RawFrame, type RawStack } from './native-frames.js';
+import { toSourceSamples } from './native-stacks.js';
+import { inlineNamer } from './native-inline.js';
+import { V8_LOG_ENV } from '../inline/v8-log-file.js';
 
-/** The addon's surface that core uses (see native/index.d.ts). */
-export interface NativeBinding {
-  Sampler: new (options: {
-    timer?: boolean; events: { type: number; config: bigint }[]; period: number; kernel?: boolean; precise?: number; depth?: number;
-    ringBytes?: number; fixes?: { leaf?: boolean; frameless?: boolean; remap?: boolean }; progressPath?: string;
-  }) => {
-    start(): void;
-    stop(): { frames: RawFrame[]; stacks: RawStack[]; samples: number; lost: number; unresolved: number; startNs: number; stopNs: number };
-    samples(): number;
-  };
-  Counters: new (events: { type: number; config: bigint }[]) => { start(): void; stop(): number[] };
-  probe(type: number, config: bigint, kernel: boolean, precise?: number): number;
-  probeTimer(): number;
-  /** Starts following this thread's code events (see NativeEngine.trackCode). */
-  trackCode(): boolean;
-}
+/** The addon's surface, as native/index.d.ts declares it. */
+export type NativeBinding = Binding;
 
 /** Counting-mode counters for the baseline pass: totals per event name between start and stop. */
 export interface NativeCounters {
@@ -32,14 +22,23 @@ export interface NativeCounters {
   stop(): Record<string, number>;
 }
 
-const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 19: 'ENODEV', 22: 'EINVAL', 24: 'EMFILE', 95: 'EOPNOTSUPP' };
+const ERRNO: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  13: 'EACCES',
+  19: 'ENODEV',
+  22: 'EINVAL',
+  24: 'EMFILE',
+  95: 'EOPNOTSUPP',
+};
 
 /**
  * The OS, as the native engine sees it. Tests stand in another one in-process with
  * {@link simulatePlatform}, or for a whole process tree (CLI, Vitest workers, the install script)
  * with env PERFPROFILE_SIMULATE_PLATFORM=darwin|win32.
  */
-const osPlatform = (): NodeJS.Platform => (process.env.PERFPROFILE_SIMULATE_PLATFORM as NodeJS.Platform | undefined) || process.platform;
+const osPlatform = (): NodeJS.Platform =>
+  (process.env.PERFPROFILE_SIMULATE_PLATFORM as NodeJS.Platform | undefined) || process.platform;
 export let nativePlatform: () => NodeJS.Platform = osPlatform;
 /** For tests: simulate a platform (undefined restores the real one). */
 export function simulatePlatform(platform: NodeJS.Platform | undefined): void {
@@ -57,26 +56,41 @@ function paranoid(): string {
 /** Why perf_event_open failed with `errno`, worded for a user. */
 export function reasonForErrno(errno: number, event: EventSpec): string {
   const code = ERRNO[errno] ?? `errno ${errno}`;
-  if (errno === 2) return event.kind === 'software' ? `not supported by this kernel (ENOENT)` : 'no hardware PMU (ENOENT)';
-  if (errno === 13 || errno === 1) return `perf_event_paranoid=${paranoid()}: needs CAP_PERFMON or \`sysctl kernel.perf_event_paranoid=1\` (${code})`;
+  if (errno === 2)
+    return event.kind === 'software' ? `not supported by this kernel (ENOENT)` : 'no hardware PMU (ENOENT)';
+  if (errno === 13 || errno === 1)
+    return `perf_event_paranoid=${paranoid()}: needs CAP_PERFMON or \`sysctl kernel.perf_event_paranoid=1\` (${code})`;
   if (errno === 19) return 'no such PMU (ENODEV)';
   if (errno === 95) return `not supported on this machine (EOPNOTSUPP)`;
   if (errno === 22) return `rejected by perf_event_open (EINVAL)`;
   return `perf_event_open failed (${code})`;
 }
 
-function perfSel(e: EventSpec): { type: number; config: bigint } {
-  if (!e.perf) throw new ProfileError('ERR_CONFIG_VALUE', `event ${e.name} is not a perf event and cannot be read at each sample`, 'extra events must be perf events, e.g. event=task-clock,page-faults');
+function perfSel(e: EventSpec): PerfEventSel {
+  if (!e.perf)
+    throw new ProfileError(
+      'ERR_CONFIG_VALUE',
+      `event ${e.name} is not a perf event and cannot be read at each sample`,
+      'extra events must be perf events, e.g. event=task-clock,page-faults',
+    );
   return { type: e.perf.type, config: e.perf.config };
 }
 
 function startError(e: unknown, first: EventSpec): ProfileError {
   const err = e as { code?: string; errno?: number; message?: string };
   if (err?.code === 'ERR_PROFILE_RUNNING') {
-    return new ProfileError('ERR_PROFILE_RUNNING', 'a native profile is already running on this thread', 'stop it first; other threads (Workers) are independent');
+    return new ProfileError(
+      'ERR_PROFILE_RUNNING',
+      'a native profile is already running on this thread',
+      'stop it first; other threads (Workers) are independent',
+    );
   }
   if (typeof err?.errno === 'number') {
-    return new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${first.name} is unavailable: ${reasonForErrno(err.errno, first)}`, '`perfprofile events` lists what works here');
+    return new ProfileError(
+      'ERR_EVENT_UNAVAILABLE',
+      `event ${first.name} is unavailable: ${reasonForErrno(err.errno, first)}`,
+      '`perfprofile events` lists what works here',
+    );
   }
   return new ProfileError('ERR_PROFILE_STATE', `native sampler failed to start: ${err?.message ?? String(e)}`);
 }
@@ -89,25 +103,42 @@ function fixesFromEnv(): { leaf: boolean; frameless: boolean; remap: boolean } {
 
 class NativeSource implements SampleSource {
   readonly name: 'perf_event' | 'timer';
-  private readonly sampler: InstanceType<NativeBinding['Sampler']>;
+  private readonly sampler: Sampler;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private result: SourceResult | undefined;
 
-  constructor(binding: NativeBinding, private readonly settings: SourceSettings) {
+  constructor(
+    private readonly binding: NativeBinding,
+    private readonly settings: SourceSettings,
+  ) {
     const [first, ...extra] = settings.events;
     const timer = first.kind === 'timer';
     this.name = timer ? 'timer' : 'perf_event';
     const events = timer ? extra.map(perfSel) : [perfSel(first), ...extra.map(perfSel)];
     this.sampler = new binding.Sampler({
-      timer, events, period: settings.period, kernel: settings.kernel, precise: settings.precise ?? 0,
+      timer,
+      events,
+      period: settings.period,
+      kernel: settings.kernel,
+      precise: settings.precise ?? 0,
       // The addon keeps `depth - 1` frames and appends the truncation marker, so a cut stack is
       // exactly `depth` frames, as truncate() would cut it (and buildProfile does not cut it again).
-      depth: Math.max(settings.depth - 1, 1), fixes: fixesFromEnv(), progressPath: settings.progressFile,
+      depth: Math.max(settings.depth - 1, 1),
+      fixes: fixesFromEnv(),
+      progressPath: settings.progressFile,
     });
   }
 
   start(): void {
-    if (this.state !== 'new') throw new ProfileError('ERR_PROFILE_STATE', `this ${this.name} source was already started`, 'create a new source per profile');
+    if (this.state !== 'new')
+      throw new ProfileError(
+        'ERR_PROFILE_STATE',
+        `this ${this.name} source was already started`,
+        'create a new source per profile',
+      );
+    // Starting untracked enumerates the heap's code, which V8 also writes to its code log (to
+    // every listener): under a log, track once per thread so later starts do not log it again.
+    if (process.env[V8_LOG_ENV] && nativePlatform() === 'linux') this.binding.trackCode();
     try {
       this.sampler.start();
     } catch (e) {
@@ -129,13 +160,15 @@ class NativeSource implements SampleSource {
     const warnings: string[] = [];
     if (raw.lost > 0) warnings.push(`${raw.lost} samples lost (ring full or signal queue overflow)`);
     if (raw.unresolved > 0) warnings.push(`${raw.unresolved} frames could not be named`);
+    const isolate = typeof this.binding.isolateAddress === 'function' ? this.binding.isolateAddress() : undefined;
+    const inline = inlineNamer(isolate, warnings);
     this.result = {
       source: this.name,
       events,
       valueTypes: events.map((e) => e.sampleType),
       periodType: events[0].sampleType,
       period: this.settings.period,
-      samples: toSourceSamples(raw.frames, raw.stacks),
+      samples: toSourceSamples(raw.frames, raw.stacks, this.binding, inline),
       lost: raw.lost,
       unresolved: raw.unresolved,
       startNanos: raw.startNs,
@@ -163,7 +196,12 @@ export function createEngine(binding: NativeBinding) {
       return errno === 0 ? undefined : reasonForErrno(errno, event);
     },
     createSource(settings: SourceSettings): SampleSource {
-      if (nativePlatform() !== 'linux') throw new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${settings.events[0].name} is unavailable: Linux only`, 'use event=v8 off Linux');
+      if (nativePlatform() !== 'linux')
+        throw new ProfileError(
+          'ERR_EVENT_UNAVAILABLE',
+          `event ${settings.events[0].name} is unavailable: Linux only`,
+          'use event=v8 off Linux',
+        );
       return new NativeSource(binding, settings);
     },
     trackCode(): void {

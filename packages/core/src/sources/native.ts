@@ -4,9 +4,11 @@
  * works. The engine is loaded once, on first use.
  */
 import { createRequire } from 'node:module';
+// Types only: the package may be missing at runtime (then require() below throws).
+import type { Status } from '@perfprofile/native';
 import type { EventSpec } from '../events.js';
 import type { SampleSource, SourceSettings } from './source.js';
-import { createEngine, nativePlatform, type NativeBinding, type NativeCounters } from './native-engine.js';
+import { createEngine, nativePlatform, type NativeCounters } from './native-engine.js';
 
 export type { NativeCounters } from './native-engine.js';
 export { simulatePlatform } from './native-engine.js';
@@ -35,7 +37,8 @@ export interface NativeEngine {
   trackCode(): void;
 }
 
-export type NativeStatus = { readonly ok: true; readonly engine: NativeEngine } | { readonly ok: false; readonly reason: string };
+export type NativeStatus =
+  { readonly ok: true; readonly engine: NativeEngine } | { readonly ok: false; readonly reason: string };
 
 let status: NativeStatus | undefined;
 
@@ -45,7 +48,7 @@ export function nativeStatus(): NativeStatus {
   if (status) return status;
   try {
     const require = createRequire(import.meta.url);
-    const native = require('@perfprofile/native') as { status(): { ok: true; binding: NativeBinding } | { ok: false; reason: string } };
+    const native = require('@perfprofile/native') as { status(): Status };
     const s = native.status();
     status = s.ok ? { ok: true, engine: createEngine(s.binding) } : { ok: false, reason: s.reason };
   } catch (e) {

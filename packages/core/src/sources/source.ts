@@ -19,6 +19,12 @@ export interface SourceFrame extends Frame {
   readonly kind: FrameKind;
   /** JS frames: the tier the code ran in, when the source knows it. */
   readonly tier?: Tier;
+  /**
+   * The functions the JIT inlined into this frame's code at its pc, innermost first (the frame
+   * itself is the physical, outermost function; its `line` is then the call site's). Their
+   * `file` and `line` are as V8 has them: a caller's transform maps them like the frame's own.
+   */
+  readonly inline?: readonly SourceFrame[];
 }
 
 export interface SourceSample {

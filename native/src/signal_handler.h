@@ -1,0 +1,27 @@
+// The sample signal's handlers, seen from the JS thread: install, routing, overflow count.
+// signal_handler.cc holds everything that runs in signal context.
+#pragma once
+
+#include <cstdint>
+
+namespace perfprofile {
+
+class Sampler;
+
+/** Signal used for samples: SIGRTMIN+3 (Node uses SIGRTMIN-1 .. and 27 during V8's profiler). */
+int SampleSignal();
+/** Installs the sample-signal and SIGIO handlers, once per process; they are never uninstalled. */
+void InstallSignalHandlers();
+
+/** Perf fds the handler can route: its table is indexed by si_fd. */
+constexpr int kMaxRoutedFd = 1 << 16;
+/** Routes the signals of perf fd `fd` to `s` (nullptr: drops them); false when fd is not routable. */
+bool RouteFd(int fd, Sampler* s);
+/** A slot that routes timer signals (sival_int = slot + 1) to `s`, or -1 when all are taken. */
+int TakeSlot(Sampler* s);
+void FreeSlot(int slot);
+
+/** Sample signals lost to RT-queue overflow (the kernel sent SIGIO instead) in this process. */
+uint64_t SignalOverflows();
+
+}  // namespace perfprofile

@@ -1,0 +1,117 @@
+/**
+ * Native frames → exact inline chains, from this thread's V8 code log. When env
+ * PERFPROFILE_V8_LOG names the `--logfile` node was started with (v8LogFlags, inlineLaunch), each
+ * JS frame the addon reports at a code offset is looked up there: the functions V8 inlined at
+ * that pc, and the frame's own line at it. The log is followed per thread across profiles and
+ * parsed incrementally at each stop. Frames the log does not name keep their function-level
+ * frame; a log in a format the parser does not know gives one warning and no chains.
+ */
+import type { RawCode } from '@perfprofile/native';
+import { performance } from 'node:perf_hooks';
+import { isolateLogFiles, V8_LOG_ENV, V8LogFollower } from '../inline/v8-log-file.js';
+import type { InlineFrame } from '../inline/v8-log-model.js';
+import type { SourceFrame } from './source.js';
+import { urlToFile } from './v8.js';
+
+/** What naming frames from the log has cost this thread so far (docs/PERFORMANCE.md). */
+export interface InlineStats {
+  /** Log bytes parsed, and the time parsing them took (ms). */
+  bytes: number;
+  parseMs: number;
+  /** Time spent looking frames up (ms), frames looked up and frames the log named. */
+  lookupMs: number;
+  frames: number;
+  named: number;
+  /** Bytes of position, inlining and line-end tables the parser keeps. */
+  tableBytes: number;
+}
+
+/** Expands frames against the log as read at one stop. */
+export interface InlineNamer {
+  /**
+   * `frame` (parsed from V8's code name) at `code`: its line at that pc and the functions
+   * inlined there, innermost first; undefined when the log does not name it.
+   */
+  expand(frame: SourceFrame, code: RawCode, codeName: string): SourceFrame | undefined;
+}
+
+// This thread's follower: module state is per isolate (each Worker loads its own copy).
+let follower: V8LogFollower | undefined;
+let followedLog: string | undefined;
+const stats: InlineStats = { bytes: 0, parseMs: 0, lookupMs: 0, frames: 0, named: 0, tableBytes: 0 };
+
+/** Naming costs on this thread so far. */
+export function inlineStats(): Readonly<InlineStats> {
+  return { ...stats };
+}
+
+/**
+ * The namer for this thread's frames, after reading what the log has gained since the last
+ * stop; undefined when no log was asked for (PERFPROFILE_V8_LOG unset) or it cannot be used,
+ * then with one line in `warnings` saying why.
+ */
+export function inlineNamer(isolate: string | undefined, warnings: string[]): InlineNamer | undefined {
+  const logfile = process.env[V8_LOG_ENV];
+  if (!logfile) return undefined;
+  if (!isolate) {
+    warnings.push(`inline frames off: this @perfprofile/native build cannot name its isolate (rebuild it)`);
+    return undefined;
+  }
+  if (!follower || followedLog !== logfile) {
+    const file = isolateLogFiles(logfile, process.pid).find((f) => f.isolate === isolate);
+    if (!file) {
+      warnings.push(
+        `inline frames off: no V8 log for isolate ${isolate} of process ${process.pid} beside ${logfile} (node must run with v8LogFlags(${JSON.stringify(logfile)}))`,
+      );
+      return undefined;
+    }
+    follower = new V8LogFollower(file.path);
+    followedLog = logfile;
+  }
+  const t0 = performance.now();
+  stats.bytes += follower.poll();
+  stats.parseMs += performance.now() - t0;
+  const parser = follower.parser;
+  stats.tableBytes = parser.stats.tableBytes;
+  const status = parser.status;
+  if (!status.supported) {
+    warnings.push(`inline frames off: ${status.reason} (node ${process.version}; frames name their functions only)`);
+    return undefined;
+  }
+  return {
+    expand(frame, code, codeName) {
+      const t = performance.now();
+      stats.frames++;
+      const chain = parser.inlineChain({ start: code.start, size: code.size, name: codeName }, code.offset);
+      stats.lookupMs += performance.now() - t;
+      if (!chain || chain.length === 0) return undefined;
+      stats.named++;
+      return withChain(frame, chain);
+    },
+  };
+}
+
+/** The physical frame at the chain's outermost position, with the inlined functions inside it. */
+function withChain(frame: SourceFrame, chain: readonly InlineFrame[]): SourceFrame {
+  const own = chain[chain.length - 1];
+  // The parsed column is where the function starts: replaced by the position's, or dropped.
+  const { column: _start, ...rest } = frame;
+  const at: SourceFrame = { ...rest, line: own.line, ...(own.column > 0 ? { column: own.column } : {}) };
+  if (chain.length === 1) return at;
+  const inline = chain.slice(0, -1).map((f): SourceFrame => ({
+    name: f.name,
+    file: urlToFile(f.scriptUrl),
+    line: f.line,
+    startLine: f.functionStartLine,
+    kind: 'js',
+    ...(f.column > 0 ? { column: f.column } : {}),
+    ...(frame.tier ? { tier: frame.tier } : {}),
+  }));
+  return { ...at, inline };
+}
+
+/** Forgets this thread's follower (tests: a new log). */
+export function resetInlineNamer(): void {
+  follower = undefined;
+  followedLog = undefined;
+}

@@ -1,0 +1,148 @@
+import v8 from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import {
+  ALLOC_SAMPLE_TYPES,
+  allocTotals,
+  buildAllocProfile,
+  collectGarbage,
+  decode,
+  encode,
+  heapCounter,
+  heapSamples,
+  merge,
+  sampleProbability,
+  startHeapSampling,
+  startMemoryWindow,
+  type HeapSample,
+} from '../src/index.js';
+
+// V8 object sizes this file checks against: a JSObject with three in-object properties is six
+// tagged words (map, properties, elements, a, b, c).
+const TAGGED = (process.config.variables as { v8_enable_pointer_compression?: number | boolean })
+  .v8_enable_pointer_compression
+  ? 4
+  : 8;
+const OBJECT_BYTES = 6 * TAGGED;
+
+// What each loop allocates is kept in a ring, so V8 cannot prove it dead and elide it.
+const ring: unknown[] = new Array(64).fill(null);
+let n = 0;
+function allocObjects(count: number): void {
+  for (let i = 0; i < count; i++) ring[n++ & 63] = { a: i, b: i, c: i };
+}
+function allocTyped(count: number): void {
+  for (let i = 0; i < count; i++) ring[n++ & 63] = new Float64Array(1024);
+}
+const retained: unknown[] = [];
+function allocRetained(count: number): void {
+  for (let i = 0; i < count; i++) retained.push([i, i, i, i]);
+}
+
+const inFunction = (name: string) => (s: HeapSample) => s.frames[0]?.name === name;
+
+describe('startMemoryWindow', () => {
+  it('counts the JS heap a loop allocates, through its GCs, within 1%', () => {
+    allocObjects(50_000); // optimized before the window
+    const stop = startMemoryWindow()!;
+    allocObjects(400_000);
+    const t = stop();
+    expect(t.heapCounter).toBe(heapCounter());
+    expect(t.gcCount).toBeGreaterThan(0);
+    expect(t.gcNanos).toBeGreaterThan(0);
+    expect(t.heapBytes / (400_000 * OBJECT_BYTES)).toBeGreaterThan(0.99);
+    expect(t.heapBytes / (400_000 * OBJECT_BYTES)).toBeLessThan(1.01);
+  });
+
+  it('counts ArrayBuffer backing stores exactly with exactExternal', () => {
+    allocTyped(2_000);
+    const stop = startMemoryWindow({ exactExternal: true })!;
+    allocTyped(20_000);
+    const t = stop();
+    expect(t.gcCount).toBeGreaterThan(0); // frees happened inside the window
+    expect(t.externalBytes).toBe(20_000 * 8192);
+  });
+
+  it('names the heap counter this Node has', () => {
+    const has =
+      typeof (v8.getHeapStatistics() as { total_allocated_bytes?: unknown }).total_allocated_bytes === 'number';
+    expect(heapCounter()).toBe(has ? 'total_allocated_bytes' : 'gc-accounting');
+  });
+});
+
+describe('startHeapSampling', () => {
+  it('at interval 1 takes every allocation, collected ones included, at its exact size', () => {
+    allocObjects(10_000);
+    const stop = startHeapSampling(1, true);
+    allocObjects(5_000);
+    const run = stop();
+    const mine = allocTotals(heapSamples(run), inFunction('allocObjects'));
+    expect(mine.objects).toBeCloseTo(5_000, 6);
+    expect(mine.bytes).toBeCloseTo(5_000 * OBJECT_BYTES, 3);
+    expect(mine.variance).toBeLessThan(1e-6);
+    expect(sampleProbability(OBJECT_BYTES, 1)).toBe(1);
+  });
+
+  it("above the objects' size records each sample at about the interval, not the object (why censuses use interval 1)", () => {
+    allocObjects(10_000);
+    const stop = startHeapSampling(4096, true);
+    allocObjects(400_000);
+    const mine = heapSamples(stop()).filter(inFunction('allocObjects'));
+    const samples = mine.reduce((a, s) => a + s.samples, 0);
+    const atInterval = mine.filter((s) => s.size >= 1024).reduce((a, s) => a + s.samples, 0);
+    expect(samples).toBeGreaterThan(1000);
+    // If this fails, V8 now records true sizes above the object size: coarse intervals would
+    // then estimate correctly and the census could sample less (packages/vitest memprofile.ts).
+    expect(atInterval / samples).toBeGreaterThan(0.9);
+  });
+
+  it('without collected objects keeps only what is still in use after a GC', () => {
+    const stop = startHeapSampling(1, false);
+    allocRetained(1_000);
+    allocObjects(100_000);
+    collectGarbage();
+    const samples = heapSamples(stop());
+    expect(allocTotals(samples, inFunction('allocRetained')).objects).toBeGreaterThanOrEqual(1_000);
+    expect(allocTotals(samples, inFunction('allocObjects')).objects).toBeLessThan(100);
+  });
+});
+
+describe('buildAllocProfile', () => {
+  it("writes Go's heap sample types, alloc from one run and inuse from another, through the transform", () => {
+    const alloc = startHeapSampling(1, true);
+    allocObjects(2_000);
+    const allocRun = alloc();
+    const inuse = startHeapSampling(1, false);
+    allocRetained(500);
+    collectGarbage();
+    const inuseRun = inuse();
+    const profile = buildAllocProfile(
+      { alloc: allocRun, inuse: inuseRun },
+      {
+        depth: 3,
+        transform: (frames) =>
+          frames[0]?.name === 'allocObjects' || frames[0]?.name === 'allocRetained' ? frames : null,
+        labels: [{ key: 'benchmark', str: 'b' }],
+        comments: ['c'],
+      },
+    );
+    expect(profile.sampleTypes).toEqual(ALLOC_SAMPLE_TYPES);
+    expect(profile.defaultSampleType).toBe('alloc_space');
+    expect(profile.period).toBe(1);
+    const fn = new Map(profile.functions.map((f) => [f.id, f.name]));
+    const leaf = new Map(profile.locations.map((l) => [l.id, fn.get(l.lines[0].functionId)]));
+    const sum = (name: string, col: number) =>
+      profile.samples.filter((s) => leaf.get(s.locationIds[0]) === name).reduce((a, s) => a + s.values[col], 0);
+    expect(sum('allocObjects', 0)).toBe(2_000);
+    expect(sum('allocObjects', 1)).toBe(2_000 * OBJECT_BYTES);
+    expect(sum('allocObjects', 2)).toBe(0);
+    expect(sum('allocRetained', 2)).toBeGreaterThanOrEqual(500);
+    expect(profile.samples.every((s) => s.locationIds.length <= 3 && s.labels.some((l) => l.key === 'benchmark'))).toBe(
+      true,
+    );
+    const back = decode(encode(profile));
+    expect(back.sampleTypes).toEqual(ALLOC_SAMPLE_TYPES);
+    expect(merge([back, profile]).samples.reduce((a, s) => a + s.values[0], 0)).toBe(
+      2 * profile.samples.reduce((a, s) => a + s.values[0], 0),
+    );
+  });
+});
