@@ -137,7 +137,8 @@ for (const k of [...new Set(comparisons.map((c) => c.k))]) {
 }
 
 // ---- sensitivity --------------------------------------------------------------------------
-if (o.trials) console.log(`\n## Sensitivity: \`${o.fn}\` slowed in "${o.bench}", ${o.k} runs a side, ${o.trials} trials\n`);
+if (o.trials)
+  console.log(`\n## Sensitivity: \`${o.fn}\` slowed in "${o.bench}", ${o.k} runs a side, ${o.trials} trials\n`);
 console.log(
   `| slowdown | detected (benchmark failed, \`${o.fn}\` named) | measured change, median | z, median | p, median | named |`,
 );
