@@ -118,11 +118,13 @@ for (let s = 0; s + 2 * o.k <= runs.length; s += 2) {
     odd = w.filter((_, i) => i % 2 === 1);
   comparisons.push({ k: o.k, base: even, head: odd }, { k: o.k, base: odd, head: even });
 }
-console.log(`## False alarms: ${o.nullRuns} unchanged runs of the proving ground, defaults\n`);
-console.log(
-  '| runs a side | comparisons | benchmarks each | benchmarks flagged | largest increase seen (its z) | noise per run, median | smallest flaggable increase, median |',
-);
-console.log('|---:|---:|---:|---:|---|---:|---:|');
+if (runs.length) {
+  console.log(`## False alarms: ${o.nullRuns} unchanged runs of the proving ground, defaults\n`);
+  console.log(
+    '| runs a side | comparisons | benchmarks each | benchmarks flagged | largest increase seen (its z) | noise per run, median | smallest flaggable increase, median |',
+  );
+  console.log('|---:|---:|---:|---:|---|---:|---:|');
+}
 for (const k of [...new Set(comparisons.map((c) => c.k))]) {
   const rs = comparisons.filter((c) => c.k === k).map((c) => checkRuns(c.base, c.head));
   const flagged = rs.flatMap((r) => r.benchmarks.filter((b) => b.regressions.length).map((b) => b.fullName));
@@ -135,7 +137,8 @@ for (const k of [...new Set(comparisons.map((c) => c.k))]) {
 }
 
 // ---- sensitivity --------------------------------------------------------------------------
-console.log(`\n## Sensitivity: \`${o.fn}\` slowed in "${o.bench}", ${o.k} runs a side, ${o.trials} trials\n`);
+if (o.trials)
+  console.log(`\n## Sensitivity: \`${o.fn}\` slowed in "${o.bench}", ${o.k} runs a side, ${o.trials} trials\n`);
 console.log(
   `| slowdown | detected (benchmark failed, \`${o.fn}\` named) | measured change, median | z, median | p, median | named |`,
 );

@@ -153,7 +153,7 @@ describe('the GitHub Actions workflow, run locally on the proving ground', () =>
     expect(out).toMatch(/^perfprofile check: \d of 5 benchmarks regressed\n3 runs a side; CPU time per op/);
     // The benchmark, then the function that carries it and its callers, uniqBy among them.
     const block = /^ {2}FAIL uniq by key > ours uniqBy 10k people by email: .*(\n {7}.*)*/m.exec(out)?.[0] ?? '';
-    expect(block).toMatch(/ per op \(\+\d+\.\d%, 90% confidence .*\n {7}in .*uniqBy/);
+    expect(block).toMatch(/ per op \(\+[\d.]+%, 90% confidence .*\n {7}in .*uniqBy/);
     const report = readFileSync(path.join(work, 'perf/report.md'), 'utf8');
     expect(report).toMatch(/\n\| ❌ \| uniq by key > ours uniqBy 10k people by email \| /);
     expect(report).toMatch(/\n#### uniq by key > ours uniqBy 10k people by email\n\n- time per op .*`uniqBy`/);
