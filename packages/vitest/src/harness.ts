@@ -42,9 +42,6 @@ const harnessFrame: SourceFrame = { name: HARNESS_FRAME, file: '', line: 0, star
 
 const isNodeInternal = (f: SourceFrame) => f.file.startsWith('node:') || f.kind === 'native';
 
-/** A frame with the functions V8 inlined at its pc, innermost first (core's native source with V8's code log). */
-type InlinedFrame = SourceFrame & { readonly inline?: readonly SourceFrame[] };
-
 /**
  * Builds the stack transform for one benchmark. Frames are leaf first, and a frame's inlined
  * functions count as calls below it: everything from the first harness call rootwards is cut,
@@ -59,7 +56,7 @@ export function benchmarkTransform(isHarness: (f: SourceFrame) => boolean, mappe
     // The stack as calls, leaf first; owner[i]: the frame whose code ran calls[i].
     const calls: SourceFrame[] = [];
     const owner: number[] = [];
-    (frames as readonly InlinedFrame[]).forEach((f, i) => {
+    frames.forEach((f, i) => {
       for (const g of f.inline ?? []) {
         calls.push(g);
         owner.push(i);
@@ -86,14 +83,14 @@ export function benchmarkTransform(isHarness: (f: SourceFrame) => boolean, mappe
       if (own.tier && !outer.tier) outer = { ...outer, tier: own.tier };
       const inline = [];
       for (let j = start; j < i; j++) inline.push(final(j));
-      out.push(inline.length ? ({ ...outer, inline } as InlinedFrame) : outer);
+      out.push(inline.length ? { ...outer, inline } : outer);
       start = i + 1;
     }
     return out;
   };
 }
 
-function withoutInline(f: InlinedFrame): SourceFrame {
+function withoutInline(f: SourceFrame): SourceFrame {
   const { inline: _, ...rest } = f;
   return rest;
 }

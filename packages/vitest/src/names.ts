@@ -79,8 +79,8 @@ export class FrameNamer {
   isCallback(frame: SourceFrame): boolean {
     const s = this.site;
     if (!s || frame.kind !== 'js' || frame.startLine !== s.line) return false;
-    // event=v8 frames carry no column.
-    if (frame.column && frame.column !== s.column) return false;
+    const column = startColumn(frame);
+    if (column !== undefined && column !== s.column) return false;
     const code = this.code(frame.file);
     return code === undefined || code.includes(s.source);
   }
@@ -88,10 +88,10 @@ export class FrameNamer {
   /** The export name when `frame` is one of Vite's export getters, else undefined. */
   exportGetter(frame: SourceFrame): string | undefined {
     if (frame.kind !== 'js' || !frame.file || frame.startLine <= 0) return undefined;
-    const key = `${frame.file}\u0000${frame.startLine}\u0000${frame.column ?? 0}`;
+    const key = `${frame.file}\u0000${frame.startLine}\u0000${startColumn(frame) ?? 0}`;
     let name = this.getters.get(key);
     if (name === undefined) {
-      name = getterAt(this.lineOf(frame.file, frame.startLine), frame.column) ?? null;
+      name = getterAt(this.lineOf(frame.file, frame.startLine), startColumn(frame)) ?? null;
       this.getters.set(key, name);
     }
     return name ?? undefined;
@@ -116,6 +116,16 @@ export class FrameNamer {
     }
     return lines?.[line - 1];
   }
+}
+
+/**
+ * Where the frame's function starts on its first line (1-based), from V8's code name
+ * (`JS:*time /p/x.bench.ts:29:43`); undefined when unknown (event=v8 frames, inlined
+ * functions). A frame's own `column` is the sampled position's once V8's log expanded it.
+ */
+function startColumn(frame: SourceFrame): number | undefined {
+  const m = /:(\d+):(\d+)$/.exec(frame.systemName ?? '');
+  return m && Number(m[1]) === frame.startLine ? Number(m[2]) : undefined;
 }
 
 /** The export whose getter starts on `text` (a compiled line): the only one there, or the one at `column` (1-based). */

@@ -7,7 +7,7 @@
  * - forks pools (a node child per worker): the plugin adds them to the project's `execArgv`;
  * - threads pools (isolates of the main process): the main process itself must run with them.
  *   vitest-perf restarts itself under them when a benchmark project uses one; plain `vitest
- *   bench` cannot, and the profiler falls back to what it can infer there.
+ *   bench` cannot, and its threads get no inline chains.
  * Not with event=v8: V8's CpuProfiler silences the log while it runs.
  */
 import { spawn } from 'node:child_process';
@@ -16,9 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
 import type { TestProject } from 'vitest/node';
-
-/** Set in every process that runs with the flags: the `--logfile` path given to node. */
-export const V8_LOG_ENV = 'PERFPROFILE_V8_LOG';
+import { v8LogFlags, V8_LOG_ENV } from '@perfprofile/core';
 
 const DIR_PREFIX = 'perfprofile-v8log-';
 const LOG_NAME = 'v8.log';
@@ -29,11 +27,6 @@ const SWEEP_MS = 2000;
 
 /** The environment as this process started, before Vitest or a config file changed it. */
 const startEnv = { ...process.env };
-
-/** Node flags that log code with source positions and inlining tables, per isolate, to `logfile`. */
-export function v8LogFlags(logfile: string): string[] {
-  return ['--log-code', '--log-source-position', `--logfile=${logfile}`, '--logfile-per-isolate'];
-}
 
 /** The log this process writes, when it was started with the flags (vitest-perf's restart). */
 export function ownLogfile(): string | undefined {
@@ -106,7 +99,7 @@ type ProjectConfig = { pool?: string; execArgv?: string[]; env?: Record<string, 
  * Gives a benchmark project's workers V8's code log, when the native source samples them:
  * forks → `execArgv` and the env var; threads → {@link RestartUnderV8Log} if the caller can
  * restart (vitest-perf) and this process is not a restart already, else nothing (a restarted
- * process has the flags; elsewhere the profiler infers chains). A project whose `execArgv`
+ * process has the flags; elsewhere no chains). A project whose `execArgv`
  * already logs is left alone.
  */
 export function installV8Log(project: TestProject, source: string, canRestart: boolean): void {

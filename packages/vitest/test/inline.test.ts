@@ -81,12 +81,13 @@ describe('frame names', () => {
   it('names the callback only at the root, at its position, in the module that holds its source', () => {
     const site = { name: 'bench: x', line: 4, column: 12, source: '() => f()' };
     const bench = new FrameNamer((file) => (file === '/p/x.bench.ts' ? 'a\nb\nc\n  bench("x", () => f())' : 'other'), site);
-    const cb = js('time', '/p/x.bench.ts', 4, { column: 12 });
-    expect(bench.name(cb, true)).toMatchObject({ name: 'bench: x', systemName: 'time' });
+    // The start column is in V8's code name; the frame's own column is the sampled position's.
+    const cb = js('time', '/p/x.bench.ts', 4, { column: 31, systemName: 'JS:*time /p/x.bench.ts:4:12' });
+    expect(bench.name(cb, true)).toMatchObject({ name: 'bench: x', systemName: 'JS:*time /p/x.bench.ts:4:12' });
     expect(bench.name(cb, false).name).toBe('time');
-    expect(bench.name({ ...cb, column: 13 }, true).name).toBe('time');
-    // event=v8 frames have no column: the line decides.
-    expect(bench.name({ ...cb, column: 0 }, true).name).toBe('bench: x');
+    expect(bench.name({ ...cb, systemName: 'JS:*inner /p/x.bench.ts:4:20' }, true).name).toBe('time');
+    // event=v8 frames have no code name: the line decides.
+    expect(bench.name({ ...cb, systemName: undefined }, true).name).toBe('bench: x');
     expect(bench.name({ ...cb, file: '/p/y.bench.ts' }, true).name).toBe('time');
   });
 });
