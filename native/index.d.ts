@@ -136,11 +136,18 @@ export interface Binding {
    * The interpreter-frame slots the frameless fix reads, as compiled for this V8 (src/interpreter_frame.h):
    * `verified: false` (an unchecked V8) leaves that fix off.
    */
-  frameLayout: { v8: string; verified: boolean; bytecodeArrayFromFp: number; bytecodeOffsetFromFp: number; bytecodeHeader: number };
+  frameLayout: {
+    v8: string;
+    verified: boolean;
+    bytecodeArrayFromFp: number;
+    bytecodeOffsetFromFp: number;
+    bytecodeHeader: number;
+  };
 }
 
 /** Which addon loaded: a local source build, or the prebuilt binary the package carries; `file` is its path. */
-export type Status = { ok: true; binding: Binding; source: 'build' | 'prebuilt'; file: string } | { ok: false; reason: string };
+export type Status =
+  { ok: true; binding: Binding; source: 'build' | 'prebuilt'; file: string } | { ok: false; reason: string };
 /** Loads the addon once; never throws. */
 export declare function status(): Status;
 export declare const signal: number | undefined;

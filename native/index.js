@@ -53,7 +53,8 @@ function rel(file) {
 function notBuilt(dir) {
   const own = readStatus(dir);
   if (own && !own.ok && own.reason) return `not built from source for Node ${process.version}: ${own.reason}`;
-  if (process.env.PERFPROFILE_SANITIZE) return `no sanitizer build for Node ${process.version} (PERFPROFILE_SANITIZE is set; \`bash native/scripts/asan.sh\` builds it)`;
+  if (process.env.PERFPROFILE_SANITIZE)
+    return `no sanitizer build for Node ${process.version} (PERFPROFILE_SANITIZE is set; \`bash native/scripts/asan.sh\` builds it)`;
   let others = [];
   try {
     others = fs
@@ -66,7 +67,8 @@ function notBuilt(dir) {
     // no build directory at all
   }
   const hint = `run \`node native/scripts/install.js\` with this Node, or \`pnpm --filter @perfprofile/native rebuild\``;
-  if (others.length) return `not built for Node ${process.version} (ABI ${process.versions.modules}; built for ${others.join(', ')}): ${hint}`;
+  if (others.length)
+    return `not built for Node ${process.version} (ABI ${process.versions.modules}; built for ${others.join(', ')}): ${hint}`;
   return `not built from source (${hint})`;
 }
 

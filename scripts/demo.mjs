@@ -16,8 +16,13 @@ if (!existsSync(bin)) {
   process.exit(2);
 }
 console.log(`$ cd fixtures/vitest4 && vitest-perf bench --run --perfprofile ${out}\n`);
-const r = spawnSync(process.execPath, [bin, 'bench', '--run', '--perfprofile', out, ...process.argv.slice(2)], { cwd: fixture, stdio: 'inherit' });
+const r = spawnSync(process.execPath, [bin, 'bench', '--run', '--perfprofile', out, ...process.argv.slice(2)], {
+  cwd: fixture,
+  stdio: 'inherit',
+});
 if (r.status === 0) {
-  console.log(`\nNext: go tool pprof -top perf.out/merged.pb.gz   (or -http=: for the web UI; -tagfocus=benchmark=... for one benchmark)`);
+  console.log(
+    `\nNext: go tool pprof -top perf.out/merged.pb.gz   (or -http=: for the web UI; -tagfocus=benchmark=... for one benchmark)`,
+  );
 }
 process.exit(r.status ?? 1);

@@ -17,7 +17,15 @@ const cxx = ['native/src', 'native/bench']
 const steps = [
   ['prettier', [bin('prettier'), fix ? '--write' : '--check', '--log-level=warn', '.']],
   ['eslint', [bin('eslint'), ...(fix ? ['--fix'] : []), '.']],
-  ['clang-format', [path.join(root, 'node_modules', 'clang-format', 'bin', 'linux_x64', 'clang-format'), '--style=file', ...(fix ? ['-i'] : ['--dry-run', '-Werror']), ...cxx]],
+  [
+    'clang-format',
+    [
+      path.join(root, 'node_modules', 'clang-format', 'bin', 'linux_x64', 'clang-format'),
+      '--style=file',
+      ...(fix ? ['-i'] : ['--dry-run', '-Werror']),
+      ...cxx,
+    ],
+  ],
 ];
 let failed = 0;
 for (const [name, [cmd, ...args]] of steps) {

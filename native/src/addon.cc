@@ -24,6 +24,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace perfprofile
 
-static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return perfprofile::Init(env, exports); }
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return perfprofile::Init(env, exports);
+}
 
 NODE_API_MODULE(perfprofile_native, InitModule)

@@ -1,15 +1,16 @@
 // Builtins from the executable's symbol table, and where V8 runs them from (see builtins.h).
 #include "builtins.h"
 
-#include <algorithm>
-#include <cstdio>
-#include <cstring>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 
 namespace perfprofile {
 
@@ -35,7 +36,8 @@ BuiltinTable ReadBuiltins() {
   const Elf64_Ehdr* eh = reinterpret_cast<const Elf64_Ehdr*>(base);
   std::vector<std::pair<uintptr_t, std::string>> syms;
   bool pie = eh->e_type == ET_DYN;
-  if (memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_shoff + uint64_t(eh->e_shnum) * sizeof(Elf64_Shdr) <= size) {
+  if (memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 &&
+      eh->e_shoff + uint64_t(eh->e_shnum) * sizeof(Elf64_Shdr) <= size) {
     const Elf64_Shdr* sh = reinterpret_cast<const Elf64_Shdr*>(base + eh->e_shoff);
     for (int i = 0; i < eh->e_shnum; i++) {
       if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum) continue;
@@ -57,10 +59,12 @@ BuiltinTable ReadBuiltins() {
   if (pie) {
     // Position-independent executable: symbol values are relative to its load address, which
     // dl_iterate_phdr reports first.
-    dl_iterate_phdr([](dl_phdr_info* info, size_t, void* out) -> int {
-      *static_cast<uintptr_t*>(out) = info->dlpi_addr;
-      return 1;
-    }, &load_bias);
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, size_t, void* out) -> int {
+          *static_cast<uintptr_t*>(out) = info->dlpi_addr;
+          return 1;
+        },
+        &load_bias);
     t.blob_lo += load_bias;
   }
   std::sort(syms.begin(), syms.end());
@@ -118,7 +122,8 @@ void Builtins::LoadRemaps() {
     unsigned long lo, hi, off;
     char perms[8];
     int path_at = 0;
-    if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &lo, &hi, perms, &off, &path_at) < 4 || path_at == 0) continue;
+    if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &lo, &hi, perms, &off, &path_at) < 4 || path_at == 0)
+      continue;
     if (perms[2] != 'x') continue;
     std::string path(line + path_at);
     while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();

@@ -42,8 +42,8 @@ class Builtins {
   void LoadRemaps();
 
   const BuiltinTable* table_ = nullptr;
-  std::vector<uint32_t> ids_;                // frame ids of the table's names, UINT32_MAX until used
-  uintptr_t blob_lo_ = 0, blob_hi_ = 0;      // the embedded blob in the executable
+  std::vector<uint32_t> ids_;                    // frame ids of the table's names, UINT32_MAX until used
+  uintptr_t blob_lo_ = 0, blob_hi_ = 0;          // the embedded blob in the executable
   uintptr_t embedded_lo_ = 0, embedded_hi_ = 0;  // V8's embedded code range, if not the blob
   struct Remap {
     uintptr_t lo, hi, to;  // [lo, hi) maps to [to, to + hi - lo) in the executable's addresses

@@ -1,10 +1,10 @@
 // Code objects by address and the code-event update (see code_ranges.h).
 #include "code_ranges.h"
 
+#include <v8.h>
+
 #include <iterator>
 #include <utility>
-
-#include <v8.h>
 
 #include "names.h"
 
@@ -29,7 +29,8 @@ bool IsCodeEvent(const v8::JitCodeEvent* e) {
          e->type == v8::JitCodeEvent::CODE_REMOVED;
 }
 
-CodeEvent ToCodeEvent(const v8::JitCodeEvent* e, const std::function<uint32_t(std::string name, uint8_t kind)>& intern) {
+CodeEvent ToCodeEvent(const v8::JitCodeEvent* e,
+                      const std::function<uint32_t(std::string name, uint8_t kind)>& intern) {
   CodeEvent ev;
   ev.type = static_cast<uint8_t>(e->type);
   ev.code_type = static_cast<uint8_t>(e->code_type);

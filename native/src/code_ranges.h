@@ -31,8 +31,8 @@ using CodeRanges = std::map<uintptr_t, CodeEntry>;
 
 /** A V8 code event, reduced to what the maps keep. */
 struct CodeEvent {
-  uint8_t type;          // v8::JitCodeEvent::EventType: CODE_ADDED, CODE_MOVED or CODE_REMOVED
-  uint8_t code_type;     // v8::JitCodeEvent::CodeType
+  uint8_t type;       // v8::JitCodeEvent::EventType: CODE_ADDED, CODE_MOVED or CODE_REMOVED
+  uint8_t code_type;  // v8::JitCodeEvent::CodeType
   uintptr_t start;
   uintptr_t len_or_new;  // CODE_ADDED: the code's length; CODE_MOVED: its new start
   uint32_t name;         // CODE_ADDED: the code's name id
@@ -45,7 +45,8 @@ bool IsCodeEvent(const v8::JitCodeEvent* e);
  * "JS:*hot file:///a.mjs:7:20"), and its FrameKind go to `intern`, which returns the name's
  * id in the applier's table.
  */
-CodeEvent ToCodeEvent(const v8::JitCodeEvent* e, const std::function<uint32_t(std::string name, uint8_t kind)>& intern);
+CodeEvent ToCodeEvent(const v8::JitCodeEvent* e,
+                      const std::function<uint32_t(std::string name, uint8_t kind)>& intern);
 
 /**
  * Applies one event: added code (at least 1 byte long) replaces whatever it overlaps; moved

@@ -94,7 +94,9 @@ bool CodeTracker::Tracking(v8::Isolate* isolate) { return Lookup(isolate).tracke
 
 void CodeTracker::Apply(const v8::JitCodeEvent* e) {
   NameTable* names = names_.get();
-  ApplyCodeEvent(ToCodeEvent(e, [names](std::string name, uint8_t kind) { return names->Add(std::move(name), kind); }), &live_);
+  ApplyCodeEvent(
+      ToCodeEvent(e, [names](std::string name, uint8_t kind) { return names->Add(std::move(name), kind); }),
+      &live_);
 }
 
 void AttachCodeMap(v8::Isolate* isolate, CodeMap* map) {
@@ -117,8 +119,10 @@ void AttachCodeMap(v8::Isolate* isolate, CodeMap* map) {
   {
     std::lock_guard<std::mutex> lock(g_registry_mu);
     IsolateCode* e = FindLocked(isolate);
-    if (e == nullptr) g_registry.push_back({isolate, map, nullptr});
-    else e->map = map;
+    if (e == nullptr)
+      g_registry.push_back({isolate, map, nullptr});
+    else
+      e->map = map;
   }
   // Untracked: enumerate existing code first, so functions compiled before start() get named.
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);

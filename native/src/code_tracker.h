@@ -3,10 +3,10 @@
 // each isolate to its tracker and to its running sampler's CodeMap.
 #pragma once
 
+#include <v8.h>
+
 #include <memory>
 #include <mutex>
-
-#include <v8.h>
 
 #include "code_ranges.h"
 #include "names.h"
@@ -36,8 +36,8 @@ class CodeTracker {
   friend void DispatchJitCodeEvent(const v8::JitCodeEvent* event);
   void Apply(const v8::JitCodeEvent* e);  // under mu_
 
-  std::mutex mu_;     // held while an event is applied here and logged by an attached CodeMap
-  CodeRanges live_;   // names: ids in names_
+  std::mutex mu_;    // held while an event is applied here and logged by an attached CodeMap
+  CodeRanges live_;  // names: ids in names_
   std::shared_ptr<NameTable> names_ = std::make_shared<NameTable>();
 };
 

@@ -59,7 +59,8 @@ uint32_t CodeMap::LookAhead(uintptr_t pc) const {
   size_t end = log_.size();
   for (size_t i = applied_; i < end; i++) {
     const CodeEvent& ev = log_[i].code;
-    if (ev.type == v8::JitCodeEvent::CODE_ADDED && pc >= ev.start && pc < ev.start + ev.len_or_new) return ev.name;
+    if (ev.type == v8::JitCodeEvent::CODE_ADDED && pc >= ev.start && pc < ev.start + ev.len_or_new)
+      return ev.name;
   }
   return kIdUnknown;
 }

@@ -5,6 +5,8 @@
 // of V8's stacks are in stack_repair.cc.
 #pragma once
 
+#include <v8.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -13,8 +15,6 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
-
-#include <v8.h>
 
 #include "builtins.h"
 #include "code_ranges.h"
@@ -25,9 +25,10 @@ namespace perfprofile {
 
 /** Repairs of V8's stack samples; each can be switched off to prove its test fails without it. */
 struct Fixes {
-  bool leaf = true;       // add the executing frame from regs.pc (GetStackSample omits it)
-  bool frameless = true;  // recover the interpreted/baseline function under a frameless leaf (kInterpreterFrame)
-  bool remap = true;      // translate pcs in the remapped builtins copy
+  bool leaf = true;  // add the executing frame from regs.pc (GetStackSample omits it)
+  bool frameless =
+      true;           // recover the interpreted/baseline function under a frameless leaf (kInterpreterFrame)
+  bool remap = true;  // translate pcs in the remapped builtins copy
 };
 
 /** Counts of samples each fix changed (diagnostics and per-version tests). */
@@ -65,7 +66,8 @@ class CodeMap {
 
   /** Called by V8, possibly from GC helper threads (CODE_MOVED): takes the log mutex. */
   void OnEvent(const v8::JitCodeEvent* event);
-  /** Starts from a tracker's live code, whose names stay in `names` until a sample needs one (AttachCodeMap). */
+  /** Starts from a tracker's live code, whose names stay in `names` until a sample needs one (AttachCodeMap).
+   */
   void Seed(const CodeRanges& live, std::shared_ptr<NameTable> names);
 
   /**
@@ -88,7 +90,8 @@ class CodeMap {
     size_t nvalues;
     uint32_t depth;
   };
-  /** Replays code events up to the sample's seq, names its frames and folds it. Samples come in sequence order. */
+  /** Replays code events up to the sample's seq, names its frames and folds it. Samples come in sequence
+   * order. */
   void AddSample(const RawSample& s, const Fixes& fixes);
   /** Applies the remaining code events (end of profile). */
   void Finish();
@@ -122,7 +125,9 @@ class CodeMap {
   void ApplyUpTo(uint64_t seq);
   CodeHit Find(uintptr_t pc) const { return FindCode(code_, pc); }
   /** pc as the code map knows it: translated out of a remapped builtins copy when `fix_remap`. */
-  uintptr_t Translated(uintptr_t pc, bool fix_remap) const { return fix_remap ? builtins_.Translate(pc) : pc; }
+  uintptr_t Translated(uintptr_t pc, bool fix_remap) const {
+    return fix_remap ? builtins_.Translate(pc) : pc;
+  }
   /** Frame id of a CODE_ADDED just after the current point covering pc, or unknown. */
   uint32_t LookAhead(uintptr_t pc) const;
   /**
@@ -164,7 +169,7 @@ class CodeMap {
   FrameTable frames_;       // guarded by mu_
   size_t applied_ = 0;
   size_t events_seen_ = 0;
-  CodeRanges code_;         // the map as of log_[applied_]
+  CodeRanges code_;  // the map as of log_[applied_]
   Builtins builtins_;
   NativeSymbols natives_;
   FixCounts fixed_;

@@ -1,14 +1,15 @@
 // The sampler's consumer thread: drains the ring while sampling, and writes the progress file.
 // Draining while sampling keeps a small ring enough, and memory bounded by distinct raw stacks.
-#include "sampler.h"
-
-#include <chrono>
-#include <cstdio>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <system_error>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <system_error>
+
+#include "sampler.h"
 
 namespace perfprofile {
 
@@ -61,7 +62,8 @@ void Sampler::StartConsumer() {
 
 void Sampler::WriteProgress() {
   char buf[32];
-  int n = snprintf(buf, sizeof buf, "%20llu\n", static_cast<unsigned long long>(taken_.load(std::memory_order_relaxed)));
+  int n = snprintf(buf, sizeof buf, "%20llu\n",
+                   static_cast<unsigned long long>(taken_.load(std::memory_order_relaxed)));
   if (n > 0 && ::pwrite(progress_fd_, buf, static_cast<size_t>(n), 0) < 0) return;
 }
 

@@ -3,9 +3,9 @@
 // those of the Node it runs in.
 #pragma once
 
-#include <cstdint>
-
 #include <v8-version.h>
+
+#include <cstdint>
 
 namespace perfprofile {
 

@@ -56,7 +56,8 @@ inline std::vector<PerfEventSpec> ReadEvents(const Napi::Value& v) {
   Napi::Array arr = v.As<Napi::Array>();
   for (uint32_t i = 0; i < arr.Length(); i++) {
     Napi::Object e = arr.Get(i).As<Napi::Object>();
-    out.push_back({static_cast<uint32_t>(e.Get("type").As<Napi::Number>().Uint32Value()), ToU64(e.Get("config"))});
+    out.push_back(
+        {static_cast<uint32_t>(e.Get("type").As<Napi::Number>().Uint32Value()), ToU64(e.Get("config"))});
   }
   return out;
 }

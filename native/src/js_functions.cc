@@ -19,7 +19,9 @@ namespace {
 class CountersWrap : public Napi::ObjectWrap<CountersWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "Counters", {InstanceMethod<&CountersWrap::Start>("start"), InstanceMethod<&CountersWrap::Stop>("stop")});
+    return DefineClass(
+        env, "Counters",
+        {InstanceMethod<&CountersWrap::Start>("start"), InstanceMethod<&CountersWrap::Stop>("stop")});
   }
   explicit CountersWrap(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<CountersWrap>(info), counters_(ReadEvents(info[0])) {}
@@ -43,10 +45,12 @@ class CountersWrap : public Napi::ObjectWrap<CountersWrap> {
 void UntrackOnTeardown(void* isolate) { CodeTracker::Untrack(static_cast<v8::Isolate*>(isolate)); }
 
 // v8::StateTag names, by value: RawStack.vmState indexes `vmStates`.
-constexpr const char* kVmStateNames[] = {"JS", "GC", "PARSER", "BYTECODE_COMPILER", "COMPILER", "OTHER", "EXTERNAL", "ATOMICS_WAIT", "IDLE"};
+constexpr const char* kVmStateNames[] = {
+    "JS", "GC", "PARSER", "BYTECODE_COMPILER", "COMPILER", "OTHER", "EXTERNAL", "ATOMICS_WAIT", "IDLE"};
 static_assert(v8::StateTag::JS == 0 && v8::StateTag::GC == 1 && v8::StateTag::PARSER == 2 &&
-                  v8::StateTag::BYTECODE_COMPILER == 3 && v8::StateTag::COMPILER == 4 && v8::StateTag::OTHER == 5 &&
-                  v8::StateTag::EXTERNAL == 6 && v8::StateTag::ATOMICS_WAIT == 7 && v8::StateTag::IDLE == 8,
+                  v8::StateTag::BYTECODE_COMPILER == 3 && v8::StateTag::COMPILER == 4 &&
+                  v8::StateTag::OTHER == 5 && v8::StateTag::EXTERNAL == 6 &&
+                  v8::StateTag::ATOMICS_WAIT == 7 && v8::StateTag::IDLE == 8,
               "kVmStateNames follows v8::StateTag");
 
 template <size_t N>
@@ -67,14 +71,17 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), ProbePerfEvent(e, kernel, precise));
 }
 
-Napi::Value ProbeTimerJs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ProbeTimer()); }
+Napi::Value ProbeTimerJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), ProbeTimer());
+}
 
 // CPU time of the calling thread, in ns: the ground truth the CPU-time sources are checked
 // against (wall time also counts the time other processes hold the core).
 Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info) {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec));
+  return Napi::BigInt::New(
+      info.Env(), static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec));
 }
 
 // Starts following this thread's code events (see CodeTracker): call it before the code to be
@@ -103,7 +110,8 @@ Napi::Value IsolateAddress(const Napi::CallbackInfo& info) {
 Napi::Object FrameLayout(Napi::Env env) {
   constexpr InterpreterFrameLayout kL = kInterpreterFrame;
   Napi::Object o = Napi::Object::New(env);
-  o.Set("v8", Napi::String::New(env, std::to_string(V8_MAJOR_VERSION) + "." + std::to_string(V8_MINOR_VERSION)));
+  o.Set("v8",
+        Napi::String::New(env, std::to_string(V8_MAJOR_VERSION) + "." + std::to_string(V8_MINOR_VERSION)));
   o.Set("verified", Napi::Boolean::New(env, kL.verified));
   o.Set("bytecodeArrayFromFp", Napi::Number::New(env, kL.bytecode_array_from_fp));
   o.Set("bytecodeOffsetFromFp", Napi::Number::New(env, kL.bytecode_offset_from_fp));

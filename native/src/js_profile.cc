@@ -56,7 +56,8 @@ Napi::Object ProfileToJs(Napi::Env env, Sampler& sampler) {
     st.Set("frames", ids);
     st.Set("count", Napi::Number::New(env, static_cast<double>(kv.second.count)));
     Napi::Array values = Napi::Array::New(env, kv.second.values.size());
-    for (size_t i = 0; i < kv.second.values.size(); i++) values.Set(static_cast<uint32_t>(i), kv.second.values[i]);
+    for (size_t i = 0; i < kv.second.values.size(); i++)
+      values.Set(static_cast<uint32_t>(i), kv.second.values[i]);
     st.Set("values", values);
     stacks.Set(nstacks++, st);
   }

@@ -38,7 +38,8 @@ SamplerOptions ReadOptions(const Napi::Object& o) {
   opt.precise = static_cast<int>(NumberOr(o, "precise", 0));
   opt.depth = static_cast<uint32_t>(NumberOr(o, "depth", 128));
   if (opt.depth == 0) opt.depth = 1;
-  opt.ring_bytes = static_cast<size_t>(NumberOr(o, "ringBytes", static_cast<double>(SamplerOptions().ring_bytes)));
+  opt.ring_bytes =
+      static_cast<size_t>(NumberOr(o, "ringBytes", static_cast<double>(SamplerOptions().ring_bytes)));
   if (opt.ring_bytes < 4096) opt.ring_bytes = 4096;
   Napi::Value progress = o.Get("progressPath");
   if (progress.IsString()) opt.progress_path = progress.As<Napi::String>().Utf8Value();
@@ -55,9 +56,10 @@ SamplerOptions ReadOptions(const Napi::Object& o) {
 class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "Sampler",
-                       {InstanceMethod<&SamplerWrap::Start>("start"), InstanceMethod<&SamplerWrap::Stop>("stop"),
-                        InstanceMethod<&SamplerWrap::Samples>("samples"), InstanceMethod<&SamplerWrap::Lost>("lost")});
+    return DefineClass(
+        env, "Sampler",
+        {InstanceMethod<&SamplerWrap::Start>("start"), InstanceMethod<&SamplerWrap::Stop>("stop"),
+         InstanceMethod<&SamplerWrap::Samples>("samples"), InstanceMethod<&SamplerWrap::Lost>("lost")});
   }
 
   explicit SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SamplerWrap>(info) {

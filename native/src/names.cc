@@ -15,7 +15,9 @@ std::string Key(const std::string& name, uint8_t kind) {
 std::string FunctionKey(const std::string& name) {
   size_t colon = name.find(':');
   size_t i = colon == std::string::npos ? 0 : colon + 1;
-  while (i < name.size() && (name[i] == '~' || name[i] == '^' || name[i] == '+' || name[i] == '*' || name[i] == '\'')) i++;
+  while (i < name.size() &&
+         (name[i] == '~' || name[i] == '^' || name[i] == '+' || name[i] == '*' || name[i] == '\''))
+    i++;
   return name.substr(i);
 }
 

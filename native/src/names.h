@@ -16,7 +16,8 @@ namespace perfprofile {
  * (index.d.ts: FrameKind), so the numbers are defined here only.
  */
 enum FrameKind : uint8_t { kJs = 0, kBuiltin, kNative, kGc, kProgram, kIdle, kUnknown, kFrameKindCount };
-constexpr const char* kFrameKindNames[kFrameKindCount] = {"js", "builtin", "native", "gc", "program", "idle", "unknown"};
+constexpr const char* kFrameKindNames[kFrameKindCount] = {"js",      "builtin", "native", "gc",
+                                                          "program", "idle",    "unknown"};
 
 /**
  * Where in its code a JS frame is: the code object (its origin, the start it was added at, and
@@ -66,11 +67,14 @@ class FrameTable {
     uint32_t offset;
     uintptr_t origin;
     uintptr_t size;
-    bool operator==(const AtKey& o) const { return function == o.function && offset == o.offset && origin == o.origin && size == o.size; }
+    bool operator==(const AtKey& o) const {
+      return function == o.function && offset == o.offset && origin == o.origin && size == o.size;
+    }
   };
   struct AtHash {
     size_t operator()(const AtKey& k) const {
-      uint64_t h = k.origin * 0x9e3779b97f4a7c15ull ^ (uint64_t(k.function) << 32 | k.offset) ^ k.size * 0xc2b2ae3d27d4eb4full;
+      uint64_t h = k.origin * 0x9e3779b97f4a7c15ull ^ (uint64_t(k.function) << 32 | k.offset) ^
+                   k.size * 0xc2b2ae3d27d4eb4full;
       return static_cast<size_t>(h ^ (h >> 29));
     }
   };
@@ -100,9 +104,12 @@ class NameTable {
   std::unordered_map<std::string, uint32_t> ids_;
 };
 
-inline bool StartsWith(const std::string& s, const char* prefix) { return s.compare(0, strlen(prefix), prefix) == 0; }
+inline bool StartsWith(const std::string& s, const char* prefix) {
+  return s.compare(0, strlen(prefix), prefix) == 0;
+}
 
-/** The kind of code V8 names `name` in a CODE_ADDED event: bytecode and JS functions are js, the rest builtin. */
+/** The kind of code V8 names `name` in a CODE_ADDED event: bytecode and JS functions are js, the rest
+ * builtin. */
 uint8_t CodeKind(bool bytecode, const std::string& name);
 
 /** Whether two frame names are the same JS function (tier markers aside). */

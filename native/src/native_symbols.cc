@@ -1,10 +1,11 @@
 // Native code named by dladdr and demangled (see native_symbols.h).
 #include "native_symbols.h"
 
-#include <cstdlib>
-#include <cstring>
 #include <cxxabi.h>
 #include <dlfcn.h>
+
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace perfprofile {

@@ -42,8 +42,10 @@ void RawStacks::Consume(Ring* ring, size_t nvalues, CodeMap* map) {
       head[kRecBcOffset] = 2;  // neither a Smi nor tagged: rejected by AddSample either way
     }
     key_.assign(reinterpret_cast<const char*>(&epoch), sizeof epoch);
-    key_.append(reinterpret_cast<const char*>(head + kRecVmState), (kRecValues - kRecVmState) * sizeof(uint64_t));
-    key_.append(reinterpret_cast<const char*>(rec + kRecValues + nvalues), rec[kRecStored] * sizeof(uint64_t));
+    key_.append(reinterpret_cast<const char*>(head + kRecVmState),
+                (kRecValues - kRecVmState) * sizeof(uint64_t));
+    key_.append(reinterpret_cast<const char*>(rec + kRecValues + nvalues),
+                rec[kRecStored] * sizeof(uint64_t));
     Aggregate& a = aggregates_[key_];
     a.seq = std::max(a.seq, seq);
     a.count++;
@@ -58,7 +60,8 @@ void RawStacks::Replay(CodeMap* map, size_t nvalues, uint32_t depth, const Fixes
   std::vector<const std::pair<const std::string, Aggregate>*> order;
   order.reserve(aggregates_.size());
   for (const auto& kv : aggregates_) order.push_back(&kv);
-  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->second.seq < b->second.seq; });
+  std::sort(order.begin(), order.end(),
+            [](const auto* a, const auto* b) { return a->second.seq < b->second.seq; });
   constexpr size_t kHead = 1 + (kRecValues - kRecVmState);  // epoch + header words
   std::vector<uint64_t> words;
   for (const auto* kv : order) {

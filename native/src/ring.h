@@ -50,17 +50,17 @@ class Ring {
 
 // Raw sample record layout (words). Frames follow the values, innermost first.
 enum RecordField : size_t {
-  kRecLen,        // total words in this record
-  kRecSeq,        // position in the shared code-event/sample sequence
+  kRecLen,  // total words in this record
+  kRecSeq,  // position in the shared code-event/sample sequence
   kRecVmState,
   kRecPc,
-  kRecExternal,   // SampleInfo::external_callback_entry
-  kRecBytecode,   // tagged BytecodeArray read from the interpreter frame (frameless fix), or 0
-  kRecBcOffset,   // its Smi bytecode offset
+  kRecExternal,       // SampleInfo::external_callback_entry
+  kRecBytecode,       // tagged BytecodeArray read from the interpreter frame (frameless fix), or 0
+  kRecBcOffset,       // its Smi bytecode offset
   kRecOwnerBytecode,  // BytecodeArray slot of the frame V8 reported as frames[0] (fp chain), or 0
-  kRecTotal,      // frames V8 reported (before cutting to depth)
-  kRecStored,     // frames stored below
-  kRecValues,     // first of nvalues event values (weights); frames follow
+  kRecTotal,          // frames V8 reported (before cutting to depth)
+  kRecStored,         // frames stored below
+  kRecValues,         // first of nvalues event values (weights); frames follow
 };
 
 template <typename F>

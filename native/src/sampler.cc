@@ -1,10 +1,11 @@
 // A sampler's start and stop, in the order that lets no signal find freed state.
 #include "sampler.h"
 
-#include <cerrno>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "signal_handler.h"
 

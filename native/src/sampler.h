@@ -7,6 +7,8 @@
 // (JS objects).
 #pragma once
 
+#include <v8.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -14,8 +16,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <v8.h>
 
 #include "codemap.h"
 #include "raw_stacks.h"
@@ -25,9 +25,9 @@
 namespace perfprofile {
 
 struct SamplerOptions {
-  bool timer = false;                   // timer_create(CLOCK_THREAD_CPUTIME_ID) instead of perf
-  std::vector<PerfEventSpec> events;    // perf: sampling event first; timer: events read per sample
-  uint64_t period = 1000000;            // ns (timer, clock events) or events between samples
+  bool timer = false;                 // timer_create(CLOCK_THREAD_CPUTIME_ID) instead of perf
+  std::vector<PerfEventSpec> events;  // perf: sampling event first; timer: events read per sample
+  uint64_t period = 1000000;          // ns (timer, clock events) or events between samples
   bool kernel = false;
   int precise = 0;
   uint32_t depth = 128;

@@ -16,13 +16,14 @@
 // The part below "JS thread" installs the handlers and fills the tables; it never runs in one.
 #include "signal_handler.h"
 
+#include <signal.h>
+#include <ucontext.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <signal.h>
-#include <ucontext.h>
-#include <unistd.h>
 
 #include "interpreter_frame.h"
 #include "sampler.h"
@@ -64,7 +65,10 @@ void OnSampleSignal(int, siginfo_t* info, void* ucontext) {
   }
   // A stale signal (queued before stop()) finds no sampler and is dropped.
   // A CPU-time timer only fires on scheduler ticks; expirations it skipped are its overrun.
-  if (s != nullptr) s->OnSignal(ucontext, info->si_code == SI_TIMER && info->si_overrun > 0 ? static_cast<uint64_t>(info->si_overrun) : 0);
+  if (s != nullptr)
+    s->OnSignal(ucontext, info->si_code == SI_TIMER && info->si_overrun > 0
+                              ? static_cast<uint64_t>(info->si_overrun)
+                              : 0);
   errno = saved_errno;
 }
 
@@ -74,7 +78,8 @@ void OnSigio(int sig, siginfo_t* info, void* ucontext) {
   g_overflows.fetch_add(1, std::memory_order_relaxed);
   if ((g_prev_sigio.sa_flags & SA_SIGINFO) && g_prev_sigio.sa_sigaction != nullptr) {
     g_prev_sigio.sa_sigaction(sig, info, ucontext);
-  } else if (g_prev_sigio.sa_handler != SIG_DFL && g_prev_sigio.sa_handler != SIG_IGN && g_prev_sigio.sa_handler != nullptr) {
+  } else if (g_prev_sigio.sa_handler != SIG_DFL && g_prev_sigio.sa_handler != SIG_IGN &&
+             g_prev_sigio.sa_handler != nullptr) {
     g_prev_sigio.sa_handler(sig);
   }
 }
@@ -227,7 +232,8 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
 //    V8 reports as that function's pc.
 // The slots are V8-version facts (kInterpreterFrame), read only where verified, with fp on this
 // thread's stack; every read stays in [stack_lo_, stack_hi_), at most 16 frame records up.
-Sampler::FrameSlots Sampler::ReadFrameSlots(uintptr_t sp, uintptr_t fp, uintptr_t first, bool have_first) const {
+Sampler::FrameSlots Sampler::ReadFrameSlots(uintptr_t sp, uintptr_t fp, uintptr_t first,
+                                            bool have_first) const {
   constexpr InterpreterFrameLayout kL = kInterpreterFrame;
   FrameSlots slots;
   if (fp + kL.bytecode_offset_from_fp >= stack_lo_) {
@@ -275,7 +281,8 @@ void Sampler::ReadValues(uint64_t overrun, uint64_t* values) {
 // Half full: wake the consumer now rather than at its next tick (once until it wakes), by
 // write(2) to its eventfd.
 void Sampler::WakeConsumerIfHalfFull() {
-  if (wake_fd_ >= 0 && ring_.Used() > ring_.capacity() / 2 && !wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+  if (wake_fd_ >= 0 && ring_.Used() > ring_.capacity() / 2 &&
+      !wake_pending_.exchange(true, std::memory_order_acq_rel)) {
     uint64_t one = 1;
     if (::write(wake_fd_, &one, sizeof one) < 0) wake_pending_.store(false, std::memory_order_relaxed);
   }

@@ -76,8 +76,10 @@ void CodeMap::RecoverFramelessCaller(const RawSample& s, const CodeHit& first, b
   if (first.entry != nullptr && SameFunction(frames_[first_id].name, frames_[id].name)) return;
   // A baseline frame runs the function's Sparkplug code: name it so when V8 reported it. An
   // interpreted frame is at its bytecode offset (-1: the entry check, no position).
-  if (baseline) id = TierVariant(id, '^');
-  else if (offset >= 0) id = WithCode(id, *bytecode, static_cast<uintptr_t>(offset));
+  if (baseline)
+    id = TierVariant(id, '^');
+  else if (offset >= 0)
+    id = WithCode(id, *bytecode, static_cast<uintptr_t>(offset));
   stack_.push_back(id);
   fixed_.frameless += s.count;
 }
@@ -93,8 +95,10 @@ void CodeMap::AddCaller(const RawSample& s, size_t i, const Fixes& fixes) {
     // call): looked up as is. Machine code's is a return address, just after its call: minus 1.
     uint32_t id = FrameOf(hit.entry->name);
     bool executing = i == 0 && frame == Translated(s.pc, fixes.remap);
-    if (hit.entry->code_type == v8::JitCodeEvent::BYTE_CODE || executing) id = WithCode(id, *hit.entry, hit.offset);
-    else if (hit.offset > 0) id = WithCode(id, *hit.entry, hit.offset - 1);
+    if (hit.entry->code_type == v8::JitCodeEvent::BYTE_CODE || executing)
+      id = WithCode(id, *hit.entry, hit.offset);
+    else if (hit.offset > 0)
+      id = WithCode(id, *hit.entry, hit.offset - 1);
     stack_.push_back(id);
     return;
   }
@@ -110,10 +114,12 @@ void CodeMap::AddCaller(const RawSample& s, size_t i, const Fixes& fixes) {
     // address; see kRecOwnerBytecode): the BytecodeArray slot of the frame the signal handler
     // matched to this pc names it, if it is exactly a header before a BYTE_CODE entry.
     id = BytecodeOf(s.owner_bytecode);
-    if (id != kIdUnknown && !stack_.empty() && frames_[stack_.back()].function == id) return;  // the frameless fix named it
+    if (id != kIdUnknown && !stack_.empty() && frames_[stack_.back()].function == id)
+      return;  // the frameless fix named it
     if (id != kIdUnknown) fixed_.frameless += s.count;
   }
-  if (id == kIdUnknown && i == 0 && s.vm_state >= v8::StateTag::PARSER && s.vm_state <= v8::StateTag::COMPILER) {
+  if (id == kIdUnknown && i == 0 && s.vm_state >= v8::StateTag::PARSER &&
+      s.vm_state <= v8::StateTag::COMPILER) {
     // The function being compiled lazily: its frame exists, its code does not yet.
     id = frames_.Intern("(compile)", kNative);
   }
@@ -126,7 +132,8 @@ void CodeMap::AddCaller(const RawSample& s, size_t i, const Fixes& fixes) {
 // check), an address just before the first bytecode.
 uint32_t CodeMap::EntryCheckOf(uintptr_t pc) {
   auto next = code_.upper_bound(pc);
-  if (next != code_.end() && next->second.code_type == v8::JitCodeEvent::BYTE_CODE && next->first - pc <= 64) {
+  if (next != code_.end() && next->second.code_type == v8::JitCodeEvent::BYTE_CODE &&
+      next->first - pc <= 64) {
     return FrameOf(next->second.name);
   }
   return kIdUnknown;

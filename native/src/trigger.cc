@@ -4,8 +4,6 @@
 // landing in signal_handler.cc.
 #include "trigger.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <signal.h>
@@ -13,6 +11,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "sampler.h"
 #include "signal_handler.h"
@@ -94,14 +95,17 @@ int Sampler::OpenEvents(std::string* what) {
     *what = "too many events";
     return E2BIG;
   }
-  int err = OpenPerfGroup(ev, options_.kernel, options_.precise, [&](perf_event_attr* attr, size_t i) {
-    if (i != 0) return;
-    attr->read_format = PERF_FORMAT_GROUP;
-    if (!options_.timer) {
-      attr->sample_period = options_.period;
-      attr->wakeup_events = 1;
-    }
-  }, &fds_);
+  int err = OpenPerfGroup(
+      ev, options_.kernel, options_.precise,
+      [&](perf_event_attr* attr, size_t i) {
+        if (i != 0) return;
+        attr->read_format = PERF_FORMAT_GROUP;
+        if (!options_.timer) {
+          attr->sample_period = options_.period;
+          attr->wakeup_events = 1;
+        }
+      },
+      &fds_);
   if (err != 0) {
     *what = "perf_event_open";
     return err;

@@ -29,7 +29,11 @@ export async function sampleWorkload(options) {
       while (performance.now() < end) {
         sink += arr.slice().sort((a, b) => a - b)[3];
         sink += JSON.parse(JSON.stringify({ a: arr.slice(0, 200) })).a.length;
-        sink += 'abc,def,ghi'.repeat(50).split(',').map((x) => x.toUpperCase()).join('').length;
+        sink += 'abc,def,ghi'
+          .repeat(50)
+          .split(',')
+          .map((x) => x.toUpperCase())
+          .join('').length;
         const m = new Map();
         for (let i = 0; i < 500; i++) m.set('k' + i, i);
         sink += m.size;
@@ -76,7 +80,10 @@ function runWithGc(run, ms, gcEveryMs, options) {
 }
 
 if (!isMainThread && workerData?.sampled) {
-  sampleWorkload(workerData.sampled).then((r) => parentPort.postMessage(r), (e) => parentPort.postMessage({ error: String(e?.stack ?? e) }));
+  sampleWorkload(workerData.sampled).then(
+    (r) => parentPort.postMessage(r),
+    (e) => parentPort.postMessage({ error: String(e?.stack ?? e) }),
+  );
 } else if (isMainThread && import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv[2]) {
   const r = await sampleWorkload(JSON.parse(process.argv[2]));
   process.stdout.write(JSON.stringify(r));

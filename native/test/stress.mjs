@@ -27,7 +27,9 @@ function garbage() {
 
 function worker() {
   return new Promise((resolve, reject) => {
-    const w = new Worker(sampled, { workerData: { sampled: { workload: 'split', ms: 60, sampler: { events: [TASK_CLOCK], period: 5e4 } } } });
+    const w = new Worker(sampled, {
+      workerData: { sampled: { workload: 'split', ms: 60, sampler: { events: [TASK_CLOCK], period: 5e4 } } },
+    });
     w.once('message', (m) => (m.error ? reject(new Error(m.error)) : resolve(m.raw)));
     w.once('error', reject);
   });
@@ -35,7 +37,10 @@ function worker() {
 
 const main = new s.binding.Sampler({ events: [TASK_CLOCK], period: 5e4 });
 main.start();
-let workers = 0, workerSamples = 0, storms = 0, gcs = 0;
+let workers = 0,
+  workerSamples = 0,
+  storms = 0,
+  gcs = 0;
 for (let batch = 0; batch < 10; batch++) {
   const pending = Array.from({ length: 10 }, worker);
   storms += await promiseStorm(20_000);
@@ -46,4 +51,14 @@ for (let batch = 0; batch < 10; batch++) {
   }
 }
 const raw = main.stop();
-console.log(JSON.stringify({ mainSamples: raw.samples, mainLost: raw.lost, stacks: raw.stacks.length, workers, workerSamples, storms, gcs }));
+console.log(
+  JSON.stringify({
+    mainSamples: raw.samples,
+    mainLost: raw.lost,
+    stacks: raw.stacks.length,
+    workers,
+    workerSamples,
+    storms,
+    gcs,
+  }),
+);

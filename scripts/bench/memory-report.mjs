@@ -10,14 +10,25 @@ import path from 'node:path';
  * lastJson(stdout), spread(xs) and the repo root.
  */
 export function memoryBench(o, h) {
-  const child = h.lastJson(h.node([path.join(h.REPO, 'scripts/bench/memory.mjs'), JSON.stringify({ pairs: o.memoryPairs, ms: o.units < 50 ? 40 : 150 })]));
+  const child = h.lastJson(
+    h.node([
+      path.join(h.REPO, 'scripts/bench/memory.mjs'),
+      JSON.stringify({ pairs: o.memoryPairs, ms: o.units < 50 ? 40 : 150 }),
+    ]),
+  );
   const fixture = path.join(h.REPO, 'fixtures/vitest4');
   const cli = path.join(h.REPO, 'packages/vitest/dist/cli.js');
-  const off = [], on = [], ratios = [], census = [];
+  const off = [],
+    on = [],
+    ratios = [],
+    census = [];
   const once = (alloc) => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-bench-mem-'));
     const t0 = performance.now();
-    h.node([cli, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', `event=v8 alloc=${alloc ? 'on' : 'off'}`], { cwd: fixture, env: { FIXTURE_MEMORY: '1' } });
+    h.node(
+      [cli, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', `event=v8 alloc=${alloc ? 'on' : 'off'}`],
+      { cwd: fixture, env: { FIXTURE_MEMORY: '1' } },
+    );
     const ms = performance.now() - t0;
     const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'));
     rmSync(out, { recursive: true, force: true });
@@ -29,15 +40,31 @@ export function memoryBench(o, h) {
     off.push(plain.ms);
     on.push(b.ms);
     ratios.push(b.ms / plain.ms);
-    for (const bench of plain.index.benchmarks) census.push({ name: bench.fullName, ms: bench.memory?.censusMs ?? NaN, share: (bench.memory?.censusMs ?? NaN) / plain.ms });
-    if (i === 0) Object.assign(child, { fixtures: plain.index.benchmarks.map((x) => ({ name: x.fullName, ...x.memory })), heapCounter: plain.index.config.heapCounter });
+    for (const bench of plain.index.benchmarks)
+      census.push({
+        name: bench.fullName,
+        ms: bench.memory?.censusMs ?? NaN,
+        share: (bench.memory?.censusMs ?? NaN) / plain.ms,
+      });
+    if (i === 0)
+      Object.assign(child, {
+        fixtures: plain.index.benchmarks.map((x) => ({ name: x.fullName, ...x.memory })),
+        heapCounter: plain.index.config.heapCounter,
+      });
   }
   const med = (xs) => h.spread(xs).median;
   const censusByName = new Map();
   for (const c of census) censusByName.set(c.name, [...(censusByName.get(c.name) ?? []), c.ms]);
   return {
     ...child,
-    vitest: { pairs: off.length, offMs: med(off), onMs: med(on), ratio: h.spread(ratios), censusMs: [...censusByName].map(([name, ms]) => ({ name, ms: med(ms) })), wallMs: med(off) },
+    vitest: {
+      pairs: off.length,
+      offMs: med(off),
+      onMs: med(on),
+      ratio: h.spread(ratios),
+      censusMs: [...censusByName].map(([name, ms]) => ({ name, ms: med(ms) })),
+      wallMs: med(off),
+    },
   };
 }
 
@@ -51,28 +78,61 @@ function bound(mem, c) {
 }
 
 export function memoryTables(mem) {
-  const out = [`## Memory: GC callbacks in Vitest's measured pass (tinybench 2), ${mem.pairs} alternating pairs, ${mem.ms} ms passes`, ''];
-  out.push('| workload | ns/op (on-CPU) | GCs/op | GC ns/op | ops/s change % wall, median (min … max) | on-CPU % | bound from the callbacks\' cost per GC % |', '|---|---:|---:|---:|---|---:|---:|');
+  const out = [
+    `## Memory: GC callbacks in Vitest's measured pass (tinybench 2), ${mem.pairs} alternating pairs, ${mem.ms} ms passes`,
+    '',
+  ];
+  out.push(
+    "| workload | ns/op (on-CPU) | GCs/op | GC ns/op | ops/s change % wall, median (min … max) | on-CPU % | bound from the callbacks' cost per GC % |",
+    '|---|---:|---:|---:|---|---:|---:|',
+  );
   for (const c of mem.cost) {
     const name = c.control ? `${c.workload} (unchanged: noise floor)` : c.workload;
-    out.push(`| ${name} | ${f1(c.nsPerOp)} | ${c.control ? '–' : c.gcPerOp.toExponential(1)} | ${c.control ? '–' : f1(c.gcNsPerOp)} | ${range(c.wall)} | ${f1(c.cpu.median)} | ${c.control ? '–' : f2(bound(mem, c))} |`);
+    out.push(
+      `| ${name} | ${f1(c.nsPerOp)} | ${c.control ? '–' : c.gcPerOp.toExponential(1)} | ${c.control ? '–' : f1(c.gcNsPerOp)} | ${range(c.wall)} | ${f1(c.cpu.median)} | ${c.control ? '–' : f2(bound(mem, c))} |`,
+    );
   }
-  out.push('', `The callbacks read V8's heap statistics before and after each collection; the same reads from JS (an upper bound: they also build JS objects) cost ${f1(mem.perGcNs / 1000)} µs per collection in this run.`, '');
-  out.push('## Memory: the allocation census and V8\'s own figures (bytes per op of the benchmark\'s function)', '');
-  out.push('| workload | truth | census (interval 1 B) | census ms (its ops, hooks, the full GC at its stop) | V8\'s sampler at 512 KiB, its own scaling (samples) |', '|---|---:|---:|---:|---:|');
+  out.push(
+    '',
+    `The callbacks read V8's heap statistics before and after each collection; the same reads from JS (an upper bound: they also build JS objects) cost ${f1(mem.perGcNs / 1000)} µs per collection in this run.`,
+    '',
+  );
+  out.push("## Memory: the allocation census and V8's own figures (bytes per op of the benchmark's function)", '');
+  out.push(
+    "| workload | truth | census (interval 1 B) | census ms (its ops, hooks, the full GC at its stop) | V8's sampler at 512 KiB, its own scaling (samples) |",
+    '|---|---:|---:|---:|---:|',
+  );
   for (const c of mem.census) {
     const s = mem.sampler.find((x) => x.workload === c.workload);
-    out.push(`| ${c.workload} | ${c.truth ?? '–'} | ${f1(c.bytesPerOp)} | ${f1(c.ms)} | ${s ? `${f1(s.bytesPerOp)} (${s.samples})` : '–'} |`);
+    out.push(
+      `| ${c.workload} | ${c.truth ?? '–'} | ${f1(c.bytesPerOp)} | ${f1(c.ms)} | ${s ? `${f1(s.bytesPerOp)} (${s.samples})` : '–'} |`,
+    );
   }
   if (mem.fixtures) {
     out.push('', `## Memory: fixtures/vitest4/extra/memory through vitest-perf (heap counter: ${mem.heapCounter})`, '');
-    out.push('| benchmark | B/op | allocs/op (± stderr) | external B/op | heap B/op of the measured pass (harness included) | GCs/op | GC ns/op |', '|---|---:|---:|---:|---:|---:|---:|');
-    for (const b of mem.fixtures) out.push(`| ${b.name} | ${b.bytesPerOp} | ${b.allocsPerOp} ± ${b.allocsPerOpStdErr} | ${b.externalBytesPerOp} | ${b.heapBytesPerOp} | ${b.gcCountPerOp} | ${b.gcNanosPerOp} |`);
+    out.push(
+      '| benchmark | B/op | allocs/op (± stderr) | external B/op | heap B/op of the measured pass (harness included) | GCs/op | GC ns/op |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const b of mem.fixtures)
+      out.push(
+        `| ${b.name} | ${b.bytesPerOp} | ${b.allocsPerOp} ± ${b.allocsPerOpStdErr} | ${b.externalBytesPerOp} | ${b.heapBytesPerOp} | ${b.gcCountPerOp} | ${b.gcNanosPerOp} |`,
+      );
   }
   const v = mem.vitest;
   out.push('', `## Memory: alloc=on, vitest-perf on the memory fixtures, ${v.pairs} alternating pairs`, '');
-  out.push('| run | median wall ms |', '|---|---:|', `| alloc=off (census only) | ${Math.round(v.offMs)} |`, `| alloc=on (+ in-use census, profiles written) | ${Math.round(v.onMs)} |`, `| ratio | ${range(v.ratio, f2)} |`, '');
-  out.push(`Census wall time per benchmark (alloc=off): ${v.censusMs.map((c) => `${c.name.replace(/^memory > /, '')} ${f1(c.ms)} ms`).join(', ')}.`, '');
+  out.push(
+    '| run | median wall ms |',
+    '|---|---:|',
+    `| alloc=off (census only) | ${Math.round(v.offMs)} |`,
+    `| alloc=on (+ in-use census, profiles written) | ${Math.round(v.onMs)} |`,
+    `| ratio | ${range(v.ratio, f2)} |`,
+    '',
+  );
+  out.push(
+    `Census wall time per benchmark (alloc=off): ${v.censusMs.map((c) => `${c.name.replace(/^memory > /, '')} ${f1(c.ms)} ms`).join(', ')}.`,
+    '',
+  );
   return out;
 }
 

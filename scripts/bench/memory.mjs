@@ -34,10 +34,30 @@ const ring = new Array(16).fill(null);
 let n = 0;
 // name → [function, JS heap bytes one op allocates on Node's x64 builds]
 const WORKLOADS = {
-  nothing: [function allocNothing() { n = (n + 1) | 0; }, 0],
-  object: [function allocObject() { ring[n++ & 15] = { a: n, b: n, c: n }; }, 48],
-  'array 1024': [function allocArray() { ring[n++ & 15] = new Array(1024).fill(n); }, 8240],
-  'float64array 1024': [function allocTypedArray() { ring[n++ & 15] = new Float64Array(1024); }, undefined],
+  nothing: [
+    function allocNothing() {
+      n = (n + 1) | 0;
+    },
+    0,
+  ],
+  object: [
+    function allocObject() {
+      ring[n++ & 15] = { a: n, b: n, c: n };
+    },
+    48,
+  ],
+  'array 1024': [
+    function allocArray() {
+      ring[n++ & 15] = new Array(1024).fill(n);
+    },
+    8240,
+  ],
+  'float64array 1024': [
+    function allocTypedArray() {
+      ring[n++ & 15] = new Float64Array(1024);
+    },
+    undefined,
+  ],
 };
 
 /** One tinybench task per workload; `pass(hooks)` runs Vitest's measured pass once more. */
@@ -62,14 +82,21 @@ function task(fn) {
 function accounting() {
   let stop;
   const result = {};
-  return { hooks: { before: () => void (stop = startMemoryWindow()), after: () => Object.assign(result, stop()) }, result };
+  return {
+    hooks: { before: () => void (stop = startMemoryWindow()), after: () => Object.assign(result, stop()) },
+    result,
+  };
 }
 
 async function cost(name, fn, control) {
   const t = task(fn);
   await t.warmup();
   await t.pass();
-  const wall = [], cpu = [], gcPerOp = [], gcNsPerOp = [], nsPerOp = [];
+  const wall = [],
+    cpu = [],
+    gcPerOp = [],
+    gcNsPerOp = [],
+    nsPerOp = [];
   for (let i = 0; i < PAIRS; i++) {
     const acc = accounting();
     const run = () => t.pass(control ? {} : acc.hooks);
@@ -83,7 +110,15 @@ async function cost(name, fn, control) {
       gcNsPerOp.push(acc.result.gcNanos / b.runs);
     }
   }
-  return { workload: name, control, nsPerOp: median(nsPerOp), wall: spread(wall), cpu: spread(cpu), gcPerOp: control ? 0 : median(gcPerOp), gcNsPerOp: control ? 0 : median(gcNsPerOp) };
+  return {
+    workload: name,
+    control,
+    nsPerOp: median(nsPerOp),
+    wall: spread(wall),
+    cpu: spread(cpu),
+    gcPerOp: control ? 0 : median(gcPerOp),
+    gcNsPerOp: control ? 0 : median(gcNsPerOp),
+  };
 }
 
 /**
@@ -110,8 +145,17 @@ function perGcBound() {
 async function census(fn) {
   let stop;
   let sampling;
-  const bench = new Bench({ time: 0, iterations: 200, warmupTime: 0, warmupIterations: 0, now: () => performance.now() });
-  bench.add('c', fn, { beforeAll: () => void (stop = startHeapSampling(1, true)), afterAll: () => void (sampling = stop()) });
+  const bench = new Bench({
+    time: 0,
+    iterations: 200,
+    warmupTime: 0,
+    warmupIterations: 0,
+    now: () => performance.now(),
+  });
+  bench.add('c', fn, {
+    beforeAll: () => void (stop = startHeapSampling(1, true)),
+    afterAll: () => void (sampling = stop()),
+  });
   const t0 = performance.now();
   await bench.run();
   const ms = performance.now() - t0;
@@ -124,7 +168,10 @@ async function sampler(fn) {
   let stop;
   let sampling;
   const bench = new Bench({ time: MS * 3, warmupTime: 50, now: () => performance.now() });
-  bench.add('s', fn, { beforeAll: () => void (stop = startHeapSampling(512 * 1024, true)), afterAll: () => void (sampling = stop()) });
+  bench.add('s', fn, {
+    beforeAll: () => void (stop = startHeapSampling(512 * 1024, true)),
+    afterAll: () => void (sampling = stop()),
+  });
   await bench.run();
   const own = allocTotals(heapSamples(sampling), (s) => s.frames[0]?.name === fn.name);
   return { bytesPerOp: own.bytes / bench.tasks[0].runs, samples: own.samples };

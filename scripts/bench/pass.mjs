@@ -23,9 +23,11 @@ function work(units) {
 
 function measure(profiler) {
   const session = profiler?.start();
-  const w0 = process.hrtime.bigint(), c0 = onCpuNs();
+  const w0 = process.hrtime.bigint(),
+    c0 = onCpuNs();
   const { truthHot } = work(opts.units);
-  const wallNs = Number(process.hrtime.bigint() - w0), cpuNs = onCpuNs() - c0;
+  const wallNs = Number(process.hrtime.bigint() - w0),
+    cpuNs = onCpuNs() - c0;
   const shares = session ? profiler.stop(session) : undefined;
   return { wallNs, cpuNs, truthHot, ...shares };
 }

@@ -41,23 +41,40 @@ const o = {
   fn: option('fn', 'uniq'),
   file: option('file', 'uniq'),
   bench: option('bench', 'ours uniq 10k integers'),
-  pcts: option('pcts', '10,15,20,30').split(',').map(Number).sort((a, b) => a - b),
+  pcts: option('pcts', '10,15,20,30')
+    .split(',')
+    .map(Number)
+    .sort((a, b) => a - b),
   trials: Number(option('trials', 10)),
   time: option('time', ''),
   analyze: process.argv.includes('--analyze'),
 };
 
-const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 const log = (line) => process.stderr.write(`${line}\n`);
 
 /** One `vitest-perf bench` run into `out`, unless a complete one is there. */
 function record(out, env = {}, args = []) {
-  if (existsSync(path.join(out, 'index.json')) && JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')).complete) return;
+  if (
+    existsSync(path.join(out, 'index.json')) &&
+    JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')).complete
+  )
+    return;
   if (o.analyze) throw new Error(`--analyze: ${out} is missing`);
   mkdirSync(path.dirname(out), { recursive: true });
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^VITEST|^TINYPOOL|^PROVING_GROUND|^GITHUB_STEP_SUMMARY$/.test(k)));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^VITEST|^TINYPOOL|^PROVING_GROUND|^GITHUB_STEP_SUMMARY$/.test(k)),
+  );
   const time = o.time ? { PROVING_GROUND_TIME: o.time } : {};
-  const r = spawnSync(process.execPath, [VITEST_PERF, 'bench', '--run', ...args, '--perfprofile', out], { cwd: o.fixture, encoding: 'utf8', env: { ...clean, NO_COLOR: '1', CI: '1', ...time, ...env } });
+  const r = spawnSync(process.execPath, [VITEST_PERF, 'bench', '--run', ...args, '--perfprofile', out], {
+    cwd: o.fixture,
+    encoding: 'utf8',
+    env: { ...clean, NO_COLOR: '1', CI: '1', ...time, ...env },
+  });
   if (r.status !== 0) throw new Error(`vitest-perf failed in ${out} (${r.status}): ${r.stderr.slice(-2000)}`);
   log(`  ${path.relative(o.dir, out)} (load ${load()})`);
 }
@@ -68,14 +85,17 @@ const subset = ['-t', o.bench];
 const subsetEnv = { PROVING_GROUND_FILES: o.file };
 
 log(`gate calibration in ${o.dir} (load ${load()})`);
-console.log(`Recorded ${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${os.cpus().length} CPUs, load average ${load()} at the start; benchmark time ${o.time ? `${o.time} ms` : "the fixture's own"}.\n`);
+console.log(
+  `Recorded ${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${os.cpus().length} CPUs, load average ${load()} at the start; benchmark time ${o.time ? `${o.time} ms` : "the fixture's own"}.\n`,
+);
 const started = Date.now();
 for (let i = 1; i <= o.nullRuns; i++) record(nullDir(i));
 for (let t = 1; t <= o.trials; t++) {
   for (let j = 1; j <= o.k; j++) {
     // Alternating unchanged and slowed runs: a drift of the machine falls on both sides alike.
     record(sensDir('base', t, j), subsetEnv, subset);
-    for (const pct of o.pcts) record(sensDir(`slow${pct}`, t, j), { ...subsetEnv, PROVING_GROUND_SLOW: `${o.fn}:${pct}` }, subset);
+    for (const pct of o.pcts)
+      record(sensDir(`slow${pct}`, t, j), { ...subsetEnv, PROVING_GROUND_SLOW: `${o.fn}:${pct}` }, subset);
   }
 }
 log(`recorded in ${((Date.now() - started) / 60_000).toFixed(1)} min (load ${load()})`);
@@ -90,26 +110,35 @@ const median = (v) => {
 // ---- false alarms -------------------------------------------------------------------------
 const runs = Array.from({ length: o.nullRuns }, (_, i) => readRunDir(nullDir(i + 1)));
 const comparisons = [];
-for (let a = 0; a < runs.length; a++) for (let b = 0; b < runs.length; b++) if (a !== b) comparisons.push({ k: 1, base: [runs[a]], head: [runs[b]] });
+for (let a = 0; a < runs.length; a++)
+  for (let b = 0; b < runs.length; b++) if (a !== b) comparisons.push({ k: 1, base: [runs[a]], head: [runs[b]] });
 for (let s = 0; s + 2 * o.k <= runs.length; s += 2) {
   const w = runs.slice(s, s + 2 * o.k);
-  const even = w.filter((_, i) => i % 2 === 0), odd = w.filter((_, i) => i % 2 === 1);
+  const even = w.filter((_, i) => i % 2 === 0),
+    odd = w.filter((_, i) => i % 2 === 1);
   comparisons.push({ k: o.k, base: even, head: odd }, { k: o.k, base: odd, head: even });
 }
 console.log(`## False alarms: ${o.nullRuns} unchanged runs of the proving ground, defaults\n`);
-console.log('| runs a side | comparisons | benchmarks each | benchmarks flagged | largest increase seen (its z) | noise per run, median | smallest flaggable increase, median |');
+console.log(
+  '| runs a side | comparisons | benchmarks each | benchmarks flagged | largest increase seen (its z) | noise per run, median | smallest flaggable increase, median |',
+);
 console.log('|---:|---:|---:|---:|---|---:|---:|');
 for (const k of [...new Set(comparisons.map((c) => c.k))]) {
   const rs = comparisons.filter((c) => c.k === k).map((c) => checkRuns(c.base, c.head));
   const flagged = rs.flatMap((r) => r.benchmarks.filter((b) => b.regressions.length).map((b) => b.fullName));
   const worst = rs.flatMap((r) => r.benchmarks).reduce((w, b) => (b.time.change > w.time.change ? b : w));
-  const what = k === 1 ? `every ordered pair of ${o.nullRuns} runs` : `windows of ${2 * k} runs, alternate runs a side, both ways`;
-  console.log(`| ${k} | ${rs.length} (${what}) | ${rs[0].benchmarks.length} | ${flagged.length}${flagged.length ? `: ${[...new Set(flagged)].join(', ')}` : ''} | ${pct(worst.time.change)} ${worst.fullName} (z ${f1(worst.time.z)}) | ±${f1(100 * median(rs.map((r) => r.limits.noise)))}% | ${pct(median(rs.map((r) => r.limits.detectable)))} |`);
+  const what =
+    k === 1 ? `every ordered pair of ${o.nullRuns} runs` : `windows of ${2 * k} runs, alternate runs a side, both ways`;
+  console.log(
+    `| ${k} | ${rs.length} (${what}) | ${rs[0].benchmarks.length} | ${flagged.length}${flagged.length ? `: ${[...new Set(flagged)].join(', ')}` : ''} | ${pct(worst.time.change)} ${worst.fullName} (z ${f1(worst.time.z)}) | ±${f1(100 * median(rs.map((r) => r.limits.noise)))}% | ${pct(median(rs.map((r) => r.limits.detectable)))} |`,
+  );
 }
 
 // ---- sensitivity --------------------------------------------------------------------------
 console.log(`\n## Sensitivity: \`${o.fn}\` slowed in "${o.bench}", ${o.k} runs a side, ${o.trials} trials\n`);
-console.log(`| slowdown | detected (benchmark failed, \`${o.fn}\` named) | measured change, median | z, median | p, median | named |`);
+console.log(
+  `| slowdown | detected (benchmark failed, \`${o.fn}\` named) | measured change, median | z, median | p, median | named |`,
+);
 console.log('|---:|---:|---:|---:|---:|---|');
 let smallest;
 for (const p of o.pcts) {
@@ -120,8 +149,18 @@ for (const p of o.pcts) {
   });
   const hits = trials.filter((t) => t.detected).length;
   if (hits >= Math.ceil(0.9 * o.trials) && smallest === undefined) smallest = p;
-  const named = [...new Set(trials.filter((t) => t.b.regressions.length).map((t) => [...t.b.carriers.map((c) => c.name)].join(' → ') || '(none)'))].join('; ');
-  console.log(`| +${p}% | ${hits}/${o.trials} | ${pct(median(trials.map((t) => t.b.time.change)))} | ${f1(median(trials.map((t) => t.b.time.z)))} | ${median(trials.map((t) => t.b.time.p ?? 1)).toFixed(3)} | ${named} |`);
+  const named = [
+    ...new Set(
+      trials
+        .filter((t) => t.b.regressions.length)
+        .map((t) => [...t.b.carriers.map((c) => c.name)].join(' → ') || '(none)'),
+    ),
+  ].join('; ');
+  console.log(
+    `| +${p}% | ${hits}/${o.trials} | ${pct(median(trials.map((t) => t.b.time.change)))} | ${f1(median(trials.map((t) => t.b.time.z)))} | ${median(trials.map((t) => t.b.time.p ?? 1)).toFixed(3)} | ${named} |`,
+  );
 }
-console.log(`\nSmallest slowdown detected in at least 9 of 10 trials: ${smallest === undefined ? `none of ${o.pcts.map((p) => `+${p}%`).join(', ')}` : `+${smallest}%`}.`);
+console.log(
+  `\nSmallest slowdown detected in at least 9 of 10 trials: ${smallest === undefined ? `none of ${o.pcts.map((p) => `+${p}%`).join(', ')}` : `+${smallest}%`}.`,
+);
 console.log(`Load average at the end: ${load()} (${os.cpus().length} CPUs).`);

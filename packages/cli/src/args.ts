@@ -37,9 +37,11 @@ export function parseArgs(command: string, argv: readonly string[], specs: reado
     const eq = arg.indexOf('=');
     const key = eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
     const spec = byName.get(key);
-    if (!spec) throw new ProfileError('ERR_USAGE', `${command}: unknown option ${key}`, `see perfprofile ${command} --help`);
+    if (!spec)
+      throw new ProfileError('ERR_USAGE', `${command}: unknown option ${key}`, `see perfprofile ${command} --help`);
     if (spec.type === 'boolean') {
-      if (eq > 0 && arg.startsWith('--')) throw new ProfileError('ERR_USAGE', `${command}: ${key} takes no value`, `write ${key} alone`);
+      if (eq > 0 && arg.startsWith('--'))
+        throw new ProfileError('ERR_USAGE', `${command}: ${key} takes no value`, `write ${key} alone`);
       flags[spec.name] = true;
       continue;
     }
@@ -47,7 +49,8 @@ export function parseArgs(command: string, argv: readonly string[], specs: reado
     if (eq > 0 && arg.startsWith('--')) value = arg.slice(eq + 1);
     else {
       value = argv[++i];
-      if (value === undefined) throw new ProfileError('ERR_USAGE', `${command}: ${key} needs a value`, `see perfprofile ${command} --help`);
+      if (value === undefined)
+        throw new ProfileError('ERR_USAGE', `${command}: ${key} needs a value`, `see perfprofile ${command} --help`);
     }
     if (spec.type === 'list') flags[spec.name] = [...((flags[spec.name] as string[] | undefined) ?? []), value];
     else flags[spec.name] = value;

@@ -2,10 +2,21 @@
  * What the analysis commands share on the way in: reading a target (a profile in any format, or
  * a vitest-perfprofile output directory) and parsing their number, size and filter options.
  */
-import { DEFAULT_MAX_DECODED_BYTES, isRunDir, loadProfile, ProfileError, readRunDir, type AnalysisOptions, type Profile, type RunDir } from '@perfprofile/core';
+import {
+  DEFAULT_MAX_DECODED_BYTES,
+  isRunDir,
+  loadProfile,
+  ProfileError,
+  readRunDir,
+  type AnalysisOptions,
+  type Profile,
+  type RunDir,
+} from '@perfprofile/core';
 import type { FlagSpec, ParsedArgs } from './args.js';
 
-export type Target = { readonly kind: 'profile'; readonly path: string; readonly profile: Profile } | { readonly kind: 'dir'; readonly path: string; readonly run: RunDir };
+export type Target =
+  | { readonly kind: 'profile'; readonly path: string; readonly profile: Profile }
+  | { readonly kind: 'dir'; readonly path: string; readonly run: RunDir };
 
 /** Input size limit (bytes, compressed or inflated) for every file read; `--max-bytes` sets it. */
 export const limits = { maxBytes: DEFAULT_MAX_DECODED_BYTES };
@@ -28,7 +39,12 @@ export function takeMaxBytes(argv: string[]): string[] {
     }
     const raw = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
     const m = /^(\d+)([kKmMgG]?)$/.exec(raw ?? '');
-    if (!m || Number(m[1]) <= 0) throw new ProfileError('ERR_USAGE', `--max-bytes needs a size such as 64M or 2G, got "${raw ?? ''}"`, 'e.g. --max-bytes 1G');
+    if (!m || Number(m[1]) <= 0)
+      throw new ProfileError(
+        'ERR_USAGE',
+        `--max-bytes needs a size such as 64M or 2G, got "${raw ?? ''}"`,
+        'e.g. --max-bytes 1G',
+      );
     limits.maxBytes = Number(m[1]) * 1024 ** ' kmg'.indexOf(m[2].toLowerCase() || ' ');
   }
   return out;
@@ -39,7 +55,12 @@ export function intFlag(command: string, args: ParsedArgs, name: string, fallbac
   const raw = args.flags[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new ProfileError('ERR_USAGE', `${command}: --${name} needs a positive whole number, got "${raw}"`, `e.g. --${name} 20`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new ProfileError(
+      'ERR_USAGE',
+      `${command}: --${name} needs a positive whole number, got "${raw}"`,
+      `e.g. --${name} 20`,
+    );
   return n;
 }
 
@@ -66,7 +87,12 @@ export function analysisOptions(command: string, args: ParsedArgs): AnalysisOpti
   const tags: Record<string, string> = {};
   for (const t of (args.flags.tag as string[] | undefined) ?? []) {
     const eq = t.indexOf('=');
-    if (eq <= 0) throw new ProfileError('ERR_USAGE', `${command}: --tag needs key=value, got "${t}"`, 'e.g. --tag benchmark="hash > fnv1a sync"');
+    if (eq <= 0)
+      throw new ProfileError(
+        'ERR_USAGE',
+        `${command}: --tag needs key=value, got "${t}"`,
+        'e.g. --tag benchmark="hash > fnv1a sync"',
+      );
     tags[t.slice(0, eq)] = t.slice(eq + 1);
   }
   let focus: RegExp | undefined;
@@ -74,7 +100,11 @@ export function analysisOptions(command: string, args: ParsedArgs): AnalysisOpti
     try {
       focus = new RegExp(String(args.flags.focus));
     } catch (e) {
-      throw new ProfileError('ERR_USAGE', `${command}: --focus is not a valid regular expression: ${(e as Error).message}`, 'e.g. --focus "^hash"');
+      throw new ProfileError(
+        'ERR_USAGE',
+        `${command}: --focus is not a valid regular expression: ${(e as Error).message}`,
+        'e.g. --focus "^hash"',
+      );
     }
   }
   return { sampleIndex: args.flags['sample-index'] as string | undefined, focus, tags };

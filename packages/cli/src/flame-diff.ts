@@ -45,7 +45,12 @@ function annotate(n: FlameNode, scale: number): void {
  * trees of flameTree (columns: `samplesColumn` counts samples). Column 0 is base's ns per op,
  * column 1 head's.
  */
-export function flameDiffData(title: string, base: readonly WeightedTree[], head: readonly WeightedTree[], samplesColumn: number): FlameData {
+export function flameDiffData(
+  title: string,
+  base: readonly WeightedTree[],
+  head: readonly WeightedTree[],
+  samplesColumn: number,
+): FlameData {
   const root: FlameNode = { n: '(all)', f: '', v: [0, 0], t: {}, c: [] };
   [base, head].forEach((runs, side) => {
     for (const r of runs) addTree(root, r.root, side as 0 | 1, r.nsPerSample / runs.length, samplesColumn);
@@ -66,7 +71,12 @@ export function flameDiffData(title: string, base: readonly WeightedTree[], head
 const fileFor = (id: string) => `${id.replace(/[^\w.-]+/g, '_').slice(0, 180)}.html`;
 
 /** Writes `<dir>/<id>.html` per regressed benchmark; returns the files by benchmark id. */
-export function writeFlameDiffs(result: CheckResult, base: readonly RunDir[], head: readonly RunDir[], dir: string): Map<string, string> {
+export function writeFlameDiffs(
+  result: CheckResult,
+  base: readonly RunDir[],
+  head: readonly RunDir[],
+  dir: string,
+): Map<string, string> {
   const out = new Map<string, string>();
   const failed = result.benchmarks.filter((b) => b.regressions.length);
   if (!failed.length) return out;
@@ -79,8 +89,16 @@ export function writeFlameDiffs(result: CheckResult, base: readonly RunDir[], he
         if (!entry) return [];
         const m = measureRun(run, entry);
         const profile = run.load(entry);
-        column = Math.max(0, profile.sampleTypes.findIndex((t) => t.type === 'samples'));
-        return [{ root: flameTree(profile, b.fullName).root, nsPerSample: nsPerOp(m, result.limits.source) / Math.max(1, m.samples) }];
+        column = Math.max(
+          0,
+          profile.sampleTypes.findIndex((t) => t.type === 'samples'),
+        );
+        return [
+          {
+            root: flameTree(profile, b.fullName).root,
+            nsPerSample: nsPerOp(m, result.limits.source) / Math.max(1, m.samples),
+          },
+        ];
       });
     const data = flameDiffData(`${b.fullName} — base vs head`, trees(base), trees(head), column);
     const file = path.join(dir, fileFor(b.id));

@@ -89,11 +89,14 @@ export function flameTree(profile: Profile, title: string): FlameData {
     }
   }
   const types = profile.sampleTypes.map((t) => `${t.type}/${t.unit}`);
-  const def = profile.defaultSampleType ? profile.sampleTypes.findIndex((t) => t.type === profile.defaultSampleType) : -1;
+  const def = profile.defaultSampleType
+    ? profile.sampleTypes.findIndex((t) => t.type === profile.defaultSampleType)
+    : -1;
   return { title, types, initial: def >= 0 ? def : types.length - 1, root };
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /**
  * The page: data as JSON in a script tag (with `<` escaped so no string can end it early). The

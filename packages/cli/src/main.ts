@@ -27,7 +27,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function help(): Promise<string> {
   const lines = ['usage: perfprofile <command> [options]', '', 'commands:'];
   for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${(await load()).summary}`);
-  lines.push('', 'perfprofile <command> --help shows a command\'s options. Commands that read profiles take', '--max-bytes <size> (default 256M): the most any input may be, compressed or inflated.');
+  lines.push(
+    '',
+    "perfprofile <command> --help shows a command's options. Commands that read profiles take",
+    '--max-bytes <size> (default 256M): the most any input may be, compressed or inflated.',
+  );
   return lines.join('\n');
 }
 

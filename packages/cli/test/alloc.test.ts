@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildAllocProfile, collectGarbage, encode, loadProfile, startHeapSampling, type IndexFile, type Profile } from '@perfprofile/core';
+import {
+  buildAllocProfile,
+  collectGarbage,
+  encode,
+  loadProfile,
+  startHeapSampling,
+  type IndexFile,
+  type Profile,
+} from '@perfprofile/core';
 import { pprofTop } from './go-pprof.js';
 import { crossCheck } from '../../../scripts/tools.mjs';
 
@@ -40,7 +48,14 @@ function allocProfileOf(work: () => void, benchmark: string): Profile {
   work();
   collectGarbage();
   const keep = (f: { name: string }) => f.name === 'makeArrays' || f.name === 'makeObjects';
-  return buildAllocProfile({ alloc: allocRun, inuse: inuse() }, { depth: 8, transform: (frames) => (keep(frames[0] ?? { name: '' }) ? frames.slice(0, 1) : null), labels: [{ key: 'benchmark', str: benchmark }] });
+  return buildAllocProfile(
+    { alloc: allocRun, inuse: inuse() },
+    {
+      depth: 8,
+      transform: (frames) => (keep(frames[0] ?? { name: '' }) ? frames.slice(0, 1) : null),
+      labels: [{ key: 'benchmark', str: benchmark }],
+    },
+  );
 }
 
 function write(dir: string, name: string, p: Profile): string {
@@ -50,8 +65,16 @@ function write(dir: string, name: string, p: Profile): string {
 
 describe('analysis commands on allocation profiles', () => {
   const dir = tmp();
-  const arrays = write(dir, 'a.alloc.pb.gz', allocProfileOf(() => makeArrays(500), 'arrays'));
-  const objects = write(dir, 'b.alloc.pb.gz', allocProfileOf(() => makeObjects(500), 'objects'));
+  const arrays = write(
+    dir,
+    'a.alloc.pb.gz',
+    allocProfileOf(() => makeArrays(500), 'arrays'),
+  );
+  const objects = write(
+    dir,
+    'b.alloc.pb.gz',
+    allocProfileOf(() => makeObjects(500), 'objects'),
+  );
 
   it('top shows alloc_space by default, any other column on request', () => {
     const top = perfprofile(['top', arrays]);
@@ -80,30 +103,92 @@ describe('analysis commands on allocation profiles', () => {
     expect(new Set(m.samples.flatMap((s) => s.labels.map((l) => l.str)))).toEqual(new Set(['arrays', 'objects']));
   });
 
-  it('top and diff --alloc read a directory\'s allocation profiles, with B/op and allocs/op', () => {
+  it("top and diff --alloc read a directory's allocation profiles, with B/op and allocs/op", () => {
     const run = tmp();
     write(run, 'x.pb.gz', loadProfile(arrays)); // stands in for the CPU profile
     write(run, 'x.alloc.pb.gz', loadProfile(arrays));
-    const memory = { bytesPerOp: 560, externalBytesPerOp: 0, allocsPerOp: 1, allocsPerOpStdErr: 0.07, gcNanosPerOp: 10, gcCountPerOp: 0.001 };
-    const bench = { id: 'x', file: 'x.bench.ts', name: 'x', fullName: 'arrays', profile: 'x.pb.gz', allocProfile: 'x.alloc.pb.gz', samples: 1, lost: 0, durationMs: 1, hz: { baseline: 1, profiled: 1 }, rme: { baseline: 1, profiled: 1 }, overheadPct: 0, counters: {}, top: [], harnessPct: 0, status: 'passed' as const, memory };
-    const index: IndexFile = { schema: 1, config: { text: '', event: 'v8', events: ['v8'], rate: 997, period: 1, source: 'v8', reason: '', baseline: true, warnings: [], alloc: true }, node: process.version, vitest: '4', complete: true, benchmarks: [bench], missing: [], merged: null };
+    const memory = {
+      bytesPerOp: 560,
+      externalBytesPerOp: 0,
+      allocsPerOp: 1,
+      allocsPerOpStdErr: 0.07,
+      gcNanosPerOp: 10,
+      gcCountPerOp: 0.001,
+    };
+    const bench = {
+      id: 'x',
+      file: 'x.bench.ts',
+      name: 'x',
+      fullName: 'arrays',
+      profile: 'x.pb.gz',
+      allocProfile: 'x.alloc.pb.gz',
+      samples: 1,
+      lost: 0,
+      durationMs: 1,
+      hz: { baseline: 1, profiled: 1 },
+      rme: { baseline: 1, profiled: 1 },
+      overheadPct: 0,
+      counters: {},
+      top: [],
+      harnessPct: 0,
+      status: 'passed' as const,
+      memory,
+    };
+    const index: IndexFile = {
+      schema: 1,
+      config: {
+        text: '',
+        event: 'v8',
+        events: ['v8'],
+        rate: 997,
+        period: 1,
+        source: 'v8',
+        reason: '',
+        baseline: true,
+        warnings: [],
+        alloc: true,
+      },
+      node: process.version,
+      vitest: '4',
+      complete: true,
+      benchmarks: [bench],
+      missing: [],
+      merged: null,
+    };
     writeFileSync(path.join(run, 'index.json'), JSON.stringify(index));
     const top = perfprofile(['top', run, '--alloc']);
     expect(top.status, top.stderr).toBe(0);
     expect(top.stdout.split('\n')[0]).toBe('== arrays (x.alloc.pb.gz)  560 B/op  1 allocs/op');
     expect(perfprofile(['diff', run, run, '--alloc']).status).toBe(0);
     // A run without alloc=on, and --alloc on a file: one line each, exit 2.
-    writeFileSync(path.join(run, 'index.json'), JSON.stringify({ ...index, benchmarks: [{ ...bench, allocProfile: undefined }] }));
-    for (const args of [['top', run, '--alloc'], ['top', arrays, '--alloc'], ['diff', arrays, objects, '--alloc']]) {
+    writeFileSync(
+      path.join(run, 'index.json'),
+      JSON.stringify({ ...index, benchmarks: [{ ...bench, allocProfile: undefined }] }),
+    );
+    for (const args of [
+      ['top', run, '--alloc'],
+      ['top', arrays, '--alloc'],
+      ['diff', arrays, objects, '--alloc'],
+    ]) {
       const r = perfprofile(args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
-    expect(perfprofile(['top', run, '--alloc']).stderr).toMatch(/lists no allocation profile for "arrays" \(run the benchmarks with --perfprofileconfig alloc=on\)/);
+    expect(perfprofile(['top', run, '--alloc']).stderr).toMatch(
+      /lists no allocation profile for "arrays" \(run the benchmarks with --perfprofileconfig alloc=on\)/,
+    );
   });
 
   it('refuses to merge an allocation profile with a CPU profile, in one line', () => {
-    const cpu = write(tmp(), 'cpu.pb.gz', { ...loadProfile(arrays), sampleTypes: [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }, { type: 'x', unit: 'count' }, { type: 'y', unit: 'count' }] });
+    const cpu = write(tmp(), 'cpu.pb.gz', {
+      ...loadProfile(arrays),
+      sampleTypes: [
+        { type: 'samples', unit: 'count' },
+        { type: 'cpu', unit: 'nanoseconds' },
+        { type: 'x', unit: 'count' },
+        { type: 'y', unit: 'count' },
+      ],
+    });
     const r = perfprofile(['merge', arrays, cpu, '-o', path.join(tmp(), 'm.pb.gz')]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -10,7 +10,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encode, fromCollapsed, loadProfile, ProfileBuilder, toCollapsed, toCpuProfile, validateCpuProfile, type Profile } from '@perfprofile/core';
+import {
+  encode,
+  fromCollapsed,
+  loadProfile,
+  ProfileBuilder,
+  toCollapsed,
+  toCpuProfile,
+  validateCpuProfile,
+  type Profile,
+} from '@perfprofile/core';
 import { pprofTop } from './go-pprof.js';
 import { crossCheck } from '../../../scripts/tools.mjs';
 
@@ -22,7 +31,8 @@ const tmp = () => mkdtempSync(path.join(tmpdir(), 'perfprofile-cli-'));
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$|^GITHUB_STEP_SUMMARY$/.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$|^GITHUB_STEP_SUMMARY$/.test(k)) out[k] = v;
   return { ...out, NO_COLOR: '1', CI: '1', ...extra };
 }
 
@@ -32,9 +42,19 @@ function perfprofile(args: string[], extra: Record<string, string> = {}) {
 
 /** main;a ×30, main;b ×50, main;b;c ×20 (leaf last in these lists). */
 function handBuilt(): Profile {
-  const b = new ProfileBuilder({ sampleTypes: [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }], defaultSampleType: 'cpu', periodType: { type: 'cpu', unit: 'nanoseconds' }, period: 1e6, mapping: { filename: 'test' } });
+  const b = new ProfileBuilder({
+    sampleTypes: [
+      { type: 'samples', unit: 'count' },
+      { type: 'cpu', unit: 'nanoseconds' },
+    ],
+    defaultSampleType: 'cpu',
+    periodType: { type: 'cpu', unit: 'nanoseconds' },
+    period: 1e6,
+    mapping: { filename: 'test' },
+  });
   const frame = (name: string, line: number) => ({ name, file: 'src/app.ts', line, startLine: line });
-  const add = (names: string[], n: number) => b.addFrames(names.map((x, i) => frame(x, 10 * (i + 1))).reverse(), [n, n * 1e6]);
+  const add = (names: string[], n: number) =>
+    b.addFrames(names.map((x, i) => frame(x, 10 * (i + 1))).reverse(), [n, n * 1e6]);
   add(['main', 'a'], 30);
   add(['main', 'b'], 50);
   add(['main', 'b', 'c'], 20);
@@ -51,7 +71,11 @@ describe('top', () => {
   it('matches the hand-computed flat and cum shares', () => {
     const r = perfprofile(['top', writeProfile(handBuilt()), '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const t = JSON.parse(r.stdout) as { valueType: string; total: number; rows: { name: string; flatPct: number; cumPct: number; line: number }[] };
+    const t = JSON.parse(r.stdout) as {
+      valueType: string;
+      total: number;
+      rows: { name: string; flatPct: number; cumPct: number; line: number }[];
+    };
     expect(t.valueType).toBe('cpu/nanoseconds');
     expect(t.total).toBe(100e6);
     const row = (n: string) => t.rows.find((x) => x.name === n)!;
@@ -80,12 +104,25 @@ describe('convert', () => {
   it('writes a .cpuprofile with the invariants of node --cpu-prof output, checked by one validator', () => {
     const dir = tmp();
     const fixture = path.join(REPO, 'fixtures/workloads/split-70-30.mjs');
-    const node = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, fixture], { env: env({ PERFPROFILE_FIXTURE_MS: '300' }), encoding: 'utf8' });
+    const node = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, fixture], {
+      env: env({ PERFPROFILE_FIXTURE_MS: '300' }),
+      encoding: 'utf8',
+    });
     expect(node.status, node.stderr).toBe(0);
-    const real = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!), 'utf8'));
+    const real = JSON.parse(
+      readFileSync(
+        path.join(
+          dir,
+          readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!,
+        ),
+        'utf8',
+      ),
+    );
     expect(validateCpuProfile(real)).toEqual([]);
     // The validator is not a rubber stamp: a broken copy fails it.
-    expect(validateCpuProfile({ ...real, samples: [...real.samples, 999_999] })).toContain('a sample names node 999999, which does not exist');
+    expect(validateCpuProfile({ ...real, samples: [...real.samples, 999_999] })).toContain(
+      'a sample names node 999999, which does not exist',
+    );
     expect(validateCpuProfile({ ...real, timeDeltas: real.timeDeltas.slice(1) }).join()).toMatch(/time deltas/);
 
     const profileFile = writeProfile(handBuilt(), dir);
@@ -107,7 +144,8 @@ describe('convert', () => {
     expect(toCollapsed(fromCollapsed(first))).toBe(first);
     // Through the CLI too, on a real profile.
     const real = writeProfile(loadProfile(path.join(FIXTURE_OUT(), 'merged.pb.gz')), dir);
-    const a = path.join(dir, 'a.txt'), b = path.join(dir, 'b.txt');
+    const a = path.join(dir, 'a.txt'),
+      b = path.join(dir, 'b.txt');
     expect(perfprofile(['convert', real, '--to', 'collapsed', '-o', a]).status).toBe(0);
     expect(perfprofile(['convert', a, '--to', 'collapsed', '-o', b]).status).toBe(0);
     expect(readFileSync(b, 'utf8')).toBe(readFileSync(a, 'utf8'));
@@ -122,7 +160,12 @@ const FIXTURE_OUT = () => runs.base1;
 
 function bench(name: string, slow = false): string {
   const out = path.join(tmp(), name);
-  const r = spawnSync(process.execPath, [VITEST_PERF, 'bench', '--run', 'bench/hash.bench.ts', '--perfprofile', out], { cwd: FIXTURE, encoding: 'utf8', env: env(slow ? { PERFPROFILE_FIXTURE_SLOW: '1' } : {}), timeout: 120_000 });
+  const r = spawnSync(process.execPath, [VITEST_PERF, 'bench', '--run', 'bench/hash.bench.ts', '--perfprofile', out], {
+    cwd: FIXTURE,
+    encoding: 'utf8',
+    env: env(slow ? { PERFPROFILE_FIXTURE_SLOW: '1' } : {}),
+    timeout: 120_000,
+  });
   if (r.status !== 0) throw new Error(`vitest-perf failed: ${r.stderr}`);
   return out;
 }
@@ -137,13 +180,19 @@ describe('on real runs of the fixture', () => {
     const r = perfprofile(['top', runs.base1, '-n', '3']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.match(/^== /gm)).toHaveLength(2);
-    expect(r.stdout).toMatch(/== hash > fnv1a sync \(.*\.pb\.gz\)\ncpu\/nanoseconds: total .*\n.*\n.*hashRounds\s+src\/hash\.ts:\d+/);
+    expect(r.stdout).toMatch(
+      /== hash > fnv1a sync \(.*\.pb\.gz\)\ncpu\/nanoseconds: total .*\n.*\n.*hashRounds\s+src\/hash\.ts:\d+/,
+    );
     const file = path.join(runs.base1, 'merged.pb.gz');
-    const ours = JSON.parse(perfprofile(['top', file, '--json', '-n', '50']).stdout) as { rows: { name: string; flatPct: number }[] };
+    const ours = JSON.parse(perfprofile(['top', file, '--json', '-n', '50']).stdout) as {
+      rows: { name: string; flatPct: number }[];
+    };
     crossCheck('go', () => {
       const theirs = pprofTop(file);
       expect(theirs.get('hashRounds')).toBeGreaterThan(80);
-      expect(Math.abs(ours.rows.find((r) => r.name === 'hashRounds')!.flatPct - theirs.get('hashRounds')!)).toBeLessThan(0.1);
+      expect(
+        Math.abs(ours.rows.find((r) => r.name === 'hashRounds')!.flatPct - theirs.get('hashRounds')!),
+      ).toBeLessThan(0.1);
     });
   });
 
@@ -152,7 +201,9 @@ describe('on real runs of the fixture', () => {
     for (const [a, b] of names.flatMap((x) => names.filter((y) => y !== x).map((y) => [x, y]))) {
       const r = perfprofile(['check', runs[a], runs[b]]);
       expect(r.status, `${a} vs ${b}: ${r.stdout}`).toBe(0);
-      expect(r.stdout).toMatch(/^perfprofile check: no regressions in 2 benchmarks\n1 run a side; CPU time per op \(task-clock\/op\) outside the harness\./);
+      expect(r.stdout).toMatch(
+        /^perfprofile check: no regressions in 2 benchmarks\n1 run a side; CPU time per op \(task-clock\/op\) outside the harness\./,
+      );
     }
     const two = perfprofile(['check', runs.base1, runs.base2, '--', runs.base3]);
     expect(two.status, two.stdout).toBe(0);
@@ -160,11 +211,18 @@ describe('on real runs of the fixture', () => {
   });
 
   it('check fails the planted regression and names slowMix, in text, markdown, GITHUB_STEP_SUMMARY, JSON and a flame diff', () => {
-    const diff = JSON.parse(perfprofile(['diff', runs.base1, runs.slow, '--json']).stdout) as { benchmarks: { fullName: string; rows: { name: string; delta: number; cumDelta: number }[] }[] };
+    const diff = JSON.parse(perfprofile(['diff', runs.base1, runs.slow, '--json']).stdout) as {
+      benchmarks: { fullName: string; rows: { name: string; delta: number; cumDelta: number }[] }[];
+    };
     for (const b of diff.benchmarks) {
       // The two largest share changes: slowMix appears, hashRounds gives up the same self share
       // while its total share (it calls slowMix) holds.
-      expect(b.rows.slice(0, 2).map((r) => r.name).sort()).toEqual(['hashRounds', 'slowMix']);
+      expect(
+        b.rows
+          .slice(0, 2)
+          .map((r) => r.name)
+          .sort(),
+      ).toEqual(['hashRounds', 'slowMix']);
       const hashRounds = b.rows.find((r) => r.name === 'hashRounds')!;
       expect(hashRounds.delta).toBeLessThan(-40);
       expect(Math.abs(hashRounds.cumDelta)).toBeLessThan(-hashRounds.delta / 4);
@@ -174,15 +232,23 @@ describe('on real runs of the fixture', () => {
     const summary = path.join(dir, 'step-summary.md');
     const flames = path.join(dir, 'flames');
     writeFileSync(summary, '# earlier step\n');
-    const r = perfprofile(['check', runs.base1, runs.slow, '--markdown', md, '--flame-diff', flames], { GITHUB_STEP_SUMMARY: summary });
+    const r = perfprofile(['check', runs.base1, runs.slow, '--markdown', md, '--flame-diff', flames], {
+      GITHUB_STEP_SUMMARY: summary,
+    });
     expect(r.status, r.stdout).toBe(1);
     // slowMix more than doubles the time per op; the increase is in slowMix, new in head.
     expect(r.stdout).toMatch(/^perfprofile check: 2 of 2 benchmarks regressed\n/);
-    expect(r.stdout).toMatch(/\n  FAIL hash > fnv1a sync: [\d.]+ [µm]s → [\d.]+ [µm]s per op \(\+\d+\.\d%, z \d+\.\d\)\n\s+in slowMix \(src\/hash\.ts\): 0\.00 ns → [\d.]+ [µm]s per op \(new\), called through hashRounds\n\s+top movers \(self time per op\): slowMix \+/);
+    expect(r.stdout).toMatch(
+      /\n  FAIL hash > fnv1a sync: [\d.]+ [µm]s → [\d.]+ [µm]s per op \(\+\d+\.\d%, z \d+\.\d\)\n\s+in slowMix \(src\/hash\.ts\): 0\.00 ns → [\d.]+ [µm]s per op \(new\), called through hashRounds\n\s+top movers \(self time per op\): slowMix \+/,
+    );
     const report = readFileSync(md, 'utf8');
     expect(report).toMatch(/^### perfprofile check: 2 of 2 benchmarks regressed\n/);
-    expect(report).toMatch(/\n\| ❌ \| hash > fnv1a sync \| [\d.]+ [µm]s \| [\d.]+ [µm]s \| \+\d+\.\d% \| – \| – \| \d+\.\d \| `slowMix` \(src\/hash\.ts\): /);
-    expect(report).toMatch(/\n#### hash > fnv1a sync\n\n- time per op .*; the increase is in `slowMix` .*\n- differential flame graph: `.*\.html`\n/);
+    expect(report).toMatch(
+      /\n\| ❌ \| hash > fnv1a sync \| [\d.]+ [µm]s \| [\d.]+ [µm]s \| \+\d+\.\d% \| – \| – \| \d+\.\d \| `slowMix` \(src\/hash\.ts\): /,
+    );
+    expect(report).toMatch(
+      /\n#### hash > fnv1a sync\n\n- time per op .*; the increase is in `slowMix` .*\n- differential flame graph: `.*\.html`\n/,
+    );
     expect(readFileSync(summary, 'utf8')).toBe('# earlier step\n' + report + '\n');
     const json = JSON.parse(perfprofile(['check', runs.base1, runs.slow, '--json', '--flame-diff', flames]).stdout);
     expect(json.regressions).toBe(2);
@@ -198,13 +264,18 @@ describe('on real runs of the fixture', () => {
     const r = perfprofile(['merge', runs.base1, runs.base2, '-o', out]);
     expect(r.status, r.stderr).toBe(0);
     const total = (p: Profile) => p.samples.reduce((a, s) => a + s.values[0], 0);
-    expect(total(loadProfile(out))).toBe(total(loadProfile(path.join(runs.base1, 'merged.pb.gz'))) + total(loadProfile(path.join(runs.base2, 'merged.pb.gz'))));
+    expect(total(loadProfile(out))).toBe(
+      total(loadProfile(path.join(runs.base1, 'merged.pb.gz'))) +
+        total(loadProfile(path.join(runs.base2, 'merged.pb.gz'))),
+    );
     const collapsed = path.join(dir, 'c.txt');
     writeFileSync(collapsed, 'main;x 3\n');
     const bad = perfprofile(['merge', out, collapsed, '-o', path.join(dir, 'bad.pb.gz')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-    expect(bad.stderr).toMatch(/profile 2 has sample types \[samples\/count\], profile 1 has \[samples\/count,cpu\/nanoseconds\]/);
+    expect(bad.stderr).toMatch(
+      /profile 2 has sample types \[samples\/count\], profile 1 has \[samples\/count,cpu\/nanoseconds\]/,
+    );
     expect(existsSync(path.join(dir, 'bad.pb.gz'))).toBe(false);
   });
 });
@@ -239,7 +310,12 @@ describe('bad input', () => {
     for (const [name, content] of Object.entries(files)) {
       const f = path.join(dir, name);
       writeFileSync(f, content);
-      for (const cmd of [['top', f], ['convert', f, '--to', 'collapsed'], ['flame', f, '-o', path.join(dir, 'x.html')], ['diff', good, f]]) {
+      for (const cmd of [
+        ['top', f],
+        ['convert', f, '--to', 'collapsed'],
+        ['flame', f, '-o', path.join(dir, 'x.html')],
+        ['diff', good, f],
+      ]) {
         const r = perfprofile(cmd);
         expect(r.status, `${cmd.join(' ')}: ${r.stderr}`).toBe(2);
         expect(r.stderr.trim().split('\n'), cmd.join(' ')).toHaveLength(1);

@@ -7,7 +7,17 @@
  * calibration on the whole suite.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,23 +41,38 @@ export function stepScript(yaml: string, name: string): string {
     body.push(l);
   }
   const pad = Math.min(...body.filter((l) => l.trim()).map((l) => l.search(/\S/)));
-  return body.map((l) => l.slice(pad)).join('\n').trim() + '\n';
+  return (
+    body
+      .map((l) => l.slice(pad))
+      .join('\n')
+      .trim() + '\n'
+  );
 }
 
 /** A checkout of the fixture at `dir`, with the packages the workflow's npx calls find in node_modules. */
 function checkout(dir: string): void {
   mkdirSync(dir, { recursive: true });
-  for (const f of ['bench', 'src', 'package.json', 'vitest.config.ts']) cpSync(path.join(FIXTURE, f), path.join(dir, f), { recursive: true });
+  for (const f of ['bench', 'src', 'package.json', 'vitest.config.ts'])
+    cpSync(path.join(FIXTURE, f), path.join(dir, f), { recursive: true });
   const tsconfig = JSON.parse(readFileSync(path.join(FIXTURE, 'tsconfig.json'), 'utf8'));
-  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, extends: path.join(REPO, 'tsconfig.base.json') }));
+  writeFileSync(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({ ...tsconfig, extends: path.join(REPO, 'tsconfig.base.json') }),
+  );
   const modules = path.join(dir, 'node_modules');
   mkdirSync(path.join(modules, '.bin'), { recursive: true });
   const fromFixture = createRequire(path.join(FIXTURE, 'package.json'));
   symlinkSync(path.dirname(fromFixture.resolve('lodash/package.json')), path.join(modules, 'lodash'));
   symlinkSync(path.join(REPO, 'node_modules/vitest'), path.join(modules, 'vitest'));
   // What `npm ci` would link for the devDependencies vitest-perfprofile and @perfprofile/cli.
-  for (const [bin, js] of [['vitest-perf', 'packages/vitest/dist/cli.js'], ['perfprofile', 'packages/cli/dist/main.js']]) {
-    writeFileSync(path.join(modules, '.bin', bin), `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO, js)}" "$@"\n`);
+  for (const [bin, js] of [
+    ['vitest-perf', 'packages/vitest/dist/cli.js'],
+    ['perfprofile', 'packages/cli/dist/main.js'],
+  ]) {
+    writeFileSync(
+      path.join(modules, '.bin', bin),
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO, js)}" "$@"\n`,
+    );
     chmodSync(path.join(modules, '.bin', bin), 0o755);
   }
 }
@@ -55,7 +80,8 @@ function checkout(dir: string): void {
 /** The environment of a job step: no outer Vitest, no colours, CI set. */
 function env(extra: Record<string, string>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$|^GITHUB_STEP_SUMMARY$|^PROVING_GROUND/.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$|^GITHUB_STEP_SUMMARY$|^PROVING_GROUND/.test(k)) out[k] = v;
   return { ...out, NO_COLOR: '1', CI: 'true', npm_config_yes: 'false', ...extra };
 }
 
@@ -64,8 +90,12 @@ it("README's excerpt of the workflow is the workflow's own steps", () => {
   const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
   const excerpt = /```yaml\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## CI:')))![1];
   for (const name of ['Profile base and head', 'Check']) {
-    const shown = stepScript(excerpt, name).split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
-    const real = stepScript(yaml, name).split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+    const shown = stepScript(excerpt, name)
+      .split('\n')
+      .filter((l) => l.trim() && !l.trim().startsWith('#'));
+    const real = stepScript(yaml, name)
+      .split('\n')
+      .filter((l) => l.trim() && !l.trim().startsWith('#'));
     expect(shown, name).toEqual(real);
   }
 });
@@ -79,7 +109,11 @@ describe('the GitHub Actions workflow, run locally on the proving ground', () =>
   beforeAll(() => {
     // lodash is the fixture's own npm dependency (package-lock.json), outside the workspace.
     if (!existsSync(path.join(FIXTURE, 'node_modules/lodash'))) {
-      const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: FIXTURE, encoding: 'utf8', timeout: 300_000 });
+      const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
+        cwd: FIXTURE,
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
       expect(npm.status, `npm ci in fixtures/proving-ground: ${npm.stderr}`).toBe(0);
     }
     const yaml = readFileSync(WORKFLOW, 'utf8');
@@ -91,7 +125,13 @@ describe('the GitHub Actions workflow, run locally on the proving ground', () =>
     expect(code).toContain('parseSpec(process.env.PROVING_GROUND_SLOW)');
     writeFileSync(slow, code.replace('parseSpec(process.env.PROVING_GROUND_SLOW)', "parseSpec('uniqBy:1000')"));
     writeFileSync(summary, '# earlier step\n');
-    const step = (name: string) => spawnSync('bash', ['-e', '-c', stepScript(yaml, name)], { cwd: work, encoding: 'utf8', env: env({ PERF_RUNS: '3', PROVING_GROUND_FILES: 'uniq', GITHUB_STEP_SUMMARY: summary }), timeout: 600_000 });
+    const step = (name: string) =>
+      spawnSync('bash', ['-e', '-c', stepScript(yaml, name)], {
+        cwd: work,
+        encoding: 'utf8',
+        env: env({ PERF_RUNS: '3', PROVING_GROUND_FILES: 'uniq', GITHUB_STEP_SUMMARY: summary }),
+        timeout: 600_000,
+      });
     profile = step('Profile base and head');
     check = step('Check');
   }, 900_000);
@@ -119,7 +159,11 @@ describe('the GitHub Actions workflow, run locally on the proving ground', () =>
     expect(report).toMatch(/\n#### uniq by key > ours uniqBy 10k people by email\n\n- time per op .*`uniqBy`/);
     expect(readFileSync(summary, 'utf8')).toBe(`# earlier step\n${report}\n`);
     const flames = readdirSync(path.join(work, 'perf/flame-diff'));
-    expect(flames).toContain(readdirSync(path.join(work, 'perf/head-1')).find((f) => f.startsWith('uniq.bench--uniq-by-key--ours-uniqby-10k'))!.replace(/\.pb\.gz$/, '.html'));
+    expect(flames).toContain(
+      readdirSync(path.join(work, 'perf/head-1'))
+        .find((f) => f.startsWith('uniq.bench--uniq-by-key--ours-uniqby-10k'))!
+        .replace(/\.pb\.gz$/, '.html'),
+    );
     // Unchanged benchmarks of the same file pass: the lodash one never calls ours.
     expect(out).toMatch(/\n  ok   uniq by key > lodash uniqBy 10k people by email: /);
     expect(existsSync(path.join(work, 'perf/base-1/merged.pb.gz'))).toBe(true);

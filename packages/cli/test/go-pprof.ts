@@ -3,7 +3,10 @@ import { toolPath } from '../../../scripts/tools.mjs';
 
 /** `go tool pprof <args>` output; without go, an error naming it and how to install it. */
 export function goPprof(args: string[]): string {
-  return execFileSync(toolPath('go'), ['tool', 'pprof', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(toolPath('go'), ['tool', 'pprof', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** flat% per function from `go tool pprof -top`. */

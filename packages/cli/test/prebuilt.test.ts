@@ -9,7 +9,21 @@
  * scripts/compat.mjs on Node 22 and 24 with PERFPROFILE_PREBUILD=20,22,24 (the full tarball).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +44,11 @@ const TOOLCHAIN = ['cc', 'c++', 'gcc', 'g++', 'make', 'python3'];
 function pack(dir: string): Record<string, string> {
   const tarballs: Record<string, string> = {};
   for (const p of PACKAGES) {
-    const r = spawnSync(process.execPath, [path.join(REPO, 'scripts/pnpm.mjs'), 'pack', '--pack-destination', dir], { cwd: path.join(REPO, p), encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'error' } });
+    const r = spawnSync(process.execPath, [path.join(REPO, 'scripts/pnpm.mjs'), 'pack', '--pack-destination', dir], {
+      cwd: path.join(REPO, p),
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_loglevel: 'error' },
+    });
     if (r.status !== 0) throw new Error(`pnpm pack in ${p} failed:\n${r.stdout}\n${r.stderr}`);
     const name = JSON.parse(readFileSync(path.join(REPO, p, 'package.json'), 'utf8')).name as string;
     const prefix = name.replace('@', '').replace('/', '-');
@@ -70,9 +88,19 @@ function bareBin(dir: string): string {
  */
 function bareEnv(bin: string): NodeJS.ProcessEnv {
   // warn: npm reports an optional dependency it skipped (it would still exit 0).
-  const env: NodeJS.ProcessEnv = { PATH: bin, NO_COLOR: '1', npm_config_loglevel: 'warn', npm_config_update_notifier: 'false' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: bin,
+    NO_COLOR: '1',
+    npm_config_loglevel: 'warn',
+    npm_config_update_notifier: 'false',
+  };
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(HOME|TMPDIR|LANG|LC_ALL|https?_proxy|HTTPS?_PROXY|no_proxy|NO_PROXY|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|npm_config_(registry|cache|userconfig))$/.test(k)) env[k] = v;
+    if (
+      /^(HOME|TMPDIR|LANG|LC_ALL|https?_proxy|HTTPS?_PROXY|no_proxy|NO_PROXY|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|npm_config_(registry|cache|userconfig))$/.test(
+        k,
+      )
+    )
+      env[k] = v;
   }
   return env;
 }
@@ -97,8 +125,19 @@ describe('installed from pnpm pack tarballs with npm and no compiler on PATH', (
   let bin: string;
   let install: ReturnType<typeof spawnSync>;
 
-  const npx = (args: string[]) => spawnSync(path.join(bin, 'npx'), args, { cwd: project, env, encoding: 'utf8', timeout: 120_000 });
-  const status = () => JSON.parse(execFileSync(path.join(bin, 'node'), ['-p', "const s = require('@perfprofile/native').status(); JSON.stringify({ ok: s.ok, source: s.source, file: s.file, reason: s.reason })"], { cwd: project, env, encoding: 'utf8' }));
+  const npx = (args: string[]) =>
+    spawnSync(path.join(bin, 'npx'), args, { cwd: project, env, encoding: 'utf8', timeout: 120_000 });
+  const status = () =>
+    JSON.parse(
+      execFileSync(
+        path.join(bin, 'node'),
+        [
+          '-p',
+          "const s = require('@perfprofile/native').status(); JSON.stringify({ ok: s.ok, source: s.source, file: s.file, reason: s.reason })",
+        ],
+        { cwd: project, env, encoding: 'utf8' },
+      ),
+    );
 
   beforeAll(() => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-prebuilt-'));
@@ -108,13 +147,29 @@ describe('installed from pnpm pack tarballs with npm and no compiler on PATH', (
     project = path.join(tmp, 'user-project');
     mkdirSync(project);
     const file = (name: string) => `file:${tarballs[name]}`;
-    writeFileSync(path.join(project, 'package.json'), JSON.stringify({
-      name: 'user-project', private: true,
-      dependencies: { '@perfprofile/cli': file('@perfprofile/cli') },
-      overrides: { '@perfprofile/core': file('@perfprofile/core'), '@perfprofile/native': file('@perfprofile/native') },
-    }, null, 2));
+    writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify(
+        {
+          name: 'user-project',
+          private: true,
+          dependencies: { '@perfprofile/cli': file('@perfprofile/cli') },
+          overrides: {
+            '@perfprofile/core': file('@perfprofile/core'),
+            '@perfprofile/native': file('@perfprofile/native'),
+          },
+        },
+        null,
+        2,
+      ),
+    );
     writeFileSync(path.join(project, 'spin.mjs'), SPIN);
-    install = spawnSync(path.join(bin, 'npm'), ['install', '--no-audit', '--no-fund'], { cwd: project, env, encoding: 'utf8', timeout: 400_000 });
+    install = spawnSync(path.join(bin, 'npm'), ['install', '--no-audit', '--no-fund'], {
+      cwd: project,
+      env,
+      encoding: 'utf8',
+      timeout: 400_000,
+    });
     native = path.join(project, 'node_modules', '@perfprofile', 'native');
   }, 900_000);
 
@@ -129,15 +184,26 @@ describe('installed from pnpm pack tarballs with npm and no compiler on PATH', (
     execFileSync('tar', ['-xzf', tarballs['@perfprofile/native'], '-C', unpacked]);
     const entries = files(path.join(unpacked, 'package'));
     const prebuilt = [...entries.keys()].filter((f) => f.startsWith('prebuilds/')).sort();
-    if (asked) expect(prebuilt).toEqual(asked.split(',').map((m) => `prebuilds/${TARGET}/node-abi${ABIS[m.trim()]}.node`).sort());
+    if (asked)
+      expect(prebuilt).toEqual(
+        asked
+          .split(',')
+          .map((m) => `prebuilds/${TARGET}/node-abi${ABIS[m.trim()]}.node`)
+          .sort(),
+      );
     else expect(prebuilt).toContain(`prebuilds/${TARGET}/node-abi${ABI}.node`);
     // Nothing of a local build or the dev scripts: sources, the install script, the binaries.
-    for (const f of entries.keys()) expect(f).toMatch(/^(package\.json|README\.md|index\.js|index\.d\.ts|binding\.gyp|scripts\/install\.js|src\/[\w./-]+\.(cc|h)|prebuilds\/linux-x64-glibc\/node-abi\d+\.node)$/);
+    for (const f of entries.keys())
+      expect(f).toMatch(
+        /^(package\.json|README\.md|index\.js|index\.d\.ts|binding\.gyp|scripts\/install\.js|src\/[\w./-]+\.(cc|h)|prebuilds\/linux-x64-glibc\/node-abi\d+\.node)$/,
+      );
     // The dev workspace keeps no prebuilds/ (postpack): its installs compile from source.
     expect(existsSync(path.join(REPO, 'native', 'prebuilds'))).toBe(false);
     const packed = statSync(tarballs['@perfprofile/native']).size;
     const total = [...entries.values()].reduce((a, b) => a + b, 0);
-    console.log(`@perfprofile/native tarball: ${prebuilt.length} prebuilt, ${(packed / 1024).toFixed(0)} KB packed, ${(total / 1024).toFixed(0)} KB unpacked`);
+    console.log(
+      `@perfprofile/native tarball: ${prebuilt.length} prebuilt, ${(packed / 1024).toFixed(0)} KB packed, ${(total / 1024).toFixed(0)} KB unpacked`,
+    );
     expect(packed).toBeLessThanOrEqual(BUDGET.packed);
     expect(total).toBeLessThanOrEqual(BUDGET.unpacked);
   });
@@ -155,7 +221,11 @@ describe('installed from pnpm pack tarballs with npm and no compiler on PATH', (
   it('installs, loading the prebuilt binary for this Node without compiling', () => {
     expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
     expect(existsSync(native), `npm skipped the optional @perfprofile/native:\n${install.stderr}`).toBe(true);
-    expect(status()).toEqual({ ok: true, source: 'prebuilt', file: path.join(realpathSync(native), 'prebuilds', TARGET, `node-abi${ABI}.node`) });
+    expect(status()).toEqual({
+      ok: true,
+      source: 'prebuilt',
+      file: path.join(realpathSync(native), 'prebuilds', TARGET, `node-abi${ABI}.node`),
+    });
     expect(existsSync(path.join(native, 'build'))).toBe(false); // install.js did not even stage a build
   });
 
@@ -167,7 +237,16 @@ describe('installed from pnpm pack tarballs with npm and no compiler on PATH', (
   });
 
   it('perfprofile record samples the user script with the prebuilt binary', () => {
-    const r = npx(['perfprofile', 'record', '-o', 'cpu.pb.gz', '--config', 'event=task-clock rate=1000', '--', 'spin.mjs']);
+    const r = npx([
+      'perfprofile',
+      'record',
+      '-o',
+      'cpu.pb.gz',
+      '--config',
+      'event=task-clock rate=1000',
+      '--',
+      'spin.mjs',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const samples = Number(/perfprofile: (\d+) samples \(perf_event, task-clock\), 0 lost/.exec(r.stderr)?.[1]);
     expect(samples, r.stderr).toBeGreaterThan(300);
@@ -188,13 +267,24 @@ describe('installed from pnpm pack tarballs with npm and no compiler on PATH', (
 
   it('without a fitting prebuilt binary and no compiler: the install still succeeds, auto falls back to v8 naming both', () => {
     rmSync(path.join(native, 'prebuilds', TARGET, `node-abi${ABI}.node`));
-    const rebuild = spawnSync(path.join(bin, 'npm'), ['rebuild', '@perfprofile/native'], { cwd: project, env, encoding: 'utf8', timeout: 120_000 });
+    const rebuild = spawnSync(path.join(bin, 'npm'), ['rebuild', '@perfprofile/native'], {
+      cwd: project,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(rebuild.status, rebuild.stderr).toBe(0);
     const s = status();
     expect(s.ok).toBe(false);
-    expect(s.reason).toMatch(new RegExp(`^@perfprofile/native: not built from source for Node ${process.version}: build failed: .+; no prebuilt binary for ${TARGET}, ABI ${ABI} \\(Node ${process.version}; the package `));
+    expect(s.reason).toMatch(
+      new RegExp(
+        `^@perfprofile/native: not built from source for Node ${process.version}: build failed: .+; no prebuilt binary for ${TARGET}, ABI ${ABI} \\(Node ${process.version}; the package `,
+      ),
+    );
     const events = npx(['perfprofile', 'events']);
-    expect(events.stdout).toMatch(/^task-clock\s+software\s+no\s+@perfprofile\/native: .*build failed.*no prebuilt binary/m);
+    expect(events.stdout).toMatch(
+      /^task-clock\s+software\s+no\s+@perfprofile\/native: .*build failed.*no prebuilt binary/m,
+    );
     const r = npx(['perfprofile', 'record', '-o', 'auto.pb.gz', '--', 'spin.mjs']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: event=auto uses v8 .*build failed.*no prebuilt binary for linux-x64-glibc/);

@@ -4,7 +4,7 @@
  * ENOENT, fallback and auto with their notice, kernel=true without privilege).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +24,16 @@ function tmp(): string {
 
 function record(config: string, dir: string, options: { uid?: number; script?: string } = {}) {
   const out = path.join(dir, 'cpu.pb.gz');
-  const r = spawnSync(process.execPath, [cli, 'record', '-o', out, '--config', config, '--', options.script ?? fixture], {
-    cwd: dir, encoding: 'utf8', env: { ...process.env, PERFPROFILE_FIXTURE_MS: '1500' },
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
-  });
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'record', '-o', out, '--config', config, '--', options.script ?? fixture],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, PERFPROFILE_FIXTURE_MS: '1500' },
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+    },
+  );
   return { ...r, out };
 }
 
@@ -56,8 +62,45 @@ describe('perfprofile record with native events', () => {
     expect(raw).toMatch(/^PeriodType: cpu nanoseconds$/m);
     expect(raw).toMatch(/^samples\/count cpu\/nanoseconds\[dflt\]$/m);
     const shares = pprofTop(r.out);
-    const hot = shares.get('hot')!, cold = shares.get('cold')!;
+    const hot = shares.get('hot')!,
+      cold = shares.get('cold')!;
     expect(Math.abs((100 * hot) / (hot + cold) - 100 * truth.hot)).toBeLessThan(2);
+  });
+
+  it("starts node with V8's code log for native events only, and removes the log afterwards", () => {
+    const dir = tmp();
+    const script = path.join(dir, 'argv.mjs');
+    writeFileSync(
+      script,
+      'console.log(JSON.stringify({ execArgv: process.execArgv, log: process.env.PERFPROFILE_V8_LOG ?? null }));\n',
+    );
+    const run = (config: string) => {
+      const tmpdir = mkdtempSync(path.join(dir, 'tmp-'));
+      const r = spawnSync(
+        process.execPath,
+        [cli, 'record', '-q', '-o', path.join(dir, 'x.pb.gz'), '--config', config, '--', script],
+        { encoding: 'utf8', env: { ...process.env, TMPDIR: tmpdir } },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      return {
+        ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as { execArgv: string[]; log: string | null }),
+        left: readdirSync(tmpdir),
+      };
+    };
+    const native = run('event=task-clock');
+    expect(native.execArgv).toEqual(
+      expect.arrayContaining([
+        '--log-code',
+        '--log-source-position',
+        '--logfile-per-isolate',
+        `--logfile=${native.log}`,
+      ]),
+    );
+    expect(native.left).toEqual([]);
+    // V8's CpuProfiler silences the code log while it runs: no flags for event=v8.
+    const v8 = run('event=v8');
+    expect(v8.execArgv.filter((a) => a.startsWith('--log'))).toEqual([]);
+    expect(v8.log).toBeNull();
   });
 
   it('refuses event=cycles on a machine without a PMU: exit 2, one line naming ENOENT, script not run', () => {
@@ -75,12 +118,16 @@ describe('perfprofile record with native events', () => {
     const fallback = record('event=cycles fallback=task-clock rate=1000', tmp());
     expect(fallback.status, fallback.stderr).toBe(0);
     expect(fallback.stderr).toMatch(/warning: .*cycles.*no hardware PMU \(ENOENT\).*task-clock/);
-    expect(decode(readFileSync(fallback.out)).comments.join('\n')).toMatch(/^source perf_event: fallback=task-clock: cycles unavailable \(no hardware PMU \(ENOENT\)\)$/m);
+    expect(decode(readFileSync(fallback.out)).comments.join('\n')).toMatch(
+      /^source perf_event: fallback=task-clock: cycles unavailable \(no hardware PMU \(ENOENT\)\)$/m,
+    );
 
     const auto = record('event=auto', tmp());
     expect(auto.status, auto.stderr).toBe(0);
     const comments = decode(readFileSync(auto.out)).comments.join('\n');
-    expect(comments).toMatch(/^source perf_event: event=auto chose task-clock \(cycles: no hardware PMU \(ENOENT\)\)$/m);
+    expect(comments).toMatch(
+      /^source perf_event: event=auto chose task-clock \(cycles: no hardware PMU \(ENOENT\)\)$/m,
+    );
   });
 
   it('refuses kernel=true for an unprivileged user with the paranoid remedy', () => {
@@ -92,7 +139,9 @@ describe('perfprofile record with native events', () => {
     const r = record('event=task-clock kernel=true', dir, { uid: 65534, script });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/perf_event_paranoid=\d: needs CAP_PERFMON or `sysctl kernel\.perf_event_paranoid=1` \((EACCES|EPERM)\)/);
+    expect(r.stderr).toMatch(
+      /perf_event_paranoid=\d: needs CAP_PERFMON or `sysctl kernel\.perf_event_paranoid=1` \((EACCES|EPERM)\)/,
+    );
     expect(existsSync(marker)).toBe(false);
     // The same user without kernel=true is fine.
     expect(record('event=task-clock rate=500', tmp(), { uid: 65534 }).status).toBe(0);

@@ -13,7 +13,11 @@ const fixture = fileURLToPath(new URL('../../../fixtures/workloads/split-70-30.m
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'perfprofile-record-'));
 
 function perfprofile(args: string[], cwd = process.cwd()) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, PERFPROFILE_FIXTURE_MS: '1500' } });
+  return spawnSync(process.execPath, [cli, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, PERFPROFILE_FIXTURE_MS: '1500' },
+  });
 }
 
 describe('perfprofile record', () => {
@@ -56,7 +60,10 @@ describe('perfprofile record', () => {
     const dir = tmp();
     const marker = path.join(dir, 'ran');
     const script = path.join(dir, 'marker.mjs');
-    writeFileSync(script, `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'yes');\n`);
+    writeFileSync(
+      script,
+      `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'yes');\n`,
+    );
     const r = perfprofile(['record', '--config', config, '--', script], dir);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -80,12 +87,18 @@ describe('perfprofile events', () => {
     // Every event of the catalog, judged as core judges it in this process.
     expect(list).toEqual(events());
     expect(list.find((e) => e.name === 'v8')).toMatchObject({ available: true });
-    expect(list.map((e) => e.name)).toEqual(expect.arrayContaining(['cycles', 'task-clock', 'page-faults', 'timer', 'auto']));
+    expect(list.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['cycles', 'task-clock', 'page-faults', 'timer', 'auto']),
+    );
     // The table: a usable event with its default rate, any other with the reason.
-    const table = perfprofile(['events']).stdout.trim().split('\n').slice(1).map((line) => {
-      const [name, kind, usable, ...note] = line.split(/\s+/);
-      return { name, kind, usable, note: note.join(' ') };
-    });
+    const table = perfprofile(['events'])
+      .stdout.trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => {
+        const [name, kind, usable, ...note] = line.split(/\s+/);
+        return { name, kind, usable, note: note.join(' ') };
+      });
     expect(table.map((row) => row.name)).toEqual(list.map((e) => e.name));
     for (const [i, e] of list.entries()) {
       if (e.available) {

@@ -49,9 +49,14 @@ describe('installing', () => {
 
   it('apt-installs as root on Debian only, not when told not to, not what a variable points at', () => {
     expect(installPlan(['go', 'chromium'], {}, debianRoot)).toEqual({ packages: ['golang-go', 'chromium'] });
-    expect(installPlan(['go', 'chromium'], { PERFPROFILE_CHROMIUM: '/opt/chrome' }, debianRoot)).toEqual({ packages: ['golang-go'] });
+    expect(installPlan(['go', 'chromium'], { PERFPROFILE_CHROMIUM: '/opt/chrome' }, debianRoot)).toEqual({
+      packages: ['golang-go'],
+    });
     expect(installPlan([], {}, debianRoot)).toEqual({ packages: [] });
-    expect(installPlan(['go'], { PERFPROFILE_NO_INSTALL: '1' }, debianRoot)).toEqual({ packages: [], reason: 'PERFPROFILE_NO_INSTALL is set' });
+    expect(installPlan(['go'], { PERFPROFILE_NO_INSTALL: '1' }, debianRoot)).toEqual({
+      packages: [],
+      reason: 'PERFPROFILE_NO_INSTALL is set',
+    });
     expect(installPlan(['go'], { PERFPROFILE_NO_INSTALL: '0' }, debianRoot)).toEqual({ packages: ['golang-go'] });
     expect(installPlan(['go'], {}, { ...debianRoot, debian: false })).toEqual({ packages: [], reason: 'not Debian' });
     expect(installPlan(['go'], {}, { ...debianRoot, root: false })).toEqual({ packages: [], reason: 'not root' });
@@ -60,11 +65,19 @@ describe('installing', () => {
 
   it('prints one line per tool still missing: where it looked or why not installed, what is skipped, how to install', () => {
     const lines: string[] = [];
-    const missing = ensureTools((l) => lines.push(l), { PATH: fakePath(), PERFPROFILE_GO: '/nonexistent/go' }, { debian: true, root: false, aptGet: true });
+    const missing = ensureTools(
+      (l) => lines.push(l),
+      { PATH: fakePath(), PERFPROFILE_GO: '/nonexistent/go' },
+      { debian: true, root: false, aptGet: true },
+    );
     expect(missing).toEqual(['go', 'chromium']);
     expect(lines).toEqual([
-      expect.stringMatching(/^npm test: go not found at PERFPROFILE_GO=\/nonexistent\/go: go tool pprof cross-checks skipped; install Go .*golang-go/),
-      expect.stringMatching(/^npm test: chromium not found \(not installed: not root\): flame-graph browser test skipped; install Chromium .*PERFPROFILE_CHROMIUM/),
+      expect.stringMatching(
+        /^npm test: go not found at PERFPROFILE_GO=\/nonexistent\/go: go tool pprof cross-checks skipped; install Go .*golang-go/,
+      ),
+      expect.stringMatching(
+        /^npm test: chromium not found \(not installed: not root\): flame-graph browser test skipped; install Chromium .*PERFPROFILE_CHROMIUM/,
+      ),
     ]);
     lines.length = 0;
     ensureTools((l) => lines.push(l), { PATH: '', CI: 'true' }, { debian: false, root: true, aptGet: false });
@@ -78,12 +91,23 @@ describe('a Vitest run with tests that need go and Chromium', () => {
 
   function vitest(env: Record<string, string>) {
     const report = path.join(mkdtempSync(path.join(tmpdir(), 'perfprofile-tools-')), 'report.json');
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^VITEST|^TINYPOOL|^CI$|^NODE_ENV$/.test(k)));
-    const r = spawnSync(process.execPath, [path.join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=json', `--outputFile.json=${report}`], {
-      cwd: fixture, encoding: 'utf8', env: { ...clean, ...env }, timeout: 60_000,
-    });
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^VITEST|^TINYPOOL|^CI$|^NODE_ENV$/.test(k)),
+    );
+    const r = spawnSync(
+      process.execPath,
+      [path.join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=json', `--outputFile.json=${report}`],
+      {
+        cwd: fixture,
+        encoding: 'utf8',
+        env: { ...clean, ...env },
+        timeout: 60_000,
+      },
+    );
     const json = JSON.parse(readFileSync(report, 'utf8'));
-    const tests = Object.fromEntries(json.testResults[0].assertionResults.map((t: { title: string; status: string }) => [t.title, t.status]));
+    const tests = Object.fromEntries(
+      json.testResults[0].assertionResults.map((t: { title: string; status: string }) => [t.title, t.status]),
+    );
     return { status: r.status, tests, summary: skipSummary([json]) };
   }
 
@@ -91,8 +115,12 @@ describe('a Vitest run with tests that need go and Chromium', () => {
     const r = vitest(hidden);
     expect(r.status).toBe(0);
     expect(r.tests).toEqual({
-      'needs go': 'skipped', one: 'skipped', two: 'skipped', 'checks more than go': 'passed',
-      'skipped by its own condition': 'skipped', 'needs nothing': 'passed',
+      'needs go': 'skipped',
+      one: 'skipped',
+      two: 'skipped',
+      'checks more than go': 'passed',
+      'skipped by its own condition': 'skipped',
+      'needs nothing': 'passed',
     });
     expect(r.summary).toEqual({
       line: 'npm test: 3 skipped, 1 ran without its cross-check: go not found (go tool pprof cross-checks), chromium not found (flame-graph browser test); 1 other skipped by its own condition',
@@ -104,7 +132,13 @@ describe('a Vitest run with tests that need go and Chromium', () => {
   it('in CI runs them anyway, so a missing tool fails', () => {
     const r = vitest({ ...hidden, CI: 'true' });
     expect(r.status).toBe(1);
-    expect(r.tests).toMatchObject({ 'needs go': 'failed', one: 'failed', two: 'failed', 'checks more than go': 'failed', 'needs nothing': 'passed' });
+    expect(r.tests).toMatchObject({
+      'needs go': 'failed',
+      one: 'failed',
+      two: 'failed',
+      'checks more than go': 'failed',
+      'needs nothing': 'passed',
+    });
     expect(r.summary).toEqual({
       line: 'npm test: no test skipped for a missing tool; 1 other skipped by its own condition',
       totals: 'tests: 1 passed, 4 failed, 1 skipped',
@@ -115,7 +149,12 @@ describe('a Vitest run with tests that need go and Chromium', () => {
   it('with them runs every test', () => {
     const dir = fakePath();
     const r = vitest({ PERFPROFILE_GO: path.join(dir, 'go'), PERFPROFILE_CHROMIUM: path.join(dir, 'go') });
-    expect(r.tests).toMatchObject({ 'needs go': 'failed', one: 'failed', two: 'failed', 'checks more than go': 'failed' });
+    expect(r.tests).toMatchObject({
+      'needs go': 'failed',
+      one: 'failed',
+      two: 'failed',
+      'checks more than go': 'failed',
+    });
     expect(r.summary.forTools).toBe(0);
   });
 });

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import pako from 'pako';
 import * as pf from 'pprof-format';
@@ -24,22 +24,62 @@ const require = createRequire(import.meta.url);
 
 /** 200k unfolded samples (distinct `seq` labels keep them apart) over 2k stacks of depth 8–24. */
 function makeProfile() {
-  const functions = Array.from({ length: 500 }, (_, i) => ({ id: i + 1, name: `fn_${i}`, systemName: `*fn_${i}`, filename: `src/file_${i % 40}.ts`, startLine: i }));
-  const locations = Array.from({ length: 1500 }, (_, i) => ({ id: i + 1, mappingId: 1, address: 0, isFolded: false, lines: [{ functionId: (i % 500) + 1, line: 10 + (i % 90), column: 0 }] }));
+  const functions = Array.from({ length: 500 }, (_, i) => ({
+    id: i + 1,
+    name: `fn_${i}`,
+    systemName: `*fn_${i}`,
+    filename: `src/file_${i % 40}.ts`,
+    startLine: i,
+  }));
+  const locations = Array.from({ length: 1500 }, (_, i) => ({
+    id: i + 1,
+    mappingId: 1,
+    address: 0,
+    isFolded: false,
+    lines: [{ functionId: (i % 500) + 1, line: 10 + (i % 90), column: 0 }],
+  }));
   let seed = 42;
-  const rnd = (n) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const rnd = (n) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   const stacks = Array.from({ length: STACKS }, () => Array.from({ length: 8 + rnd(17) }, () => 1 + rnd(1500)));
   const samples = Array.from({ length: SAMPLES }, (_, i) => ({
     locationIds: stacks[i % STACKS],
     values: [1, 1_000_000],
-    labels: [{ key: 'tier', str: ['ignition', 'sparkplug', 'maglev', 'turbofan'][i & 3] }, { key: 'vm_state', str: 'JS' }],
+    labels: [
+      { key: 'tier', str: ['ignition', 'sparkplug', 'maglev', 'turbofan'][i & 3] },
+      { key: 'vm_state', str: 'JS' },
+    ],
   }));
   return {
-    sampleTypes: [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }],
-    samples, locations, functions,
-    mappings: [{ id: 1, memoryStart: 0, memoryLimit: 0, fileOffset: 0, filename: 'node', buildId: '', hasFunctions: true, hasFilenames: true, hasLineNumbers: true, hasInlineFrames: false }],
-    dropFrames: '', keepFrames: '', timeNanos: Date.now() * 1e6, durationNanos: 1e9, periodType: { type: 'cpu', unit: 'nanoseconds' }, period: 1e6,
-    comments: ['bench'], defaultSampleType: 'cpu', docUrl: '',
+    sampleTypes: [
+      { type: 'samples', unit: 'count' },
+      { type: 'cpu', unit: 'nanoseconds' },
+    ],
+    samples,
+    locations,
+    functions,
+    mappings: [
+      {
+        id: 1,
+        memoryStart: 0,
+        memoryLimit: 0,
+        fileOffset: 0,
+        filename: 'node',
+        buildId: '',
+        hasFunctions: true,
+        hasFilenames: true,
+        hasLineNumbers: true,
+        hasInlineFrames: false,
+      },
+    ],
+    dropFrames: '',
+    keepFrames: '',
+    timeNanos: Date.now() * 1e6,
+    durationNanos: 1e9,
+    periodType: { type: 'cpu', unit: 'nanoseconds' },
+    period: 1e6,
+    comments: ['bench'],
+    defaultSampleType: 'cpu',
+    docUrl: '',
   };
 }
 
@@ -53,12 +93,38 @@ function toPprofFormat(p) {
   const st = new pf.StringTable();
   return new pf.Profile({
     sampleType: p.sampleTypes.map((t) => new pf.ValueType({ type: st.dedup(t.type), unit: st.dedup(t.unit) })),
-    sample: p.samples.map((s) => new pf.Sample({ locationId: s.locationIds, value: s.values, label: s.labels.map((l) => new pf.Label({ key: st.dedup(l.key), str: st.dedup(l.str) })) })),
-    location: p.locations.map((l) => new pf.Location({ id: l.id, mappingId: l.mappingId, line: l.lines.map((x) => new pf.Line({ functionId: x.functionId, line: x.line })) })),
-    function: p.functions.map((f) => new pf.Function({ id: f.id, name: st.dedup(f.name), systemName: st.dedup(f.systemName), filename: st.dedup(f.filename), startLine: f.startLine })),
+    sample: p.samples.map(
+      (s) =>
+        new pf.Sample({
+          locationId: s.locationIds,
+          value: s.values,
+          label: s.labels.map((l) => new pf.Label({ key: st.dedup(l.key), str: st.dedup(l.str) })),
+        }),
+    ),
+    location: p.locations.map(
+      (l) =>
+        new pf.Location({
+          id: l.id,
+          mappingId: l.mappingId,
+          line: l.lines.map((x) => new pf.Line({ functionId: x.functionId, line: x.line })),
+        }),
+    ),
+    function: p.functions.map(
+      (f) =>
+        new pf.Function({
+          id: f.id,
+          name: st.dedup(f.name),
+          systemName: st.dedup(f.systemName),
+          filename: st.dedup(f.filename),
+          startLine: f.startLine,
+        }),
+    ),
     mapping: [new pf.Mapping({ id: 1, filename: st.dedup('node'), hasFunctions: true })],
-    stringTable: st, timeNanos: p.timeNanos, durationNanos: p.durationNanos,
-    periodType: new pf.ValueType({ type: st.dedup('cpu'), unit: st.dedup('nanoseconds') }), period: p.period,
+    stringTable: st,
+    timeNanos: p.timeNanos,
+    durationNanos: p.durationNanos,
+    periodType: new pf.ValueType({ type: st.dedup('cpu'), unit: st.dedup('nanoseconds') }),
+    period: p.period,
   });
 }
 
@@ -67,9 +133,29 @@ function staticModule() {
   const out = path.join(dir, 'static.cjs');
   const pbjs = path.join(path.dirname(require.resolve('protobufjs-cli/package.json')), 'bin', 'pbjs');
   const proto = fileURLToPath(new URL('../proto/profile.proto', import.meta.url));
-  execFileSync(process.execPath, [pbjs, '-t', 'static-module', '-w', 'commonjs', '--keep-case', '--no-verify', '--no-convert', '--no-delimited', '--no-comments', '-o', out, proto]);
+  execFileSync(process.execPath, [
+    pbjs,
+    '-t',
+    'static-module',
+    '-w',
+    'commonjs',
+    '--keep-case',
+    '--no-verify',
+    '--no-convert',
+    '--no-delimited',
+    '--no-comments',
+    '-o',
+    out,
+    proto,
+  ]);
   // The generated code requires protobufjs/minimal; point it at ours.
-  writeFileSync(out, readFileSync(out, 'utf8').replace('require("protobufjs/minimal")', `require(${JSON.stringify(require.resolve('protobufjs/minimal'))})`));
+  writeFileSync(
+    out,
+    readFileSync(out, 'utf8').replace(
+      'require("protobufjs/minimal")',
+      `require(${JSON.stringify(require.resolve('protobufjs/minimal'))})`,
+    ),
+  );
   return require(out).perftools.profiles.Profile;
 }
 
@@ -98,10 +184,20 @@ if (process.argv.includes('--json')) {
   const other = time(() => gzipSync(pfProfile.encode(), { level: 1 }));
   const core6 = time(() => encode(profile, { level: 6 }));
   const other6 = time(() => gzipSync(pfProfile.encode(), { level: 6 }));
-  console.log(JSON.stringify({
-    samples: SAMPLES, stacks: STACKS, runs: RUNS, level: 1, coreMs: core.ms, pprofFormatMs: other.ms, speedup: other.ms / core.ms,
-    coreMs6: core6.ms, pprofFormatMs6: other6.ms, speedup6: other6.ms / core6.ms,
-  }));
+  console.log(
+    JSON.stringify({
+      samples: SAMPLES,
+      stacks: STACKS,
+      runs: RUNS,
+      level: 1,
+      coreMs: core.ms,
+      pprofFormatMs: other.ms,
+      speedup: other.ms / core.ms,
+      coreMs6: core6.ms,
+      pprofFormatMs6: other6.ms,
+      speedup6: other6.ms / core6.ms,
+    }),
+  );
   process.exit(0);
 }
 const reflection = profileMessage();
@@ -121,9 +217,13 @@ rows.push(['core encode() total (encode + zlib level 6)', time(() => encode(prof
 rows.push(['pprof-format encode + zlib level 6', time(() => gzipSync(pfProfile.encode(), { level: 6 }))]);
 // Decode rows: the bytes column is the input's (the ungzipped encodeRaw bytes).
 rows.push(['core decode (own reader, bytes → model)', time(() => (decode(raw), raw))]);
-rows.push(['protobufjs reflection decode + toObject (longs: Number; no model)', time(() => (reflection.toObject(reflection.decode(raw), { longs: Number, defaults: true, arrays: true }), raw))]);
+rows.push([
+  'protobufjs reflection decode + toObject (longs: Number; no model)',
+  time(() => (reflection.toObject(reflection.decode(raw), { longs: Number, defaults: true, arrays: true }), raw)),
+]);
 
 console.log(`\n${SAMPLES} samples, ${STACKS} stacks, median of ${RUNS} runs (node ${process.version})\n`);
 console.log('| step | median ms | min–max ms | bytes |');
 console.log('|---|---:|---:|---:|');
-for (const [name, r] of rows) console.log(`| ${name} | ${r.ms.toFixed(0)} | ${r.min.toFixed(0)}–${r.max.toFixed(0)} | ${r.bytes} |`);
+for (const [name, r] of rows)
+  console.log(`| ${name} | ${r.ms.toFixed(0)} | ${r.min.toFixed(0)}–${r.max.toFixed(0)} | ${r.bytes} |`);

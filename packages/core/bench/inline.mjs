@@ -41,14 +41,32 @@ if (process.argv[2] === 'child') {
     const stopCpuMs = (c1.user + c1.system) / 1000;
     const after = inlineStats();
     rows.push({
-      samples: stats.samples, stopMs, stopCpuMs, locations: profile.locations.length, inlined: profile.locations.filter((l) => l.lines.length > 1).length,
-      parseMs: after.parseMs - before.parseMs, bytes: after.bytes - before.bytes, lookupMs: after.lookupMs - before.lookupMs,
-      frames: after.frames - before.frames, named: after.named - before.named, tableBytes: after.tableBytes, warnings: stats.warnings,
+      samples: stats.samples,
+      stopMs,
+      stopCpuMs,
+      locations: profile.locations.length,
+      inlined: profile.locations.filter((l) => l.lines.length > 1).length,
+      parseMs: after.parseMs - before.parseMs,
+      bytes: after.bytes - before.bytes,
+      lookupMs: after.lookupMs - before.lookupMs,
+      frames: after.frames - before.frames,
+      named: after.named - before.named,
+      tableBytes: after.tableBytes,
+      warnings: stats.warnings,
     });
   }
-  const log = process.env.PERFPROFILE_V8_LOG ? isolateLogFiles(process.env.PERFPROFILE_V8_LOG, process.pid)[0] : undefined;
+  const log = process.env.PERFPROFILE_V8_LOG
+    ? isolateLogFiles(process.env.PERFPROFILE_V8_LOG, process.pid)[0]
+    : undefined;
   globalThis.gc();
-  console.log(JSON.stringify({ rows, logBytes: log ? statSync(log.path).size : 0, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed }));
+  console.log(
+    JSON.stringify({
+      rows,
+      logBytes: log ? statSync(log.path).size : 0,
+      rss: process.memoryUsage().rss,
+      heap: process.memoryUsage().heapUsed,
+    }),
+  );
 } else {
   const { inlineLaunch } = await import('../dist/index.js');
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -56,7 +74,11 @@ if (process.argv[2] === 'child') {
     const dir = mkdtempSync(path.join(tmpdir(), 'perfprofile-inline-bench-'));
     const launch = withLog ? inlineLaunch(dir) : { execArgv: [], env: {} };
     try {
-      const out = execFileSync(process.execPath, ['--expose-gc', ...launch.execArgv, path.join(here, 'inline.mjs'), 'child'], { encoding: 'utf8', env: { ...process.env, ...launch.env }, maxBuffer: 1 << 24 });
+      const out = execFileSync(
+        process.execPath,
+        ['--expose-gc', ...launch.execArgv, path.join(here, 'inline.mjs'), 'child'],
+        { encoding: 'utf8', env: { ...process.env, ...launch.env }, maxBuffer: 1 << 24 },
+      );
       return JSON.parse(out.trim().split('\n').pop());
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -67,14 +89,24 @@ if (process.argv[2] === 'child') {
   const f = (x) => x.toFixed(1);
   console.log(`node ${process.version}, ${PROFILES} profiles per process`);
   const med = (rows, k) => f(median(rows.map((r) => r[k])));
-  console.log(`stop() median wall (CPU) ms: ${med(off.rows, 'stopMs')} (${med(off.rows, 'stopCpuMs')}) without the log, ${med(on.rows, 'stopMs')} (${med(on.rows, 'stopCpuMs')}) with it`);
-  console.log('with the log, per profile: samples, stop ms (CPU), log bytes parsed, parse ms, frames looked up (named), lookup ms, locations (inlined)');
+  console.log(
+    `stop() median wall (CPU) ms: ${med(off.rows, 'stopMs')} (${med(off.rows, 'stopCpuMs')}) without the log, ${med(on.rows, 'stopMs')} (${med(on.rows, 'stopCpuMs')}) with it`,
+  );
+  console.log(
+    'with the log, per profile: samples, stop ms (CPU), log bytes parsed, parse ms, frames looked up (named), lookup ms, locations (inlined)',
+  );
   for (const r of on.rows) {
-    console.log(`  ${r.samples}  ${f(r.stopMs)} (${f(r.stopCpuMs)})  ${r.bytes}  ${f(r.parseMs)}  ${r.frames} (${r.named})  ${f(r.lookupMs)}  ${r.locations} (${r.inlined})${r.warnings.length ? `  ${r.warnings.join('; ')}` : ''}`);
+    console.log(
+      `  ${r.samples}  ${f(r.stopMs)} (${f(r.stopCpuMs)})  ${r.bytes}  ${f(r.parseMs)}  ${r.frames} (${r.named})  ${f(r.lookupMs)}  ${r.locations} (${r.inlined})${r.warnings.length ? `  ${r.warnings.join('; ')}` : ''}`,
+    );
   }
   const parsed = on.rows.reduce((a, r) => a + r.bytes, 0);
   const parseMs = on.rows.reduce((a, r) => a + r.parseMs, 0);
-  console.log(`log: ${(on.logBytes / 1e6).toFixed(2)} MB at exit; parsed ${(parsed / 1e6).toFixed(2)} MB in ${f(parseMs)} ms (${f(parseMs / (parsed / 1e6))} ms/MB); tables kept ${(on.rows.at(-1).tableBytes / 1e6).toFixed(2)} MB`);
+  console.log(
+    `log: ${(on.logBytes / 1e6).toFixed(2)} MB at exit; parsed ${(parsed / 1e6).toFixed(2)} MB in ${f(parseMs)} ms (${f(parseMs / (parsed / 1e6))} ms/MB); tables kept ${(on.rows.at(-1).tableBytes / 1e6).toFixed(2)} MB`,
+  );
   const mb = (x) => (x / 1e6).toFixed(0);
-  console.log(`at exit, rss (JS heap after a full GC): ${mb(off.rss)} (${mb(off.heap)}) MB without the log, ${mb(on.rss)} (${mb(on.heap)}) MB with it`);
+  console.log(
+    `at exit, rss (JS heap after a full GC): ${mb(off.rss)} (${mb(off.heap)}) MB without the log, ${mb(on.rss)} (${mb(on.heap)}) MB with it`,
+  );
 }

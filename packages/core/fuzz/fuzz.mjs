@@ -50,10 +50,14 @@ async function main() {
     rows.push(r);
     if (r.failure) failed = true;
   }
-  console.log('| target | executions | seconds | exec/s | coverage (statements+branch arms hit) | corpus (seed → final) | result |');
+  console.log(
+    '| target | executions | seconds | exec/s | coverage (statements+branch arms hit) | corpus (seed → final) | result |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
-    console.log(`| ${r.target} | ${r.execs.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} | ${Math.round(r.execs / r.seconds).toLocaleString('en-US')} | ${r.covered} | ${r.seeds} → ${r.corpus} | ${r.failure ?? 'no crash, no hang'} |`);
+    console.log(
+      `| ${r.target} | ${r.execs.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} | ${Math.round(r.execs / r.seconds).toLocaleString('en-US')} | ${r.covered} | ${r.seeds} → ${r.corpus} | ${r.failure ?? 'no crash, no hang'} |`,
+    );
   }
   const total = rows.reduce((a, r) => a + r.execs, 0);
   console.log(`\ntotal: ${total.toLocaleString('en-US')} executions, node ${process.version}`);
@@ -67,7 +71,12 @@ function instrument() {
   cpSync(path.join(PKG, 'proto'), path.join(BUILD, 'proto'), { recursive: true });
   const require = createRequire(path.join(PKG, 'package.json'));
   const { createInstrumenter } = require('istanbul-lib-instrument');
-  const inst = createInstrumenter({ esModules: true, coverageVariable: '__fuzzCoverage', compact: true, produceSourceMap: false });
+  const inst = createInstrumenter({
+    esModules: true,
+    coverageVariable: '__fuzzCoverage',
+    compact: true,
+    produceSourceMap: false,
+  });
   const walk = (rel) => {
     for (const e of readdirSync(path.join(PKG, 'dist', rel), { withFileTypes: true })) {
       const r = path.join(rel, e.name);
@@ -89,7 +98,9 @@ function runTarget(target, runs, saveCorpus) {
     const beat = new Int32Array(shared, 0, 2); // [executions done, current input length]
     const current = new Uint8Array(shared, 8, MAX_LEN);
     const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { target, runs, shared, saveCorpus } });
-    let last = -1, stale = 0, done = false;
+    let last = -1,
+      stale = 0,
+      done = false;
     const started = performance.now();
     const watch = setInterval(() => {
       const n = Atomics.load(beat, 0);
@@ -105,21 +116,38 @@ function runTarget(target, runs, saveCorpus) {
         const input = Buffer.from(current.subarray(0, Atomics.load(beat, 1)));
         const file = save(target, 'hang', input);
         worker.terminate();
-        resolve({ target, execs: n, seconds: (performance.now() - started) / 1000, covered: '-', seeds: '-', corpus: '-', failure: `HANG (> ${HANG_MS} ms) saved to ${file}` });
+        resolve({
+          target,
+          execs: n,
+          seconds: (performance.now() - started) / 1000,
+          covered: '-',
+          seeds: '-',
+          corpus: '-',
+          failure: `HANG (> ${HANG_MS} ms) saved to ${file}`,
+        });
       }
     }, 250);
     worker.on('message', (m) => {
       if (done) return;
       done = true;
       clearInterval(watch);
-      if (m.failure) m.failure = `${m.failure.kind.toUpperCase()}: ${m.failure.message} (saved to ${save(target, m.failure.kind, Buffer.from(m.failure.input))})`;
+      if (m.failure)
+        m.failure = `${m.failure.kind.toUpperCase()}: ${m.failure.message} (saved to ${save(target, m.failure.kind, Buffer.from(m.failure.input))})`;
       resolve({ target, ...m, seconds: (performance.now() - started) / 1000 });
     });
     worker.on('error', (e) => {
       if (done) return;
       done = true;
       clearInterval(watch);
-      resolve({ target, execs: Atomics.load(beat, 0), seconds: (performance.now() - started) / 1000, covered: '-', seeds: '-', corpus: '-', failure: `worker died: ${e.message}` });
+      resolve({
+        target,
+        execs: Atomics.load(beat, 0),
+        seconds: (performance.now() - started) / 1000,
+        covered: '-',
+        seeds: '-',
+        corpus: '-',
+        failure: `worker died: ${e.message}`,
+      });
     });
   });
 }
@@ -157,15 +185,27 @@ async function fuzzWorker({ target, runs, shared, saveCorpus }) {
       for (const k of keys) {
         if (arm) {
           const arms = obj[k];
-          for (let i = 0; i < arms.length; i++) if (arms[i] > 0 && !seen.has(`${c}:${k}:${i}`)) (seen.add(`${c}:${k}:${i}`), (found = true));
-        } else if (obj[k] > 0 && !seen.has(`${c}:${k}`)) (seen.add(`${c}:${k}`), (found = true));
+          for (let i = 0; i < arms.length; i++) {
+            if (arms[i] > 0 && !seen.has(`${c}:${k}:${i}`)) {
+              seen.add(`${c}:${k}:${i}`);
+              found = true;
+            }
+          }
+        } else if (obj[k] > 0 && !seen.has(`${c}:${k}`)) {
+          seen.add(`${c}:${k}`);
+          found = true;
+        }
       }
     }
     return found;
   };
 
   const dir = path.join(CORPUS, target);
-  const corpus = existsSync(dir) ? readdirSync(dir).sort().map((f) => readFileSync(path.join(dir, f))) : [];
+  const corpus = existsSync(dir)
+    ? readdirSync(dir)
+        .sort()
+        .map((f) => readFileSync(path.join(dir, f)))
+    : [];
   const seeds = corpus.length;
   if (corpus.length === 0) corpus.push(Buffer.from(''));
   newCoverage(); // module initialisation is not the inputs' doing
@@ -178,7 +218,13 @@ async function fuzzWorker({ target, runs, shared, saveCorpus }) {
       check(input);
     } catch (e) {
       const kind = e && e.invariant ? 'invariant' : 'crash';
-      parentPort.postMessage({ execs, covered: seen.size, seeds, corpus: corpus.length, failure: { kind, message: String(e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e), input } });
+      parentPort.postMessage({
+        execs,
+        covered: seen.size,
+        seeds,
+        corpus: corpus.length,
+        failure: { kind, message: String(e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e), input },
+      });
       return false;
     }
     Atomics.store(beat, 0, ++execs);
@@ -189,7 +235,9 @@ async function fuzzWorker({ target, runs, shared, saveCorpus }) {
 
   let seed = 0x2545f491;
   const rnd = (n) => {
-    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
     return (seed >>> 0) % n;
   };
   const dict = spec.dictionary.map((t) => Buffer.from(t));
@@ -199,13 +247,33 @@ async function fuzzWorker({ target, runs, shared, saveCorpus }) {
     for (let r = 0; r < rounds; r++) {
       const at = b.length ? rnd(b.length) : 0;
       switch (rnd(8)) {
-        case 0: if (b.length) b[at] ^= 1 << rnd(8); break;
-        case 1: if (b.length) b[at] = rnd(256); break;
-        case 2: b = Buffer.concat([b.subarray(0, at), Buffer.from([rnd(256)]), b.subarray(at)]); break;
-        case 3: if (b.length) b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + rnd(Math.min(16, b.length - at)))]); break;
-        case 4: { const len = 1 + rnd(Math.min(32, Math.max(1, b.length - at))); b = Buffer.concat([b.subarray(0, at), b.subarray(at, at + len), b.subarray(at)]); break; }
-        case 5: { const other = corpus[rnd(corpus.length)]; const cut = other.length ? rnd(other.length) : 0; b = Buffer.concat([b.subarray(0, at), other.subarray(cut)]); break; }
-        default: { const tok = dict[rnd(dict.length)]; b = Buffer.concat([b.subarray(0, at), tok, b.subarray(at)]); }
+        case 0:
+          if (b.length) b[at] ^= 1 << rnd(8);
+          break;
+        case 1:
+          if (b.length) b[at] = rnd(256);
+          break;
+        case 2:
+          b = Buffer.concat([b.subarray(0, at), Buffer.from([rnd(256)]), b.subarray(at)]);
+          break;
+        case 3:
+          if (b.length) b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + rnd(Math.min(16, b.length - at)))]);
+          break;
+        case 4: {
+          const len = 1 + rnd(Math.min(32, Math.max(1, b.length - at)));
+          b = Buffer.concat([b.subarray(0, at), b.subarray(at, at + len), b.subarray(at)]);
+          break;
+        }
+        case 5: {
+          const other = corpus[rnd(corpus.length)];
+          const cut = other.length ? rnd(other.length) : 0;
+          b = Buffer.concat([b.subarray(0, at), other.subarray(cut)]);
+          break;
+        }
+        default: {
+          const tok = dict[rnd(dict.length)];
+          b = Buffer.concat([b.subarray(0, at), tok, b.subarray(at)]);
+        }
       }
     }
     return b.length > MAX_LEN ? b.subarray(0, MAX_LEN) : b;

@@ -21,6 +21,7 @@ import type { Label, Profile, ValueType } from './model.js';
 import { truncate, type BuildOptions } from './profile.js';
 import { urlToFile } from './sources/v8.js';
 import type { SourceFrame } from './sources/source.js';
+import { post } from './inspector.js';
 
 /** The heap profiler's default interval (V8's `StartSamplingHeapProfiler`): 512 KiB. */
 export const DEFAULT_ALLOC_INTERVAL = 512 * 1024;
@@ -41,7 +42,12 @@ export interface HeapSamplingProfile {
 
 interface HeapNode {
   readonly id: number;
-  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly columnNumber: number };
+  readonly callFrame: {
+    readonly functionName: string;
+    readonly url: string;
+    readonly lineNumber: number;
+    readonly columnNumber: number;
+  };
   readonly selfSize: number;
   readonly children: readonly HeapNode[];
 }
@@ -64,17 +70,6 @@ export interface HeapSampling {
   /** Whether objects collected during the run were kept (alloc) or dropped (inuse). */
   readonly includeCollected: boolean;
   readonly profile: HeapSamplingProfile;
-}
-
-function post<T>(session: Session, method: string, params?: object): T {
-  let result: T | undefined;
-  let error: Error | null = null;
-  session.post(method, params ?? {}, (e, r) => {
-    error = e;
-    result = r as T;
-  });
-  if (error) throw error;
-  return result as T;
 }
 
 /**
@@ -157,13 +152,22 @@ export function heapSamples(run: HeapSampling): HeapSample[] {
   const out: HeapSample[] = [];
   for (const { nodeId, size, samples } of folded.values()) {
     const p = sampleProbability(size, run.interval);
-    out.push({ frames: frames.get(nodeId) ?? [], size, samples, objects: samples / p, variance: (samples * (1 - p)) / (p * p) });
+    out.push({
+      frames: frames.get(nodeId) ?? [],
+      size,
+      samples,
+      objects: samples / p,
+      variance: (samples * (1 - p)) / (p * p),
+    });
   }
   return out;
 }
 
 /** Totals of the samples `keep` accepts: objects and bytes they stand for, and the objects' sampling variance. */
-export function allocTotals(samples: readonly HeapSample[], keep: (s: HeapSample) => boolean = () => true): { objects: number; bytes: number; variance: number; samples: number } {
+export function allocTotals(
+  samples: readonly HeapSample[],
+  keep: (s: HeapSample) => boolean = () => true,
+): { objects: number; bytes: number; variance: number; samples: number } {
   let objects = 0;
   let bytes = 0;
   let variance = 0;
@@ -193,7 +197,11 @@ export interface AllocProfileInput {
  * bytes, rounded per stack.
  */
 export function buildAllocProfile(input: AllocProfileInput, options: BuildOptions): Profile {
-  const root = options.pathRoot ? (options.pathRoot.endsWith(path.sep) ? options.pathRoot : options.pathRoot + path.sep) : undefined;
+  const root = options.pathRoot
+    ? options.pathRoot.endsWith(path.sep)
+      ? options.pathRoot
+      : options.pathRoot + path.sep
+    : undefined;
   const rel = (f: string) => (root && f.startsWith(root) ? f.slice(root.length) : f);
   const interval = input.alloc?.interval ?? input.inuse?.interval ?? DEFAULT_ALLOC_INTERVAL;
   const builder = new ProfileBuilder({
@@ -211,7 +219,9 @@ export function buildAllocProfile(input: AllocProfileInput, options: BuildOption
   const add = (s: HeapSample, column: 0 | 2) => {
     const transformed = options.transform ? options.transform(s.frames) : s.frames;
     if (!transformed || transformed.length === 0) return;
-    const ids = truncate(transformed, options.depth).map((f) => builder.frameId(f.file ? { ...f, file: rel(f.file) } : f));
+    const ids = truncate(transformed, options.depth).map((f) =>
+      builder.frameId(f.file ? { ...f, file: rel(f.file) } : f),
+    );
     const key = ids.join(',');
     let e = sums.get(key);
     if (!e) sums.set(key, (e = { ids, v: [0, 0, 0, 0] }));

@@ -39,18 +39,29 @@ export interface FunctionTable {
 export function resolveSampleIndex(profile: Profile, which: string | number | undefined): number {
   const i = typeof which === 'number' ? which : sampleIndexOf(profile, which);
   if (i < 0 || i >= profile.sampleTypes.length) {
-    throw new ProfileError('ERR_USAGE', `no sample type ${JSON.stringify(which)} in this profile`, `choose one of ${profile.sampleTypes.map((t) => t.type).join(', ')}`);
+    throw new ProfileError(
+      'ERR_USAGE',
+      `no sample type ${JSON.stringify(which)} in this profile`,
+      `choose one of ${profile.sampleTypes.map((t) => t.type).join(', ')}`,
+    );
   }
   return i;
 }
 
 /** The column for counting samples: the one asked for, else `samples` when the profile has it, else the default. */
 export function countColumn(profile: Profile, which: string | number | undefined): number {
-  return resolveSampleIndex(profile, which ?? (profile.sampleTypes.some((t) => t.type === 'samples') ? 'samples' : undefined));
+  return resolveSampleIndex(
+    profile,
+    which ?? (profile.sampleTypes.some((t) => t.type === 'samples') ? 'samples' : undefined),
+  );
 }
 
 /** The samples an analysis counts, after focus and tag filters. */
-export function selectSamples(profile: Profile, options: AnalysisOptions = {}, index = new ProfileIndex(profile)): Sample[] {
+export function selectSamples(
+  profile: Profile,
+  options: AnalysisOptions = {},
+  index = new ProfileIndex(profile),
+): Sample[] {
   const tags = Object.entries(options.tags ?? {});
   return profile.samples.filter((s) => {
     for (const [k, v] of tags) if (!s.labels.some((l) => l.key === k && (l.str ?? String(l.num)) === v)) return false;
@@ -76,7 +87,11 @@ export interface FunctionTotals<K> {
  * with one key are one entry, counted once per sample in cum (so recursion, or two closures
  * merged by name, never add up to more than the total).
  */
-export function functionTotals<K>(profile: Profile, options: AnalysisOptions, keyOf: (fn: ProfileFunction) => K): FunctionTotals<K> {
+export function functionTotals<K>(
+  profile: Profile,
+  options: AnalysisOptions,
+  keyOf: (fn: ProfileFunction) => K,
+): FunctionTotals<K> {
   const column = resolveSampleIndex(profile, options.sampleIndex);
   const index = new ProfileIndex(profile);
   const byKey: FunctionTotals<K>['byKey'] = new Map();
@@ -107,13 +122,25 @@ export function functionTotals<K>(profile: Profile, options: AnalysisOptions, ke
 export function functionTable(profile: Profile, options: AnalysisOptions = {}): FunctionTable {
   const { valueType, total, byKey } = functionTotals(profile, options, (fn) => fn.id);
   const pct = (x: number) => (total === 0 ? 0 : (100 * x) / total);
-  const rows = [...byKey.values()].map(({ fn, self, cum }) => ({ name: fn.name, file: fn.filename, line: fn.startLine, flat: self, cum, flatPct: pct(self), cumPct: pct(cum) }));
+  const rows = [...byKey.values()].map(({ fn, self, cum }) => ({
+    name: fn.name,
+    file: fn.filename,
+    line: fn.startLine,
+    flat: self,
+    cum,
+    flatPct: pct(self),
+    cumPct: pct(cum),
+  }));
   rows.sort((a, b) => b.flat - a.flat || b.cum - a.cum || byText(a.name, b.name));
   return { valueType, total, rows };
 }
 
 /** The top `n` functions by self share, as index.json and the reporter show them. */
-export function topSelf(profile: Profile, n = 5, options: AnalysisOptions = {}): { function: string; file: string; line: number; selfPct: number }[] {
+export function topSelf(
+  profile: Profile,
+  n = 5,
+  options: AnalysisOptions = {},
+): { function: string; file: string; line: number; selfPct: number }[] {
   return functionTable(profile, options)
     .rows.filter((r) => r.flat > 0)
     .slice(0, n)

@@ -29,7 +29,9 @@ export function unavailableReason(event: EventSpec, kernel = false): string | un
 export function events(): EventAvailability[] {
   return EVENTS.map((e) => {
     const reason = unavailableReason(e);
-    return reason === undefined ? { name: e.name, kind: e.kind, available: true } : { name: e.name, kind: e.kind, available: false, reason };
+    return reason === undefined
+      ? { name: e.name, kind: e.kind, available: true }
+      : { name: e.name, kind: e.kind, available: false, reason };
   });
 }
 
@@ -58,11 +60,15 @@ function sourceOf(event: EventSpec): SourceName {
 function effectiveRate(event: EventSpec, asked: number | undefined, warnings: string[]): number {
   if (asked === undefined) return event.defaultRate;
   if (event.clock && asked > event.limit) {
-    warnings.push(`rate=${asked} is above the ${event.limit} Hz maximum for ${event.name}; clamped to ${event.limit} Hz`);
+    warnings.push(
+      `rate=${asked} is above the ${event.limit} Hz maximum for ${event.name}; clamped to ${event.limit} Hz`,
+    );
     return event.limit;
   }
   if (!event.clock && asked < event.limit) {
-    warnings.push(`rate=${asked} is below the minimum period ${event.limit} for ${event.name}; clamped to ${event.limit}`);
+    warnings.push(
+      `rate=${asked} is below the minimum period ${event.limit} for ${event.name}; clamped to ${event.limit}`,
+    );
     return event.limit;
   }
   return asked;
@@ -88,37 +94,63 @@ export function resolveRun(config: ProfileConfig): ResolvedRun | ProfileError {
     for (const name of ['cycles', 'task-clock']) {
       const spec = lookupEvent(name)!;
       const why = unavailableReason(spec, config.kernel);
-      if (why === undefined) return bind(config, [spec], `event=auto chose ${name}${tried.length ? ` (${tried.join('; ')})` : ''}`, warnings);
+      if (why === undefined)
+        return bind(
+          config,
+          [spec],
+          `event=auto chose ${name}${tried.length ? ` (${tried.join('; ')})` : ''}`,
+          warnings,
+        );
       tried.push(`${name}: ${why}`);
     }
     const v8 = lookupEvent('v8')!;
     // A notice, not an error: the profile is wall-clock samples from V8's own sampler.
     const reasons = [...new Set(tried.map((t) => t.slice(t.indexOf(': ') + 2)))];
-    warnings.push(`event=auto uses v8 (V8's sampler, wall clock): no native event here (${reasons.length === 1 ? reasons[0] : tried.join('; ')})`);
-    if (config.rate !== undefined && config.rate > MAX_V8_HZ) warnings.push(`event=auto fell back to v8, which samples at most ${MAX_V8_HZ} Hz`);
+    warnings.push(
+      `event=auto uses v8 (V8's sampler, wall clock): no native event here (${reasons.length === 1 ? reasons[0] : tried.join('; ')})`,
+    );
+    if (config.rate !== undefined && config.rate > MAX_V8_HZ)
+      warnings.push(`event=auto fell back to v8, which samples at most ${MAX_V8_HZ} Hz`);
     return bind(config, [v8], `event=auto chose v8 (${tried.join('; ')})`, warnings);
   }
   if (first.kind === 'v8' && config.kernel) {
-    return new ProfileError('ERR_CONFIG_VALUE', 'kernel=true needs a perf event; event=v8 samples JavaScript only', 'use event=task-clock kernel=true, or drop kernel=true');
+    return new ProfileError(
+      'ERR_CONFIG_VALUE',
+      'kernel=true needs a perf event; event=v8 samples JavaScript only',
+      'use event=task-clock kernel=true, or drop kernel=true',
+    );
   }
   const all = [first, ...extra];
-  const missing = all.map((e) => [e, unavailableReason(e, config.kernel)] as const).find(([, why]) => why !== undefined);
+  const missing = all
+    .map((e) => [e, unavailableReason(e, config.kernel)] as const)
+    .find(([, why]) => why !== undefined);
   if (!missing) return bind(config, all, `event=${first.name} as configured`, warnings);
   const [event, why] = missing;
   if (config.fallback && event === first) {
     const fbWhy = unavailableReason(config.fallback, config.kernel);
     if (fbWhy === undefined) {
       warnings.push(`event ${first.name} is unavailable (${why}); using fallback ${config.fallback.name}`);
-      return bind(config, [config.fallback], `fallback=${config.fallback.name}: ${first.name} unavailable (${why})`, warnings);
+      return bind(
+        config,
+        [config.fallback],
+        `fallback=${config.fallback.name}: ${first.name} unavailable (${why})`,
+        warnings,
+      );
     }
-    return new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${first.name} is unavailable (${why}) and so is fallback ${config.fallback.name} (${fbWhy})`, 'choose another event; `perfprofile events` lists what works here');
+    return new ProfileError(
+      'ERR_EVENT_UNAVAILABLE',
+      `event ${first.name} is unavailable (${why}) and so is fallback ${config.fallback.name} (${fbWhy})`,
+      'choose another event; `perfprofile events` lists what works here',
+    );
   }
   return new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${event.name} is unavailable: ${why}`, remedy(why!));
 }
 
 function remedy(reason: string): string {
-  if (/ENOENT|PMU/.test(reason)) return 'this machine has no hardware PMU; use event=task-clock or add fallback=task-clock';
-  if (/paranoid|EACCES|EPERM/.test(reason)) return 'run with CAP_PERFMON or `sysctl kernel.perf_event_paranoid=1`, or drop kernel=true';
+  if (/ENOENT|PMU/.test(reason))
+    return 'this machine has no hardware PMU; use event=task-clock or add fallback=task-clock';
+  if (/paranoid|EACCES|EPERM/.test(reason))
+    return 'run with CAP_PERFMON or `sysctl kernel.perf_event_paranoid=1`, or drop kernel=true';
   if (/Linux only/.test(reason)) return 'use event=v8 off Linux';
   if (/native/.test(reason)) return 'use event=v8, or build @perfprofile/native (see its README)';
   return '`perfprofile events` lists what works here';

@@ -84,7 +84,13 @@ export class ProfileBuilder {
     let id = this.locationIds.get(key);
     if (id === undefined) {
       id = this.locations.length + 1;
-      this.locations.push({ id, mappingId: this.header.mapping ? 1 : 0, address: 0, lines: lines.map((l) => ({ ...l })), isFolded: false });
+      this.locations.push({
+        id,
+        mappingId: this.header.mapping ? 1 : 0,
+        address: 0,
+        lines: lines.map((l) => ({ ...l })),
+        isFolded: false,
+      });
       this.locationIds.set(key, id);
       if (lines.length > 1) this.inlined = true;
     }
@@ -95,7 +101,10 @@ export class ProfileBuilder {
   frameId(frame: Frame): number {
     const own = { functionId: this.frameFunction(frame), line: frame.line, column: frame.column ?? 0 };
     if (!frame.inline?.length) return this.linesId([own]);
-    return this.linesId([...frame.inline.map((f) => ({ functionId: this.frameFunction(f), line: f.line, column: f.column ?? 0 })), own]);
+    return this.linesId([
+      ...frame.inline.map((f) => ({ functionId: this.frameFunction(f), line: f.line, column: f.column ?? 0 })),
+      own,
+    ]);
   }
 
   private frameFunction(frame: Frame): number {
@@ -108,7 +117,9 @@ export class ProfileBuilder {
    */
   addSample(locationIds: readonly number[], values: readonly number[], labels: readonly Label[] = []): void {
     if (values.length !== this.header.sampleTypes.length) {
-      throw new RangeError(`sample has ${values.length} values, profile has ${this.header.sampleTypes.length} sample types`);
+      throw new RangeError(
+        `sample has ${values.length} values, profile has ${this.header.sampleTypes.length} sample types`,
+      );
     }
     const key = `${locationIds.join(',')}${labelKey(labels)}`;
     const at = this.sampleIndex.get(key);
@@ -123,7 +134,11 @@ export class ProfileBuilder {
 
   /** Adds a sample given as frames, leaf first. */
   addFrames(frames: readonly Frame[], values: readonly number[], labels: readonly Label[] = []): void {
-    this.addSample(frames.map((f) => this.frameId(f)), values, labels);
+    this.addSample(
+      frames.map((f) => this.frameId(f)),
+      values,
+      labels,
+    );
   }
 
   build(): Profile {
@@ -133,10 +148,20 @@ export class ProfileBuilder {
       sampleTypes: h.sampleTypes,
       samples: this.samples as Sample[],
       mappings: h.mapping
-        ? [{
-            id: 1, memoryStart: 0, memoryLimit: 0, fileOffset: 0, filename: h.mapping.filename, buildId: h.mapping.buildId ?? '',
-            hasFunctions: true, hasFilenames: true, hasLineNumbers: true, hasInlineFrames: this.inlined,
-          }]
+        ? [
+            {
+              id: 1,
+              memoryStart: 0,
+              memoryLimit: 0,
+              fileOffset: 0,
+              filename: h.mapping.filename,
+              buildId: h.mapping.buildId ?? '',
+              hasFunctions: true,
+              hasFilenames: true,
+              hasLineNumbers: true,
+              hasInlineFrames: this.inlined,
+            },
+          ]
         : [],
       locations: this.locations,
       functions: this.functions,

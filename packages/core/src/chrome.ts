@@ -48,7 +48,12 @@ function urlOf(file: string): string {
 export function toCpuProfile(profile: Profile, options: AnalysisOptions = {}): ChromeCpuProfile {
   const column = countColumn(profile, options.sampleIndex);
   const index = new ProfileIndex(profile);
-  const root: ChromeCpuProfileNode = { id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] };
+  const root: ChromeCpuProfileNode = {
+    id: 1,
+    callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 },
+    hitCount: 0,
+    children: [],
+  };
   const nodes = [root];
   const childOf = new Map<string, ChromeCpuProfileNode>();
   const scripts = new Map<string, string>();
@@ -70,7 +75,18 @@ export function toCpuProfile(profile: Profile, options: AnalysisOptions = {}): C
       const key = `${node.id}\u0000${f.fn.name}\u0000${url}\u0000${f.fn.startLine}`;
       let child = childOf.get(key);
       if (!child) {
-        child = { id: nodes.length + 1, callFrame: { functionName: f.fn.name, scriptId: scriptId(url), url, lineNumber: f.fn.startLine - 1, columnNumber: f.fn.startLine > 0 ? 0 : -1 }, hitCount: 0, children: [] };
+        child = {
+          id: nodes.length + 1,
+          callFrame: {
+            functionName: f.fn.name,
+            scriptId: scriptId(url),
+            url,
+            lineNumber: f.fn.startLine - 1,
+            columnNumber: f.fn.startLine > 0 ? 0 : -1,
+          },
+          hitCount: 0,
+          children: [],
+        };
         nodes.push(child);
         node.children!.push(child.id);
         childOf.set(key, child);
@@ -94,7 +110,7 @@ export function toCpuProfile(profile: Profile, options: AnalysisOptions = {}): C
       if (l.count === 0) continue;
       l.count--;
       samples.push(l.node.id);
-      const t = Math.round((samples.length) * stepUs);
+      const t = Math.round(samples.length * stepUs);
       timeDeltas.push(t - elapsed);
       elapsed = t;
     }
@@ -114,8 +130,14 @@ export function validateCpuProfile(data: unknown): string[] {
   if (!Number.isFinite(p.startTime) || !Number.isFinite(p.endTime)) problems.push('startTime/endTime: not numbers');
   else if (p.endTime! < p.startTime!) problems.push(`endTime ${p.endTime} is before startTime ${p.startTime}`);
   if (p.nodes.some((n) => !n || typeof n !== 'object')) return ['nodes: an entry is not an object'];
-  if (p.nodes.some((n) => n.children !== undefined && (!Array.isArray(n.children) || n.children.some((c) => !Number.isInteger(c))))) return ['nodes: a children list is not a list of node ids'];
-  if (Array.isArray(p.samples) && p.samples.some((x) => !Number.isInteger(x))) return ['samples: an entry is not a node id'];
+  if (
+    p.nodes.some(
+      (n) => n.children !== undefined && (!Array.isArray(n.children) || n.children.some((c) => !Number.isInteger(c))),
+    )
+  )
+    return ['nodes: a children list is not a list of node ids'];
+  if (Array.isArray(p.samples) && p.samples.some((x) => !Number.isInteger(x)))
+    return ['samples: an entry is not a node id'];
   const ids = new Set<number>();
   const parents = new Map<number, number>();
   for (const n of p.nodes) {
@@ -123,10 +145,18 @@ export function validateCpuProfile(data: unknown): string[] {
     if (ids.has(n.id)) problems.push(`node id ${n.id} is not unique`);
     ids.add(n.id);
     const cf = n.callFrame;
-    if (!cf || typeof cf.functionName !== 'string' || typeof cf.url !== 'string' || typeof cf.scriptId !== 'string' || !Number.isInteger(cf.lineNumber) || !Number.isInteger(cf.columnNumber)) {
+    if (
+      !cf ||
+      typeof cf.functionName !== 'string' ||
+      typeof cf.url !== 'string' ||
+      typeof cf.scriptId !== 'string' ||
+      !Number.isInteger(cf.lineNumber) ||
+      !Number.isInteger(cf.columnNumber)
+    ) {
       problems.push(`node ${n.id}: callFrame lacks functionName/scriptId/url/lineNumber/columnNumber`);
     }
-    if (!Number.isInteger(n.hitCount) || n.hitCount < 0) problems.push(`node ${n.id}: hitCount ${n.hitCount} is not a count`);
+    if (!Number.isInteger(n.hitCount) || n.hitCount < 0)
+      problems.push(`node ${n.id}: hitCount ${n.hitCount} is not a count`);
   }
   for (const n of p.nodes) {
     for (const c of n.children ?? []) {
@@ -142,16 +172,26 @@ export function validateCpuProfile(data: unknown): string[] {
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
     const seen = new Set<number>([roots[0].id]);
     const queue = [roots[0].id];
-    while (queue.length) for (const c of byId.get(queue.pop()!)?.children ?? []) if (!seen.has(c) && byId.has(c)) (seen.add(c), queue.push(c));
-    if (seen.size !== ids.size) problems.push(`${ids.size - seen.size} nodes are not reachable from the root (a cycle)`);
+    while (queue.length) {
+      for (const c of byId.get(queue.pop()!)?.children ?? []) {
+        if (!seen.has(c) && byId.has(c)) {
+          seen.add(c);
+          queue.push(c);
+        }
+      }
+    }
+    if (seen.size !== ids.size)
+      problems.push(`${ids.size - seen.size} nodes are not reachable from the root (a cycle)`);
   }
   if (Array.isArray(p.samples) && Array.isArray(p.timeDeltas)) {
-    if (p.samples.length !== p.timeDeltas.length) problems.push(`${p.samples.length} samples but ${p.timeDeltas.length} time deltas`);
+    if (p.samples.length !== p.timeDeltas.length)
+      problems.push(`${p.samples.length} samples but ${p.timeDeltas.length} time deltas`);
     const missing = p.samples.find((s) => !ids.has(s));
     if (missing !== undefined) problems.push(`a sample names node ${missing}, which does not exist`);
     if (p.timeDeltas.some((d) => !Number.isFinite(d))) problems.push('a time delta is not a number');
     const span = p.timeDeltas.reduce((a, d) => a + d, 0);
-    if (Number.isFinite(p.startTime) && Number.isFinite(p.endTime) && p.startTime! + span > p.endTime! + 1) problems.push(`samples run to ${p.startTime! + span}, past endTime ${p.endTime}`);
+    if (Number.isFinite(p.startTime) && Number.isFinite(p.endTime) && p.startTime! + span > p.endTime! + 1)
+      problems.push(`samples run to ${p.startTime! + span}, past endTime ${p.endTime}`);
     // hitCount is not checked against the samples: V8's own files differ by a sample or two.
   }
   return problems;
@@ -166,7 +206,12 @@ export function looksCpuProfile(data: unknown): data is ChromeCpuProfile {
 /** A profile (samples/count, cpu/nanoseconds) from a `.cpuprofile`; refuses a broken one. */
 export function fromCpuProfile(data: ChromeCpuProfile, what = 'input'): Profile {
   const problems = validateCpuProfile(data);
-  if (problems.length) throw new ProfileError('ERR_DECODE', `${what} is not a valid .cpuprofile: ${problems[0]}`, 'pass a file written by node --cpu-prof, DevTools or perfprofile convert');
+  if (problems.length)
+    throw new ProfileError(
+      'ERR_DECODE',
+      `${what} is not a valid .cpuprofile: ${problems[0]}`,
+      'pass a file written by node --cpu-prof, DevTools or perfprofile convert',
+    );
   const byId = new Map(data.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of data.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -174,9 +219,17 @@ export function fromCpuProfile(data: ChromeCpuProfile, what = 'input'): Profile 
   const spanNs = (data.endTime - data.startTime) * 1000;
   const period = n > 0 ? Math.round(spanNs / n) : 0;
   const builder = new ProfileBuilder({
-    sampleTypes: [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }],
-    periodType: { type: 'cpu', unit: 'nanoseconds' }, period, timeNanos: data.startTime * 1000, durationNanos: spanNs,
-    defaultSampleType: 'cpu', mapping: { filename: 'cpuprofile' }, comments: ['converted from .cpuprofile'],
+    sampleTypes: [
+      { type: 'samples', unit: 'count' },
+      { type: 'cpu', unit: 'nanoseconds' },
+    ],
+    periodType: { type: 'cpu', unit: 'nanoseconds' },
+    period,
+    timeNanos: data.startTime * 1000,
+    durationNanos: spanNs,
+    defaultSampleType: 'cpu',
+    mapping: { filename: 'cpuprofile' },
+    comments: ['converted from .cpuprofile'],
   });
   const stacks = new Map<number, { name: string; file: string; line: number; startLine: number }[]>();
   for (let i = 0; i < n; i++) {
@@ -193,7 +246,8 @@ export function fromCpuProfile(data: ChromeCpuProfile, what = 'input'): Profile 
       }
       stacks.set(leaf, frames);
     }
-    if (frames.length) builder.addFrames(frames, [1, Math.max(0, Math.round((data.timeDeltas[i + 1] ?? period / 1000) * 1000))]);
+    if (frames.length)
+      builder.addFrames(frames, [1, Math.max(0, Math.round((data.timeDeltas[i + 1] ?? period / 1000) * 1000))]);
   }
   return builder.build();
 }

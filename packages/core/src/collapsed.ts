@@ -20,11 +20,17 @@ export function toCollapsed(profile: Profile, options: AnalysisOptions = {}): st
     if (!v) continue;
     const names: string[] = [];
     // Leaf first, inlined frames innermost first: reversed, that is root first.
-    for (const id of s.locationIds) for (const f of index.frames(id)) names.push(f.fn.name.replace(/;/g, ':') || '(anonymous)');
+    for (const id of s.locationIds)
+      for (const f of index.frames(id)) names.push(f.fn.name.replace(/;/g, ':') || '(anonymous)');
     const key = names.reverse().join(';');
     weights.set(key, (weights.get(key) ?? 0) + v);
   }
-  return [...weights].sort(([a], [b]) => byText(a, b)).map(([k, v]) => `${k} ${v}`).join('\n') + (weights.size ? '\n' : '');
+  return (
+    [...weights]
+      .sort(([a], [b]) => byText(a, b))
+      .map(([k, v]) => `${k} ${v}`)
+      .join('\n') + (weights.size ? '\n' : '')
+  );
 }
 
 /** True when text looks like collapsed stacks (every non-empty line ends in a count). */
@@ -35,17 +41,39 @@ export function looksCollapsed(text: string): boolean {
 
 /** Parses collapsed stacks into a profile with one `samples/count` column. */
 export function fromCollapsed(text: string, what = 'input'): Profile {
-  const builder = new ProfileBuilder({ sampleTypes: [{ type: 'samples', unit: 'count' }], defaultSampleType: 'samples', mapping: { filename: 'collapsed' } });
+  const builder = new ProfileBuilder({
+    sampleTypes: [{ type: 'samples', unit: 'count' }],
+    defaultSampleType: 'samples',
+    mapping: { filename: 'collapsed' },
+  });
   text.split('\n').forEach((raw, i) => {
     const line = raw.trimEnd();
     if (line.trim() === '') return;
     const m = /^(.*\S)\s+(\d+)$/.exec(line);
-    if (!m) throw new ProfileError('ERR_DECODE', `${what} line ${i + 1} is not "frame;frame;... count": ${JSON.stringify(line.slice(0, 80))}`, 'collapsed stacks end each line in a space and a whole number');
+    if (!m)
+      throw new ProfileError(
+        'ERR_DECODE',
+        `${what} line ${i + 1} is not "frame;frame;... count": ${JSON.stringify(line.slice(0, 80))}`,
+        'collapsed stacks end each line in a space and a whole number',
+      );
     const frames = m[1].split(';');
-    if (frames.some((f) => f === '')) throw new ProfileError('ERR_DECODE', `${what} line ${i + 1} has an empty frame`, 'frames are separated by single ";"');
+    if (frames.some((f) => f === ''))
+      throw new ProfileError(
+        'ERR_DECODE',
+        `${what} line ${i + 1} has an empty frame`,
+        'frames are separated by single ";"',
+      );
     const count = Number(m[2]);
-    if (!Number.isSafeInteger(count)) throw new ProfileError('ERR_DECODE', `${what} line ${i + 1} has count ${m[2].slice(0, 24)}, beyond ${Number.MAX_SAFE_INTEGER}`, 'counts must be whole numbers below 2^53');
-    builder.addFrames(frames.reverse().map((name) => ({ name, file: '', line: 0, startLine: 0 })), [count]);
+    if (!Number.isSafeInteger(count))
+      throw new ProfileError(
+        'ERR_DECODE',
+        `${what} line ${i + 1} has count ${m[2].slice(0, 24)}, beyond ${Number.MAX_SAFE_INTEGER}`,
+        'counts must be whole numbers below 2^53',
+      );
+    builder.addFrames(
+      frames.reverse().map((name) => ({ name, file: '', line: 0, startLine: 0 })),
+      [count],
+    );
   });
   return builder.build();
 }

@@ -7,7 +7,17 @@
 import { EVENT_NAMES, type EventSpec, isPerfEvent, lookupEvent } from './events.js';
 import { ProfileError, nearest } from './errors.js';
 
-export const CONFIG_KEYS = ['event', 'rate', 'kernel', 'precise', 'depth', 'fallback', 'baseline', 'counters', 'alloc'] as const;
+export const CONFIG_KEYS = [
+  'event',
+  'rate',
+  'kernel',
+  'precise',
+  'depth',
+  'fallback',
+  'baseline',
+  'counters',
+  'alloc',
+] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 export const DEFAULT_DEPTH = 128;
@@ -45,8 +55,11 @@ export const DEFAULT_CONFIG: ProfileConfig = Object.freeze({
   alloc: false,
 });
 
-const err = (code: 'ERR_CONFIG_SYNTAX' | 'ERR_CONFIG_KEY' | 'ERR_CONFIG_VALUE' | 'ERR_CONFIG_EVENT', message: string, hint?: string) =>
-  new ProfileError(code, message, hint);
+const err = (
+  code: 'ERR_CONFIG_SYNTAX' | 'ERR_CONFIG_KEY' | 'ERR_CONFIG_VALUE' | 'ERR_CONFIG_EVENT',
+  message: string,
+  hint?: string,
+) => new ProfileError(code, message, hint);
 
 const quote = (s: string) => JSON.stringify(s);
 const EXAMPLE = 'e.g. "event=task-clock rate=1000"';
@@ -59,13 +72,27 @@ function unwrap(text: string): string | ProfileError {
   const pairs: Record<string, string> = { '<': '>', '{': '}' };
   let body = t;
   if (open === '<' || open === '{') {
-    if (close !== pairs[open]) return err('ERR_CONFIG_SYNTAX', `config ${quote(text)} opens with "${open}" but does not end with "${pairs[open]}"`, `write ${open}event=... rate=...${pairs[open]} or drop the brackets`);
+    if (close !== pairs[open])
+      return err(
+        'ERR_CONFIG_SYNTAX',
+        `config ${quote(text)} opens with "${open}" but does not end with "${pairs[open]}"`,
+        `write ${open}event=... rate=...${pairs[open]} or drop the brackets`,
+      );
     body = t.slice(1, -1);
   } else if (close === '>' || close === '}') {
-    return err('ERR_CONFIG_SYNTAX', `config ${quote(text)} ends with "${close}" but has no opening bracket`, 'balance the brackets or drop them');
+    return err(
+      'ERR_CONFIG_SYNTAX',
+      `config ${quote(text)} ends with "${close}" but has no opening bracket`,
+      'balance the brackets or drop them',
+    );
   }
   const stray = /[<>{}]/.exec(body);
-  if (stray) return err('ERR_CONFIG_SYNTAX', `config ${quote(text)} has a stray "${stray[0]}"`, `use one pair of brackets at most, ${EXAMPLE}`);
+  if (stray)
+    return err(
+      'ERR_CONFIG_SYNTAX',
+      `config ${quote(text)} has a stray "${stray[0]}"`,
+      `use one pair of brackets at most, ${EXAMPLE}`,
+    );
   return body;
 }
 
@@ -76,8 +103,13 @@ function unwrap(text: string): string | ProfileError {
 export function parseCount(key: string, raw: string): number | ProfileError {
   const m = /^([0-9][0-9_]*)(?:\.([0-9_]+))?([kKmMgG]?)$/.exec(raw);
   if (!m || m[1].endsWith('_') || /__/.test(raw)) {
-    if (/^[-+]/.test(raw)) return err('ERR_CONFIG_VALUE', `${key}=${raw} is negative`, `${key} must be a positive integer, ${key}=1000`);
-    return err('ERR_CONFIG_VALUE', `${key}=${quote(raw)} is not a number`, `write digits with optional _ and a k or M suffix, e.g. ${key}=10k`);
+    if (/^[-+]/.test(raw))
+      return err('ERR_CONFIG_VALUE', `${key}=${raw} is negative`, `${key} must be a positive integer, ${key}=1000`);
+    return err(
+      'ERR_CONFIG_VALUE',
+      `${key}=${quote(raw)} is not a number`,
+      `write digits with optional _ and a k or M suffix, e.g. ${key}=10k`,
+    );
   }
   const scale = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6, g: 1e9, G: 1e9 }[m[3]]!;
   const whole = Number(m[1].replace(/_/g, ''));
@@ -85,9 +117,14 @@ export function parseCount(key: string, raw: string): number | ProfileError {
   // 1.5k is 1500; 1.5 alone is not a count. toPrecision drops binary noise such as 1499.9999.
   const value = Number(((whole + frac) * scale).toPrecision(15));
   if (!Number.isInteger(value)) {
-    return err('ERR_CONFIG_VALUE', `${key}=${raw} is not a whole number`, `${key} counts whole events or Hz, e.g. ${key}=1000`);
+    return err(
+      'ERR_CONFIG_VALUE',
+      `${key}=${raw} is not a whole number`,
+      `${key} counts whole events or Hz, e.g. ${key}=1000`,
+    );
   }
-  if (value > MAX_RATE || !Number.isSafeInteger(value)) return err('ERR_CONFIG_VALUE', `${key}=${raw} is too large`, `${key} must be at most ${MAX_RATE.toExponential(0)}`);
+  if (value > MAX_RATE || !Number.isSafeInteger(value))
+    return err('ERR_CONFIG_VALUE', `${key}=${raw} is too large`, `${key} must be at most ${MAX_RATE.toExponential(0)}`);
   return value;
 }
 
@@ -101,14 +138,27 @@ function parseBool(key: string, raw: string | undefined, fallback: boolean): boo
 }
 
 function parseEvent(key: string, raw: string): EventSpec | ProfileError {
-  if (raw === '') return err('ERR_CONFIG_EVENT', `${key} has an empty event name`, `list events without blanks, e.g. ${key}=task-clock,page-faults`);
+  if (raw === '')
+    return err(
+      'ERR_CONFIG_EVENT',
+      `${key} has an empty event name`,
+      `list events without blanks, e.g. ${key}=task-clock,page-faults`,
+    );
   const spec = lookupEvent(raw);
   if (spec) return spec;
   if (/[^\x20-\x7e]/.test(raw)) {
-    return err('ERR_CONFIG_EVENT', `unknown event ${quote(raw)}: it contains non-ASCII characters`, 'retype the name in plain ASCII; `perfprofile events` lists them');
+    return err(
+      'ERR_CONFIG_EVENT',
+      `unknown event ${quote(raw)}: it contains non-ASCII characters`,
+      'retype the name in plain ASCII; `perfprofile events` lists them',
+    );
   }
   const guess = nearest(raw, EVENT_NAMES);
-  return err('ERR_CONFIG_EVENT', `unknown event ${quote(raw)}`, guess ? `did you mean "${guess}"? \`perfprofile events\` lists them` : '`perfprofile events` lists the events');
+  return err(
+    'ERR_CONFIG_EVENT',
+    `unknown event ${quote(raw)}`,
+    guess ? `did you mean "${guess}"? \`perfprofile events\` lists them` : '`perfprofile events` lists the events',
+  );
 }
 
 function parseEventList(key: string, raw: string): EventSpec[] | ProfileError {
@@ -116,7 +166,8 @@ function parseEventList(key: string, raw: string): EventSpec[] | ProfileError {
   for (const part of raw.split(',')) {
     const e = parseEvent(key, part);
     if (e instanceof ProfileError) return e;
-    if (out.some((o) => o.name === e.name)) return err('ERR_CONFIG_EVENT', `${key} lists "${e.name}" twice`, 'name each event once');
+    if (out.some((o) => o.name === e.name))
+      return err('ERR_CONFIG_EVENT', `${key} lists "${e.name}" twice`, 'name each event once');
     out.push(e);
   }
   return out;
@@ -140,18 +191,41 @@ export function parseConfig(text: string | undefined): ProfileConfig | ProfileEr
     const eq = token.indexOf('=');
     if (eq < 0) {
       const guess = nearest(token, CONFIG_KEYS);
-      return err('ERR_CONFIG_SYNTAX', `config item ${quote(token)} is not key=value`, guess ? `did you mean "${guess}=..."? ${EXAMPLE}` : EXAMPLE);
+      return err(
+        'ERR_CONFIG_SYNTAX',
+        `config item ${quote(token)} is not key=value`,
+        guess ? `did you mean "${guess}=..."? ${EXAMPLE}` : EXAMPLE,
+      );
     }
     const key = token.slice(0, eq);
     const value = token.slice(eq + 1);
     if (key === '') return err('ERR_CONFIG_SYNTAX', `config item ${quote(token)} has no key before "="`, EXAMPLE);
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
       const guess = nearest(key, CONFIG_KEYS);
-      return err('ERR_CONFIG_KEY', `unknown config key ${quote(key)}`, guess ? `did you mean "${guess}"? keys: ${CONFIG_KEYS.join(', ')}` : `keys: ${CONFIG_KEYS.join(', ')}`);
+      return err(
+        'ERR_CONFIG_KEY',
+        `unknown config key ${quote(key)}`,
+        guess ? `did you mean "${guess}"? keys: ${CONFIG_KEYS.join(', ')}` : `keys: ${CONFIG_KEYS.join(', ')}`,
+      );
     }
-    if (value === '') return err('ERR_CONFIG_VALUE', `config key "${key}" has no value`, `write ${key}=<value> with no spaces around "="`);
-    if (value.includes('=')) return err('ERR_CONFIG_SYNTAX', `config item ${quote(token)} has more than one "="`, 'separate pairs with spaces');
-    if (seen.has(key as ConfigKey)) return err('ERR_CONFIG_KEY', `config key "${key}" is given twice (${key}=${seen.get(key as ConfigKey)} and ${key}=${value})`, 'give each key once');
+    if (value === '')
+      return err(
+        'ERR_CONFIG_VALUE',
+        `config key "${key}" has no value`,
+        `write ${key}=<value> with no spaces around "="`,
+      );
+    if (value.includes('='))
+      return err(
+        'ERR_CONFIG_SYNTAX',
+        `config item ${quote(token)} has more than one "="`,
+        'separate pairs with spaces',
+      );
+    if (seen.has(key as ConfigKey))
+      return err(
+        'ERR_CONFIG_KEY',
+        `config key "${key}" is given twice (${key}=${seen.get(key as ConfigKey)} and ${key}=${value})`,
+        'give each key once',
+      );
     seen.set(key as ConfigKey, value);
   }
   return resolvePairs(seen);
@@ -172,14 +246,29 @@ function resolvePairs(pairs: Map<ConfigKey, string>): ProfileConfig | ProfileErr
     events = list;
     const [first, ...extra] = list;
     if (extra.length > 0) {
-      if (!isPerfEvent(first)) return err('ERR_CONFIG_EVENT', `event=${ev}: "${first.name}" cannot read extra events at each sample`, 'only perf events (e.g. task-clock, cycles) take a list; put the sampling event first');
+      if (!isPerfEvent(first))
+        return err(
+          'ERR_CONFIG_EVENT',
+          `event=${ev}: "${first.name}" cannot read extra events at each sample`,
+          'only perf events (e.g. task-clock, cycles) take a list; put the sampling event first',
+        );
       const bad = extra.find((e) => !isPerfEvent(e));
-      if (bad) return err('ERR_CONFIG_EVENT', `event=${ev}: "${bad.name}" cannot be read at each sample`, 'extra events must be perf events such as page-faults or instructions');
+      if (bad)
+        return err(
+          'ERR_CONFIG_EVENT',
+          `event=${ev}: "${bad.name}" cannot be read at each sample`,
+          'extra events must be perf events such as page-faults or instructions',
+        );
     }
   }
   const r = pairs.get('rate');
   if (r !== undefined) {
-    if (r === '0' || /^0[kKmMgG]?$/.test(r.replace(/_/g, ''))) return err('ERR_CONFIG_VALUE', `rate=${r} must be greater than zero`, 'e.g. rate=1000 (Hz for clock events, a period for count events)');
+    if (r === '0' || /^0[kKmMgG]?$/.test(r.replace(/_/g, '')))
+      return err(
+        'ERR_CONFIG_VALUE',
+        `rate=${r} must be greater than zero`,
+        'e.g. rate=1000 (Hz for clock events, a period for count events)',
+      );
     const n = parseCount('rate', r);
     if (n instanceof ProfileError) return n;
     if (n <= 0) return err('ERR_CONFIG_VALUE', `rate=${r} must be greater than zero`, 'e.g. rate=1000');
@@ -189,23 +278,44 @@ function resolvePairs(pairs: Map<ConfigKey, string>): ProfileConfig | ProfileErr
   if (kernel instanceof ProfileError) return kernel;
   const p = pairs.get('precise');
   if (p !== undefined) {
-    if (!/^[0-3]$/.test(p)) return err('ERR_CONFIG_VALUE', `precise=${p} is not a skid level`, 'precise takes 0, 1, 2 or 3 (precise_ip); omit it for the highest available');
+    if (!/^[0-3]$/.test(p))
+      return err(
+        'ERR_CONFIG_VALUE',
+        `precise=${p} is not a skid level`,
+        'precise takes 0, 1, 2 or 3 (precise_ip); omit it for the highest available',
+      );
     precise = Number(p);
   }
   const d = pairs.get('depth');
   if (d !== undefined) {
     const n = parseCount('depth', d);
     if (n instanceof ProfileError) return n;
-    if (n < 1 || n > MAX_DEPTH) return err('ERR_CONFIG_VALUE', `depth=${d} is out of range`, `depth takes 1 to ${MAX_DEPTH} frames (default ${DEFAULT_DEPTH})`);
+    if (n < 1 || n > MAX_DEPTH)
+      return err(
+        'ERR_CONFIG_VALUE',
+        `depth=${d} is out of range`,
+        `depth takes 1 to ${MAX_DEPTH} frames (default ${DEFAULT_DEPTH})`,
+      );
     depth = n;
   }
   const f = pairs.get('fallback');
   if (f !== undefined) {
-    if (f.includes(',')) return err('ERR_CONFIG_VALUE', `fallback=${f} names more than one event`, 'fallback takes a single event, e.g. fallback=task-clock');
+    if (f.includes(','))
+      return err(
+        'ERR_CONFIG_VALUE',
+        `fallback=${f} names more than one event`,
+        'fallback takes a single event, e.g. fallback=task-clock',
+      );
     const e = parseEvent('fallback', f);
     if (e instanceof ProfileError) return e;
-    if (e.name === events[0].name) return err('ERR_CONFIG_VALUE', `fallback=${f} is the same as the sampling event`, 'name a different event, e.g. event=cycles fallback=task-clock');
-    if (e.kind === 'auto') return err('ERR_CONFIG_VALUE', 'fallback=auto is not allowed', 'name a concrete event, or use event=auto');
+    if (e.name === events[0].name)
+      return err(
+        'ERR_CONFIG_VALUE',
+        `fallback=${f} is the same as the sampling event`,
+        'name a different event, e.g. event=cycles fallback=task-clock',
+      );
+    if (e.kind === 'auto')
+      return err('ERR_CONFIG_VALUE', 'fallback=auto is not allowed', 'name a concrete event, or use event=auto');
     fallback = e;
   }
   const baseline = parseBool('baseline', pairs.get('baseline'), true);
@@ -217,7 +327,12 @@ function resolvePairs(pairs: Map<ConfigKey, string>): ProfileConfig | ProfileErr
       const list = parseEventList('counters', c);
       if (list instanceof ProfileError) return list;
       const bad = list.find((e) => !isPerfEvent(e));
-      if (bad) return err('ERR_CONFIG_VALUE', `counters: "${bad.name}" cannot be counted`, 'counters take perf events such as task-clock, page-faults, instructions (or counters=none)');
+      if (bad)
+        return err(
+          'ERR_CONFIG_VALUE',
+          `counters: "${bad.name}" cannot be counted`,
+          'counters take perf events such as task-clock, page-faults, instructions (or counters=none)',
+        );
       counters = list;
     }
   }

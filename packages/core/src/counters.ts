@@ -44,7 +44,9 @@ export function resolveCounters(config: ProfileConfig): ResolvedCounters {
 }
 
 /** Counting-mode perf events on the calling thread; undefined when there is nothing to count. */
-export function createCounters(events: readonly EventSpec[]): { start(): void; stop(): Record<string, number> } | undefined {
+export function createCounters(
+  events: readonly EventSpec[],
+): { start(): void; stop(): Record<string, number> } | undefined {
   const native = nativeStatus();
   if (!native.ok || events.length === 0) return undefined;
   return native.engine.createCounters(events);

@@ -49,10 +49,22 @@ type GlobalWithActive = typeof globalThis & { [ACTIVE]?: CPUProfile };
 
 /** Creates the source for a resolved run; the native engine must be loaded for non-v8 sources. */
 export function createSource(run: ResolvedRun, progressFile?: string): SampleSource {
-  const settings: SourceSettings = { events: run.events, period: run.period, kernel: run.config.kernel, precise: run.config.precise, depth: run.config.depth, progressFile };
+  const settings: SourceSettings = {
+    events: run.events,
+    period: run.period,
+    kernel: run.config.kernel,
+    precise: run.config.precise,
+    depth: run.config.depth,
+    progressFile,
+  };
   if (run.source === 'v8') return new V8Source(settings);
   const native = nativeStatus();
-  if (!native.ok) throw new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${run.events[0].name} needs the native engine: ${native.reason}`, 'use event=v8');
+  if (!native.ok)
+    throw new ProfileError(
+      'ERR_EVENT_UNAVAILABLE',
+      `event ${run.events[0].name} needs the native engine: ${native.reason}`,
+      'use event=v8',
+    );
   return native.engine.createSource(settings);
 }
 
@@ -79,7 +91,10 @@ export class CPUProfile {
   private running: { source: SampleSource; run: ResolvedRun; startCost: number; out?: string } | undefined;
 
   /** A profile configured by a config string (`"event=task-clock rate=1000"`) or object. */
-  constructor(config: string | ProfileConfig = DEFAULT_CONFIG, private readonly options: CPUProfileOptions = {}) {
+  constructor(
+    config: string | ProfileConfig = DEFAULT_CONFIG,
+    private readonly options: CPUProfileOptions = {},
+  ) {
     const parsed = typeof config === 'string' ? parseConfig(config) : config;
     if (isProfileError(parsed)) throw parsed;
     this.config = parsed;
@@ -96,7 +111,8 @@ export class CPUProfile {
   }
 
   private configure(patch: Partial<ProfileConfig>): this {
-    if (this.running) throw new ProfileError('ERR_PROFILE_STATE', 'cannot reconfigure a running profile', 'call stop() first');
+    if (this.running)
+      throw new ProfileError('ERR_PROFILE_STATE', 'cannot reconfigure a running profile', 'call stop() first');
     this.config = { ...this.config, ...patch };
     return this;
   }
@@ -110,13 +126,19 @@ export class CPUProfile {
 
   /** `rate=` semantics: Hz for clock events, events between samples for count events. */
   setRate(rate: number): this {
-    if (!(rate > 0) || !Number.isFinite(rate)) throw new ProfileError('ERR_CONFIG_VALUE', `rate ${rate} must be greater than zero`, 'e.g. setRate(1000)');
+    if (!(rate > 0) || !Number.isFinite(rate))
+      throw new ProfileError('ERR_CONFIG_VALUE', `rate ${rate} must be greater than zero`, 'e.g. setRate(1000)');
     return this.configure({ rate: Math.round(rate) });
   }
 
   /** Events between samples (count events) or nanoseconds between samples (clock events). */
   setPeriod(period: number): this {
-    if (!(period > 0) || !Number.isFinite(period)) throw new ProfileError('ERR_CONFIG_VALUE', `period ${period} must be greater than zero`, 'e.g. setPeriod(1_000_000)');
+    if (!(period > 0) || !Number.isFinite(period))
+      throw new ProfileError(
+        'ERR_CONFIG_VALUE',
+        `period ${period} must be greater than zero`,
+        'e.g. setPeriod(1_000_000)',
+      );
     const clock = this.config.events[0].clock;
     return this.configure({ rate: clock ? Math.max(1, Math.round(1e9 / period)) : Math.round(period) });
   }
@@ -133,8 +155,18 @@ export class CPUProfile {
    */
   start(out?: string): ResolvedRun {
     const g = globalThis as GlobalWithActive;
-    if (this.running) throw new ProfileError('ERR_PROFILE_RUNNING', 'this profile is already running', 'call stop() before starting it again');
-    if (g[ACTIVE]) throw new ProfileError('ERR_PROFILE_RUNNING', 'another CPU profile is running on this thread', 'stop it first; one profile per thread at a time');
+    if (this.running)
+      throw new ProfileError(
+        'ERR_PROFILE_RUNNING',
+        'this profile is already running',
+        'call stop() before starting it again',
+      );
+    if (g[ACTIVE])
+      throw new ProfileError(
+        'ERR_PROFILE_RUNNING',
+        'another CPU profile is running on this thread',
+        'stop it first; one profile per thread at a time',
+      );
     const t0 = performance.now();
     const run = resolveRun(this.config);
     if (isProfileError(run)) throw run;

@@ -54,7 +54,8 @@ function sharesOf(profile: Profile, options: AnalysisOptions): { valueType: stri
   const { valueType, total, byKey } = functionTotals(profile, options, (fn) => `${fn.name}\u0000${fn.filename}`);
   const pct = (x: number) => (total ? (100 * x) / total : 0);
   const byFunction = new Map<string, Share>();
-  for (const [k, { fn, self, cum }] of byKey) byFunction.set(k, { name: fn.name, file: fn.filename, self: pct(self), cum: pct(cum) });
+  for (const [k, { fn, self, cum }] of byKey)
+    byFunction.set(k, { name: fn.name, file: fn.filename, self: pct(self), cum: pct(cum) });
   return { valueType, byFunction };
 }
 
@@ -70,17 +71,34 @@ export function diffProfiles(base: Profile, head: Profile, options: AnalysisOpti
   if (baseShares.valueType !== b.valueType) {
     // Shares of different quantities (CPU time vs wall time, or faults) are not comparable.
     const common = base.sampleTypes.map((t) => t.type).filter((t) => head.sampleTypes.some((u) => u.type === t));
-    throw new ProfileError('ERR_INPUT', `base measures ${baseShares.valueType} but head measures ${b.valueType}`,
-      common.length ? `pass --sample-index ${common.includes('samples') ? 'samples' : common[0]} to compare a column both have, or profile both with the same event` : 'profile both with the same event');
+    throw new ProfileError(
+      'ERR_INPUT',
+      `base measures ${baseShares.valueType} but head measures ${b.valueType}`,
+      common.length
+        ? `pass --sample-index ${common.includes('samples') ? 'samples' : common[0]} to compare a column both have, or profile both with the same event`
+        : 'profile both with the same event',
+    );
   }
   const rows: ShareRow[] = [];
   for (const k of new Set([...a.keys(), ...b.byFunction.keys()])) {
-    const x = a.get(k), y = b.byFunction.get(k);
-    const before = x?.self ?? 0, after = y?.self ?? 0;
+    const x = a.get(k),
+      y = b.byFunction.get(k);
+    const before = x?.self ?? 0,
+      after = y?.self ?? 0;
     if (before === 0 && after === 0) continue;
-    const cumBefore = x?.cum ?? 0, cumAfter = y?.cum ?? 0;
+    const cumBefore = x?.cum ?? 0,
+      cumAfter = y?.cum ?? 0;
     const { name, file } = (x ?? y)!;
-    rows.push({ name, file, before, after, delta: after - before, cumBefore, cumAfter, cumDelta: cumAfter - cumBefore });
+    rows.push({
+      name,
+      file,
+      before,
+      after,
+      delta: after - before,
+      cumBefore,
+      cumAfter,
+      cumDelta: cumAfter - cumBefore,
+    });
   }
   rows.sort((p, q) => Math.abs(q.delta) - Math.abs(p.delta) || byText(p.name, q.name));
   return { valueType: b.valueType, baseSamples: sampleCount(base), headSamples: sampleCount(head), rows };

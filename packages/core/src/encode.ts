@@ -80,14 +80,28 @@ export function encodeRaw(p: Profile): Uint8Array {
     }
   }
   for (const m of p.mappings) {
-    const fields = [m.id, m.memoryStart, m.memoryLimit, m.fileOffset, st.id(m.filename), st.id(m.buildId),
-      +m.hasFunctions, +m.hasFilenames, +m.hasLineNumbers, +m.hasInlineFrames];
-    w.header(3, fields.reduce((n, v, i) => n + fieldSize(i + 1, v), 0));
+    const fields = [
+      m.id,
+      m.memoryStart,
+      m.memoryLimit,
+      m.fileOffset,
+      st.id(m.filename),
+      st.id(m.buildId),
+      +m.hasFunctions,
+      +m.hasFilenames,
+      +m.hasLineNumbers,
+      +m.hasInlineFrames,
+    ];
+    w.header(
+      3,
+      fields.reduce((n, v, i) => n + fieldSize(i + 1, v), 0),
+    );
     fields.forEach((v, i) => w.field(i + 1, v));
   }
   for (const l of p.locations) {
     let size = fieldSize(1, l.id) + fieldSize(2, l.mappingId) + fieldSize(3, l.address) + fieldSize(5, +l.isFolded);
-    for (const x of l.lines) size += lenFieldSize(4, fieldSize(1, x.functionId) + fieldSize(2, x.line) + fieldSize(3, x.column));
+    for (const x of l.lines)
+      size += lenFieldSize(4, fieldSize(1, x.functionId) + fieldSize(2, x.line) + fieldSize(3, x.column));
     w.header(4, size);
     w.field(1, l.id);
     w.field(2, l.mappingId);
@@ -102,7 +116,10 @@ export function encodeRaw(p: Profile): Uint8Array {
   }
   for (const f of p.functions) {
     const fields = [f.id, st.id(f.name), st.id(f.systemName), st.id(f.filename), f.startLine];
-    w.header(5, fields.reduce((n, v, i) => n + fieldSize(i + 1, v), 0));
+    w.header(
+      5,
+      fields.reduce((n, v, i) => n + fieldSize(i + 1, v), 0),
+    );
     fields.forEach((v, i) => w.field(i + 1, v));
   }
   w.field(7, st.id(p.dropFrames));
@@ -111,7 +128,10 @@ export function encodeRaw(p: Profile): Uint8Array {
   w.field(10, p.durationNanos);
   if (p.periodType) writeValueType(w, 11, p.periodType, st);
   w.field(12, p.period);
-  w.packed(13, p.comments.map((c) => st.id(c)));
+  w.packed(
+    13,
+    p.comments.map((c) => st.id(c)),
+  );
   w.field(14, st.id(p.defaultSampleType));
   w.field(15, st.id(p.docUrl));
   for (const s of st.strings) w.string(6, s);

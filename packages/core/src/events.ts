@@ -29,12 +29,25 @@ const cpu = { type: 'cpu', unit: 'nanoseconds' } as const;
 const counted = (name: string) => ({ type: name, unit: 'count' });
 
 function hw(name: string, config: number, defaultRate: number, limit: number): EventSpec {
-  return { name, kind: 'hardware', clock: false, sampleType: counted(name), perf: { type: PERF_TYPE_HARDWARE, config: BigInt(config) }, defaultRate, limit };
+  return {
+    name,
+    kind: 'hardware',
+    clock: false,
+    sampleType: counted(name),
+    perf: { type: PERF_TYPE_HARDWARE, config: BigInt(config) },
+    defaultRate,
+    limit,
+  };
 }
 function sw(name: string, config: number, clock: boolean, defaultRate: number, limit: number): EventSpec {
   return {
-    name, kind: 'software', clock, sampleType: clock ? cpu : counted(name),
-    perf: { type: PERF_TYPE_SOFTWARE, config: BigInt(config) }, defaultRate, limit,
+    name,
+    kind: 'software',
+    clock,
+    sampleType: clock ? cpu : counted(name),
+    perf: { type: PERF_TYPE_SOFTWARE, config: BigInt(config) },
+    defaultRate,
+    limit,
   };
 }
 
@@ -61,7 +74,14 @@ export const EVENTS: readonly EventSpec[] = [
   sw('minor-faults', 5, false, 97, 1),
   sw('major-faults', 6, false, 1, 1),
   { name: 'timer', kind: 'timer', clock: true, sampleType: cpu, defaultRate: 997, limit: MAX_NATIVE_HZ },
-  { name: 'v8', kind: 'v8', clock: true, sampleType: { type: 'wall', unit: 'nanoseconds' }, defaultRate: 997, limit: MAX_V8_HZ },
+  {
+    name: 'v8',
+    kind: 'v8',
+    clock: true,
+    sampleType: { type: 'wall', unit: 'nanoseconds' },
+    defaultRate: 997,
+    limit: MAX_V8_HZ,
+  },
   { name: 'auto', kind: 'auto', clock: true, sampleType: cpu, defaultRate: 997, limit: MAX_NATIVE_HZ },
 ];
 
@@ -80,8 +100,13 @@ export function lookupEvent(name: string): EventSpec | undefined {
   if (!raw) return undefined;
   const lower = name.toLowerCase();
   return {
-    name: lower, kind: 'raw', clock: false, sampleType: counted(lower),
-    perf: { type: PERF_TYPE_RAW, config: BigInt('0x' + raw[1]) }, defaultRate: 100_003, limit: 100,
+    name: lower,
+    kind: 'raw',
+    clock: false,
+    sampleType: counted(lower),
+    perf: { type: PERF_TYPE_RAW, config: BigInt('0x' + raw[1]) },
+    defaultRate: 100_003,
+    limit: 100,
   };
 }
 

@@ -74,13 +74,23 @@ export const MIN_FOR_SPREAD = 8;
  * change only widens it) divided by √2, or `unknown` when there are too few to tell. Never
  * below `floor`. `fromSpread` marks the one-run-a-side estimate.
  */
-export function suiteNoise(items: readonly { base: readonly number[]; head: readonly number[]; eps: number }[], floor: number, unknown: number): Noise & { fromSpread: boolean } {
+export function suiteNoise(
+  items: readonly { base: readonly number[]; head: readonly number[]; eps: number }[],
+  floor: number,
+  unknown: number,
+): Noise & { fromSpread: boolean } {
   const own = items.map((i) => ownNoise(i.base, i.head, i.eps)).filter((n) => n.df > 0);
   if (own.length) return { sd: Math.max(floor, median(own.map((n) => n.sd))), df: PRIOR_DF, fromSpread: false };
-  const ratios = items.map((i) => Math.log(median(i.head) + i.eps) - Math.log(median(i.base) + i.eps)).filter(Number.isFinite);
+  const ratios = items
+    .map((i) => Math.log(median(i.head) + i.eps) - Math.log(median(i.base) + i.eps))
+    .filter(Number.isFinite);
   if (ratios.length < MIN_FOR_SPREAD) return { sd: Math.max(floor, unknown), df: 0, fromSpread: false };
   const m = median(ratios);
-  return { sd: Math.max(floor, (1.4826 * median(ratios.map((r) => Math.abs(r - m)))) / Math.SQRT2), df: 0, fromSpread: true };
+  return {
+    sd: Math.max(floor, (1.4826 * median(ratios.map((r) => Math.abs(r - m)))) / Math.SQRT2),
+    df: 0,
+    fromSpread: true,
+  };
 }
 
 /**
@@ -108,8 +118,16 @@ export const smallestP = (nb: number, nh: number): number => 1 / choose(nb + nh,
  * worth for a function absent from a run); `relErr` is a stated relative standard error of each
  * run's value (allocations per op), which the noise never falls below.
  */
-export function compareRuns(base: readonly number[], head: readonly number[], eps: number, prior: Noise, t: Thresholds, relErr = 0): Comparison {
-  const x = logs(base, eps), y = logs(head, eps);
+export function compareRuns(
+  base: readonly number[],
+  head: readonly number[],
+  eps: number,
+  prior: Noise,
+  t: Thresholds,
+  relErr = 0,
+): Comparison {
+  const x = logs(base, eps),
+    y = logs(head, eps);
   const ci = hodgesLehmann(x, y);
   const own = ownNoise(base, head, eps);
   const df = prior.df + own.df;

@@ -55,7 +55,12 @@ export function codeNsPerOp(m: RunMeasure, source: TimeSource): number {
 }
 
 /** A function's total (or self) time per op in a run: its share of all samples × time per op; 0 when absent. */
-export function functionNsPerOp(m: RunMeasure, source: TimeSource, key: string, which: 'total' | 'self' = 'total'): number {
+export function functionNsPerOp(
+  m: RunMeasure,
+  source: TimeSource,
+  key: string,
+  which: 'total' | 'self' = 'total',
+): number {
   const f = m.functions.get(key);
   return f && m.samples > 0 ? (nsPerOp(m, source) * f[which]) / m.samples : 0;
 }
@@ -84,7 +89,15 @@ export function measureRun(run: RunDir, b: IndexBenchmark): RunMeasure {
   let harnessSamples = 0;
   for (const [key, { fn, self, cum }] of byKey) {
     if (fn.name === HARNESS_FRAME) harnessSamples += self;
-    else functions.set(key, { name: fn.name, file: fn.filename, total: cum, self, root: roots.get(key) ?? 0, depth: depths.get(key) ?? 0 });
+    else
+      functions.set(key, {
+        name: fn.name,
+        file: fn.filename,
+        total: cum,
+        self,
+        root: roots.get(key) ?? 0,
+        depth: depths.get(key) ?? 0,
+      });
   }
   const clock = b.counters?.['task-clock/op'];
   const hz = b.hz?.baseline ?? b.hz?.profiled;

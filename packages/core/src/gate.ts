@@ -5,7 +5,16 @@
  * may hold several runs of the same suite (fresh processes: the JIT decides anew in each), which
  * turns on Mann–Whitney's test over runs. Rendering the result is the CLI's.
  */
-import { compareRuns, median, spreadBar, suiteNoise, smallestP, type Comparison, type Noise, type Thresholds } from './gate-compare.js';
+import {
+  compareRuns,
+  median,
+  spreadBar,
+  suiteNoise,
+  smallestP,
+  type Comparison,
+  type Noise,
+  type Thresholds,
+} from './gate-compare.js';
 import { codeNsPerOp, functionNsPerOp, measureRun, nsPerOp, type RunMeasure, type TimeSource } from './gate-measure.js';
 import type { IndexBenchmark, RunDir } from './rundir.js';
 
@@ -22,7 +31,13 @@ export interface CheckOptions {
   readonly counters?: readonly string[];
 }
 
-export const DEFAULT_CHECK_OPTIONS: Required<CheckOptions> = { minChange: 0.1, alpha: 0.05, minZ: 4, minShare: 0.05, counters: ['instructions/op', 'cycles/op', 'ref-cycles/op', 'branch-instructions/op'] };
+export const DEFAULT_CHECK_OPTIONS: Required<CheckOptions> = {
+  minChange: 0.1,
+  alpha: 0.05,
+  minZ: 4,
+  minShare: 0.05,
+  counters: ['instructions/op', 'cycles/op', 'ref-cycles/op', 'branch-instructions/op'],
+};
 export const DEFAULT_GATED_COUNTERS = DEFAULT_CHECK_OPTIONS.counters;
 
 /** The memory fields of index.json gated when both sides have them. */
@@ -32,7 +47,11 @@ export const GATED_MEMORY = ['bytesPerOp', 'allocsPerOp'] as const;
  * Run-to-run noise (log standard deviation) per kind of quantity: the least ever assumed, and
  * what is assumed with one run a side and too few benchmarks to measure it.
  */
-export const NOISE = { time: { floor: 0.02, unknown: 0.15 }, counter: { floor: 0.005, unknown: 0.05 }, memory: { floor: 0.005, unknown: 0.05 } } as const;
+export const NOISE = {
+  time: { floor: 0.02, unknown: 0.15 },
+  counter: { floor: 0.005, unknown: 0.05 },
+  memory: { floor: 0.005, unknown: 0.05 },
+} as const;
 
 export interface FunctionChange extends Comparison {
   readonly name: string;
@@ -71,7 +90,14 @@ export interface BenchmarkCheck {
   /** For a regression: every function (not the entry) whose total time per op grew with it, outermost first; the culprit is the last. */
   readonly carriers: readonly { readonly name: string; readonly file: string }[];
   /** Every function by the change of its self time per op (ns), largest |change| first, at most 8. */
-  readonly movers: readonly { readonly name: string; readonly file: string; readonly selfBase: number; readonly selfHead: number; readonly totalBase: number; readonly totalHead: number }[];
+  readonly movers: readonly {
+    readonly name: string;
+    readonly file: string;
+    readonly selfBase: number;
+    readonly selfHead: number;
+    readonly totalBase: number;
+    readonly totalHead: number;
+  }[];
   readonly counters: Readonly<Record<string, Comparison>>;
   readonly memory: Readonly<Record<string, Comparison>>;
 }
@@ -117,7 +143,10 @@ function collect(sides: readonly (readonly RunDir[])[], warnings: string[]): Map
   sides.forEach((runs, s) => {
     runs.forEach((run, i) => {
       const where = `${s === 0 ? 'base' : 'head'}${runs.length > 1 ? ` run ${i + 1}` : ''}`;
-      if (!run.complete) warnings.push(`the ${where} (${run.dir}) is incomplete (index.json has complete: false): it was interrupted or a worker died`);
+      if (!run.complete)
+        warnings.push(
+          `the ${where} (${run.dir}) is incomplete (index.json has complete: false): it was interrupted or a worker died`,
+        );
       for (const b of run.benchmarks) {
         if (b.status === 'failed') {
           warnings.push(`${b.fullName} failed in the ${where}: that run of it is left out`);
@@ -148,10 +177,19 @@ function candidates(sides: readonly Side[], minShare: number): Set<string> {
  * Runs a comparison per quantity of a kind, with that kind's suite-wide noise as the prior; with
  * one run a side, against the spread across quantities and its higher bar ({@link spreadBar}).
  */
-function compareAll(items: Series[], kind: keyof typeof NOISE, t: Thresholds, relErr: (i: number) => number = () => 0): { results: Comparison[]; noise: Noise; bar: number } {
+function compareAll(
+  items: Series[],
+  kind: keyof typeof NOISE,
+  t: Thresholds,
+  relErr: (i: number) => number = () => 0,
+): { results: Comparison[]; noise: Noise; bar: number } {
   const noise = suiteNoise(items, NOISE[kind].floor, NOISE[kind].unknown);
   const bar = noise.fromSpread ? spreadBar(items.length, t.minZ) : t.minZ;
-  return { results: items.map((s, i) => compareRuns(s.base, s.head, s.eps, noise, { ...t, minZ: bar }, relErr(i))), noise, bar };
+  return {
+    results: items.map((s, i) => compareRuns(s.base, s.head, s.eps, noise, { ...t, minZ: bar }, relErr(i))),
+    noise,
+    bar,
+  };
 }
 
 /**
@@ -159,7 +197,11 @@ function compareAll(items: Series[], kind: keyof typeof NOISE, t: Thresholds, re
  * counters and memory per op. `base` and `head` are one run each, or several runs of the same
  * suite each.
  */
-export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | readonly RunDir[], options: CheckOptions = {}): CheckResult {
+export function checkRuns(
+  base: RunDir | readonly RunDir[],
+  head: RunDir | readonly RunDir[],
+  options: CheckOptions = {},
+): CheckResult {
   const opts: Required<CheckOptions> = { ...DEFAULT_CHECK_OPTIONS, ...options };
   const t: Thresholds = opts;
   const sides = [Array.isArray(base) ? base : [base], Array.isArray(head) ? head : [head]] as const;
@@ -171,9 +213,15 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
   const every = paired.flatMap(([, s]) => [...s[0].runs, ...s[1].runs]);
   // CPU time when every run has it: wall time includes whatever else ran on the machine.
   const source: TimeSource = every.every((r) => r.m.cpuNsPerOp !== undefined) ? 'task-clock' : 'wall';
-  if (source === 'wall' && every.length) warnings.push('some runs have no task-clock/op counter (no native engine, or counters=none): comparing wall time per op, which also counts time the benchmark waited for the CPU');
+  if (source === 'wall' && every.length)
+    warnings.push(
+      'some runs have no task-clock/op counter (no native engine, or counters=none): comparing wall time per op, which also counts time the benchmark waited for the CPU',
+    );
   const configs = new Set(sides.flat().map((r) => (r.config ? `event=${r.config.event} rate=${r.config.rate}` : '')));
-  if (configs.size > 1) warnings.push(`the runs were profiled with different settings (${[...configs].filter(Boolean).join('; ')}): profiles of different events or rates split time differently`);
+  if (configs.size > 1)
+    warnings.push(
+      `the runs were profiled with different settings (${[...configs].filter(Boolean).join('; ')}): profiles of different events or rates split time differently`,
+    );
 
   // Benchmark times.
   const timeSeries: Series[] = paired.map(([, [b, h]]) => {
@@ -192,27 +240,46 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
     for (const k of fnKeys[i]) {
       const count = both.reduce((a, r) => a + (r.m.functions.get(k)?.total ?? 0), 0) / both.length;
       const prior: Noise = { sd: Math.sqrt(time.noise.sd ** 2 + 1 / (count + 0.5)), df: time.noise.df };
-      fnResults.push(compareRuns(values(b, (m) => functionNsPerOp(m, source, k)), values(h, (m) => functionNsPerOp(m, source, k)), perSample / 2, prior, t));
+      fnResults.push(
+        compareRuns(
+          values(b, (m) => functionNsPerOp(m, source, k)),
+          values(h, (m) => functionNsPerOp(m, source, k)),
+          perSample / 2,
+          prior,
+          t,
+        ),
+      );
     }
   });
 
   // Counters and memory: per name, over the benchmarks where every run of both sides has it.
-  const named = (kind: 'counter' | 'memory', names: readonly string[], get: (m: RunMeasure, n: string) => number | null | undefined) => {
+  const named = (
+    kind: 'counter' | 'memory',
+    names: readonly string[],
+    get: (m: RunMeasure, n: string) => number | null | undefined,
+  ) => {
     const out = new Map<string, { at: number[]; results: Comparison[] }>();
     for (const n of names) {
       const at: number[] = [];
       const series: Series[] = [];
       paired.forEach(([, [b, h]], i) => {
         const v = (s: Side) => s.runs.map((r) => get(r.m, n));
-        const xb = v(b), xh = v(h);
+        const xb = v(b),
+          xh = v(h);
         if ([...xb, ...xh].some((x) => typeof x !== 'number' || !Number.isFinite(x) || x < 0)) return;
         at.push(i);
-        series.push({ base: xb as number[], head: xh as number[], eps: kind === 'memory' ? (n === 'bytesPerOp' ? 8 : 0.5) : 1e-9 });
+        series.push({
+          base: xb as number[],
+          head: xh as number[],
+          eps: kind === 'memory' ? (n === 'bytesPerOp' ? 8 : 0.5) : 1e-9,
+        });
       });
       const relErr = (j: number) => {
         if (n !== 'allocsPerOp') return 0;
         const [, [b, h]] = paired[at[j]];
-        const rel = [...b.runs, ...h.runs].map((r) => (r.m.memory?.allocsPerOpStdErr ?? 0) / Math.max(0.5, r.m.memory?.allocsPerOp ?? 0));
+        const rel = [...b.runs, ...h.runs].map(
+          (r) => (r.m.memory?.allocsPerOpStdErr ?? 0) / Math.max(0.5, r.m.memory?.allocsPerOp ?? 0),
+        );
         return Math.sqrt(rel.reduce((a, x) => a + x * x, 0) / rel.length);
       };
       if (series.length) out.set(n, { at, results: compareAll(series, kind, t, relErr).results });
@@ -231,8 +298,17 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
       const c = fnResults[fi++];
       const f = [...b.runs, ...h.runs].map((r) => r.m.functions.get(k)).find(Boolean)!;
       const self = (s: Side) => median(values(s, (m) => functionNsPerOp(m, source, k, 'self')));
-      const sum = (which: 'root' | 'total' | 'depth') => [...b.runs, ...h.runs].reduce((a, r) => a + (r.m.functions.get(k)?.[which] ?? 0), 0);
-      return { ...c, name: f.name, file: f.file, entry: sum('root') * 2 >= sum('total'), depth: sum('depth') / Math.max(1, sum('total')), selfBase: self(b), selfHead: self(h) };
+      const sum = (which: 'root' | 'total' | 'depth') =>
+        [...b.runs, ...h.runs].reduce((a, r) => a + (r.m.functions.get(k)?.[which] ?? 0), 0);
+      return {
+        ...c,
+        name: f.name,
+        file: f.file,
+        entry: sum('root') * 2 >= sum('total'),
+        depth: sum('depth') / Math.max(1, sum('total')),
+        selfBase: self(b),
+        selfHead: self(h),
+      };
     });
     functions.sort((x, y) => y.head - y.base - (x.head - x.base));
     const bt = time.results[i];
@@ -246,8 +322,10 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
     };
     const counterChanges = pick(counters);
     const memoryChanges = pick(memory);
-    for (const [n, c] of Object.entries(counterChanges)) if (gatedCounters.has(n) && c.regressed) regressions.push({ ...c, kind: 'counter', name: n });
-    for (const [n, c] of Object.entries(memoryChanges)) if (c.regressed) regressions.push({ ...c, kind: 'memory', name: n });
+    for (const [n, c] of Object.entries(counterChanges))
+      if (gatedCounters.has(n) && c.regressed) regressions.push({ ...c, kind: 'counter', name: n });
+    for (const [n, c] of Object.entries(memoryChanges))
+      if (c.regressed) regressions.push({ ...c, kind: 'memory', name: n });
     const harness = (s: Side) => median(values(s, (m) => (m.samples ? (100 * m.harnessSamples) / m.samples : 0)));
     return {
       id,
@@ -293,7 +371,9 @@ export function checkRuns(base: RunDir | readonly RunDir[], head: RunDir | reado
  */
 function carriersOf(functions: readonly FunctionChange[], grew: number): FunctionChange[] {
   if (!(grew > 0)) return [];
-  return functions.filter((f) => !f.entry && f.head - f.base >= grew / 2 && f.head - f.base <= grew * 1.5).sort((x, y) => x.depth - y.depth || y.base - x.base);
+  return functions
+    .filter((f) => !f.entry && f.head - f.base >= grew / 2 && f.head - f.base <= grew * 1.5)
+    .sort((x, y) => x.depth - y.depth || y.base - x.base);
 }
 
 /** Functions by the change of their median self time per op, largest |change| first. */
@@ -302,7 +382,14 @@ function movers(b: Side, h: Side, source: TimeSource): BenchmarkCheck['movers'] 
   const rows = [...keys].map((k) => {
     const f = [...b.runs, ...h.runs].map((r) => r.m.functions.get(k)).find(Boolean)!;
     const med = (s: Side, which: 'self' | 'total') => median(values(s, (m) => functionNsPerOp(m, source, k, which)));
-    return { name: f.name, file: f.file, selfBase: med(b, 'self'), selfHead: med(h, 'self'), totalBase: med(b, 'total'), totalHead: med(h, 'total') };
+    return {
+      name: f.name,
+      file: f.file,
+      selfBase: med(b, 'self'),
+      selfHead: med(h, 'self'),
+      totalBase: med(b, 'total'),
+      totalHead: med(h, 'total'),
+    };
   });
   return rows.sort((x, y) => Math.abs(y.selfHead - y.selfBase) - Math.abs(x.selfHead - x.selfBase)).slice(0, 8);
 }

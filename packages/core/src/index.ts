@@ -23,10 +23,26 @@ export * from './memory.js';
 export * from './alloc.js';
 export * from './cpuprofile.js';
 export * from './write.js';
-export type { SampleSource, SourceFrame, SourceName, SourceResult, SourceSample, SourceSettings, Tier, FrameKind } from './sources/source.js';
+export type {
+  SampleSource,
+  SourceFrame,
+  SourceName,
+  SourceResult,
+  SourceSample,
+  SourceSettings,
+  Tier,
+  FrameKind,
+} from './sources/source.js';
 export { fromInspectorProfile, urlToFile, type InspectorProfile } from './sources/v8.js';
 export { nativeStatus, type NativeEngine, type NativeStatus } from './sources/native.js';
-export { inlineLaunch, isolateLogFiles, v8LogFlags, V8_LOG_ENV, type InlineLaunch, type IsolateLogFile } from './inline/v8-log-file.js';
+export {
+  inlineLaunch,
+  isolateLogFiles,
+  v8LogFlags,
+  V8_LOG_ENV,
+  type InlineLaunch,
+  type IsolateLogFile,
+} from './inline/v8-log-file.js';
 export * from './collapsed.js';
 export * from './chrome.js';
 export * from './diff.js';

@@ -18,7 +18,11 @@ export const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] 
 
 /** The error for an input of `size` bytes, over the `max`-byte limit before inflating. */
 export function tooLarge(what: string, size: number, max: number): ProfileError {
-  return new ProfileError('ERR_DECODE', `${what} is ${size} bytes, over the ${max}-byte limit`, 'raise the limit (--max-bytes) if the file is genuine');
+  return new ProfileError(
+    'ERR_DECODE',
+    `${what} is ${size} bytes, over the ${max}-byte limit`,
+    'raise the limit (--max-bytes) if the file is genuine',
+  );
 }
 
 /** Gunzips when the bytes start with the gzip magic; enforces the size limit either way. */
@@ -32,12 +36,28 @@ export function inflate(bytes: Uint8Array, options: DecodeOptions = {}, what = '
     return gunzipSync(bytes, { maxOutputLength: max });
   } catch (e) {
     const error = e as NodeJS.ErrnoException;
-    if (error.code === 'ERR_BUFFER_TOO_LARGE' || error.code === 'ERR_OUT_OF_RANGE' || /Cannot create a Buffer larger|too large/i.test(error.message)) {
-      throw new ProfileError('ERR_DECODE', `${what} inflates beyond the ${max}-byte limit (a gzip bomb, or a huge profile)`, 'raise the limit (--max-bytes) if the file is genuine');
+    if (
+      error.code === 'ERR_BUFFER_TOO_LARGE' ||
+      error.code === 'ERR_OUT_OF_RANGE' ||
+      /Cannot create a Buffer larger|too large/i.test(error.message)
+    ) {
+      throw new ProfileError(
+        'ERR_DECODE',
+        `${what} inflates beyond the ${max}-byte limit (a gzip bomb, or a huge profile)`,
+        'raise the limit (--max-bytes) if the file is genuine',
+      );
     }
     if (error.code === 'Z_BUF_ERROR' || error.errno === zlibConstants.Z_BUF_ERROR) {
-      throw new ProfileError('ERR_DECODE', `${what} is a truncated gzip stream`, 'the file was cut short; write it again');
+      throw new ProfileError(
+        'ERR_DECODE',
+        `${what} is a truncated gzip stream`,
+        'the file was cut short; write it again',
+      );
     }
-    throw new ProfileError('ERR_DECODE', `${what} is not valid gzip: ${error.message}`, 'pass a .pb.gz or .pb pprof file');
+    throw new ProfileError(
+      'ERR_DECODE',
+      `${what} is not valid gzip: ${error.message}`,
+      'pass a .pb.gz or .pb pprof file',
+    );
   }
 }

@@ -21,9 +21,22 @@ export function loadProfile(file: string, options: DecodeOptions = {}): Profile 
   } catch (e) {
     if (e instanceof ProfileError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ProfileError('ERR_INPUT', `cannot read ${file} (${code ?? (e as Error).message})`, code === 'ENOENT' ? 'check the path' : code === 'EISDIR' ? 'pass a profile file, or a perf.out directory where the command accepts one' : 'check the file');
+    throw new ProfileError(
+      'ERR_INPUT',
+      `cannot read ${file} (${code ?? (e as Error).message})`,
+      code === 'ENOENT'
+        ? 'check the path'
+        : code === 'EISDIR'
+          ? 'pass a profile file, or a perf.out directory where the command accepts one'
+          : 'check the file',
+    );
   }
-  if (bytes.length === 0) throw new ProfileError('ERR_DECODE', `${file} is empty`, 'pass a pprof (.pb.gz), .cpuprofile or collapsed-stacks file');
+  if (bytes.length === 0)
+    throw new ProfileError(
+      'ERR_DECODE',
+      `${file} is empty`,
+      'pass a pprof (.pb.gz), .cpuprofile or collapsed-stacks file',
+    );
   if (isGzip(bytes)) return decode(bytes, options, file);
   const head = bytes.subarray(0, 64).toString('utf8').trimStart();
   if (head.startsWith('{')) {
@@ -31,9 +44,18 @@ export function loadProfile(file: string, options: DecodeOptions = {}): Profile 
     try {
       json = JSON.parse(bytes.toString('utf8'));
     } catch (e) {
-      throw new ProfileError('ERR_DECODE', `${file} starts like JSON but does not parse: ${(e as Error).message}`, 'pass a complete .cpuprofile');
+      throw new ProfileError(
+        'ERR_DECODE',
+        `${file} starts like JSON but does not parse: ${(e as Error).message}`,
+        'pass a complete .cpuprofile',
+      );
     }
-    if (!looksCpuProfile(json)) throw new ProfileError('ERR_DECODE', `${file} is JSON but not a .cpuprofile (no nodes/samples)`, 'pass a file written by node --cpu-prof or DevTools');
+    if (!looksCpuProfile(json))
+      throw new ProfileError(
+        'ERR_DECODE',
+        `${file} is JSON but not a .cpuprofile (no nodes/samples)`,
+        'pass a file written by node --cpu-prof or DevTools',
+      );
     return fromCpuProfile(json, file);
   }
   const text = bytes.toString('utf8');

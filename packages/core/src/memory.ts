@@ -70,7 +70,11 @@ type Reading = { used: number; external: number; allocated: number | undefined }
 
 function read(): Reading {
   const s = v8.getHeapStatistics() as v8.HeapInfo & { total_allocated_bytes?: number };
-  return { used: s.used_heap_size, external: s.external_memory, allocated: typeof s.total_allocated_bytes === 'number' ? s.total_allocated_bytes : undefined };
+  return {
+    used: s.used_heap_size,
+    external: s.external_memory,
+    allocated: typeof s.total_allocated_bytes === 'number' ? s.total_allocated_bytes : undefined,
+  };
 }
 
 /** The heap counter this Node offers: V8's own where getHeapStatistics() has it. */
@@ -102,7 +106,12 @@ export function startMemoryWindow(options: MemoryWindowOptions = {}): (() => Mem
     const entries = profiler.stop()?.statistics ?? [];
     if (options.exactExternal) v8.setFlagsFromString('--concurrent-array-buffer-sweeping');
     const last = entries[entries.length - 1];
-    if (last && last.beforeGC.heapStatistics.usedHeapSize - end.used >= 0 && last.beforeGC.heapStatistics.usedHeapSize - end.used < AFTER_READ_SLACK) entries.pop();
+    if (
+      last &&
+      last.beforeGC.heapStatistics.usedHeapSize - end.used >= 0 &&
+      last.beforeGC.heapStatistics.usedHeapSize - end.used < AFTER_READ_SLACK
+    )
+      entries.pop();
     let freedHeap = 0;
     let freedExternal = 0;
     let gcCount = 0;

@@ -23,7 +23,12 @@ export function merge(inputs: readonly (Profile | MergeInput)[]): Profile {
   const want = typesText(first);
   items.forEach((item, n) => {
     const got = typesText(item.profile);
-    if (got !== want) throw new ProfileError('ERR_MERGE', `profile ${n + 1} has sample types [${got}], profile 1 has [${want}]`, 'merge profiles recorded with the same events');
+    if (got !== want)
+      throw new ProfileError(
+        'ERR_MERGE',
+        `profile ${n + 1} has sample types [${got}], profile 1 has [${want}]`,
+        'merge profiles recorded with the same events',
+      );
   });
   const started = items.map((i) => i.profile.timeNanos).filter((t) => t > 0);
   const start = started.length ? Math.min(...started) : 0;
@@ -39,7 +44,9 @@ export function merge(inputs: readonly (Profile | MergeInput)[]): Profile {
     defaultSampleType: first.defaultSampleType,
     dropFrames: first.dropFrames,
     keepFrames: first.keepFrames,
-    mapping: first.mappings[0] ? { filename: first.mappings[0].filename, buildId: first.mappings[0].buildId } : undefined,
+    mapping: first.mappings[0]
+      ? { filename: first.mappings[0].filename, buildId: first.mappings[0].buildId }
+      : undefined,
   });
   for (const { profile, labels = [] } of items) {
     const index = new ProfileIndex(profile);
@@ -48,15 +55,22 @@ export function merge(inputs: readonly (Profile | MergeInput)[]): Profile {
       let id = idMap.get(locationId);
       if (id === undefined) {
         // Every line (the inline chain, innermost first), its function renumbered by content.
-        id = builder.linesId(index.locations.get(locationId)!.lines.map((line) => {
-          const fn = index.functions.get(line.functionId)!;
-          return { functionId: builder.functionId(fn.name, fn.systemName, fn.filename, fn.startLine), line: line.line, column: line.column };
-        }));
+        id = builder.linesId(
+          index.locations.get(locationId)!.lines.map((line) => {
+            const fn = index.functions.get(line.functionId)!;
+            return {
+              functionId: builder.functionId(fn.name, fn.systemName, fn.filename, fn.startLine),
+              line: line.line,
+              column: line.column,
+            };
+          }),
+        );
         idMap.set(locationId, id);
       }
       return id;
     };
-    for (const s of profile.samples) builder.addSample(s.locationIds.map(mapped), s.values, labels.length ? [...s.labels, ...labels] : s.labels);
+    for (const s of profile.samples)
+      builder.addSample(s.locationIds.map(mapped), s.values, labels.length ? [...s.labels, ...labels] : s.labels);
   }
   return builder.build();
 }

@@ -30,7 +30,10 @@ export function truncate(frames: readonly SourceFrame[], depth: number): readonl
   if (frames.length <= depth) return frames;
   const keep = Math.max(depth - 1, 0);
   const cut = frames.length - keep;
-  return [...frames.slice(0, keep), { name: `(truncated ${cut} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' }];
+  return [
+    ...frames.slice(0, keep),
+    { name: `(truncated ${cut} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' },
+  ];
 }
 
 function relativeTo(root: string | undefined): (file: string) => string {

@@ -58,7 +58,8 @@ export class Reader {
       const at = this.pos;
       const tag = this.uint64(end);
       // A tag is (field number << 3) | wire type; field numbers run from 1 to 2^29 - 1.
-      if (tag < 8 || tag > 0xffff_ffff) throw new WireError(`invalid field number ${Math.floor(tag / 8)} at byte ${at}`);
+      if (tag < 8 || tag > 0xffff_ffff)
+        throw new WireError(`invalid field number ${Math.floor(tag / 8)} at byte ${at}`);
       const field = tag >>> 3;
       const wireType = tag & 7;
       const want = field < spec.types.length ? spec.types[field] : UNKNOWN;
@@ -67,7 +68,9 @@ export class Reader {
         continue;
       }
       if (wireType !== want && !(want === REPEATED && (wireType === VARINT || wireType === LEN))) {
-        throw new WireError(`${spec.name} field ${field} at byte ${at} has wire type ${wireType}, not ${want === REPEATED ? '0 or 2' : want}`);
+        throw new WireError(
+          `${spec.name} field ${field} at byte ${at} has wire type ${wireType}, not ${want === REPEATED ? '0 or 2' : want}`,
+        );
       }
       this.wireType = wireType;
       return field;
@@ -127,7 +130,8 @@ export class Reader {
   len(end: number): number {
     const at = this.pos;
     const n = this.uint64(end);
-    if (n > end - this.pos) throw new WireError(`a length at byte ${at} claims ${n} bytes, ${end - this.pos} are left in its message`);
+    if (n > end - this.pos)
+      throw new WireError(`a length at byte ${at} claims ${n} bytes, ${end - this.pos} are left in its message`);
     return this.pos + n;
   }
 
@@ -166,7 +170,8 @@ export class Reader {
       case I64:
       case I32: {
         const n = wireType === I64 ? 8 : 4;
-        if (n > end - this.pos) throw new WireError(`a ${n}-byte field at byte ${at} runs past the end of its message (byte ${end})`);
+        if (n > end - this.pos)
+          throw new WireError(`a ${n}-byte field at byte ${at} runs past the end of its message (byte ${end})`);
         this.pos += n;
         return;
       }

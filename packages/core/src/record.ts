@@ -23,7 +23,9 @@ if (isMainThread && !process.env.PERFPROFILE_RECORD_ACTIVE) {
     process.on('exit', () => {
       const result = profile.stop();
       if (result && process.env.PERFPROFILE_RECORD_STATS) {
-        process.stderr.write(`perfprofile: ${result.stats.samples} samples (${result.stats.source}, ${result.stats.event}), ${result.stats.lost} lost → ${out}\n`);
+        process.stderr.write(
+          `perfprofile: ${result.stats.samples} samples (${result.stats.source}, ${result.stats.event}), ${result.stats.lost} lost → ${out}\n`,
+        );
       }
     });
   } catch (e) {

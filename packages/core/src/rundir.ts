@@ -67,6 +67,11 @@ export interface MemoryFigures {
   readonly censusOps?: number;
   /** Wall time the census (and with alloc=on the in-use census) took, GC at its stop included. */
   readonly censusMs?: number;
+  /**
+   * Why there was no census: `short-pass` (Vitest's measured pass took under 100 ms, less than
+   * the census's GC) or `heavy` (over ~9.6 MB of heap per op).
+   */
+  readonly censusSkipped?: string;
 }
 
 /** A selected benchmark that left no profile (worker killed, run interrupted), and why. */
@@ -150,10 +155,18 @@ export function readIndex(dir: string): IndexFile {
     index = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ProfileError('ERR_INPUT', code === 'ENOENT' ? `${dir} has no index.json` : `${file} is not valid JSON`, REMEDY);
+    throw new ProfileError(
+      'ERR_INPUT',
+      code === 'ENOENT' ? `${dir} has no index.json` : `${file} is not valid JSON`,
+      REMEDY,
+    );
   }
   if (index.schema !== 1 || !Array.isArray(index.benchmarks)) {
-    throw new ProfileError('ERR_INPUT', `${file} is not a perfprofile index (schema ${JSON.stringify(index.schema)})`, REMEDY);
+    throw new ProfileError(
+      'ERR_INPUT',
+      `${file} is not a perfprofile index (schema ${JSON.stringify(index.schema)})`,
+      REMEDY,
+    );
   }
   return index as IndexFile;
 }
@@ -172,26 +185,43 @@ export function readRunDir(dir: string, options: DecodeOptions = {}): RunDir {
       return loadListed(b.profile);
     },
     loadAlloc(b) {
-      if (typeof b.allocProfile !== 'string') throw new ProfileError('ERR_INPUT', `${file} lists no allocation profile for ${JSON.stringify(b.fullName)}`, 'run the benchmarks with --perfprofileconfig alloc=on');
+      if (typeof b.allocProfile !== 'string')
+        throw new ProfileError(
+          'ERR_INPUT',
+          `${file} lists no allocation profile for ${JSON.stringify(b.fullName)}`,
+          'run the benchmarks with --perfprofileconfig alloc=on',
+        );
       return loadListed(b.allocProfile);
     },
   };
 
   function loadListed(name: string): Profile {
-    if (name.includes('/') || name.includes('\\')) throw new ProfileError('ERR_INPUT', `${file} names profile ${JSON.stringify(name)} outside the directory`, 'the index is damaged; run the benchmarks again');
+    if (name.includes('/') || name.includes('\\'))
+      throw new ProfileError(
+        'ERR_INPUT',
+        `${file} names profile ${JSON.stringify(name)} outside the directory`,
+        'the index is damaged; run the benchmarks again',
+      );
     const p = path.join(dir, name);
     let bytes: Buffer;
     try {
       bytes = readFileSync(p);
     } catch {
-      throw new ProfileError('ERR_INPUT', `${p} is missing (listed in index.json)`, 'the directory is incomplete; run the benchmarks again');
+      throw new ProfileError(
+        'ERR_INPUT',
+        `${p} is missing (listed in index.json)`,
+        'the directory is incomplete; run the benchmarks again',
+      );
     }
     return decode(bytes, options, p);
   }
 }
 
 /** Benchmarks of two runs matched by id, and those only one side has. */
-export function matchBenchmarks(base: RunDir, head: RunDir): { pairs: [IndexBenchmark, IndexBenchmark][]; onlyBase: IndexBenchmark[]; onlyHead: IndexBenchmark[] } {
+export function matchBenchmarks(
+  base: RunDir,
+  head: RunDir,
+): { pairs: [IndexBenchmark, IndexBenchmark][]; onlyBase: IndexBenchmark[]; onlyHead: IndexBenchmark[] } {
   const heads = new Map(head.benchmarks.map((b) => [b.id, b]));
   const pairs: [IndexBenchmark, IndexBenchmark][] = [];
   const onlyBase: IndexBenchmark[] = [];
@@ -214,9 +244,19 @@ export function readRunSet(dir: string, options: DecodeOptions = {}): RunDir[] {
   return [
     first,
     ...first.repeats.map((r) => {
-      if (!/^[\w.-]+$/.test(r) || r === '.' || r === '..') throw new ProfileError('ERR_INPUT', `${path.join(dir, 'index.json')} lists repeat ${JSON.stringify(r)}, not a sub-directory`, 'the index is damaged; run the benchmarks again');
+      if (!/^[\w.-]+$/.test(r) || r === '.' || r === '..')
+        throw new ProfileError(
+          'ERR_INPUT',
+          `${path.join(dir, 'index.json')} lists repeat ${JSON.stringify(r)}, not a sub-directory`,
+          'the index is damaged; run the benchmarks again',
+        );
       const sub = path.join(dir, r);
-      if (!isRunDir(sub)) throw new ProfileError('ERR_INPUT', `${sub} is missing (listed in ${path.join(dir, 'index.json')} as a repeat)`, 'the directory is incomplete; run the benchmarks again');
+      if (!isRunDir(sub))
+        throw new ProfileError(
+          'ERR_INPUT',
+          `${sub} is missing (listed in ${path.join(dir, 'index.json')} as a repeat)`,
+          'the directory is incomplete; run the benchmarks again',
+        );
       return readRunDir(sub, options);
     }),
   ];

@@ -12,7 +12,7 @@ export const EXACT_LIMIT = 60;
 export function midRanks(values: readonly number[]): number[] {
   const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
   const ranks = new Array<number>(values.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
     for (let k = i; k <= j; k++) ranks[order[k][1]] = (i + j) / 2 + 1;
@@ -33,7 +33,8 @@ function rankSumWays(doubled: readonly number[], k: number): Float64Array {
   ways[0][0] = 1;
   for (const r of doubled) {
     for (let j = k; j >= 1; j--) {
-      const to = ways[j], from = ways[j - 1];
+      const to = ways[j],
+        from = ways[j - 1];
       for (let s = max; s >= r; s--) to[s] += from[s - r];
     }
   }
@@ -42,7 +43,8 @@ function rankSumWays(doubled: readonly number[], k: number): Float64Array {
 
 /** P(sum ≥ atLeast) from a table of {@link rankSumWays}. */
 function upperTail(ways: Float64Array, atLeast: number): number {
-  let hit = 0, all = 0;
+  let hit = 0,
+    all = 0;
   ways.forEach((w, s) => {
     all += w;
     if (s >= atLeast) hit += w;
@@ -54,7 +56,10 @@ function upperTail(ways: Float64Array, atLeast: number): number {
 export function normalUpper(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
+  const erfc =
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
+    Math.exp(-x * x);
   return z >= 0 ? erfc / 2 : 1 - erfc / 2;
 }
 
@@ -72,7 +77,8 @@ export interface RankTest {
  * one run a side, 0.05 for three, 0.004 for five.
  */
 export function mannWhitney(x: readonly number[], y: readonly number[]): RankTest {
-  const nx = x.length, ny = y.length;
+  const nx = x.length,
+    ny = y.length;
   if (nx === 0 || ny === 0) return { u: 0, p: 1 };
   const ranks = midRanks([...x, ...y]);
   const w = ranks.slice(nx).reduce((a, b) => a + b, 0);
@@ -123,7 +129,10 @@ export function hodgesLehmann(x: readonly number[], y: readonly number[], level 
   const d = pairwiseDifferences(x, y);
   // c: the largest count with P(U ≤ c) ≤ (1 − level) / 2, from the rank distribution without ties.
   const alpha = (1 - level) / 2;
-  const ways = rankSumWays(Array.from({ length: x.length + y.length }, (_, i) => 2 * (i + 1)), y.length);
+  const ways = rankSumWays(
+    Array.from({ length: x.length + y.length }, (_, i) => 2 * (i + 1)),
+    y.length,
+  );
   const base = (y.length * (y.length + 1)) / 2;
   let c = -1;
   // P(U ≤ c) = P(U ≥ nx·ny − c) by symmetry: an upper tail of the rank sum (doubled).

@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { ProfileBuilder, functionTable, merge, topSelf, decode, encode, isProfileError, type Profile } from '../src/index.js';
+import {
+  ProfileBuilder,
+  functionTable,
+  merge,
+  topSelf,
+  decode,
+  encode,
+  isProfileError,
+  type Profile,
+} from '../src/index.js';
 import { thrown } from './helpers.js';
 
-const types = [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }];
+const types = [
+  { type: 'samples', unit: 'count' },
+  { type: 'cpu', unit: 'nanoseconds' },
+];
 const f = (name: string, line = 1) => ({ name, file: `${name}.ts`, line, startLine: 1 });
 
 /** main→a→leaf ×6, main→b ×3, main→rec→rec→rec ×1 (a recursive function counts once in cum). */
@@ -49,7 +61,10 @@ describe('merge', () => {
   it('keeps labels, dedupes functions, sums folded samples, spans both profiles', () => {
     const one = handMade();
     const two = { ...handMade(), timeNanos: 2000, durationNanos: 5 };
-    const m = merge([{ profile: one, labels: [{ key: 'benchmark', str: 'one' }] }, { profile: two, labels: [{ key: 'benchmark', str: 'two' }] }]);
+    const m = merge([
+      { profile: one, labels: [{ key: 'benchmark', str: 'one' }] },
+      { profile: two, labels: [{ key: 'benchmark', str: 'two' }] },
+    ]);
     expect(m.functions.length).toBe(one.functions.length);
     expect(m.samples.length).toBe(6);
     expect(functionTable(m).total).toBe(200);
@@ -65,6 +80,8 @@ describe('merge', () => {
   it('refuses different sample types', () => {
     const other = new ProfileBuilder({ sampleTypes: [{ type: 'samples', unit: 'count' }] }).build();
     const e = thrown(() => merge([handMade(), other]));
-    expect(isProfileError(e) && e.message).toMatch(/profile 2 has sample types \[samples\/count\], profile 1 has \[samples\/count,cpu\/nanoseconds\]/);
+    expect(isProfileError(e) && e.message).toMatch(
+      /profile 2 has sample types \[samples\/count\], profile 1 has \[samples\/count,cpu\/nanoseconds\]/,
+    );
   });
 });

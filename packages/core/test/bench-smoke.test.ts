@@ -14,7 +14,11 @@ const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
 it('runs every source, the encoder, the Vitest leg and the signal floor, and prints the tables', () => {
   const json = path.join(mkdtempSync(path.join(os.tmpdir(), 'perfprofile-bench-')), 'bench.json');
-  const r = spawnSync(process.execPath, ['scripts/bench.mjs', '--smoke', '--json', json], { cwd: REPO, encoding: 'utf8', timeout: 330_000 });
+  const r = spawnSync(process.execPath, ['scripts/bench.mjs', '--smoke', '--json', json], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 330_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   const result = JSON.parse(readFileSync(json, 'utf8'));
   const sources = result.sampling.map((row: { source: string }) => row.source);
@@ -29,13 +33,28 @@ it('runs every source, the encoder, the Vitest leg and the signal floor, and pri
   expect(result.encoder.speedup6).toBeGreaterThan(0);
   expect(result.vitest.ratio.median).toBeGreaterThan(0);
   // The bare trigger at the same rate (1 kHz in smoke mode), with and without its signal.
-  expect(result.floor.map((f: { trigger: string; rate: number }) => `${f.trigger}@${f.rate}`)).toEqual(['perf task-clock@1000', 'perf task-clock, no signal (kernel ring)@1000']);
+  expect(result.floor.map((f: { trigger: string; rate: number }) => `${f.trigger}@${f.rate}`)).toEqual([
+    'perf task-clock@1000',
+    'perf task-clock, no signal (kernel ring)@1000',
+  ]);
   for (const f of result.floor) expect(f.samplesPerSec).toBeGreaterThan(500);
-  for (const heading of ['## Sampling', '## Encoding', '## Vitest end to end', '## Signal floor', "## Memory: GC callbacks in Vitest's measured pass", '## Memory: the allocation census', '## Memory: alloc=on', '## Goals']) expect(r.stdout).toContain(heading);
+  for (const heading of [
+    '## Sampling',
+    '## Encoding',
+    '## Vitest end to end',
+    '## Signal floor',
+    "## Memory: GC callbacks in Vitest's measured pass",
+    '## Memory: the allocation census',
+    '## Memory: alloc=on',
+    '## Goals',
+  ])
+    expect(r.stdout).toContain(heading);
   // The census finds each workload's bytes per op exactly; the goal row is decided.
   for (const c of result.memory.census) if (c.truth !== undefined) expect(c.bytesPerOp, c.workload).toBe(c.truth);
   expect(r.stdout).toMatch(/\| memory accounting ≤ 1% of the measured pass's ops\/s \| ≤ \d+\.\d\d% .* \| (yes|no) \|/);
-  expect(r.stdout).toMatch(/\| overhead ≤ 1% at ~1 kHz, CPU-time source \| task-clock: .*; the bare trigger alone: -?\d+\.\d%/);
+  expect(r.stdout).toMatch(
+    /\| overhead ≤ 1% at ~1 kHz, CPU-time source \| task-clock: .*; the bare trigger alone: -?\d+\.\d%/,
+  );
   expect(r.stdout).toMatch(/\| task-clock \| 1000 \| -?\d+\.\d/);
   expect(r.stdout).toMatch(/\| vitest-perf wall time ≤ 1\.15× plain vitest bench \| \d+\.\d\d×/);
 }, 350_000);

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { fromCollapsed, functionTable, looksCollapsed, ProfileBuilder, toCollapsed } from '../src/index.js';
 import { errorOf } from './helpers.js';
 
-const types = [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }];
+const types = [
+  { type: 'samples', unit: 'count' },
+  { type: 'cpu', unit: 'nanoseconds' },
+];
 const f = (name: string) => ({ name, file: `${name}.ts`, line: 3, startLine: 1 });
 
 describe('toCollapsed', () => {
@@ -37,20 +40,30 @@ describe('fromCollapsed', () => {
     expect(p.sampleTypes).toEqual([{ type: 'samples', unit: 'count' }]);
     const t = functionTable(p);
     expect(t.total).toBe(10);
-    expect(t.rows.map((r) => [r.name, r.flat, r.cum])).toEqual([['leaf', 7, 7], ['b', 3, 3], ['main', 0, 10], ['a', 0, 7]]);
+    expect(t.rows.map((r) => [r.name, r.flat, r.cum])).toEqual([
+      ['leaf', 7, 7],
+      ['b', 3, 3],
+      ['main', 0, 10],
+      ['a', 0, 7],
+    ]);
   });
 
   it('round-trips: collapsed → profile → collapsed is identical', () => {
-    const text = '(garbage collector) 2\nmain;(builtin) ArrayPrototypeSort;compare 11\nmain;run;hot 70\nmain;run;cold 30\n';
+    const text =
+      '(garbage collector) 2\nmain;(builtin) ArrayPrototypeSort;compare 11\nmain;run;hot 70\nmain;run;cold 30\n';
     const sorted = text.split('\n').filter(Boolean).sort().join('\n') + '\n';
     expect(toCollapsed(fromCollapsed(text))).toBe(sorted);
     expect(toCollapsed(fromCollapsed(sorted))).toBe(sorted);
   });
 
   it('names the line and the problem when the text is not collapsed stacks', () => {
-    expect(errorOf(() => fromCollapsed('main;a 1\nmain;b\n', 'stacks.txt'))).toBe('ERR_DECODE: stacks.txt line 2 is not "frame;frame;... count": "main;b"');
+    expect(errorOf(() => fromCollapsed('main;a 1\nmain;b\n', 'stacks.txt'))).toBe(
+      'ERR_DECODE: stacks.txt line 2 is not "frame;frame;... count": "main;b"',
+    );
     expect(errorOf(() => fromCollapsed('main;;b 1'))).toBe('ERR_DECODE: input line 1 has an empty frame');
-    expect(errorOf(() => fromCollapsed('main 99999999999999999999'))).toMatch(/^ERR_DECODE: input line 1 has count 99999999999999999999, beyond 9007199254740991$/);
+    expect(errorOf(() => fromCollapsed('main 99999999999999999999'))).toMatch(
+      /^ERR_DECODE: input line 1 has count 99999999999999999999, beyond 9007199254740991$/,
+    );
   });
 });
 

@@ -9,14 +9,21 @@ const ok = (text: string): ProfileConfig => {
 
 describe('parseConfig', () => {
   it('reads the three bracket forms the same', () => {
-    const forms = ['<event=task-clock rate=10000>', '{event=task-clock rate=10000}', 'event=task-clock rate=10000', '  { event=task-clock   rate=10000 }  '];
+    const forms = [
+      '<event=task-clock rate=10000>',
+      '{event=task-clock rate=10000}',
+      'event=task-clock rate=10000',
+      '  { event=task-clock   rate=10000 }  ',
+    ];
     const canonical = forms.map((f) => formatConfig(ok(f)));
     expect(new Set(canonical).size).toBe(1);
     expect(canonical[0]).toBe('{event=task-clock rate=10000}');
   });
 
   it('accepts _ and k/M suffixes, lists, and every key', () => {
-    const c = ok('event=task-clock,page-faults rate=10k kernel=true precise=2 depth=1_000 fallback=v8 baseline=off counters=task-clock,instructions alloc=on');
+    const c = ok(
+      'event=task-clock,page-faults rate=10k kernel=true precise=2 depth=1_000 fallback=v8 baseline=off counters=task-clock,instructions alloc=on',
+    );
     expect(c.events.map((e) => e.name)).toEqual(['task-clock', 'page-faults']);
     expect(c.rate).toBe(10_000);
     expect(c.kernel).toBe(true);
@@ -35,7 +42,14 @@ describe('parseConfig', () => {
   it('defaults: auto, no rate, depth 128, baseline on, default counters', () => {
     const c = ok('');
     expect(c.events[0].name).toBe('auto');
-    expect(c).toMatchObject({ rate: undefined, depth: 128, baseline: true, counters: undefined, kernel: false, alloc: false });
+    expect(c).toMatchObject({
+      rate: undefined,
+      depth: 128,
+      baseline: true,
+      counters: undefined,
+      kernel: false,
+      alloc: false,
+    });
     expect(formatConfig(ok('{}'))).toBe('{event=auto}');
   });
 

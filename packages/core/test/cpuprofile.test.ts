@@ -54,9 +54,17 @@ describe('CPUProfile with the v8 source', () => {
     p.setEvent('v8').setPeriod(2_000_000);
     expect(p.configuration.rate).toBe(500);
     expect(() => p.setPeriod(0)).toThrow(/greater than zero/);
-    expect(() => p.setEvent('cylces')).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_EVENT', hint: expect.stringMatching(/did you mean "cycles"/) }));
+    expect(() => p.setEvent('cylces')).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_EVENT', hint: expect.stringMatching(/did you mean "cycles"/) }),
+    );
     p.setSampleKernel(true);
-    const e = (() => { try { p.start(); } catch (err) { return err; } })();
+    const e = (() => {
+      try {
+        p.start();
+      } catch (err) {
+        return err;
+      }
+    })();
     expect(isProfileError(e) && e.message).toMatch(/kernel=true needs a perf event/);
     expect(p.isRunning).toBe(false);
   });
@@ -116,7 +124,9 @@ describe('writeAtomic', () => {
     // The rename cannot replace a non-empty directory: the temp file is written, then the rename fails.
     mkdirSync(path.join(d, 'busy'));
     writeFileSync(path.join(d, 'busy', 'inside'), 'x');
-    expect(() => writeAtomic(path.join(d, 'busy'), 'new')).toThrow(expect.objectContaining({ code: expect.stringMatching(/^E(ISDIR|NOTEMPTY|EXIST)$/) }));
+    expect(() => writeAtomic(path.join(d, 'busy'), 'new')).toThrow(
+      expect.objectContaining({ code: expect.stringMatching(/^E(ISDIR|NOTEMPTY|EXIST)$/) }),
+    );
     expect(readdirSync(d).sort()).toEqual(['busy', 'keep.pb.gz']);
     expect(readFileSync(path.join(d, 'keep.pb.gz'), 'utf8')).toBe('old');
   });

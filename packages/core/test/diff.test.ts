@@ -5,7 +5,10 @@ import { frame, profileOf, thrown } from './helpers.js';
 describe('diffProfiles', () => {
   it('refuses to compare shares of different quantities, and names a column both have', () => {
     const cpu = profileOf({ 'bench;work': 10 });
-    const wallTypes = [{ type: 'samples', unit: 'count' }, { type: 'wall', unit: 'nanoseconds' }];
+    const wallTypes = [
+      { type: 'samples', unit: 'count' },
+      { type: 'wall', unit: 'nanoseconds' },
+    ];
     const b = new ProfileBuilder({ sampleTypes: wallTypes, mapping: { filename: 'test' } });
     b.addFrames([frame('work'), frame('bench')], [10, 1e7]);
     const wall = b.build();
@@ -18,12 +21,23 @@ describe('diffProfiles', () => {
   });
 
   it('gives self and total shares per function, sorted by the self change', () => {
-    const d = diffProfiles(profileOf({ 'bench;work;leaf': 60, 'bench;other': 40 }), profileOf({ 'bench;work;leaf': 80, 'bench;other': 20 }));
+    const d = diffProfiles(
+      profileOf({ 'bench;work;leaf': 60, 'bench;other': 40 }),
+      profileOf({ 'bench;work;leaf': 80, 'bench;other': 20 }),
+    );
     expect(d.valueType).toBe('cpu/nanoseconds');
     expect([d.baseSamples, d.headSamples]).toEqual([100, 100]);
     // bench and work have no self time on either side: not rows.
     expect(d.rows.map((r) => r.name)).toEqual(['leaf', 'other']);
-    expect(d.rows[0]).toMatchObject({ file: 'src/leaf.ts', before: 60, after: 80, delta: 20, cumBefore: 60, cumAfter: 80, cumDelta: 20 });
+    expect(d.rows[0]).toMatchObject({
+      file: 'src/leaf.ts',
+      before: 60,
+      after: 80,
+      delta: 20,
+      cumBefore: 60,
+      cumAfter: 80,
+      cumDelta: 20,
+    });
     expect(d.rows[1]).toMatchObject({ before: 40, after: 20, delta: -20 });
   });
 
@@ -39,6 +53,8 @@ describe('diffProfiles', () => {
     const d = diffProfiles(profileOf({ 'cb;cb;leaf': 50, 'cb;x': 50 }), profileOf({ 'cb;cb;leaf': 50, 'cb;x': 50 }));
     expect(d.rows.find((r) => r.name === 'leaf')!.cumAfter).toBe(50);
     const all = diffProfiles(profileOf({ 'cb;cb': 100 }), profileOf({ 'cb;cb': 100 }));
-    expect(all.rows).toEqual([{ name: 'cb', file: 'src/cb.ts', before: 100, after: 100, delta: 0, cumBefore: 100, cumAfter: 100, cumDelta: 0 }]);
+    expect(all.rows).toEqual([
+      { name: 'cb', file: 'src/cb.ts', before: 100, after: 100, delta: 0, cumBefore: 100, cumAfter: 100, cumDelta: 0 },
+    ]);
   });
 });

@@ -1,10 +1,23 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkRuns, compareRuns, readRunDir, readRunSet, spreadBar, suiteNoise, type CheckOptions } from '../src/index.js';
+import {
+  checkRuns,
+  compareRuns,
+  readRunDir,
+  readRunSet,
+  spreadBar,
+  suiteNoise,
+  type CheckOptions,
+} from '../src/index.js';
 import { runDir, thrown, type BenchSpec } from './helpers.js';
 
 /** A benchmark of `ns` CPU time per op whose profile has these stacks (root first, `bench` the callback). */
-const bench = (ns: number, stacks: Record<string, number>, index: Record<string, unknown> = {}, counters: Record<string, number> = {}): BenchSpec => ({
+const bench = (
+  ns: number,
+  stacks: Record<string, number>,
+  index: Record<string, unknown> = {},
+  counters: Record<string, number> = {},
+): BenchSpec => ({
   stacks,
   counters: { 'task-clock/op': ns, ...counters },
   index: { hz: { baseline: 1e9 / ns, profiled: 1e9 / ns }, ...index },
@@ -15,29 +28,61 @@ const SHAPE = { 'bench;work;leaf': 60, 'bench;work': 30, 'bench;other': 10 };
 /** The shape after leaf's cost per op grew from 600 to 800 ns of a 1000 ns benchmark. */
 const SLOW_LEAF = { 'bench;work;leaf': 200, 'bench;work': 75, 'bench;other': 25 };
 
-const runs = (times: number[], stacks: Record<string, number> = SHAPE, more: Record<string, BenchSpec> = {}) => times.map((ns) => readRunDir(runDir({ one: bench(ns, stacks), ...more })));
-const check = (base: ReturnType<typeof runs>, head: ReturnType<typeof runs>, o: CheckOptions = {}) => checkRuns(base, head, o);
+const runs = (times: number[], stacks: Record<string, number> = SHAPE, more: Record<string, BenchSpec> = {}) =>
+  times.map((ns) => readRunDir(runDir({ one: bench(ns, stacks), ...more })));
+const check = (base: ReturnType<typeof runs>, head: ReturnType<typeof runs>, o: CheckOptions = {}) =>
+  checkRuns(base, head, o);
 const BASE = [1000, 1010, 990, 1005, 995];
 
 describe('compareRuns', () => {
   const t = { minChange: 0.1, alpha: 0.05, minZ: 4 };
   it('measures the change as a ratio, with its confidence interval, p and z', () => {
-    const c = compareRuns(BASE, BASE.map((x) => x * 1.2), 0, { sd: 0.01, df: 4 }, t);
+    const c = compareRuns(
+      BASE,
+      BASE.map((x) => x * 1.2),
+      0,
+      { sd: 0.01, df: 4 },
+      t,
+    );
     expect(c.change).toBeCloseTo(0.2, 2);
     expect(c.p).toBeCloseTo(1 / 252, 10);
     expect(c.low).toBeGreaterThan(0.15);
     expect(c.high).toBeLessThan(0.25);
     expect(c.regressed).toBe(true);
     // The noise is each side's own spread, moderated by the prior (4 of 12 degrees of freedom).
-    const own = Math.sqrt((2 * BASE.reduce((a, x) => a + (Math.log(x) - BASE.reduce((s, y) => s + Math.log(y), 0) / 5) ** 2, 0)) / 8);
+    const own = Math.sqrt(
+      (2 * BASE.reduce((a, x) => a + (Math.log(x) - BASE.reduce((s, y) => s + Math.log(y), 0) / 5) ** 2, 0)) / 8,
+    );
     expect(c.noise).toBeCloseTo(Math.sqrt((4 * 0.01 ** 2 + 8 * own ** 2) / 12), 10);
     expect(c.z).toBeCloseTo(Math.log(1.2) / (c.noise * Math.sqrt(2 / 5)), 1);
   });
 
   it('needs all three bars: the floor, the noise model and, with 3+ runs a side, the rank test', () => {
-    expect(compareRuns(BASE, BASE.map((x) => x * 1.05), 0, { sd: 0.001, df: 4 }, t).regressed).toBe(false); // below the floor
-    expect(compareRuns(BASE, BASE.map((x) => x * 1.2), 0, { sd: 0.3, df: 100 }, t).regressed).toBe(false); // within the noise
-    const mixed = compareRuns([1000, 1300, 800, 1200, 900], [1200, 1560, 960, 1440, 1080], 0, { sd: 0.01, df: 0 }, { ...t, minZ: 0 });
+    expect(
+      compareRuns(
+        BASE,
+        BASE.map((x) => x * 1.05),
+        0,
+        { sd: 0.001, df: 4 },
+        t,
+      ).regressed,
+    ).toBe(false); // below the floor
+    expect(
+      compareRuns(
+        BASE,
+        BASE.map((x) => x * 1.2),
+        0,
+        { sd: 0.3, df: 100 },
+        t,
+      ).regressed,
+    ).toBe(false); // within the noise
+    const mixed = compareRuns(
+      [1000, 1300, 800, 1200, 900],
+      [1200, 1560, 960, 1440, 1080],
+      0,
+      { sd: 0.01, df: 0 },
+      { ...t, minZ: 0 },
+    );
     expect(mixed.p).toBeGreaterThan(0.05); // the runs overlap
     expect(mixed.regressed).toBe(false);
     const one = compareRuns([1000], [3000], 0, { sd: 0.1, df: 0 }, t);
@@ -48,11 +93,23 @@ describe('compareRuns', () => {
 
 describe('suiteNoise', () => {
   it('is the median own spread with several runs, the spread across quantities with one, a floor with too few', () => {
-    const many = Array.from({ length: 10 }, (_, i) => ({ base: [100, 100 * Math.exp(0.02 * (i + 1))], head: [100, 100], eps: 0 }));
+    const many = Array.from({ length: 10 }, (_, i) => ({
+      base: [100, 100 * Math.exp(0.02 * (i + 1))],
+      head: [100, 100],
+      eps: 0,
+    }));
     expect(suiteNoise(many, 0.001, 0.15).sd).toBeCloseTo(median(many.map((m) => Math.log(m.base[1] / 100) / 2)), 10);
-    const single = Array.from({ length: 9 }, (_, i) => ({ base: [100], head: [100 * Math.exp(0.1 * (i - 4))], eps: 0 }));
+    const single = Array.from({ length: 9 }, (_, i) => ({
+      base: [100],
+      head: [100 * Math.exp(0.1 * (i - 4))],
+      eps: 0,
+    }));
     // |log ratios| 0, .1, .1, .2, .2, … : MAD 0.2, so 1.4826 × 0.2 / √2 per run.
-    expect(suiteNoise(single, 0.001, 0.15)).toEqual({ sd: expect.closeTo((1.4826 * 0.2) / Math.SQRT2, 10), df: 0, fromSpread: true });
+    expect(suiteNoise(single, 0.001, 0.15)).toEqual({
+      sd: expect.closeTo((1.4826 * 0.2) / Math.SQRT2, 10),
+      df: 0,
+      fromSpread: true,
+    });
     expect(suiteNoise(single.slice(0, 4), 0.001, 0.15)).toEqual({ sd: 0.15, df: 0, fromSpread: false });
   });
 
@@ -73,13 +130,30 @@ describe('checkRuns', () => {
   it('passes identical runs and says what one run a side can detect', () => {
     const r = check(runs([1000]), runs([1000]));
     expect(r.regressions).toBe(0);
-    expect(r.benchmarks[0]).toMatchObject({ id: 'one', fullName: 'x > one', runs: { base: 1, head: 1 }, regressions: [] });
-    expect(r.limits).toMatchObject({ runs: { base: 1, head: 1 }, source: 'task-clock', rankTest: false, noise: 0.15, minZ: 4 });
+    expect(r.benchmarks[0]).toMatchObject({
+      id: 'one',
+      fullName: 'x > one',
+      runs: { base: 1, head: 1 },
+      regressions: [],
+    });
+    expect(r.limits).toMatchObject({
+      runs: { base: 1, head: 1 },
+      source: 'task-clock',
+      rankTest: false,
+      noise: 0.15,
+      minZ: 4,
+    });
     expect(r.limits.detectable).toBeCloseTo(Math.exp(4 * 0.15 * Math.SQRT2) - 1, 10);
   });
 
   it('fails a benchmark 20% slower over 5 runs a side, and names the function that carries it', () => {
-    const r = check(runs(BASE), runs(BASE.map((x) => x * 1.2), SLOW_LEAF));
+    const r = check(
+      runs(BASE),
+      runs(
+        BASE.map((x) => x * 1.2),
+        SLOW_LEAF,
+      ),
+    );
     expect(r.regressions).toBe(1);
     const b = r.benchmarks[0];
     expect(b.regressions).toEqual([expect.objectContaining({ kind: 'time', name: 'time per op', regressed: true })]);
@@ -93,7 +167,11 @@ describe('checkRuns', () => {
     expect(fn('leaf').head).toBeCloseTo(800, 6);
     expect(fn('bench').entry).toBe(true);
     expect(fn('leaf').entry).toBe(false);
-    expect(b.movers[0]).toMatchObject({ name: 'leaf', selfBase: expect.closeTo(600, 6), selfHead: expect.closeTo(800, 6) });
+    expect(b.movers[0]).toMatchObject({
+      name: 'leaf',
+      selfBase: expect.closeTo(600, 6),
+      selfHead: expect.closeTo(800, 6),
+    });
     expect(r.limits).toMatchObject({ runs: { base: 5, head: 5 }, rankTest: true });
   });
 
@@ -110,7 +188,13 @@ describe('checkRuns', () => {
     const inlined = check(runs(BASE), runs(BASE, { 'bench;work': 90, 'bench;other': 10 }));
     expect(inlined.regressions).toBe(0);
     // 30% more time per op, all of it in the harness: the code outside it is unchanged.
-    const harness = check(runs(BASE), runs(BASE.map((x) => x * 1.3), { ...SHAPE, '(harness)': 30 }));
+    const harness = check(
+      runs(BASE),
+      runs(
+        BASE.map((x) => x * 1.3),
+        { ...SHAPE, '(harness)': 30 },
+      ),
+    );
     expect(harness.regressions).toBe(0);
     expect(harness.benchmarks[0].time.change).toBeCloseTo(0, 2);
     expect(harness.benchmarks[0].harnessPct).toEqual({ base: 0, head: expect.closeTo(23.08, 2) });
@@ -123,19 +207,30 @@ describe('checkRuns', () => {
       return [readRunDir(runDir(specs))];
     };
     const jitter = (i: number) => 1000 * Math.exp(0.03 * ((i % 5) - 2));
-    const r = check(many(() => 1000), many((i) => (i === 0 ? 3000 : i === 1 ? 1300 : jitter(i))));
+    const r = check(
+      many(() => 1000),
+      many((i) => (i === 0 ? 3000 : i === 1 ? 1300 : jitter(i))),
+    );
     expect(r.limits.minZ).toBeCloseTo(Math.log(12 / 0.002), 10);
     expect(r.benchmarks.filter((b) => b.regressions.length).map((b) => b.id)).toEqual(['b0']);
     expect(r.benchmarks.find((b) => b.id === 'b1')!.time.change).toBeCloseTo(0.3, 6);
   });
 
   it('gates bytes and allocations per op when both sides have them, within their stated error', () => {
-    const mem = (bytesPerOp: number, allocsPerOp: number, allocsPerOpStdErr: number) => ({ one: bench(1000, SHAPE, { memory: { bytesPerOp, allocsPerOp, allocsPerOpStdErr, externalBytesPerOp: 0, gcNanosPerOp: 0, gcCountPerOp: 0 } }) });
+    const mem = (bytesPerOp: number, allocsPerOp: number, allocsPerOpStdErr: number) => ({
+      one: bench(1000, SHAPE, {
+        memory: { bytesPerOp, allocsPerOp, allocsPerOpStdErr, externalBytesPerOp: 0, gcNanosPerOp: 0, gcCountPerOp: 0 },
+      }),
+    });
     const side = (...m: Parameters<typeof mem>) => [1, 2, 3].map(() => readRunDir(runDir(mem(...m))));
     const r = check(side(1000, 10, 2), side(1300, 12, 2));
-    expect(r.benchmarks[0].regressions).toEqual([expect.objectContaining({ kind: 'memory', name: 'bytesPerOp', base: 1000, head: 1300 })]);
+    expect(r.benchmarks[0].regressions).toEqual([
+      expect.objectContaining({ kind: 'memory', name: 'bytesPerOp', base: 1000, head: 1300 }),
+    ]);
     expect(r.benchmarks[0].memory.allocsPerOp).toMatchObject({ base: 10, head: 12, regressed: false });
-    expect(check(side(1000, 10, 0.01), side(1000, 12, 0.01)).benchmarks[0].regressions.map((f) => f.name)).toEqual(['allocsPerOp']);
+    expect(check(side(1000, 10, 0.01), side(1000, 12, 0.01)).benchmarks[0].regressions.map((f) => f.name)).toEqual([
+      'allocsPerOp',
+    ]);
     // Absent on one side: not gated.
     const without = check(side(1000, 10, 2), runs([1000, 1000, 1000]));
     expect(without.benchmarks[0].memory).toEqual({});
@@ -143,7 +238,14 @@ describe('checkRuns', () => {
   });
 
   it('gates the named per-op counters only, and compares the others as context', () => {
-    const side = (instructions: number) => [1, 2, 3].map(() => readRunDir(runDir({ one: bench(1000, SHAPE, {}, { 'instructions/op': instructions, 'page-faults/op': instructions / 100 }) })));
+    const side = (instructions: number) =>
+      [1, 2, 3].map(() =>
+        readRunDir(
+          runDir({
+            one: bench(1000, SHAPE, {}, { 'instructions/op': instructions, 'page-faults/op': instructions / 100 }),
+          }),
+        ),
+      );
     const r = check(side(1000), side(1200));
     expect(r.benchmarks[0].regressions.map((f) => `${f.kind} ${f.name}`)).toEqual(['counter instructions/op']);
     expect(r.benchmarks[0].counters['page-faults/op'].change).toBeCloseTo(0.2, 6);
@@ -151,15 +253,23 @@ describe('checkRuns', () => {
   });
 
   it('compares wall time when a run has no task-clock counter, and says so', () => {
-    const wall = (ns: number) => readRunDir(runDir({ one: { stacks: SHAPE, index: { hz: { baseline: 1e9 / ns, profiled: null } } } }));
+    const wall = (ns: number) =>
+      readRunDir(runDir({ one: { stacks: SHAPE, index: { hz: { baseline: 1e9 / ns, profiled: null } } } }));
     const r = check([wall(1000)], [wall(1000)]);
     expect(r.limits.source).toBe('wall');
-    expect(r.warnings).toEqual([expect.stringMatching(/^some runs have no task-clock\/op counter .*comparing wall time per op/)]);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/^some runs have no task-clock\/op counter .*comparing wall time per op/),
+    ]);
   });
 
   it('matches benchmarks by id, lists the unmatched, and warns about incomplete runs and failed benchmarks', () => {
     const a = readRunDir(runDir({ one: bench(1000, SHAPE), gone: bench(1000, SHAPE) }));
-    const b = readRunDir(runDir({ one: { ...bench(1000, SHAPE), status: 'failed' }, two: bench(1000, SHAPE), added: bench(1000, SHAPE) }, false));
+    const b = readRunDir(
+      runDir(
+        { one: { ...bench(1000, SHAPE), status: 'failed' }, two: bench(1000, SHAPE), added: bench(1000, SHAPE) },
+        false,
+      ),
+    );
     const r = checkRuns([a, a], [b]);
     expect(r).toMatchObject({ onlyBase: ['one', 'gone'], onlyHead: ['two', 'added'], regressions: 0, benchmarks: [] });
     expect(r.warnings).toEqual([
@@ -176,7 +286,9 @@ describe('readRunSet', () => {
     runDir({ one: bench(9999, SHAPE) }, true, {}, path.join(dir, 'run-3')); // not listed: not in the set
     expect(readRunSet(dir).map((r) => r.dir)).toEqual([dir, path.join(dir, 'run-2')]);
     const missing = runDir({ one: bench(1000, SHAPE) }, true, { repeats: ['run-2'] });
-    expect(thrown(() => readRunSet(missing)).message).toBe(`${path.join(missing, 'run-2')} is missing (listed in ${path.join(missing, 'index.json')} as a repeat)`);
+    expect(thrown(() => readRunSet(missing)).message).toBe(
+      `${path.join(missing, 'run-2')} is missing (listed in ${path.join(missing, 'index.json')} as a repeat)`,
+    );
     const outside = runDir({ one: bench(1000, SHAPE) }, true, { repeats: ['../elsewhere'] });
     expect(thrown(() => readRunSet(outside)).message).toMatch(/lists repeat "\.\.\/elsewhere", not a sub-directory/);
   });

@@ -24,7 +24,10 @@ export function errorOf(fn: () => unknown): string {
   return 'no error';
 }
 
-export const types = [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }];
+export const types = [
+  { type: 'samples', unit: 'count' },
+  { type: 'cpu', unit: 'nanoseconds' },
+];
 /** A frame of function `name` in src/<name>.ts. */
 export const frame = (name: string) => ({ name, file: `src/${name}.ts`, line: 2, startLine: 1 });
 
@@ -47,18 +50,31 @@ export interface BenchSpec {
  * An output directory as vitest-perf writes it: index.json plus one pprof per benchmark; `dir`
  * (created if missing) instead of a new temporary one, `extra` fields for index.json.
  */
-export function runDir(benchmarks: Record<string, BenchSpec>, complete = true, extra: Record<string, unknown> = {}, dir = mkdtempSync(path.join(tmpdir(), 'perfprofile-rundir-'))): string {
+export function runDir(
+  benchmarks: Record<string, BenchSpec>,
+  complete = true,
+  extra: Record<string, unknown> = {},
+  dir = mkdtempSync(path.join(tmpdir(), 'perfprofile-rundir-')),
+): string {
   mkdirSync(dir, { recursive: true });
   const index = {
     schema: 1,
     complete,
     benchmarks: Object.entries(benchmarks).map(([id, spec]) => {
       writeFileSync(path.join(dir, `${id}.pb.gz`), encode(profileOf(spec.stacks)));
-      return { id, file: 'bench/x.bench.ts', name: id, fullName: `x > ${id}`, profile: `${id}.pb.gz`, counters: spec.counters ?? {}, status: spec.status ?? 'passed', ...spec.index };
+      return {
+        id,
+        file: 'bench/x.bench.ts',
+        name: id,
+        fullName: `x > ${id}`,
+        profile: `${id}.pb.gz`,
+        counters: spec.counters ?? {},
+        status: spec.status ?? 'passed',
+        ...spec.index,
+      };
     }),
     ...extra,
   };
   writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
   return dir;
 }
-

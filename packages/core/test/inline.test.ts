@@ -27,12 +27,15 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'perfprofile-inline-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const native = nativeStatus().ok;
 /** `go tool pprof <args>` output (as packages/cli/test/go-pprof.ts runs it). */
-const goPprof = (args: string[]): string => execFileSync(toolPath('go'), ['tool', 'pprof', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const goPprof = (args: string[]): string =>
+  execFileSync(toolPath('go'), ['tool', 'pprof', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 let runs = 0;
 
 /** 1-based line of the only line of fixture `file` containing `marker`. */
 function lineOf(file: string, marker: string): number {
-  const hits = source(file).split('\n').flatMap((l, i) => (l.includes(marker) ? [i + 1] : []));
+  const hits = source(file)
+    .split('\n')
+    .flatMap((l, i) => (l.includes(marker) ? [i + 1] : []));
   expect(hits, marker).toHaveLength(1);
   return hits[0];
 }
@@ -61,7 +64,10 @@ function record(script: string, env: Record<string, string>, config = 'event=tas
   execFileSync('mkdir', ['-p', tmp]);
   const out = path.join(dir, 'cpu.pb.gz');
   const r = spawnSync(process.execPath, [cli, 'record', '-o', out, '--config', config, '--', fixture(script)], {
-    cwd: dir, encoding: 'utf8', timeout: 180_000, env: { ...process.env, TMPDIR: tmp, ...env },
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, TMPDIR: tmp, ...env },
   });
   expect(r.status, r.stderr).toBe(0);
   return { profile: decode(readFileSync(out)), out, stderr: r.stderr, leftInTmp: readdirSync(tmp) };
@@ -69,7 +75,12 @@ function record(script: string, env: Record<string, string>, config = 'event=tas
 
 /** Self and total samples per function name (inlined and physical frames alike). */
 function byName(p: Profile): Map<string, { self: number; cum: number }> {
-  return new Map([...functionTotals(p, { sampleIndex: 'samples' }, (fn) => fn.name).byKey].map(([k, v]) => [k, { self: v.self, cum: v.cum }]));
+  return new Map(
+    [...functionTotals(p, { sampleIndex: 'samples' }, (fn) => fn.name).byKey].map(([k, v]) => [
+      k,
+      { self: v.self, cum: v.cum },
+    ]),
+  );
 }
 
 const samplesOf = (p: Profile): number => p.samples.reduce((a, s) => a + s.values[0], 0);
@@ -77,19 +88,28 @@ const samplesOf = (p: Profile): number => p.samples.reduce((a, s) => a + s.value
 /** Each sample's locations as `name@file:line < ...` (innermost first), leaf first, with its samples. */
 function stacks(p: Profile): { locs: string[]; n: number }[] {
   const fn = new Map(p.functions.map((f) => [f.id, f]));
-  const text = new Map(p.locations.map((l) => [l.id, l.lines.map((x) => `${fn.get(x.functionId)!.name}@${path.basename(fn.get(x.functionId)!.filename)}:${x.line}`).join(' < ')]));
+  const text = new Map(
+    p.locations.map((l) => [
+      l.id,
+      l.lines
+        .map((x) => `${fn.get(x.functionId)!.name}@${path.basename(fn.get(x.functionId)!.filename)}:${x.line}`)
+        .join(' < '),
+    ]),
+  );
   return p.samples.map((s) => ({ locs: s.locationIds.map((id) => text.get(id)!), n: s.values[0] }));
 }
 
 /** Each location with an inline chain, with its samples (at any depth). */
 function chains(p: Profile): Map<string, number> {
   const out = new Map<string, number>();
-  for (const s of stacks(p)) for (const l of new Set(s.locs)) if (l.includes(' < ')) out.set(l, (out.get(l) ?? 0) + s.n);
+  for (const s of stacks(p))
+    for (const l of new Set(s.locs)) if (l.includes(' < ')) out.set(l, (out.get(l) ?? 0) + s.n);
   return out;
 }
 
 /** Samples of chains that match `re`. */
-const weightOf = (c: Map<string, number>, re: RegExp): number => [...c].filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);
+const weightOf = (c: Map<string, number>, re: RegExp): number =>
+  [...c].filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);
 
 /** A promise made on first call, so runs start only when a test of theirs runs. */
 function lazy<T>(make: () => T): () => T {
@@ -111,8 +131,12 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
     };
     // The innermost function anywhere in its body, each caller at the call site's line.
     const mix = new RegExp(`^${at('mix')} < caller@inline\\.mjs:${lineOf('inline.mjs', 'call:mix')}( |$)`);
-    const twist = new RegExp(`^${at('twist', 'other.mjs')} < caller@inline\\.mjs:${lineOf('inline.mjs', 'call:twist')}( |$)`);
-    const b = new RegExp(`^(${at('c')} < )?${at('b')} < a@inline\\.mjs:${lineOf('inline.mjs', 'call:b')} < caller@inline\\.mjs:${lineOf('inline.mjs', 'call:a')}( |$)`);
+    const twist = new RegExp(
+      `^${at('twist', 'other.mjs')} < caller@inline\\.mjs:${lineOf('inline.mjs', 'call:twist')}( |$)`,
+    );
+    const b = new RegExp(
+      `^(${at('c')} < )?${at('b')} < a@inline\\.mjs:${lineOf('inline.mjs', 'call:b')} < caller@inline\\.mjs:${lineOf('inline.mjs', 'call:a')}( |$)`,
+    );
     const shown = [...c].map(([k, v]) => `${v} ${k}`).join('\n');
     for (const re of [mix, twist, b]) expect(weightOf(c, re), `${re}\n${shown}`).toBeGreaterThan(0);
     // Every chain through caller holds only the fixture's functions, each inside its own body.
@@ -143,7 +167,8 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
     expect(traces).toMatch(/^\s+[\d.]+\w*\s+mix \(inline\)$/m);
     expect(traces).toMatch(/^\s+[\d.]+\w*\s+b \(inline\)\n\s+a \(inline\)\n\s+caller( \(inline\))?$/m);
     const top = goPprof(['-top', '-nodecount=40', out]);
-    for (const fn of ['mix', 'twist', 'b']) expect(top, fn).toMatch(new RegExp(`^\\s*[\\d.]+\\w*\\s+[\\d.]+%.*\\s${fn}( \\(inline\\))?$`, 'm'));
+    for (const fn of ['mix', 'twist', 'b'])
+      expect(top, fn).toMatch(new RegExp(`^\\s*[\\d.]+\\w*\\s+[\\d.]+%.*\\s${fn}( \\(inline\\))?$`, 'm'));
   });
 
   it('matches the no-inlining truth where callees are loops: shares within 3 pp, callers ~0 self', () => {
@@ -151,7 +176,11 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
     const env = { PERFPROFILE_FIXTURE_CPU_MS: '2000' };
     const config = 'event=task-clock rate=3000';
     const inl = record('loops.mjs', env, config).profile;
-    const truth = record('loops.mjs', { ...env, PERFPROFILE_FIXTURE_V8_FLAGS: '--no-turbo-inlining --no-maglev-inlining' }, config).profile;
+    const truth = record(
+      'loops.mjs',
+      { ...env, PERFPROFILE_FIXTURE_V8_FLAGS: '--no-turbo-inlining --no-maglev-inlining' },
+      config,
+    ).profile;
     const [ti, tt] = [byName(inl), byName(truth)];
     const [ni, nt] = [samplesOf(inl), samplesOf(truth)];
     expect(ni).toBeGreaterThanOrEqual(4000);
@@ -182,15 +211,20 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
       // Most of each phase runs in optimized code (integers, then doubles after the deopt) whose
       // positions put scale at its loop's line, inlined into the phase or not: without the log
       // it would be at its first line.
-      const named = all.filter((x) => x.locs.some((l) => l.includes(`${phase}@`)) && x.locs.some((l) => l.split(' < ').includes(loop)));
-      expect(named.reduce((a, x) => a + x.n, 0), `${phase}:\n${shown}`).toBeGreaterThan(0.5 * t.get(phase)!.cum);
+      const named = all.filter(
+        (x) => x.locs.some((l) => l.includes(`${phase}@`)) && x.locs.some((l) => l.split(' < ').includes(loop)),
+      );
+      expect(
+        named.reduce((a, x) => a + x.n, 0),
+        `${phase}:\n${shown}`,
+      ).toBeGreaterThan(0.5 * t.get(phase)!.cum);
     }
     // step's own line inlined into scale (V8 13.6 files the doubles' multiply under scale's loop).
     const step = new RegExp(`^step@deopt\\.mjs:${lineOf('deopt.mjs', 'body:step')} < ${loop.replace('.', '\\.')}( |$)`);
     expect(weightOf(chains(profile), step), shown).toBeGreaterThan(0);
   });
 
-  it('keeps a recursive executing frame at its own pc, not at its caller\'s call site', () => {
+  it("keeps a recursive executing frame at its own pc, not at its caller's call site", () => {
     const { profile } = record('recursive.mjs', { PERFPROFILE_FIXTURE_MS: '2000' });
     // The leaf's own line per sample where fib executes in optimized code.
     const leaf = new Map<string, number>();
@@ -203,22 +237,34 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
     // A return address is always on a call line; the executing fib's own pc is also at its
     // entry, base case and add. Before the fix the executing frame was dropped and every such
     // sample was at a call line.
-    const atCalls = ['call:fib1', 'call:fib2'].reduce((a, m) => a + (leaf.get(`fib@recursive.mjs:${lineOf('recursive.mjs', m)}`) ?? 0), 0);
+    const atCalls = ['call:fib1', 'call:fib2'].reduce(
+      (a, m) => a + (leaf.get(`fib@recursive.mjs:${lineOf('recursive.mjs', m)}`) ?? 0),
+      0,
+    );
     expect(1 - atCalls / total, JSON.stringify([...leaf])).toBeGreaterThan(0.05);
   });
 
-  it('names a Worker\'s frames from the Worker isolate\'s own log', () => {
+  it("names a Worker's frames from the Worker isolate's own log", () => {
     const dir = mkdtempSync(path.join(scratch, 'worker-'));
     const launch = inlineLaunch(dir);
     const out = path.join(dir, 'worker.pb.gz');
     const stdout = execFileSync(process.execPath, [...launch.execArgv, fixture('worker-profile.mjs')], {
-      encoding: 'utf8', timeout: 120_000,
-      env: { ...process.env, ...launch.env, PERFPROFILE_FIXTURE_MS: '2000', PERFPROFILE_WORKER_OUT: out, PERFPROFILE_CORE_URL: pathToFileURL(path.join(root, 'packages/core/dist/index.js')).href },
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: {
+        ...process.env,
+        ...launch.env,
+        PERFPROFILE_FIXTURE_MS: '2000',
+        PERFPROFILE_WORKER_OUT: out,
+        PERFPROFILE_CORE_URL: pathToFileURL(path.join(root, 'packages/core/dist/index.js')).href,
+      },
     });
     expect(JSON.parse(stdout.trim().split('\n').pop()!).warnings).toEqual([]);
     expect(isolateLogFiles(launch.logfile)).toHaveLength(2);
     const c = chains(decode(readFileSync(out)));
-    expect(weightOf(c, new RegExp(`^mix@inline\\.mjs:\\d+ < caller@inline\\.mjs:${lineOf('inline.mjs', 'call:mix')}`))).toBeGreaterThan(0);
+    expect(
+      weightOf(c, new RegExp(`^mix@inline\\.mjs:\\d+ < caller@inline\\.mjs:${lineOf('inline.mjs', 'call:mix')}`)),
+    ).toBeGreaterThan(0);
     expect(weightOf(c, /^twist@other\.mjs:\d+ < caller@/)).toBeGreaterThan(0);
   });
 });
@@ -263,7 +309,9 @@ describe.skipIf(!native)('inline frames off, saying why once', () => {
   it('a log the parser cannot read: one warning, function-level frames', async () => {
     // A real log of this node, one code-source-info record garbled, as this thread's own.
     const real = mkdtempSync(path.join(scratch, 'real-'));
-    execFileSync(process.execPath, [...inlineLaunch(real).execArgv, fixture('inline.mjs')], { env: { ...process.env, PERFPROFILE_FIXTURE_MS: '300' } });
+    execFileSync(process.execPath, [...inlineLaunch(real).execArgv, fixture('inline.mjs')], {
+      env: { ...process.env, PERFPROFILE_FIXTURE_MS: '300' },
+    });
     const text = readFileSync(isolateLogFiles(path.join(real, 'v8.log'))[0].path, 'latin1');
     const at = text.indexOf('\ncode-source-info,');
     expect(at).toBeGreaterThan(0);
@@ -271,14 +319,19 @@ describe.skipIf(!native)('inline frames off, saying why once', () => {
     const dir = mkdtempSync(path.join(scratch, 'garbled-'));
     writeFileSync(path.join(dir, `isolate-${isolate()}-${process.pid}-v8.log`), garbled, 'latin1');
     const { profile, warnings } = await profileWith(path.join(dir, 'v8.log'));
-    expect(warnings.filter((w) => /inline/.test(w))).toEqual([expect.stringMatching(/^inline frames off: V8 log: code-source-info: bad positions .*frames name their functions only/)]);
+    expect(warnings.filter((w) => /inline/.test(w))).toEqual([
+      expect.stringMatching(
+        /^inline frames off: V8 log: code-source-info: bad positions .*frames name their functions only/,
+      ),
+    ]);
     functionLevel(profile, 'caller');
   });
 
   it('no log for this isolate: one warning naming the flags, function-level frames', async () => {
     const { profile, warnings } = await profileWith(path.join(scratch, 'absent', 'v8.log'));
-    expect(warnings.filter((w) => /inline/.test(w))).toEqual([expect.stringMatching(/^inline frames off: no V8 log for isolate 0x[0-9a-f]+ of process \d+ .*v8LogFlags/)]);
+    expect(warnings.filter((w) => /inline/.test(w))).toEqual([
+      expect.stringMatching(/^inline frames off: no V8 log for isolate 0x[0-9a-f]+ of process \d+ .*v8LogFlags/),
+    ]);
     functionLevel(profile, 'caller');
   });
 });
-

@@ -7,8 +7,21 @@ import { encode, loadProfile, ProfileBuilder, toCollapsed, toCpuProfile, type Pr
 import { errorOf } from './helpers.js';
 
 function sample(): Profile {
-  const b = new ProfileBuilder({ sampleTypes: [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }], periodType: { type: 'cpu', unit: 'nanoseconds' }, period: 1e6 });
-  b.addFrames([{ name: 'leaf', file: '/src/a.ts', line: 2, startLine: 1 }, { name: 'main', file: '/src/a.ts', line: 9, startLine: 8 }], [3, 3e6]);
+  const b = new ProfileBuilder({
+    sampleTypes: [
+      { type: 'samples', unit: 'count' },
+      { type: 'cpu', unit: 'nanoseconds' },
+    ],
+    periodType: { type: 'cpu', unit: 'nanoseconds' },
+    period: 1e6,
+  });
+  b.addFrames(
+    [
+      { name: 'leaf', file: '/src/a.ts', line: 2, startLine: 1 },
+      { name: 'main', file: '/src/a.ts', line: 9, startLine: 8 },
+    ],
+    [3, 3e6],
+  );
   b.addFrames([{ name: 'main', file: '/src/a.ts', line: 9, startLine: 8 }], [1, 1e6]);
   return b.build();
 }
@@ -35,13 +48,23 @@ describe('loadProfile', () => {
   });
 
   it('says what is wrong with a file it cannot read', () => {
-    expect(errorOf(() => loadProfile(path.join(dir, 'nope')))).toBe(`ERR_INPUT: cannot read ${path.join(dir, 'nope')} (ENOENT)`);
+    expect(errorOf(() => loadProfile(path.join(dir, 'nope')))).toBe(
+      `ERR_INPUT: cannot read ${path.join(dir, 'nope')} (ENOENT)`,
+    );
     expect(errorOf(() => loadProfile(dir))).toBe(`ERR_INPUT: cannot read ${dir} (EISDIR)`);
     expect(errorOf(() => loadProfile(file('empty', '')))).toMatch(/^ERR_DECODE: .*empty is empty$/);
-    expect(errorOf(() => loadProfile(file('half.json', '{"nodes": [')))).toMatch(/^ERR_DECODE: .*half\.json starts like JSON but does not parse: /);
-    expect(errorOf(() => loadProfile(file('other.json', '{"traceEvents": []}')))).toMatch(/^ERR_DECODE: .*other\.json is JSON but not a \.cpuprofile \(no nodes\/samples\)$/);
+    expect(errorOf(() => loadProfile(file('half.json', '{"nodes": [')))).toMatch(
+      /^ERR_DECODE: .*half\.json starts like JSON but does not parse: /,
+    );
+    expect(errorOf(() => loadProfile(file('other.json', '{"traceEvents": []}')))).toMatch(
+      /^ERR_DECODE: .*other\.json is JSON but not a \.cpuprofile \(no nodes\/samples\)$/,
+    );
     expect(errorOf(() => loadProfile(file('text', 'hello world\n')))).toMatch(/^ERR_DECODE: /);
-    expect(errorOf(() => loadProfile(file('big.pb.gz', encode(sample())), { maxBytes: 10 }))).toMatch(/^ERR_DECODE: .*big\.pb\.gz is \d+ bytes, over the 10-byte limit$/);
-    expect(errorOf(() => loadProfile(file('bomb.pb.gz', gzipSync(Buffer.alloc(1 << 20))), { maxBytes: 1 << 16 }))).toMatch(/^ERR_DECODE: .*inflates beyond the 65536-byte limit/);
+    expect(errorOf(() => loadProfile(file('big.pb.gz', encode(sample())), { maxBytes: 10 }))).toMatch(
+      /^ERR_DECODE: .*big\.pb\.gz is \d+ bytes, over the 10-byte limit$/,
+    );
+    expect(
+      errorOf(() => loadProfile(file('bomb.pb.gz', gzipSync(Buffer.alloc(1 << 20))), { maxBytes: 1 << 16 })),
+    ).toMatch(/^ERR_DECODE: .*inflates beyond the 65536-byte limit/);
   });
 });

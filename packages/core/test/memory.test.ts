@@ -1,10 +1,27 @@
 import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { ALLOC_SAMPLE_TYPES, allocTotals, buildAllocProfile, collectGarbage, decode, encode, heapCounter, heapSamples, merge, sampleProbability, startHeapSampling, startMemoryWindow, type HeapSample } from '../src/index.js';
+import {
+  ALLOC_SAMPLE_TYPES,
+  allocTotals,
+  buildAllocProfile,
+  collectGarbage,
+  decode,
+  encode,
+  heapCounter,
+  heapSamples,
+  merge,
+  sampleProbability,
+  startHeapSampling,
+  startMemoryWindow,
+  type HeapSample,
+} from '../src/index.js';
 
 // V8 object sizes this file checks against: a JSObject with three in-object properties is six
 // tagged words (map, properties, elements, a, b, c).
-const TAGGED = (process.config.variables as { v8_enable_pointer_compression?: number | boolean }).v8_enable_pointer_compression ? 4 : 8;
+const TAGGED = (process.config.variables as { v8_enable_pointer_compression?: number | boolean })
+  .v8_enable_pointer_compression
+  ? 4
+  : 8;
 const OBJECT_BYTES = 6 * TAGGED;
 
 // What each loop allocates is kept in a ring, so V8 cannot prove it dead and elide it.
@@ -46,7 +63,8 @@ describe('startMemoryWindow', () => {
   });
 
   it('names the heap counter this Node has', () => {
-    const has = typeof (v8.getHeapStatistics() as { total_allocated_bytes?: unknown }).total_allocated_bytes === 'number';
+    const has =
+      typeof (v8.getHeapStatistics() as { total_allocated_bytes?: unknown }).total_allocated_bytes === 'number';
     expect(heapCounter()).toBe(has ? 'total_allocated_bytes' : 'gc-accounting');
   });
 });
@@ -64,7 +82,7 @@ describe('startHeapSampling', () => {
     expect(sampleProbability(OBJECT_BYTES, 1)).toBe(1);
   });
 
-  it('above the objects\' size records each sample at about the interval, not the object (why censuses use interval 1)', () => {
+  it("above the objects' size records each sample at about the interval, not the object (why censuses use interval 1)", () => {
     allocObjects(10_000);
     const stop = startHeapSampling(4096, true);
     allocObjects(400_000);
@@ -99,21 +117,32 @@ describe('buildAllocProfile', () => {
     const inuseRun = inuse();
     const profile = buildAllocProfile(
       { alloc: allocRun, inuse: inuseRun },
-      { depth: 3, transform: (frames) => (frames[0]?.name === 'allocObjects' || frames[0]?.name === 'allocRetained' ? frames : null), labels: [{ key: 'benchmark', str: 'b' }], comments: ['c'] },
+      {
+        depth: 3,
+        transform: (frames) =>
+          frames[0]?.name === 'allocObjects' || frames[0]?.name === 'allocRetained' ? frames : null,
+        labels: [{ key: 'benchmark', str: 'b' }],
+        comments: ['c'],
+      },
     );
     expect(profile.sampleTypes).toEqual(ALLOC_SAMPLE_TYPES);
     expect(profile.defaultSampleType).toBe('alloc_space');
     expect(profile.period).toBe(1);
     const fn = new Map(profile.functions.map((f) => [f.id, f.name]));
     const leaf = new Map(profile.locations.map((l) => [l.id, fn.get(l.lines[0].functionId)]));
-    const sum = (name: string, col: number) => profile.samples.filter((s) => leaf.get(s.locationIds[0]) === name).reduce((a, s) => a + s.values[col], 0);
+    const sum = (name: string, col: number) =>
+      profile.samples.filter((s) => leaf.get(s.locationIds[0]) === name).reduce((a, s) => a + s.values[col], 0);
     expect(sum('allocObjects', 0)).toBe(2_000);
     expect(sum('allocObjects', 1)).toBe(2_000 * OBJECT_BYTES);
     expect(sum('allocObjects', 2)).toBe(0);
     expect(sum('allocRetained', 2)).toBeGreaterThanOrEqual(500);
-    expect(profile.samples.every((s) => s.locationIds.length <= 3 && s.labels.some((l) => l.key === 'benchmark'))).toBe(true);
+    expect(profile.samples.every((s) => s.locationIds.length <= 3 && s.labels.some((l) => l.key === 'benchmark'))).toBe(
+      true,
+    );
     const back = decode(encode(profile));
     expect(back.sampleTypes).toEqual(ALLOC_SAMPLE_TYPES);
-    expect(merge([back, profile]).samples.reduce((a, s) => a + s.values[0], 0)).toBe(2 * profile.samples.reduce((a, s) => a + s.values[0], 0));
+    expect(merge([back, profile]).samples.reduce((a, s) => a + s.values[0], 0)).toBe(
+      2 * profile.samples.reduce((a, s) => a + s.values[0], 0),
+    );
   });
 });

@@ -77,23 +77,33 @@ describe.each(['darwin', 'win32'] as const)('off Linux (%s, simulated)', (platfo
 
   it('leaves out per-op counters, saying why', () => {
     simulatePlatform(platform);
-    expect(resolveCounters(config('event=v8'))).toEqual({ events: [], warnings: ['per-op counters need the native engine: Linux only'] });
+    expect(resolveCounters(config('event=v8'))).toEqual({
+      events: [],
+      warnings: ['per-op counters need the native engine: Linux only'],
+    });
   });
 
   it('installs @perfprofile/native without building it, and without failing', () => {
     // A copy of the package, so the real build directory is left alone.
     const copy = path.join(mkdtempSync(path.join(tmpdir(), 'perfprofile-native-')), 'native');
-    for (const f of ['package.json', 'index.js', 'binding.gyp', 'scripts', 'src']) cpSync(path.join(NATIVE, f), path.join(copy, f), { recursive: true });
+    for (const f of ['package.json', 'index.js', 'binding.gyp', 'scripts', 'src'])
+      cpSync(path.join(NATIVE, f), path.join(copy, f), { recursive: true });
     const env = { ...process.env, PERFPROFILE_SIMULATE_PLATFORM: platform };
     const install = spawnSync(process.execPath, ['scripts/install.js'], { cwd: copy, env, encoding: 'utf8' });
     expect(install.status).toBe(0);
-    expect(install.stderr).toContain(`@perfprofile/native: not built (Linux only (this is ${platform})); event=v8 still works`);
+    expect(install.stderr).toContain(
+      `@perfprofile/native: not built (Linux only (this is ${platform})); event=v8 still works`,
+    );
     const dir = path.join(copy, 'build', `node-abi${process.versions.modules}`);
     const status = JSON.parse(readFileSync(path.join(dir, 'status.json'), 'utf8'));
     expect(status).toMatchObject({ ok: false, reason: `Linux only (this is ${platform})`, node: process.version });
     expect(existsSync(path.join(dir, 'binding.gyp'))).toBe(false); // no build was staged
     expect(existsSync(path.join(dir, 'build'))).toBe(false);
-    const load = spawnSync(process.execPath, ['-p', 'JSON.stringify(require("./index.js").status())'], { cwd: copy, env, encoding: 'utf8' });
+    const load = spawnSync(process.execPath, ['-p', 'JSON.stringify(require("./index.js").status())'], {
+      cwd: copy,
+      env,
+      encoding: 'utf8',
+    });
     expect(JSON.parse(load.stdout)).toEqual({ ok: false, reason: 'Linux only' });
   });
 });

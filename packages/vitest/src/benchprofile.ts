@@ -6,12 +6,42 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { CPUProfile, createCounters, DEFAULT_DEPTH, encode, isProfileError, lookupEvent, parseConfig, topSelf, trackCode, writeAtomic, type EventSpec, type StopResult } from '@perfprofile/core';
+import {
+  CPUProfile,
+  createCounters,
+  DEFAULT_DEPTH,
+  encode,
+  isProfileError,
+  lookupEvent,
+  parseConfig,
+  topSelf,
+  trackCode,
+  writeAtomic,
+  type EventSpec,
+  type StopResult,
+} from '@perfprofile/core';
 import { benchmarkTransform, harnessMatcher, harnessShare } from './harness.js';
 import { FrameNamer, type CodeLookup } from './names.js';
-import { allocProfile, censusOps, measureMemory, memoryFigures, startCensus, type CensusKind, type Censuses, type MeasuredMemory } from './memprofile.js';
+import {
+  allocProfile,
+  censusPlan,
+  measureMemory,
+  memoryFigures,
+  startCensus,
+  type CensusKind,
+  type Censuses,
+  type MeasuredMemory,
+} from './memprofile.js';
 import { SourceMapper, type MapLookup } from './sourcemaps.js';
-import { progressFile, RECORDS_DIR, runningFile, type BenchmarkPhase, type BenchmarkRecord, type RunningMarker, type WorkerSettings } from './protocol.js';
+import {
+  progressFile,
+  RECORDS_DIR,
+  runningFile,
+  type BenchmarkPhase,
+  type BenchmarkRecord,
+  type RunningMarker,
+  type WorkerSettings,
+} from './protocol.js';
 import { overheadPct, type PassStats } from './stats.js';
 import type { BenchmarkIdentity } from './worker-setup.js';
 import { OutputWriteError, writeFailureReason } from './writefail.js';
@@ -31,12 +61,18 @@ export class BenchmarkProfiler {
   /** Profiles stopped before their record is written ({@link settle}). */
   private readonly settled = new WeakMap<CPUProfile, StopResult | undefined>();
 
-  constructor(readonly settings: WorkerSettings, lookup: MapLookup, private readonly code: CodeLookup = () => undefined) {
+  constructor(
+    readonly settings: WorkerSettings,
+    lookup: MapLookup,
+    private readonly code: CodeLookup = () => undefined,
+  ) {
     this.mapper = new SourceMapper(lookup);
     const config = parseConfig(settings.config);
     this.alloc = !isProfileError(config) && config.alloc;
     this.depth = isProfileError(config) ? DEFAULT_DEPTH : config.depth;
-    this.counterEvents = settings.counters.map((name) => lookupEvent(name)).filter((e): e is EventSpec => e !== undefined);
+    this.counterEvents = settings.counters
+      .map((name) => lookupEvent(name))
+      .filter((e): e is EventSpec => e !== undefined);
     mkdirSync(path.join(settings.out, RECORDS_DIR), { recursive: true });
     // Before any warm-up: warm-up compiles the benchmark's hot code, OSR code among it, which V8
     // does not list when sampling starts; a native source that has followed code events since
@@ -62,7 +98,12 @@ export class BenchmarkProfiler {
     try {
       writeAtomic(file, data);
     } catch (e) {
-      const error = new OutputWriteError(`${what} of "${bench.fullName}"`, writeFailureReason(this.settings.out, e), e, bench.fullName);
+      const error = new OutputWriteError(
+        `${what} of "${bench.fullName}"`,
+        writeFailureReason(this.settings.out, e),
+        e,
+        bench.fullName,
+      );
       this.failure ??= error;
       throw error;
     }
@@ -124,9 +165,16 @@ export class BenchmarkProfiler {
     return measureMemory();
   }
 
-  /** How many ops an allocation census runs after a measured pass (memprofile.ts); 0: none. */
-  censusOps(measured: MeasuredMemory | undefined, hz: number | undefined): number {
-    return censusOps({ hz, heapBytesPerOp: measured && measured.ops > 0 ? measured.totals.heapBytes / measured.ops : undefined }, this.alloc);
+  /** How many ops an allocation census runs after a measured pass (memprofile.ts); 0 and why when none. */
+  censusPlan(
+    measured: MeasuredMemory | undefined,
+    hz: number | undefined,
+    ops: number | undefined,
+  ): ReturnType<typeof censusPlan> {
+    return censusPlan(
+      { hz, ops, heapBytesPerOp: measured && measured.ops > 0 ? measured.totals.heapBytes / measured.ops : undefined },
+      this.alloc,
+    );
   }
 
   /** The censuses a benchmark gets: every allocation, and with alloc=on what stays in use. */
@@ -151,7 +199,18 @@ export class BenchmarkProfiler {
    * The profile is stopped first, whatever happens after; a failed write throws an
    * {@link OutputWriteError} and leaves neither a temp file nor a profile without its record.
    */
-  finish(bench: BenchmarkIdentity, profile: CPUProfile, passes: { baseline?: PassStats; profiled?: PassStats; counters?: Record<string, number>; measured?: MeasuredMemory; census?: Censuses }, error?: unknown): BenchmarkRecord | undefined {
+  finish(
+    bench: BenchmarkIdentity,
+    profile: CPUProfile,
+    passes: {
+      baseline?: PassStats;
+      profiled?: PassStats;
+      counters?: Record<string, number>;
+      measured?: MeasuredMemory;
+      census?: Censuses;
+    },
+    error?: unknown,
+  ): BenchmarkRecord | undefined {
     this.settle(profile);
     const result = this.settled.get(profile);
     this.abandon(bench);
@@ -163,8 +222,18 @@ export class BenchmarkProfiler {
     this.write(path.join(this.settings.out, file), encode(result.profile), 'the profile', bench);
     if (allocFile) {
       const labels = [{ key: 'benchmark', str: bench.fullName }];
-      const comments = [`vitest ${this.settings.vitestVersion}`, `benchmark ${bench.fullName} (${bench.file})`, `node ${process.version}`];
-      const alloc = allocProfile(passes.census?.alloc, passes.census?.inuse, { transform, root: this.settings.root, labels, comments, depth: this.depth });
+      const comments = [
+        `vitest ${this.settings.vitestVersion}`,
+        `benchmark ${bench.fullName} (${bench.file})`,
+        `node ${process.version}`,
+      ];
+      const alloc = allocProfile(passes.census?.alloc, passes.census?.inuse, {
+        transform,
+        root: this.settings.root,
+        labels,
+        comments,
+        depth: this.depth,
+      });
       try {
         this.write(path.join(this.settings.out, allocFile), encode(alloc), 'the allocation profile', bench);
       } catch (e) {
@@ -185,7 +254,10 @@ export class BenchmarkProfiler {
       lost: stats.lost,
       durationMs: round(stats.durationNanos / 1e6),
       hz: { baseline: hzBaseline, profiled: hzProfiled },
-      rme: { baseline: passes.baseline ? round(passes.baseline.rme) : null, profiled: passes.profiled ? round(passes.profiled.rme) : null },
+      rme: {
+        baseline: passes.baseline ? round(passes.baseline.rme) : null,
+        profiled: passes.profiled ? round(passes.profiled.rme) : null,
+      },
       overheadPct: overheadPct(hzBaseline, hzProfiled),
       counters: passes.counters ?? {},
       memory: memoryFigures(transform, passes.measured, passes.census),
@@ -194,10 +266,23 @@ export class BenchmarkProfiler {
       harnessPct: harnessShare(result.profile),
       status: error === undefined ? 'passed' : 'failed',
       ...(error === undefined ? {} : { error: errorText(error) }),
-      run: { event: stats.event, rate: stats.rate, period: stats.period, source: stats.source, reason: stats.reason, warnings: stats.warnings, sampleType: `${sampleType.type}/${sampleType.unit}` },
+      run: {
+        event: stats.event,
+        rate: stats.rate,
+        period: stats.period,
+        source: stats.source,
+        reason: stats.reason,
+        warnings: stats.warnings,
+        sampleType: `${sampleType.type}/${sampleType.unit}`,
+      },
     };
     try {
-      this.write(path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`), JSON.stringify(record), 'the record', bench);
+      this.write(
+        path.join(this.settings.out, RECORDS_DIR, `${bench.id}.json`),
+        JSON.stringify(record),
+        'the record',
+        bench,
+      );
     } catch (e) {
       // Without its record the main process cannot list the profile: remove it (and free its space).
       rmSync(path.join(this.settings.out, file), { force: true });
@@ -212,7 +297,10 @@ export class BenchmarkProfiler {
  * Per-op counters from event totals over `ops` operations: `{ "task-clock/op": ns, ... }`, or
  * `{}` when there are no totals or no op ran.
  */
-export function perOp(totals: Readonly<Record<string, number>> | undefined, ops: number | undefined): Record<string, number> {
+export function perOp(
+  totals: Readonly<Record<string, number>> | undefined,
+  ops: number | undefined,
+): Record<string, number> {
   if (!totals || !(ops !== undefined && ops > 0)) return {};
   return Object.fromEntries(Object.entries(totals).map(([name, total]) => [`${name}/op`, significant(total / ops)]));
 }

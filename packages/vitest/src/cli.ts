@@ -41,9 +41,14 @@ Bad profiler config: one line on stderr, exit code 2, nothing runs.`;
 async function projectVitest(cwd: string): Promise<typeof import('vitest/node')> {
   try {
     const pkgFile = createRequire(path.join(cwd, 'package.json')).resolve('vitest/package.json');
-    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { exports?: Record<string, { default?: string } | undefined> };
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as {
+      exports?: Record<string, { default?: string } | undefined>;
+    };
     const entry = pkg.exports?.['./node']?.default;
-    if (entry) return (await import(pathToFileURL(path.join(path.dirname(pkgFile), entry)).href)) as typeof import('vitest/node');
+    if (entry)
+      return (await import(
+        pathToFileURL(path.join(path.dirname(pkgFile), entry)).href
+      )) as typeof import('vitest/node');
   } catch {
     // No Vitest of the project's own here: use ours.
   }
@@ -62,7 +67,11 @@ function takeRuns(argv: readonly string[]): { runs: number; rest: string[] } {
     }
     const raw = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
     runs = Number(raw);
-    if (raw === undefined || !/^\d+$/.test(raw) || runs < 1 || runs > 100) usage(`${RUNS_FLAG} needs a whole number from 1 to 100, got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`, `${RUNS_FLAG} 5`);
+    if (raw === undefined || !/^\d+$/.test(raw) || runs < 1 || runs > 100)
+      usage(
+        `${RUNS_FLAG} needs a whole number from 1 to 100, got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`,
+        `${RUNS_FLAG} 5`,
+      );
   }
   return { runs, rest };
 }
@@ -75,7 +84,10 @@ function takeRuns(argv: readonly string[]): { runs: number; rest: string[] } {
 function repeat(runs: number, out: string, args: readonly string[]): never {
   const dir = path.resolve(out);
   // Repeats left by an earlier invocation would otherwise sit beside this one's.
-  if (existsSync(dir)) for (const e of readdirSync(dir)) if (/^run-\d+$/.test(e) && existsSync(path.join(dir, e, 'index.json'))) rmSync(path.join(dir, e), { recursive: true, force: true });
+  if (existsSync(dir))
+    for (const e of readdirSync(dir))
+      if (/^run-\d+$/.test(e) && existsSync(path.join(dir, e, 'index.json')))
+        rmSync(path.join(dir, e), { recursive: true, force: true });
   process.on('SIGINT', () => {}); // the child handles it and exits 130; we stop after it
   process.on('SIGTERM', () => {});
   const done: string[] = [];
@@ -83,7 +95,9 @@ function repeat(runs: number, out: string, args: readonly string[]): never {
   for (let k = 1; k <= runs && status === 0; k++) {
     const target = k === 1 ? dir : path.join(dir, `run-${k}`);
     process.stderr.write(`vitest-perf: run ${k} of ${runs} → ${target}\n`);
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), 'bench', ...args, OUT_FLAG, target], { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), 'bench', ...args, OUT_FLAG, target], {
+      stdio: 'inherit',
+    });
     status = r.status ?? 1;
     if (status === 0 && k > 1) done.push(`run-${k}`);
   }
@@ -116,7 +130,8 @@ async function main(argv: string[]): Promise<void> {
   const { request, rest } = extracted;
   if (rest.includes('--help') || rest.includes('-h')) process.stdout.write(`${HELP}\n\n`);
   const merged = mergeRequests(request, requestFromEnv());
-  if (merged.out === undefined && merged.config !== undefined) usage(`${CONFIG_FLAG} needs ${OUT_FLAG} <dir> too`, `${OUT_FLAG} perf.out`);
+  if (merged.out === undefined && merged.config !== undefined)
+    usage(`${CONFIG_FLAG} needs ${OUT_FLAG} <dir> too`, `${OUT_FLAG} perf.out`);
   if (merged.out !== undefined) {
     // Validate before Vitest starts: a bad config must not run anything or create the directory.
     const settings = resolveRequest({ ...merged, out: merged.out }, process.cwd());
@@ -126,7 +141,8 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   if (runs > 1) {
-    if (merged.out === undefined) usage(`${RUNS_FLAG} needs ${OUT_FLAG} <dir> too`, `${OUT_FLAG} perf.out ${RUNS_FLAG} ${runs}`);
+    if (merged.out === undefined)
+      usage(`${RUNS_FLAG} needs ${OUT_FLAG} <dir> too`, `${OUT_FLAG} perf.out ${RUNS_FLAG} ${runs}`);
     repeat(runs, merged.out, request.config === undefined ? rest : [...rest, CONFIG_FLAG, request.config]);
   }
   const { parseCLI, startVitest, version } = await projectVitest(process.cwd());

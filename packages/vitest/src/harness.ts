@@ -14,7 +14,9 @@ import type { SourceMapper } from './sourcemaps.js';
 /** The name of the frame that stands for samples wholly in harness code. */
 export const HARNESS_FRAME = '(harness)';
 
-const HARNESS_PATTERNS = [/[\\/]node_modules[\\/](?:\.pnpm[\\/][^\\/]+[\\/]node_modules[\\/])?(?:tinybench|vitest|@vitest[\\/][^\\/]+|vite)[\\/]/];
+const HARNESS_PATTERNS = [
+  /[\\/]node_modules[\\/](?:\.pnpm[\\/][^\\/]+[\\/]node_modules[\\/])?(?:tinybench|vitest|@vitest[\\/][^\\/]+|vite)[\\/]/,
+];
 
 function ownDirs(): string[] {
   const dirs = [path.dirname(fileURLToPath(import.meta.url))];
@@ -51,7 +53,11 @@ const isNodeInternal = (f: SourceFrame) => f.file.startsWith('node:') || f.kind 
  * names the callback at the root and Vite's export getters; then lines are source-mapped,
  * inlined functions' too.
  */
-export function benchmarkTransform(isHarness: (f: SourceFrame) => boolean, mapper?: SourceMapper, namer?: FrameNamer): (frames: readonly SourceFrame[]) => readonly SourceFrame[] {
+export function benchmarkTransform(
+  isHarness: (f: SourceFrame) => boolean,
+  mapper?: SourceMapper,
+  namer?: FrameNamer,
+): (frames: readonly SourceFrame[]) => readonly SourceFrame[] {
   return (frames) => {
     // The stack as calls, leaf first; owner[i]: the frame whose code ran calls[i].
     const calls: SourceFrame[] = [];

@@ -23,9 +23,11 @@ interface WindowRendererLike {
 }
 
 function windowRendererOf(reporter: unknown): WindowRendererLike | undefined {
-  const r = reporter as { summary?: { renderer?: Partial<WindowRendererLike> }; renderer?: Partial<WindowRendererLike> } | undefined;
+  const r = reporter as
+    { summary?: { renderer?: Partial<WindowRendererLike> }; renderer?: Partial<WindowRendererLike> } | undefined;
   const renderer = r?.summary?.renderer ?? r?.renderer;
-  if (!renderer || typeof renderer.schedule !== 'function' || typeof renderer.options?.getWindow !== 'function') return undefined;
+  if (!renderer || typeof renderer.schedule !== 'function' || typeof renderer.options?.getWindow !== 'function')
+    return undefined;
   return renderer as WindowRendererLike;
 }
 
@@ -61,7 +63,10 @@ type Write = NodeJS.WriteStream['write'];
  * only where a line starts: it is never left between two lines of someone else's, nor glued to
  * a line still being written, and a run's last output does not bring back a line gone stale.
  */
-export function inPlaceSurface(stream: NodeJS.WriteStream, sameScreen: readonly NodeJS.WriteStream[] = []): LiveSurface {
+export function inPlaceSurface(
+  stream: NodeJS.WriteStream,
+  sameScreen: readonly NodeJS.WriteStream[] = [],
+): LiveSurface {
   const draw = stream.write.bind(stream) as (text: string) => boolean;
   let wanted: string | undefined;
   let drawn = false;
@@ -82,7 +87,8 @@ export function inPlaceSurface(stream: NodeJS.WriteStream, sameScreen: readonly 
     target.write = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
       erase();
       const written = (original as (...args: unknown[]) => boolean).call(target, chunk, ...rest);
-      const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
+      const text =
+        typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
       if (text !== '') atLineStart = text.endsWith('\n');
       return written;
     } as Write;

@@ -14,7 +14,19 @@
  * and its stack telling the benchmark's from the harness's. The measured pass itself only
  * carries GC callbacks, which allocate nothing on the JS heap.
  */
-import { allocTotals, buildAllocProfile, heapSamples, startHeapSampling, startMemoryWindow, type HeapSample, type HeapSampling, type MemoryFigures, type MemoryTotals, type Profile, type SourceFrame } from '@perfprofile/core';
+import {
+  allocTotals,
+  buildAllocProfile,
+  heapSamples,
+  startHeapSampling,
+  startMemoryWindow,
+  type HeapSample,
+  type HeapSampling,
+  type MemoryFigures,
+  type MemoryTotals,
+  type Profile,
+  type SourceFrame,
+} from '@perfprofile/core';
 import { HARNESS_FRAME } from './harness.js';
 
 /** Census length: at most this many ops, and about this many seconds of the measured pass's ops. */
@@ -29,6 +41,14 @@ const MIN_OBJECT_BYTES = 48;
  * measured pass, where the harness's ~0.5 KB per op is below 0.01%.
  */
 export const CENSUS_HEAVY_BYTES = 4 * CENSUS_MAX_SAMPLES * MIN_OBJECT_BYTES;
+/**
+ * A census ends in a full GC (see startCensus): tens of ms. Below this measured pass, that would
+ * cost more than the pass itself; such a benchmark gets no census (unless alloc=on).
+ */
+export const CENSUS_MIN_PASS_MS = 100;
+
+/** Why a benchmark got no census: its measured pass was too short to pay for one, or it allocates too much per op. */
+export type CensusSkipped = 'short-pass' | 'heavy';
 
 type Transform = (frames: readonly SourceFrame[]) => readonly SourceFrame[] | null;
 
@@ -56,15 +76,21 @@ export interface Censuses {
   readonly alloc?: Census;
   readonly inuse?: Census;
   readonly ms: number;
+  readonly skipped?: CensusSkipped;
 }
 
-/** How many ops a census runs, from the measured pass; 0: skip it (a heavy benchmark, alloc=off). */
-export function censusOps(measured: { hz: number | undefined; heapBytesPerOp: number | undefined }, alloc: boolean): number {
+/** How many ops a census runs, from the measured pass (its ops/s, ops and heap bytes per op); 0 and why when none. */
+export function censusPlan(
+  measured: { hz: number | undefined; ops: number | undefined; heapBytesPerOp: number | undefined },
+  alloc: boolean,
+): { ops: number; skipped?: CensusSkipped } {
   const hz = measured.hz !== undefined && measured.hz > 0 ? measured.hz : 1;
   const bytes = measured.heapBytesPerOp ?? 0;
-  if (bytes > CENSUS_HEAVY_BYTES && !alloc) return 0;
+  if (!alloc && measured.ops !== undefined && (measured.ops / hz) * 1000 < CENSUS_MIN_PASS_MS)
+    return { ops: 0, skipped: 'short-pass' };
+  if (!alloc && bytes > CENSUS_HEAVY_BYTES) return { ops: 0, skipped: 'heavy' };
   const bySamples = bytes > 0 ? Math.floor((CENSUS_MAX_SAMPLES * MIN_OBJECT_BYTES) / bytes) : CENSUS_MAX_OPS;
-  return Math.max(1, Math.min(CENSUS_MAX_OPS, Math.floor(hz * CENSUS_SECONDS), bySamples));
+  return { ops: Math.max(1, Math.min(CENSUS_MAX_OPS, Math.floor(hz * CENSUS_SECONDS), bySamples)) };
 }
 
 /** True for a census sample the benchmark's own code allocated: a JS frame left once the harness is cut. */
@@ -92,7 +118,13 @@ export function measureMemory(): () => (ops: number) => MeasuredMemory | undefin
   };
 }
 
-const NO_TOTALS: MemoryTotals = { heapBytes: 0, externalBytes: 0, gcCount: 0, gcNanos: 0, heapCounter: 'gc-accounting' };
+const NO_TOTALS: MemoryTotals = {
+  heapBytes: 0,
+  externalBytes: 0,
+  gcCount: 0,
+  gcNanos: 0,
+  heapCounter: 'gc-accounting',
+};
 
 /**
  * Opens a census window: V8's heap sampler takes every allocation (interval 1 B); an `alloc`
@@ -137,13 +169,17 @@ export function allocsStdErr(objects: number, samplingVariance: number): number 
  * A benchmark's memory per op from its measured pass and its census; null where either is
  * missing. Without a census, a heavy benchmark's bytesPerOp is V8's count of the measured pass.
  */
-export function memoryFigures(transform: Transform, measured: MeasuredMemory | undefined, censuses: Censuses | undefined): MemoryFigures {
+export function memoryFigures(
+  transform: Transform,
+  measured: MeasuredMemory | undefined,
+  censuses: Censuses | undefined,
+): MemoryFigures {
   const m = measured && measured.ops > 0 ? measured : undefined;
   const census = censuses?.alloc;
   const c = census && census.calls > 0 ? census : undefined;
   const own = c ? allocTotals(heapSamples(c.sampling), (s) => isBenchmarkSample(transform, s)) : undefined;
   const heapBytesPerOp = m ? round1(m.totals.heapBytes / m.ops) : null;
-  const heavy = !c && heapBytesPerOp !== null && heapBytesPerOp > CENSUS_HEAVY_BYTES;
+  const heavy = !c && censuses?.skipped === 'heavy' && heapBytesPerOp !== null;
   return {
     bytesPerOp: own ? round1(own.bytes / c!.calls) : heavy ? heapBytesPerOp : null,
     externalBytesPerOp: c ? round1(c.totals.externalBytes / c.calls) : null,
@@ -154,13 +190,33 @@ export function memoryFigures(transform: Transform, measured: MeasuredMemory | u
     heapBytesPerOp,
     censusOps: c ? c.ops : 0,
     ...(censuses ? { censusMs: Math.round(censuses.ms * 10) / 10 } : {}),
+    ...(censuses?.skipped ? { censusSkipped: censuses.skipped } : {}),
   };
 }
 
 /** The allocation profile (alloc=on): alloc_* from the census, inuse_* from the in-use census (either may be missing). */
-export function allocProfile(census: Census | undefined, inuse: Census | undefined, options: { transform: Transform; root: string; labels: { key: string; str: string }[]; comments: string[]; depth: number }): Profile {
+export function allocProfile(
+  census: Census | undefined,
+  inuse: Census | undefined,
+  options: {
+    transform: Transform;
+    root: string;
+    labels: { key: string; str: string }[];
+    comments: string[];
+    depth: number;
+  },
+): Profile {
   const comments = [...options.comments];
-  if (census) comments.push(`alloc_objects, alloc_space: every allocation of ${census.ops} ops (V8's heap sampler at interval 1 B; frames at each function's first line)`);
-  if (inuse) comments.push(`inuse_objects, inuse_space: what ${inuse.ops} more ops allocated and a full GC after them left live`);
-  return buildAllocProfile({ alloc: census?.sampling, inuse: inuse?.sampling }, { depth: options.depth, transform: options.transform, pathRoot: options.root, labels: options.labels, comments });
+  if (census)
+    comments.push(
+      `alloc_objects, alloc_space: every allocation of ${census.ops} ops (V8's heap sampler at interval 1 B; frames at each function's first line)`,
+    );
+  if (inuse)
+    comments.push(
+      `inuse_objects, inuse_space: what ${inuse.ops} more ops allocated and a full GC after them left live`,
+    );
+  return buildAllocProfile(
+    { alloc: census?.sampling, inuse: inuse?.sampling },
+    { depth: options.depth, transform: options.transform, pathRoot: options.root, labels: options.labels, comments },
+  );
 }

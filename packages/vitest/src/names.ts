@@ -37,7 +37,9 @@ function functionLocation(fn: (...args: never[]) => unknown): { lineNumber: numb
     global[key] = fn;
     const { result } = post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `globalThis.${key}` });
     if (!result.objectId) return undefined;
-    const props = post<{ internalProperties?: { name: string; value?: { value?: { lineNumber: number; columnNumber: number } } }[] }>('Runtime.getProperties', { objectId: result.objectId, ownProperties: true });
+    const props = post<{
+      internalProperties?: { name: string; value?: { value?: { lineNumber: number; columnNumber: number } } }[];
+    }>('Runtime.getProperties', { objectId: result.objectId, ownProperties: true });
     post('Runtime.releaseObject', { objectId: result.objectId });
     return props.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value;
   } catch {
@@ -57,7 +59,12 @@ export function callbackSite(fn: unknown, benchmark: string): CallbackSite | und
   if (typeof fn !== 'function' || fn.name !== '') return undefined;
   const at = functionLocation(fn as (...args: never[]) => unknown);
   if (!at) return undefined;
-  return { name: `bench: ${benchmark}`, line: at.lineNumber + 1, column: at.columnNumber + 1, source: Function.prototype.toString.call(fn) };
+  return {
+    name: `bench: ${benchmark}`,
+    line: at.lineNumber + 1,
+    column: at.columnNumber + 1,
+    source: Function.prototype.toString.call(fn),
+  };
 }
 
 // Vite 6+: `__vite_ssr_exportName__("name", () => { try { return name } catch {} });`, one a
@@ -73,7 +80,10 @@ export class FrameNamer {
   private readonly lines = new Map<string, string[] | null>();
   private readonly getters = new Map<string, string | null>();
 
-  constructor(private readonly code: CodeLookup, private readonly site?: CallbackSite) {}
+  constructor(
+    private readonly code: CodeLookup,
+    private readonly site?: CallbackSite,
+  ) {}
 
   /** Whether `frame` (compiled positions, before source maps) is the benchmark's callback. */
   isCallback(frame: SourceFrame): boolean {
@@ -133,7 +143,8 @@ function getterAt(text: string | undefined, column: number | undefined): string 
   if (!text || !text.includes('__vite_ssr_export')) return undefined;
   const found: { name: string; column: number }[] = [];
   for (const re of GETTERS) {
-    for (const m of text.matchAll(re)) found.push({ name: JSON.parse(`"${m[1]}"`) as string, column: m.index + m[0].length + 1 });
+    for (const m of text.matchAll(re))
+      found.push({ name: JSON.parse(`"${m[1]}"`) as string, column: m.index + m[0].length + 1 });
   }
   if (found.length === 1) return found[0].name;
   return found.find((g) => g.column === column)?.name;

@@ -6,7 +6,16 @@
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { decode, encode, heapCounter, merge, writeAtomic, type IndexFile, type MissingBenchmark, type Profile } from '@perfprofile/core';
+import {
+  decode,
+  encode,
+  heapCounter,
+  merge,
+  writeAtomic,
+  type IndexFile,
+  type MissingBenchmark,
+  type Profile,
+} from '@perfprofile/core';
 import { RECORDS_DIR, type BenchmarkRecord, type RunningMarker } from './protocol.js';
 import type { ResolvedSettings } from './settings.js';
 import { OutputWriteError, writeFailureReason } from './writefail.js';
@@ -15,7 +24,11 @@ export type { IndexFile, MissingBenchmark };
 
 /** index.json could not be written: the index as it would have been, for the summary. */
 export class IndexWriteError extends OutputWriteError {
-  constructor(readonly index: IndexFile, reason: string, cause: unknown) {
+  constructor(
+    readonly index: IndexFile,
+    reason: string,
+    cause: unknown,
+  ) {
     super('index.json', reason, cause);
   }
 }
@@ -38,7 +51,9 @@ export function readRunning(out: string): RunningBenchmark[] {
   const dir = path.join(out, RECORDS_DIR);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.running')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.running'))
+      .sort();
   } catch {
     return [];
   }
@@ -92,7 +107,12 @@ export function readRecords(out: string): BenchmarkRecord[] {
  * reason in `errors`, or removed to make room for index.json); an index.json that cannot be
  * written throws an {@link IndexWriteError}. Neither leaves a temp file.
  */
-export function writeOutput(settings: ResolvedSettings, records: readonly BenchmarkRecord[], end: RunEnd, vitestVersion: string): IndexFile {
+export function writeOutput(
+  settings: ResolvedSettings,
+  records: readonly BenchmarkRecord[],
+  end: RunEnd,
+  vitestVersion: string,
+): IndexFile {
   let complete = end.complete && !end.missing?.length && !end.interrupted;
   const { out, run } = settings;
   // The records are read; removing them first frees their space for index.json (full disk).
@@ -148,7 +168,9 @@ export function writeOutput(settings: ResolvedSettings, records: readonly Benchm
       source: first?.source ?? run.source,
       reason: first?.reason ?? run.reason,
       baseline: settings.config.baseline,
-      warnings: [...new Set([...run.warnings, ...settings.counters.warnings, ...records.flatMap((r) => r.run.warnings)])],
+      warnings: [
+        ...new Set([...run.warnings, ...settings.counters.warnings, ...records.flatMap((r) => r.run.warnings)]),
+      ],
       heapCounter: heapCounter(),
       ...(alloc ? { alloc } : {}),
     },

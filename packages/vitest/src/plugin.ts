@@ -15,7 +15,15 @@ import type { Vitest } from 'vitest/node';
 import { formatError, isProfileError, type ProfileError } from '@perfprofile/core';
 import { adapterFor } from './adapter.js';
 import { PROVIDE_KEY, type WorkerSettings } from './protocol.js';
-import { mergeRequests, prepareOutput, requestFromDashArgs, requestFromEnv, resolveRequest, type PerfprofileRequest, type ResolvedSettings } from './settings.js';
+import {
+  mergeRequests,
+  prepareOutput,
+  requestFromDashArgs,
+  requestFromEnv,
+  resolveRequest,
+  type PerfprofileRequest,
+  type ResolvedSettings,
+} from './settings.js';
 import { installV8Log } from './v8log.js';
 
 export interface PerfprofileOptions {
@@ -40,7 +48,9 @@ interface RunState {
 }
 
 function fail(error: ProfileError | Error): never {
-  process.stderr.write(`${isProfileError(error) ? formatError(error, 'vitest-perf') : `vitest-perf: ${error.message}`}\n`);
+  process.stderr.write(
+    `${isProfileError(error) ? formatError(error, 'vitest-perf') : `vitest-perf: ${error.message}`}\n`,
+  );
   process.exit(2);
 }
 
@@ -77,7 +87,9 @@ export function perfprofile(options: PerfprofileOptions = {}): Plugin {
       const dash = requestFromDashArgs();
       if (isProfileError(dash)) fail(dash);
       const priority = fromCli ? 2 : 1;
-      const request: PerfprofileRequest = fromCli ? mergeRequests(options, dash, requestFromEnv()) : mergeRequests(dash, options, requestFromEnv());
+      const request: PerfprofileRequest = fromCli
+        ? mergeRequests(options, dash, requestFromEnv())
+        : mergeRequests(dash, options, requestFromEnv());
       const holder = vitest as Vitest & { [STATE]?: RunState };
       let state = holder[STATE];
       if (!state) {
@@ -91,7 +103,14 @@ export function perfprofile(options: PerfprofileOptions = {}): Plugin {
         if (prepared) fail(prepared);
         state.priority = priority;
         state.settings = settings;
-        const worker: WorkerSettings = { out: settings.out, config: settings.configText, baseline: settings.config.baseline, root: vitest.config.root, vitestVersion: vitest.version, counters: settings.counters.events.map((e) => e.name) };
+        const worker: WorkerSettings = {
+          out: settings.out,
+          config: settings.configText,
+          baseline: settings.config.baseline,
+          root: vitest.config.root,
+          vitestVersion: vitest.version,
+          counters: settings.counters.events.map((e) => e.name),
+        };
         // One shared object, so a higher-priority instance updates what earlier projects provide.
         if (state.worker) Object.assign(state.worker, worker);
         else state.worker = { ...worker };

@@ -6,7 +6,7 @@
  * work the same in the forks and threads pools and survive a worker that dies.
  */
 
-import type { MemoryFigures } from '@perfprofile/core';
+import type { IndexBenchmark, MemoryFigures } from '@perfprofile/core';
 
 /** The resolved settings every worker receives (through Vitest's `provide`). */
 export interface WorkerSettings {
@@ -48,34 +48,18 @@ export interface RunningMarker {
   readonly phase: BenchmarkPhase;
 }
 
-/** One benchmark as index.json lists it. */
-export interface BenchmarkRecord {
-  readonly id: string;
-  /** Test file, relative to the project root. */
-  readonly file: string;
-  readonly name: string;
-  /** Suite path and name joined with " > ", as Vitest prints it. */
-  readonly fullName: string;
-  /** Profile file name, relative to the output directory. */
-  readonly profile: string;
-  readonly samples: number;
-  readonly lost: number;
-  readonly durationMs: number;
-  readonly hz: { readonly baseline: number | null; readonly profiled: number | null };
-  /** Relative margins of error (%) of the two passes, for the ± of overheadPct. */
-  readonly rme: { readonly baseline: number | null; readonly profiled: number | null };
-  /** Throughput lost to the profiler, in percent of the baseline; null without a baseline. */
-  readonly overheadPct: number | null;
-  readonly counters: Record<string, number>;
-  readonly top: readonly { function: string; file: string; line: number; selfPct: number }[];
-  /** Share of samples (%) wholly in Vitest/tinybench code, folded into one `(harness)` frame. */
-  readonly harnessPct: number;
-  readonly status: 'passed' | 'failed';
-  readonly error?: string;
-  /** Memory per op: the measured pass's GCs, the census's bytes and objects. */
+/** One benchmark as index.json lists it, plus what the main process needs from its worker. */
+export interface BenchmarkRecord extends IndexBenchmark {
+  /** Memory per op: the measured pass's GCs, the census's bytes and objects (always written here). */
   readonly memory: MemoryFigures;
-  /** Allocation profile file name (alloc=on), relative to the output directory. */
-  readonly allocProfile?: string;
   /** The resolved run, repeated per record so the main process needs no probe of its own. */
-  readonly run: { event: string; rate: number; period: number; source: string; reason: string; warnings: readonly string[]; sampleType: string };
+  readonly run: {
+    event: string;
+    rate: number;
+    period: number;
+    source: string;
+    reason: string;
+    warnings: readonly string[];
+    sampleType: string;
+  };
 }

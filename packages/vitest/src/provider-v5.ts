@@ -28,7 +28,14 @@ import type { Census, CensusKind, Censuses, MeasuredMemory } from './memprofile.
 import { registrationPath } from './names-v5.js';
 import type { WorkerSettings } from './protocol.js';
 import type { PassStats } from './stats.js';
-import { benchmarkIdentity, codeLookup, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity } from './worker-setup.js';
+import {
+  benchmarkIdentity,
+  codeLookup,
+  providedSettings,
+  sourceMapLookup,
+  workerModules,
+  type BenchmarkIdentity,
+} from './worker-setup.js';
 
 /** tinybench's task hook: `mode` is the phase (`warmup` or `run`). */
 type Hook = (this: unknown, mode?: string) => unknown;
@@ -42,7 +49,11 @@ export interface Registration {
 
 /** The part of Vitest 5's `BenchmarkGroup` this provider uses. */
 export interface Group {
-  readonly test: { readonly fullTestName: string; readonly file: { readonly filepath: string }; readonly context?: { readonly signal?: AbortSignal } };
+  readonly test: {
+    readonly fullTestName: string;
+    readonly file: { readonly filepath: string };
+    readonly context?: { readonly signal?: AbortSignal };
+  };
   readonly config?: { readonly retainSamples?: boolean; readonly [key: string]: unknown };
   readonly registrations: readonly Registration[];
   readonly options?: Record<string, unknown>;
@@ -122,7 +133,8 @@ export function tinybenchProvider(): Provider {
       if (errors.length === 1) throw errors[0];
       if (errors.length > 1) throw new AggregateError(errors, 'Some benchmarks failed');
       return b.tasks.map((t) => {
-        if (t.result.state !== 'completed') throw new Error(`task "${t.name}" did not complete: received "${t.result.state}"`);
+        if (t.result.state !== 'completed')
+          throw new Error(`task "${t.name}" did not complete: received "${t.result.state}"`);
         return { ...(t.result as object), name: t.name } as Result;
       });
     },
@@ -157,7 +169,11 @@ function ensureHost(): Host | undefined {
     return undefined;
   }
   // Before the first warm-up (the profiler starts following code events as it is constructed).
-  host = { settings, profiler: new BenchmarkProfiler(settings, sourceMapLookup(workerModules), codeLookup(workerModules)), taken: new Set() };
+  host = {
+    settings,
+    profiler: new BenchmarkProfiler(settings, sourceMapLookup(workerModules), codeLookup(workerModules)),
+    taken: new Set(),
+  };
   return host;
 }
 
@@ -167,10 +183,18 @@ function ensureHost(): Host | undefined {
  * `beforeAll('run')` and `afterAll('run')`. A census that does not complete (or a provider that
  * reports no phases) is left out; its errors are not the benchmark's.
  */
-async function censuses(h: Host, inner: Provider, group: Group, reg: Registration, hz: number | undefined, measured: MeasuredMemory | undefined): Promise<Censuses> {
+async function censuses(
+  h: Host,
+  inner: Provider,
+  group: Group,
+  reg: Registration,
+  stats: PassStats | undefined,
+  measured: MeasuredMemory | undefined,
+): Promise<Censuses> {
   const t0 = performance.now();
   const out: { -readonly [K in CensusKind]?: Census } = {};
-  const iterations = h.profiler.censusOps(measured, hz);
+  const plan = h.profiler.censusPlan(measured, stats?.hz, stats?.runs);
+  const iterations = plan.ops;
   for (const kind of iterations > 0 ? h.profiler.censusKinds() : []) {
     let close: ReturnType<BenchmarkProfiler['startCensus']> | undefined;
     let closed: ((ops: number) => Census) | undefined;
@@ -185,7 +209,9 @@ async function censuses(h: Host, inner: Provider, group: Group, reg: Registratio
     );
     try {
       const options = { ...group.options, warmup: false, time: 0, iterations };
-      const ops = (await inner.run({ ...group, registrations: [hooked], options })).find((r) => r.name === reg.name)?.latency?.samplesCount ?? 0;
+      const ops =
+        (await inner.run({ ...group, registrations: [hooked], options })).find((r) => r.name === reg.name)?.latency
+          ?.samplesCount ?? 0;
       if (closed && ops > 0) out[kind] = closed(ops);
     } catch {
       // Left out (above).
@@ -193,11 +219,17 @@ async function censuses(h: Host, inner: Provider, group: Group, reg: Registratio
       close?.(); // a run that threw before afterAll leaves the sampler running
     }
   }
-  return { ...out, ms: performance.now() - t0 };
+  return { ...out, ms: performance.now() - t0, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
 }
 
 function identify(h: Host, group: Group, reg: Registration): BenchmarkIdentity {
-  return benchmarkIdentity(h.settings.root, group.test.file.filepath, registrationPath(group.test.fullTestName, reg.name), h.taken, reg.fn);
+  return benchmarkIdentity(
+    h.settings.root,
+    group.test.file.filepath,
+    registrationPath(group.test.fullTestName, reg.name),
+    h.taken,
+    reg.fn,
+  );
 }
 
 /**
@@ -246,7 +278,10 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     const base = measured?.find((r) => r.name === reg.name);
     const ops = base?.latency?.samplesCount;
     const measuredMemory = ops ? memory.get(reg.name)?.()(ops) : undefined;
-    const allocs = base && completed.has(reg.name) ? await censuses(h, inner, group, reg, statsOfResult(base)?.hz, measuredMemory) : undefined;
+    const allocs =
+      base && completed.has(reg.name)
+        ? await censuses(h, inner, group, reg, statsOfResult(base), measuredMemory)
+        : undefined;
     let profile: CPUProfile;
     try {
       profile = h.profiler.start(bench);
@@ -258,14 +293,27 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     let profiled: Result | undefined;
     let error: unknown;
     try {
-      profiled = (await inner.run({ ...group, registrations: [reg], options: { ...group.options, warmup: false } })).find((r) => r.name === reg.name);
+      profiled = (
+        await inner.run({ ...group, registrations: [reg], options: { ...group.options, warmup: false } })
+      ).find((r) => r.name === reg.name);
     } catch (e) {
       error = e ?? new Error('benchmark failed');
     }
     // The group's error belongs to the registrations that did not finish their measured phase.
     if (error === undefined && !base && !completed.has(reg.name) && measuredError !== undefined) error = measuredError;
     try {
-      h.profiler.finish(bench, profile, { baseline: statsOfResult(base), profiled: statsOfResult(profiled), counters: perOp(totals.get(reg.name), ops), measured: measuredMemory, census: allocs }, error);
+      h.profiler.finish(
+        bench,
+        profile,
+        {
+          baseline: statsOfResult(base),
+          profiled: statsOfResult(profiled),
+          counters: perOp(totals.get(reg.name), ops),
+          measured: measuredMemory,
+          census: allocs,
+        },
+        error,
+      );
     } catch (e) {
       writeError = e;
       break;
@@ -330,10 +378,15 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
     let allocs: Censuses | undefined;
     if (result && error === undefined) {
       h.profiler.settle(profile);
-      allocs = await censuses(h, inner, group, reg, statsOfResult(result)?.hz, measured);
+      allocs = await censuses(h, inner, group, reg, statsOfResult(result), measured);
     }
     try {
-      h.profiler.finish(bench, profile, { profiled: statsOfResult(result), counters: perOp(totals, ops), measured, census: allocs }, error);
+      h.profiler.finish(
+        bench,
+        profile,
+        { profiled: statsOfResult(result), counters: perOp(totals, ops), measured, census: allocs },
+        error,
+      );
     } catch (e) {
       firstError ??= e;
     }
@@ -348,7 +401,8 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
  * runs it). Outside a perfprofile run (no settings provided) it is `inner` unchanged.
  */
 export function wrapProvider(inner: Provider = tinybenchProvider()): Provider {
-  if (typeof inner?.run !== 'function') throw new Error('vitest-perfprofile: the project\'s benchmark.provider has no run() to wrap');
+  if (typeof inner?.run !== 'function')
+    throw new Error("vitest-perfprofile: the project's benchmark.provider has no run() to wrap");
   return {
     run(group) {
       const h = ensureHost();

@@ -13,7 +13,15 @@ import pc from 'picocolors';
 import { byText } from '@perfprofile/core';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import { interruptedReason, exitCodeOf, onInterrupt, stopWorkersAndExit } from './interrupt.js';
-import { IndexWriteError, readRecords, readRunning, writeOutput, type IndexFile, type MissingBenchmark, type RunEnd } from './output.js';
+import {
+  IndexWriteError,
+  readRecords,
+  readRunning,
+  writeOutput,
+  type IndexFile,
+  type MissingBenchmark,
+  type RunEnd,
+} from './output.js';
 import { LiveProgress } from './progress.js';
 import { inPlaceSurface, windowSurface } from './live.js';
 import type { BenchmarkRecord } from './protocol.js';
@@ -43,7 +51,8 @@ function reasonOf(e: ReportedWriteError): string {
  */
 function writeFailedBenchmarks(test: TestCase): string[] {
   const names: string[] = [];
-  for (const e of test.result().errors ?? []) if (isWriteError(e) && typeof e.benchmark === 'string') names.push(e.benchmark);
+  for (const e of test.result().errors ?? [])
+    if (isWriteError(e) && typeof e.benchmark === 'string') names.push(e.benchmark);
   return names;
 }
 
@@ -80,7 +89,8 @@ export abstract class PerfprofileReporterBase implements Reporter {
     // this one, Vitest's own, have had their onInit.)
     if (process.stdout.isTTY) {
       const reporters = (vitest as unknown as { reporters?: readonly unknown[] }).reporters ?? [];
-      const surface = windowSurface(reporters) ?? inPlaceSurface(process.stdout, process.stderr.isTTY ? [process.stderr] : []);
+      const surface =
+        windowSurface(reporters) ?? inPlaceSurface(process.stdout, process.stderr.isTTY ? [process.stderr] : []);
       this.progress = new LiveProgress(s.out, surface, () => process.stdout.columns || 80);
       this.progress.start();
     }
@@ -99,7 +109,11 @@ export abstract class PerfprofileReporterBase implements Reporter {
     return `${file}\u0000${fullName}`;
   }
 
-  async onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: string): Promise<void> {
+  async onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<unknown>,
+    reason: string,
+  ): Promise<void> {
     const s = this.settings();
     if (!s || !this.vitest || !this.active) return;
     if (this.finished) return;
@@ -133,7 +147,11 @@ export abstract class PerfprofileReporterBase implements Reporter {
               continue;
             }
             const error = t.result().errors?.[0]?.message ?? (unhandledErrors[0] as Error | undefined)?.message;
-            missing.push({ file, fullName, reason: `no profile was written: ${error ?? 'its worker ended before the benchmark finished'}` });
+            missing.push({
+              file,
+              fullName,
+              reason: `no profile was written: ${error ?? 'its worker ended before the benchmark finished'}`,
+            });
           }
           if (!r || r.status !== 'passed') complete = false;
         }
@@ -144,7 +162,9 @@ export abstract class PerfprofileReporterBase implements Reporter {
     // One line on stderr for the condition (Vitest has shown each worker's error with its benchmark).
     const first = writeFailures.map(reasonOf)[0];
     if (first !== undefined && written) {
-      process.stderr.write(`perfprofile: ${first} (${unprofiled} benchmark${unprofiled === 1 ? '' : 's'} not profiled; index.json lists them under "missing")\n`);
+      process.stderr.write(
+        `perfprofile: ${first} (${unprofiled} benchmark${unprofiled === 1 ? '' : 's'} not profiled; index.json lists them under "missing")\n`,
+      );
     }
   }
 
@@ -176,7 +196,9 @@ export abstract class PerfprofileReporterBase implements Reporter {
     for (const l of summaryTable(index, { outLabel: rel.startsWith('..') ? s.out : rel })) this.log(l);
     if (failure === undefined) return true;
     const lost = index.missing.length;
-    process.stderr.write(`perfprofile: could not write index.json: ${failure}${lost ? ` (${lost} benchmark${lost === 1 ? '' : 's'} left no profile)` : ''}\n`);
+    process.stderr.write(
+      `perfprofile: could not write index.json: ${failure}${lost ? ` (${lost} benchmark${lost === 1 ? '' : 's'} left no profile)` : ''}\n`,
+    );
     process.exitCode = 1;
     return false;
   }
@@ -189,8 +211,16 @@ export abstract class PerfprofileReporterBase implements Reporter {
     try {
       this.progress?.stop();
       const records = readRecords(s.out);
-      const missing: MissingBenchmark[] = readRunning(s.out).map((b) => ({ file: b.file, fullName: b.fullName, reason: interruptedReason(b, sig) }));
-      this.log(pc.yellow(`perfprofile: ${sig}: writing the ${records.length} finished profile${records.length === 1 ? '' : 's'} and index.json (complete: false)`));
+      const missing: MissingBenchmark[] = readRunning(s.out).map((b) => ({
+        file: b.file,
+        fullName: b.fullName,
+        reason: interruptedReason(b, sig),
+      }));
+      this.log(
+        pc.yellow(
+          `perfprofile: ${sig}: writing the ${records.length} finished profile${records.length === 1 ? '' : 's'} and index.json (complete: false)`,
+        ),
+      );
       this.report(s, this.ordered(records, new Map()), { complete: false, missing, interrupted: sig });
     } catch (e) {
       process.stderr.write(`perfprofile: could not write index.json after ${sig}: ${writeFailureReason(s.out, e)}\n`);

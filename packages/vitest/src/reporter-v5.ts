@@ -21,7 +21,8 @@ export class PerfprofileReporterV5 extends PerfprofileReporterBase {
 
   onTestCaseBenchmark(testCase: TestCase, benchmark: TestBenchmarkLike): void {
     const names = this.ran.get(testCase.id) ?? [];
-    for (const task of benchmark.tasks) if (!task.fromStore) names.push(registrationFullName(testCase.fullName, task.name));
+    for (const task of benchmark.tasks)
+      if (!task.fromStore) names.push(registrationFullName(testCase.fullName, task.name));
     this.ran.set(testCase.id, names);
   }
 

@@ -12,7 +12,15 @@ import type { CPUProfile } from '@perfprofile/core';
 import type { BenchmarkProfiler } from './benchprofile.js';
 import type { Census, CensusKind, Censuses, MeasuredMemory } from './memprofile.js';
 import { passStats, type PassStats } from './stats.js';
-import { benchmarkIdentity, codeLookup, providedSettings, sourceMapLookup, workerModules, type BenchmarkIdentity, type EvaluatedModulesLike } from './worker-setup.js';
+import {
+  benchmarkIdentity,
+  codeLookup,
+  providedSettings,
+  sourceMapLookup,
+  workerModules,
+  type BenchmarkIdentity,
+  type EvaluatedModulesLike,
+} from './worker-setup.js';
 
 type Tinybench = Awaited<ReturnType<NodeBenchmarkRunner['importTinybench']>>;
 type TinyTask = InstanceType<Tinybench['Task']>;
@@ -20,7 +28,11 @@ type LoopResult = { samples?: number[]; error?: unknown };
 /** tinybench's Task.loop (private in its types): the timed iterations of one pass. */
 type Loop = (time: number, iterations: number) => Promise<LoopResult>;
 /** tinybench 2's task hooks, as far as the census wraps them. */
-type TaskHooks = { beforeAll?: (this: unknown) => unknown; afterAll?: (this: unknown) => unknown; [key: string]: unknown };
+type TaskHooks = {
+  beforeAll?: (this: unknown) => unknown;
+  afterAll?: (this: unknown) => unknown;
+  [key: string]: unknown;
+};
 
 const AsyncFunction = (async () => {}).constructor;
 
@@ -55,7 +67,8 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       this.timedLoop = self.loop.bind(this);
       // tinybench's run() calls this.loop between its setup and teardown hooks; the counters
       // are opened and closed around that loop only, once per pass, not per iteration.
-      self.loop = (time, iterations) => (this.countNextLoop ? this.countedLoop(time, iterations) : this.timedLoop(time, iterations));
+      self.loop = (time, iterations) =>
+        this.countNextLoop ? this.countedLoop(time, iterations) : this.timedLoop(time, iterations);
     }
 
     private async countedLoop(time: number, iterations: number): Promise<LoopResult> {
@@ -80,15 +93,15 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
      * to see whether it returns a promise: those calls are ops + 1. A census that does not
      * complete is left out; its errors are not the benchmark's (its measured pass had none).
      */
-    private async censuses(hz: number | undefined): Promise<Censuses> {
+    private async censuses(stats: PassStats | undefined): Promise<Censuses> {
       const t0 = performance.now();
       const out: { -readonly [K in CensusKind]?: Census } = {};
-      const ops = host.profiler.censusOps(this.measuredMemory, hz);
-      for (const kind of ops > 0 ? host.profiler.censusKinds() : []) {
-        const census = await this.census(kind, ops);
+      const plan = host.profiler.censusPlan(this.measuredMemory, stats?.hz, stats?.runs);
+      for (const kind of plan.ops > 0 ? host.profiler.censusKinds() : []) {
+        const census = await this.census(kind, plan.ops);
         if (census) out[kind] = census;
       }
-      return { ...out, ms: performance.now() - t0 };
+      return { ...out, ms: performance.now() - t0, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
     }
 
     private async census(kind: CensusKind, iterations: number): Promise<Census | undefined> {
@@ -200,10 +213,15 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
           if (warmupError !== undefined) await this.extraPass();
           else if (this.result?.error === undefined) {
             host.profiler.settle(profile);
-            census = await this.censuses(resultStats(this)?.hz);
+            census = await this.censuses(resultStats(this));
           }
         } finally {
-          host.profiler.finish(bench, profile, { profiled: resultStats(this), counters, measured: this.measuredMemory, census }, this.result?.error);
+          host.profiler.finish(
+            bench,
+            profile,
+            { profiled: resultStats(this), counters, measured: this.measuredMemory, census },
+            this.result?.error,
+          );
         }
         if (warmupError !== undefined) this.reportError(warmupError);
         return;
@@ -220,7 +238,8 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       const baseline = resultStats(this);
       const measuredError = this.result?.error;
       const measured = this.measuredMemory;
-      const census = measuredError === undefined && warmupError === undefined ? await this.censuses(baseline?.hz) : undefined;
+      const census =
+        measuredError === undefined && warmupError === undefined ? await this.censuses(baseline) : undefined;
       // The profiled pass.
       let outcome: LoopResult = {};
       const profile = host.profiler.start(bench);
@@ -228,7 +247,12 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
         outcome = await this.extraPass();
       } finally {
         const error = measuredError ?? outcome.error;
-        host.profiler.finish(bench, profile, { baseline, counters, measured, census, profiled: outcome.samples ? passStats(outcome.samples) : undefined }, error);
+        host.profiler.finish(
+          bench,
+          profile,
+          { baseline, counters, measured, census, profiled: outcome.samples ? passStats(outcome.samples) : undefined },
+          error,
+        );
       }
       if (warmupError !== undefined) this.reportError(warmupError);
       else if (outcome.error !== undefined && measuredError === undefined) this.reportError(outcome.error);
@@ -283,7 +307,9 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
     if (this.host) return this.host;
     const settings = this.settings();
     if (!settings || !this.loaded) return undefined;
-    const modules = () => (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner?.evaluatedModules ?? workerModules();
+    const modules = () =>
+      (this as unknown as { moduleRunner?: { evaluatedModules?: EvaluatedModulesLike } }).moduleRunner
+        ?.evaluatedModules ?? workerModules();
     const pending = new Map<unknown, BenchmarkIdentity[]>();
     this.host = {
       profiler: new this.loaded.BenchmarkProfiler(settings, sourceMapLookup(modules), codeLookup(modules)),
@@ -350,7 +376,13 @@ export default class PerfprofileBenchmarkRunner extends NodeBenchmarkRunner {
         if (t.type === 'suite') walk(t, [...names, t.name]);
         else if (t.meta?.benchmark && (t.mode === 'run' || t.mode === 'queued')) {
           const fn = TestRunner.getBenchFn(t as RunnerTestCase);
-          const identity = benchmarkIdentity(root, (t.file as RunnerTestFile).filepath, [...names, t.name], this.taken, fn);
+          const identity = benchmarkIdentity(
+            root,
+            (t.file as RunnerTestFile).filepath,
+            [...names, t.name],
+            this.taken,
+            fn,
+          );
           const q = host.pending.get(fn) ?? [];
           q.push(identity);
           host.pending.set(fn, q);

@@ -7,7 +7,17 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { formatConfig, parseConfig, resolveCounters, resolveRun, ProfileError, isProfileError, type ProfileConfig, type ResolvedCounters, type ResolvedRun } from '@perfprofile/core';
+import {
+  formatConfig,
+  parseConfig,
+  resolveCounters,
+  resolveRun,
+  ProfileError,
+  isProfileError,
+  type ProfileConfig,
+  type ResolvedCounters,
+  type ResolvedRun,
+} from '@perfprofile/core';
 import { RECORDS_DIR } from './protocol.js';
 
 /** What the user asked for: an output directory and a config string. */
@@ -38,7 +48,11 @@ export function extractFlags(argv: readonly string[]): { request: PerfprofileReq
     else {
       value = argv[i + 1];
       if (value === undefined || (flag === OUT_FLAG && value.startsWith('--'))) {
-        return new ProfileError('ERR_USAGE', `${flag} needs a value`, flag === OUT_FLAG ? `${OUT_FLAG} perf.out` : `${CONFIG_FLAG} "event=v8 rate=1000"`);
+        return new ProfileError(
+          'ERR_USAGE',
+          `${flag} needs a value`,
+          flag === OUT_FLAG ? `${OUT_FLAG} perf.out` : `${CONFIG_FLAG} "event=v8 rate=1000"`,
+        );
       }
       i++;
     }
@@ -84,12 +98,21 @@ export interface ResolvedSettings {
 }
 
 /** Parses and probes the config; no side effects. An absent `out` is not an error here. */
-export function resolveRequest(request: PerfprofileRequest & { out: string }, root: string): ResolvedSettings | ProfileError {
+export function resolveRequest(
+  request: PerfprofileRequest & { out: string },
+  root: string,
+): ResolvedSettings | ProfileError {
   const config = parseConfig(request.config);
   if (isProfileError(config)) return config;
   const run = resolveRun(config);
   if (isProfileError(run)) return run;
-  return { out: path.resolve(root, request.out), config, configText: formatConfig(config), run, counters: resolveCounters(config) };
+  return {
+    out: path.resolve(root, request.out),
+    config,
+    configText: formatConfig(config),
+    run,
+    counters: resolveCounters(config),
+  };
 }
 
 /**
@@ -124,13 +147,19 @@ export function prepareOutput(out: string): ProfileError | undefined {
     rmSync(probe);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    return new ProfileError('ERR_IO', `output directory ${out} is not writable (${code})`, 'pass a writable directory to --perfprofile');
+    return new ProfileError(
+      'ERR_IO',
+      `output directory ${out} is not writable (${code})`,
+      'pass a writable directory to --perfprofile',
+    );
   }
   const index = path.join(out, 'index.json');
   if (existsSync(index)) {
     try {
       const old = JSON.parse(readFileSync(index, 'utf8')) as { benchmarks?: { profile?: string }[] };
-      for (const b of old.benchmarks ?? []) if (b.profile && !b.profile.includes('/') && b.profile.endsWith('.pb.gz')) rmSync(path.join(out, b.profile), { force: true });
+      for (const b of old.benchmarks ?? [])
+        if (b.profile && !b.profile.includes('/') && b.profile.endsWith('.pb.gz'))
+          rmSync(path.join(out, b.profile), { force: true });
       rmSync(path.join(out, 'merged.pb.gz'), { force: true });
       rmSync(index, { force: true });
     } catch {

@@ -24,9 +24,21 @@ function slugPart(text: string): string {
  * already used in this run) disambiguates exact duplicates with `-2`, `-3`...
  */
 export function benchId(file: string, names: readonly string[], taken?: Set<string>): string {
-  const base = file.replace(/\\/g, '/').split('/').pop()!.replace(/\.[cm]?[jt]sx?$/, '');
-  const readable = [base, ...names].map(slugPart).filter((p) => p !== '').join('--').slice(0, MAX_SLUG).replace(/-+$/, '');
-  const hash = createHash('sha256').update(JSON.stringify([file.replace(/\\/g, '/'), ...names])).digest('hex').slice(0, 6);
+  const base = file
+    .replace(/\\/g, '/')
+    .split('/')
+    .pop()!
+    .replace(/\.[cm]?[jt]sx?$/, '');
+  const readable = [base, ...names]
+    .map(slugPart)
+    .filter((p) => p !== '')
+    .join('--')
+    .slice(0, MAX_SLUG)
+    .replace(/-+$/, '');
+  const hash = createHash('sha256')
+    .update(JSON.stringify([file.replace(/\\/g, '/'), ...names]))
+    .digest('hex')
+    .slice(0, 6);
   let id = `${readable || 'bench'}-${hash}`;
   if (taken) {
     for (let n = 2; taken.has(id); n++) id = `${readable || 'bench'}-${hash}-${n}`;

@@ -32,7 +32,8 @@ export class SourceMapper {
   private traceMap(file: string): TraceMap | null {
     let tm = this.maps.get(file);
     if (tm === undefined) {
-      const raw = file.startsWith('node:') || file.includes(`${path.sep}node_modules${path.sep}`) ? undefined : this.lookup(file);
+      const raw =
+        file.startsWith('node:') || file.includes(`${path.sep}node_modules${path.sep}`) ? undefined : this.lookup(file);
       tm = null;
       if (raw && raw.mappings) {
         try {
@@ -51,7 +52,8 @@ export class SourceMapper {
     const tm = this.traceMap(file);
     if (!tm || line <= 0) return undefined;
     let pos = originalPositionFor(tm, { line, column: 0, bias: LEAST_UPPER_BOUND });
-    if (pos.line == null) pos = originalPositionFor(tm, { line, column: Number.MAX_SAFE_INTEGER, bias: GREATEST_LOWER_BOUND });
+    if (pos.line == null)
+      pos = originalPositionFor(tm, { line, column: Number.MAX_SAFE_INTEGER, bias: GREATEST_LOWER_BOUND });
     if (pos.line == null || pos.source == null) return undefined;
     const source = pos.source.startsWith('file://') ? new URL(pos.source).pathname : pos.source;
     return { file: path.resolve(path.dirname(file), source), line: pos.line };
@@ -67,7 +69,10 @@ export class SourceMapper {
       const start = this.position(frame.file, frame.startLine);
       // A line the map does not cover (generated glue) falls back to the function's own line,
       // never to a generated line number presented as if it were the source's.
-      out = at || start ? { ...frame, file: (start ?? at)!.file, line: at?.line ?? start!.line, startLine: start?.line ?? at!.line } : frame;
+      out =
+        at || start
+          ? { ...frame, file: (start ?? at)!.file, line: at?.line ?? start!.line, startLine: start?.line ?? at!.line }
+          : frame;
       this.cache.set(key, out);
     }
     return out;

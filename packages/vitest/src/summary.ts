@@ -9,6 +9,7 @@ import pc from 'picocolors';
 import { groupDigits } from '@perfprofile/core';
 import type { IndexFile } from './output.js';
 import type { BenchmarkRecord } from './protocol.js';
+import { CENSUS_HEAVY_BYTES, CENSUS_MIN_PASS_MS } from './memprofile.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -58,7 +59,12 @@ export function fmtMemory(memory: BenchmarkRecord['memory'] | undefined): { byte
   const allocs = memory?.allocsPerOp;
   return {
     bytes: bytes == null ? '-' : String(Math.round(bytes)),
-    allocs: allocs == null ? '-' : allocs >= 100 || Number.isInteger(allocs) ? String(Math.round(allocs)) : String(Number(allocs.toPrecision(3))),
+    allocs:
+      allocs == null
+        ? '-'
+        : allocs >= 100 || Number.isInteger(allocs)
+          ? String(Math.round(allocs))
+          : String(Number(allocs.toPrecision(3))),
   };
 }
 
@@ -76,7 +82,9 @@ export const HARNESS_NOTICE_PCT = 25;
  * One line for every benchmark whose harness share reaches {@link HARNESS_NOTICE_PCT}: how many,
  * the three highest, where the rest are; undefined when none does.
  */
-export function harnessLine(benchmarks: readonly { readonly fullName: string; readonly harnessPct: number }[]): string | undefined {
+export function harnessLine(
+  benchmarks: readonly { readonly fullName: string; readonly harnessPct: number }[],
+): string | undefined {
   const high = benchmarks.filter((b) => b.harnessPct >= HARNESS_NOTICE_PCT).sort((a, b) => b.harnessPct - a.harnessPct);
   if (high.length === 0) return undefined;
   const named = high.slice(0, 3).map((b) => `${truncateText(b.fullName, 40)} ${b.harnessPct.toFixed(0)}%`);
@@ -85,11 +93,46 @@ export function harnessLine(benchmarks: readonly { readonly fullName: string; re
   return `harness: ${of} spent ≥${HARNESS_NOTICE_PCT}% of their samples in Vitest/tinybench code: ${named.join(', ')}${more} (index.json harnessPct; README "Harness share")`;
 }
 
+/** One line per reason some benchmarks have no census (memprofile.ts): which, and what to do. */
+export function memoryLines(
+  benchmarks: readonly { readonly fullName: string; readonly memory?: BenchmarkRecord['memory'] }[],
+): string[] {
+  const out: string[] = [];
+  const of = (why: string) => benchmarks.filter((b) => b.memory?.censusSkipped === why);
+  const names = (bs: readonly { fullName: string }[]) =>
+    `${bs
+      .slice(0, 3)
+      .map((b) => truncateText(b.fullName, 40))
+      .join(', ')}${bs.length > 3 ? ` and ${bs.length - 3} more` : ''}`;
+  const short = of('short-pass');
+  if (short.length)
+    out.push(
+      `memory: no B/op or allocs/op for ${short.length} of ${benchmarks.length} benchmarks (${names(short)}): their measured pass took under ${CENSUS_MIN_PASS_MS} ms, less than an allocation census costs; give them more \`time\` (README "Memory per op")`,
+    );
+  const heavy = of('heavy');
+  if (heavy.length)
+    out.push(
+      `memory: ${names(heavy)} allocate${heavy.length === 1 ? 's' : ''} over ${Math.round(CENSUS_HEAVY_BYTES / 1e5) / 10} MB per op: B/op is V8's count of the measured pass, allocs/op not counted`,
+    );
+  return out;
+}
+
 /** The summary table as text lines (no trailing newline), shared by the reporter and tests. */
 export function summaryTable(index: IndexFile, options: SummaryOptions = {}): string[] {
   const c: Colors = pc.createColors(options.colors ?? pc.isColorSupported);
   const includesProfiler = !index.config.baseline;
-  const header = ['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'B/op', 'allocs/op', 'top self function'];
+  const header = [
+    'benchmark',
+    'samples',
+    'rate',
+    'baseline ops/s',
+    'profiled ops/s',
+    'overhead',
+    'counters/op',
+    'B/op',
+    'allocs/op',
+    'top self function',
+  ];
   const rows = index.benchmarks.map((b) => {
     const top = b.top[0];
     const mem = fmtMemory(b.memory);
@@ -108,25 +151,37 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const right = new Set([1, 2, 3, 4, 5, 7, 8]);
-  const line = (cells: string[]) => cells.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (right.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const out: string[] = [];
   const cfg = index.config;
   // Clock events: rate is Hz and period its nanoseconds; count events: rate is the period.
   const rateText = Math.abs(cfg.period * cfg.rate - 1e9) < 1e7 ? `${cfg.rate} Hz` : `period ${cfg.period}`;
   // Why this source (event=auto's choice, a fallback) when it is not simply what was asked.
   const why = /as configured$/.test(cfg.reason) ? '' : ` — ${cfg.reason}`;
-  out.push(c.bold(' perfprofile ') + c.dim(`event=${cfg.event} ${rateText} source=${cfg.source}${includesProfiler ? ' baseline=off' : ''}${why}`));
+  out.push(
+    c.bold(' perfprofile ') +
+      c.dim(`event=${cfg.event} ${rateText} source=${cfg.source}${includesProfiler ? ' baseline=off' : ''}${why}`),
+  );
   out.push(c.dim(line(header)));
   for (const [i, r] of rows.entries()) {
     const failed = index.benchmarks[i].status === 'failed';
     const text = line(r);
     out.push(failed ? c.red(text) : text);
   }
-  if (includesProfiler) out.push(c.yellow('baseline=off: the ops/s above were measured with the profiler running (they include its overhead)'));
+  if (includesProfiler)
+    out.push(
+      c.yellow('baseline=off: the ops/s above were measured with the profiler running (they include its overhead)'),
+    );
   for (const w of cfg.warnings) out.push(c.yellow(`warning: ${w}`));
   const harness = harnessLine(index.benchmarks);
   if (harness !== undefined) out.push(c.yellow(harness));
-  for (const m of index.missing ?? []) out.push(c.red(`no profile: ${m.fullName}${m.file ? ` (${m.file})` : ''}: ${m.reason}`));
+  for (const line of memoryLines(index.benchmarks)) out.push(c.yellow(line));
+  for (const m of index.missing ?? [])
+    out.push(c.red(`no profile: ${m.fullName}${m.file ? ` (${m.file})` : ''}: ${m.reason}`));
   for (const e of index.errors ?? []) out.push(c.red(e));
   if (index.interrupted) out.push(c.red(`interrupted by ${index.interrupted}: the profiles above finished before it`));
   if (!index.complete) out.push(c.red('incomplete: not every selected benchmark finished (index.json complete=false)'));
@@ -136,6 +191,8 @@ export function summaryTable(index: IndexFile, options: SummaryOptions = {}): st
   const tryIt = example ? ` — try: go tool pprof -top ${path.join(where, example)}` : '';
   const allocs = index.benchmarks.filter((b) => b.allocProfile).length;
   const allocText = allocs ? `, ${allocs} .alloc.pb.gz${index.mergedAlloc ? ', merged.alloc.pb.gz' : ''}` : '';
-  out.push(`profiles: ${c.cyan(where + path.sep)} (${index.benchmarks.length} per-benchmark .pb.gz${index.merged ? ', merged.pb.gz' : ''}${allocText}, index.json)${tryIt}`);
+  out.push(
+    `profiles: ${c.cyan(where + path.sep)} (${index.benchmarks.length} per-benchmark .pb.gz${index.merged ? ', merged.pb.gz' : ''}${allocText}, index.json)${tryIt}`,
+  );
   return out;
 }

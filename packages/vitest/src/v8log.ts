@@ -31,7 +31,9 @@ const startEnv = { ...process.env };
 /** The log this process writes, when it was started with the flags (vitest-perf's restart). */
 export function ownLogfile(): string | undefined {
   const logfile = process.env[V8_LOG_ENV];
-  return logfile && process.execArgv.includes('--log-code') && process.execArgv.includes(`--logfile=${logfile}`) ? logfile : undefined;
+  return logfile && process.execArgv.includes('--log-code') && process.execArgv.includes(`--logfile=${logfile}`)
+    ? logfile
+    : undefined;
 }
 
 function alive(pid: number): boolean {
@@ -93,7 +95,12 @@ export class RestartUnderV8Log extends Error {
   }
 }
 
-type ProjectConfig = { pool?: string; execArgv?: string[]; env?: Record<string, string | undefined>; browser?: { enabled?: boolean } };
+type ProjectConfig = {
+  pool?: string;
+  execArgv?: string[];
+  env?: Record<string, string | undefined>;
+  browser?: { enabled?: boolean };
+};
 
 /**
  * Gives a benchmark project's workers V8's code log, when the native source samples them:
@@ -128,7 +135,10 @@ export function installV8Log(project: TestProject, source: string, canRestart: b
 export function restartUnderV8Log(argv: readonly string[] = process.argv.slice(1)): void {
   const dir = makeLogDir();
   const logfile = path.join(dir, LOG_NAME);
-  const child = spawn(process.execPath, [...process.execArgv, ...v8LogFlags(logfile), ...argv], { stdio: 'inherit', env: { ...startEnv, [V8_LOG_ENV]: logfile } });
+  const child = spawn(process.execPath, [...process.execArgv, ...v8LogFlags(logfile), ...argv], {
+    stdio: 'inherit',
+    env: { ...startEnv, [V8_LOG_ENV]: logfile },
+  });
   const pass = (sig: NodeJS.Signals) => {
     if (sig !== 'SIGINT' || !isatty(0)) child.kill(sig);
   };

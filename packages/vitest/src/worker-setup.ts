@@ -73,7 +73,8 @@ export function sourceMapLookup(modules: () => EvaluatedModulesLike | undefined)
 /** Looks a transformed module's code up in the graph `modules()` returns at the time of the lookup. */
 export function codeLookup(modules: () => EvaluatedModulesLike | undefined): CodeLookup {
   return (file) => {
-    for (const node of modules()?.getModulesByFile(file) ?? []) if (typeof node.meta?.code === 'string') return node.meta.code;
+    for (const node of modules()?.getModulesByFile(file) ?? [])
+      if (typeof node.meta?.code === 'string') return node.meta.code;
     return undefined;
   };
 }
@@ -83,9 +84,21 @@ export function codeLookup(modules: () => EvaluatedModulesLike | undefined): Cod
  * file `filepath`; `taken` holds the ids already given in this worker and receives this one;
  * `fn` is its callback.
  */
-export function benchmarkIdentity(root: string, filepath: string, names: readonly string[], taken: Set<string>, fn?: unknown): BenchmarkIdentity {
+export function benchmarkIdentity(
+  root: string,
+  filepath: string,
+  names: readonly string[],
+  taken: Set<string>,
+  fn?: unknown,
+): BenchmarkIdentity {
   const file = path.relative(root, filepath).split(path.sep).join('/');
   const name = names[names.length - 1];
   const callback = callbackSite(fn, name);
-  return { id: benchId(file, names, taken), file, name, fullName: names.join(' > '), ...(callback ? { callback } : {}) };
+  return {
+    id: benchId(file, names, taken),
+    file,
+    name,
+    fullName: names.join(' > '),
+    ...(callback ? { callback } : {}),
+  };
 }

@@ -23,13 +23,16 @@ describe('adapterFor', () => {
   it('refuses Vitest 5 below Node 22.12, as Vitest 5 itself requires (Node 20 × Vitest 5)', () => {
     const e = adapterFor('5.1.1', '20.20.2');
     expect(e).toBeInstanceOf(Error);
-    expect((e as Error).message).toBe('Vitest 5.1.1 needs Node >= 22.12.0 (this is Node 20.20.2); use Vitest 4.1 on this Node');
+    expect((e as Error).message).toBe(
+      'Vitest 5.1.1 needs Node >= 22.12.0 (this is Node 20.20.2); use Vitest 4.1 on this Node',
+    );
     expect(adapterFor('5.0.0', '22.11.0')).toBeInstanceOf(Error);
     expect(adapter('5.0.0', '22.12.0').major).toBe(5);
   });
 
   it('names what it supports for other versions', () => {
-    for (const v of ['3.2.4', '4.0.18', '6.0.0']) expect((adapterFor(v) as Error).message).toBe(`vitest-perfprofile supports Vitest 4.1 and 5 (found ${v})`);
+    for (const v of ['3.2.4', '4.0.18', '6.0.0'])
+      expect((adapterFor(v) as Error).message).toBe(`vitest-perfprofile supports Vitest 4.1 and 5 (found ${v})`);
   });
 
   it('compares dotted versions numerically', () => {
@@ -94,12 +97,17 @@ describe('wrapProvider outside a perfprofile run', () => {
   it('is the wrapped provider unchanged', async () => {
     const result = [{ name: 'a', throughput: { mean: 1 } }];
     const inner: Provider = { run: vi.fn(async () => result) };
-    const group = { test: { fullTestName: 't', file: { filepath: '/x.bench.ts' } }, registrations: [{ name: 'a', fn: () => 1 }] } as Group;
+    const group = {
+      test: { fullTestName: 't', file: { filepath: '/x.bench.ts' } },
+      registrations: [{ name: 'a', fn: () => 1 }],
+    } as Group;
     await expect(wrapProvider(inner).run(group)).resolves.toBe(result);
     expect(inner.run).toHaveBeenCalledWith(group);
   });
 
   it('refuses a provider without run()', () => {
-    expect(() => wrapProvider({} as Provider)).toThrow("vitest-perfprofile: the project's benchmark.provider has no run() to wrap");
+    expect(() => wrapProvider({} as Provider)).toThrow(
+      "vitest-perfprofile: the project's benchmark.provider has no run() to wrap",
+    );
   });
 });

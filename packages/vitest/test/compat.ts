@@ -9,7 +9,18 @@ import { expect } from 'vitest';
 import { compareVersions } from '../src/adapter.js';
 import { VITEST5_MIN_NODE } from '../src/adapter-v5.js';
 import type { IndexFile } from '../src/output.js';
-import { acceptedTop, benchmarkLabels, FIXTURE, HOT, pprofTop, readProfile, REPO, topFunction, VITEST_BIN, type HotFunction } from './helpers.js';
+import {
+  acceptedTop,
+  benchmarkLabels,
+  FIXTURE,
+  HOT,
+  pprofTop,
+  readProfile,
+  REPO,
+  topFunction,
+  VITEST_BIN,
+  type HotFunction,
+} from './helpers.js';
 import { crossCheck } from '../../../scripts/tools.mjs';
 
 export interface FixtureProject {
@@ -60,7 +71,8 @@ export const VITEST5: FixtureProject = {
  * fixture is a failure, not a skip.
  */
 export function requireSupported(project: FixtureProject): void {
-  if (project.major === 5 && process.env.PERFPROFILE_REQUIRE_VITEST5 === '1' && project.unsupported) throw new Error(project.unsupported);
+  if (project.major === 5 && process.env.PERFPROFILE_REQUIRE_VITEST5 === '1' && project.unsupported)
+    throw new Error(project.unsupported);
 }
 
 /** The 1-based line of the first line of `file` (in the fixture) containing `text`. */
@@ -100,7 +112,8 @@ export function checkRun(project: FixtureProject, out: string, index: IndexFile)
       expect(fn.filename).toBe(hot.file);
       expect(fn.startLine).toBe(lineIn(project, hot.file, hot.decl));
     }
-    for (const f of profile.functions) if (f.filename && !f.filename.startsWith('node:')) expect(f.filename).toMatch(/\.ts$/);
+    for (const f of profile.functions)
+      if (f.filename && !f.filename.startsWith('node:')) expect(f.filename).toMatch(/\.ts$/);
     expect(profile.functions.some((f) => /tinybench|vitest[\\/]dist|node_modules/.test(f.filename))).toBe(false);
     crossCheck('go', () => expect(accepted).toContain(topFunction(pprofTop(path.join(out, b.profile)))));
   }

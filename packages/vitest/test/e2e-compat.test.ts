@@ -47,15 +47,20 @@ for (const P of [VITEST4, VITEST5]) {
       for (const b of index.benchmarks) expect(b.counters).toEqual({});
     });
 
-    it.each(['task-clock', 'cycles', 'timer'])('event=%s is refused with "Linux only" before anything runs', (event) => {
-      const out = tmpOut('never.out');
-      const r = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', `event=${event}`], { cwd: P.dir, env: offLinux });
-      expect(r.status).toBe(2);
-      expect(r.stderr.trim()).toMatch(new RegExp(`^vitest-perf: event ${event} is unavailable: Linux only`));
-      expect(r.stderr).toContain('use event=v8 off Linux');
-      expect(r.stdout).not.toContain('bench');
-      expect(existsSync(out)).toBe(false);
-    });
+    it.each(['task-clock', 'cycles', 'timer'])(
+      'event=%s is refused with "Linux only" before anything runs',
+      (event) => {
+        const out = tmpOut('never.out');
+        const r = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', `event=${event}`], {
+          cwd: P.dir,
+          env: offLinux,
+        });
+        expect(r.status).toBe(2);
+        expect(r.stderr.trim()).toMatch(new RegExp(`^vitest-perf: event ${event} is unavailable: Linux only`));
+        expect(r.stderr).toContain('use event=v8 off Linux');
+        expect(r.stdout).not.toContain('bench');
+        expect(existsSync(out)).toBe(false);
+      },
+    );
   });
 }
-

@@ -41,7 +41,10 @@ describe('a benchmark that throws', () => {
 describe('a benchmark that throws in its warm-up, baseline=off', () => {
   it('is profiled once and fails the run, where plain Vitest 4 exits 0', () => {
     const out = tmpOut('perf.out');
-    const r = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'baseline=off', 'extra/warmup-throws'], { env: { FIXTURE_EXTRA: '1' } });
+    const r = run(
+      [CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'baseline=off', 'extra/warmup-throws'],
+      { env: { FIXTURE_EXTRA: '1' } },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr + r.stdout).toContain('fixture: deliberate warm-up failure');
     const index = readIndex(out);
@@ -59,7 +62,9 @@ describe('config errors', () => {
     const out = tmpOut('never.out');
     const r = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'event=cyclez']);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^vitest-perf: unknown event "cyclez" \(did you mean "cycles"\?/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^vitest-perf: unknown event "cyclez" \(did you mean "cycles"\?/),
+    ]);
     expect(r.stdout).not.toContain('bench');
     expect(existsSync(out)).toBe(false);
   });
@@ -82,7 +87,15 @@ describe('config errors', () => {
 describe('baseline=off with a -t filter', () => {
   it('profiles the measured pass of the selected benchmark only and says so', () => {
     const out = tmpOut('perf.out');
-    const r = run([CLI, 'bench', '--run', `--perfprofile=${out}`, '--perfprofileconfig=event=v8 baseline=off', '-t', 'bubble']);
+    const r = run([
+      CLI,
+      'bench',
+      '--run',
+      `--perfprofile=${out}`,
+      '--perfprofileconfig=event=v8 baseline=off',
+      '-t',
+      'bubble',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const index = readIndex(out);
     expect(index.complete).toBe(true);

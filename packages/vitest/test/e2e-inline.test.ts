@@ -21,7 +21,14 @@ const BENCHMARKS = ['inline > fnv1a 4k', 'inline > named', 'inline > steps'];
 function flatPct(top: string, fn: string): number {
   for (const line of top.split('\n')) {
     const cols = line.trim().split(/\s+/);
-    if (cols.length >= 6 && cols.slice(5).join(' ').replace(/ \(inline\)$/, '') === fn) return Number(cols[1].replace('%', ''));
+    if (
+      cols.length >= 6 &&
+      cols
+        .slice(5)
+        .join(' ')
+        .replace(/ \(inline\)$/, '') === fn
+    )
+      return Number(cols[1].replace('%', ''));
   }
   return 0;
 }
@@ -33,9 +40,16 @@ function profileOf(out: string, index: IndexFile, fullName: string): string {
   return path.join(out, b.profile);
 }
 
-function profiledRun(P: FixtureProject, env: Record<string, string>, config = 'event=auto'): { out: string; result: RunResult } {
+function profiledRun(
+  P: FixtureProject,
+  env: Record<string, string>,
+  config = 'event=auto',
+): { out: string; result: RunResult } {
   const out = tmpOut('perf.out');
-  const result = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', config], { cwd: P.dir, env: { FIXTURE_INLINE: '1', ...env } });
+  const result = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', config], {
+    cwd: P.dir,
+    env: { FIXTURE_INLINE: '1', ...env },
+  });
   return { out, result };
 }
 
@@ -57,30 +71,44 @@ for (const P of [VITEST4, VITEST5]) {
         expect(index.benchmarks.map((b) => b.fullName).sort()).toEqual(BENCHMARKS);
       });
 
-      it('the inlined function is the top function, at a line of its own in its .ts file; index.json agrees', needs('go'), () => {
-        for (const name of ['inline > fnv1a 4k', 'inline > named']) {
-          const file = profileOf(out, index, name);
-          expect(topRows(pprof(file, '-top'))[0], name).toMatch(/^mixBytes( \(inline\))?$/);
-          const [fn, at] = topRows(pprof(file, '-top', '-lines'))[0].split(' ');
-          expect(fn, name).toBe('mixBytes');
-          const m = /^src\/mix\.ts:(\d+)$/.exec(at);
-          expect(m, `${name}: ${at}`).not.toBeNull();
-          // The sampled line: the declaration or its loop, never the callback's file.
-          expect(Number(m![1])).toBeGreaterThanOrEqual(mixLine);
-          expect(Number(m![1])).toBeLessThanOrEqual(mixLine + 3);
-          expect(index.benchmarks.find((b) => b.fullName === name)!.top[0].function).toBe('mixBytes');
-        }
-      });
+      it(
+        'the inlined function is the top function, at a line of its own in its .ts file; index.json agrees',
+        needs('go'),
+        () => {
+          for (const name of ['inline > fnv1a 4k', 'inline > named']) {
+            const file = profileOf(out, index, name);
+            expect(topRows(pprof(file, '-top'))[0], name).toMatch(/^mixBytes( \(inline\))?$/);
+            const [fn, at] = topRows(pprof(file, '-top', '-lines'))[0].split(' ');
+            expect(fn, name).toBe('mixBytes');
+            const m = /^src\/mix\.ts:(\d+)$/.exec(at);
+            expect(m, `${name}: ${at}`).not.toBeNull();
+            // The sampled line: the declaration or its loop, never the callback's file.
+            expect(Number(m![1])).toBeGreaterThanOrEqual(mixLine);
+            expect(Number(m![1])).toBeLessThanOrEqual(mixLine + 3);
+            expect(index.benchmarks.find((b) => b.fullName === name)!.top[0].function).toBe('mixBytes');
+          }
+        },
+      );
 
-      it('a callback that only calls holds under 2% self; go tool pprof -traces marks the function (inline) inside it', needs('go'), () => {
-        const file = profileOf(out, index, 'inline > fnv1a 4k');
-        expect(flatPct(pprof(file, '-top'), 'bench: fnv1a 4k')).toBeLessThan(2);
-        const traces = pprof(file, '-traces').split('\n').map((l) => l.trim());
-        const at = traces.findIndex((l, i) => /(^|\s)mixBytes \(inline\)$/.test(l) && traces[i + 1] === 'bench: fnv1a 4k');
-        expect(at, traces.join('\n')).toBeGreaterThanOrEqual(0);
-        const named = pprof(profileOf(out, index, 'inline > named'), '-traces').split('\n').map((l) => l.trim());
-        expect(named.some((l, i) => /(^|\s)mixBytes \(inline\)$/.test(l) && named[i + 1] === 'mixNamed')).toBe(true);
-      });
+      it(
+        'a callback that only calls holds under 2% self; go tool pprof -traces marks the function (inline) inside it',
+        needs('go'),
+        () => {
+          const file = profileOf(out, index, 'inline > fnv1a 4k');
+          expect(flatPct(pprof(file, '-top'), 'bench: fnv1a 4k')).toBeLessThan(2);
+          const traces = pprof(file, '-traces')
+            .split('\n')
+            .map((l) => l.trim());
+          const at = traces.findIndex(
+            (l, i) => /(^|\s)mixBytes \(inline\)$/.test(l) && traces[i + 1] === 'bench: fnv1a 4k',
+          );
+          expect(at, traces.join('\n')).toBeGreaterThanOrEqual(0);
+          const named = pprof(profileOf(out, index, 'inline > named'), '-traces')
+            .split('\n')
+            .map((l) => l.trim());
+          expect(named.some((l, i) => /(^|\s)mixBytes \(inline\)$/.test(l) && named[i + 1] === 'mixNamed')).toBe(true);
+        },
+      );
     });
   }
 
@@ -91,7 +119,10 @@ for (const P of [VITEST4, VITEST5]) {
         const { out, result } = profiledRun(P, {}, config);
         expect(result.status, result.stderr).toBe(0);
         const index = readIndex(out);
-        for (const [benchmark, callback, line] of [['inline > fnv1a 4k', 'bench: fnv1a 4k', 'sink ^= mixBytes(bytes, 7)'], ['inline > steps', 'bench: steps', 'let h = sink']] as const) {
+        for (const [benchmark, callback, line] of [
+          ['inline > fnv1a 4k', 'bench: fnv1a 4k', 'sink ^= mixBytes(bytes, 7)'],
+          ['inline > steps', 'bench: steps', 'let h = sink'],
+        ] as const) {
           const profile = readProfile(profileOf(out, index, benchmark));
           const fn = profile.functions.find((f) => f.name === callback);
           expect(fn, `${benchmark}: ${profile.functions.map((f) => f.name).join(', ')}`).toBeDefined();
@@ -103,7 +134,9 @@ for (const P of [VITEST4, VITEST5]) {
           expect(fn!.systemName).not.toBe(callback);
           if (P.major === 4) expect(fn!.systemName).toMatch(/\btime\b/);
           // Nothing else in the benchmark file is left anonymous or named after an options key.
-          for (const f of profile.functions) if (f.filename === fn!.filename) expect(['(anonymous)', 'time'], `${benchmark}: ${f.name}`).not.toContain(f.name);
+          for (const f of profile.functions)
+            if (f.filename === fn!.filename)
+              expect(['(anonymous)', 'time'], `${benchmark}: ${f.name}`).not.toContain(f.name);
         }
         const named = readProfile(profileOf(out, index, 'inline > named'));
         expect(named.functions.map((f) => f.name)).toContain('mixNamed');

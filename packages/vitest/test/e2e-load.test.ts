@@ -15,7 +15,8 @@ it('profiles 1,000 benchmarks in one run: 1,000 decodable profiles, unique ids, 
   expect(new Set(index.benchmarks.map((b) => b.id)).size).toBe(1000);
   expect(index.benchmarks.every((b) => b.status === 'passed')).toBe(true);
   expect(readdirSync(out).filter((f) => f.endsWith('.pb.gz'))).toHaveLength(1001); // + merged
-  for (const b of [index.benchmarks[0], index.benchmarks[499], index.benchmarks[999]]) expect(readProfile(path.join(out, b.profile)).sampleTypes.length).toBe(2);
+  for (const b of [index.benchmarks[0], index.benchmarks[499], index.benchmarks[999]])
+    expect(readProfile(path.join(out, b.profile)).sampleTypes.length).toBe(2);
   const merged = readProfile(path.join(out, 'merged.pb.gz'));
   expect(merged.samples.reduce((a, s) => a + s.values[0], 0)).toBe(index.benchmarks.reduce((a, b) => a + b.samples, 0));
 }, 240_000);

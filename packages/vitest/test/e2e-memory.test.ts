@@ -15,7 +15,10 @@ import { benchmarkLabels, CLI, pprof, readIndex, readProfile, run, tmpOut, type 
 import { crossCheck } from '../../../scripts/tools.mjs';
 
 const FILE = 'extra/memory/memory.bench.ts';
-const TAGGED = (process.config.variables as { v8_enable_pointer_compression?: number | boolean }).v8_enable_pointer_compression ? 4 : 8;
+const TAGGED = (process.config.variables as { v8_enable_pointer_compression?: number | boolean })
+  .v8_enable_pointer_compression
+  ? 4
+  : 8;
 
 /** What one op of the fixture's typed-array benchmark puts on the JS heap (JSTypedArray and JSArrayBuffer), measured here with GC accounting: V8's layouts of them differ by version. */
 function typedArrayHeapBytes(): number {
@@ -59,104 +62,121 @@ function allocByFunction(profile: Profile, column = 1): Map<string, number> {
 
 for (const P of [VITEST4, VITEST5] as FixtureProject[]) {
   requireSupported(P);
-  describe.skipIf(P.unsupported)(`Vitest ${P.major}: memory per benchmark against ground truth (alloc=on, v8 source)`, () => {
-    const out = tmpOut('mem.out');
-    let result: RunResult;
-    let index: IndexFile;
-    let expected: ReturnType<typeof truth>;
-    beforeAll(() => {
-      expected = truth();
-      result = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'event=v8 alloc=on'], { cwd: P.dir, env: { FIXTURE_MEMORY: '1' } });
-      index = readIndex(out);
-    });
+  describe.skipIf(P.unsupported)(
+    `Vitest ${P.major}: memory per benchmark against ground truth (alloc=on, v8 source)`,
+    () => {
+      const out = tmpOut('mem.out');
+      let result: RunResult;
+      let index: IndexFile;
+      let expected: ReturnType<typeof truth>;
+      beforeAll(() => {
+        expected = truth();
+        result = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'event=v8 alloc=on'], {
+          cwd: P.dir,
+          env: { FIXTURE_MEMORY: '1' },
+        });
+        index = readIndex(out);
+      });
 
-    it('runs every fixture benchmark to a complete index with memory figures', () => {
-      expect(result.status, result.stderr).toBe(0);
-      expect(TAGGED).toBe(8); // the layouts above are those of Node's x64 builds
-      expect(index.complete).toBe(true);
-      expect(index.config.alloc).toBe(true);
-      expect(index.config.heapCounter).toMatch(/^(total_allocated_bytes|gc-accounting)$/);
-      expect(index.benchmarks.map((b) => b.fullName).sort()).toEqual(Object.keys(expected).sort());
-    });
+      it('runs every fixture benchmark to a complete index with memory figures', () => {
+        expect(result.status, result.stderr).toBe(0);
+        expect(TAGGED).toBe(8); // the layouts above are those of Node's x64 builds
+        expect(index.complete).toBe(true);
+        expect(index.config.alloc).toBe(true);
+        expect(index.config.heapCounter).toMatch(/^(total_allocated_bytes|gc-accounting)$/);
+        expect(index.benchmarks.map((b) => b.fullName).sort()).toEqual(Object.keys(expected).sort());
+      });
 
-    it('bytesPerOp is within 2% of what each op allocates, the harness left out', () => {
-      for (const b of index.benchmarks) {
-        const want = expected[b.fullName].bytes;
-        const m = b.memory!;
-        expect(m.censusOps, b.fullName).toBeGreaterThan(0);
-        if (want === 0) expect(m.bytesPerOp, b.fullName).toBeLessThan(1);
-        else expect(Math.abs(m.bytesPerOp! / want - 1), `${b.fullName}: ${m.bytesPerOp} vs ${want}`).toBeLessThan(0.02);
-        // The measured pass's own count has the harness's allocations on top.
-        expect(m.heapBytesPerOp!, b.fullName).toBeGreaterThan(m.bytesPerOp! + 100);
-      }
-    });
-
-    it('allocsPerOp is within its stated error: one fixed-shape object per op, nothing below 0.05', () => {
-      const of = (name: string) => index.benchmarks.find((b) => b.fullName === name)!.memory!;
-      const object = of('memory > object');
-      expect(object.allocsPerOpStdErr).toBeGreaterThan(0);
-      expect(Math.abs(object.allocsPerOp! - 1)).toBeLessThanOrEqual(2 * object.allocsPerOpStdErr!);
-      expect(of('memory > nothing').allocsPerOp).toBeLessThan(0.05);
-      expect(Math.abs(of('memory > string concat').allocsPerOp! - 1)).toBeLessThanOrEqual(2 * of('memory > string concat').allocsPerOpStdErr!);
-    });
-
-    it('counts the typed array\'s backing store as external bytes, and only there', () => {
-      for (const b of index.benchmarks) {
-        const want = b.fullName === 'memory > float64array 1024' ? 1024 * 8 : 0;
-        expect(Math.abs(b.memory!.externalBytesPerOp! - want), b.fullName).toBeLessThanOrEqual(want * 0.02);
-      }
-    });
-
-    it('reports the measured pass\'s GCs per op', () => {
-      for (const b of index.benchmarks) {
-        expect(b.memory!.gcCountPerOp, b.fullName).toBeGreaterThanOrEqual(0);
-        expect(b.memory!.gcNanosPerOp, b.fullName).toBeGreaterThanOrEqual(0);
-      }
-      // ~8 KiB per op fills the young generation within a few thousand ops.
-      const array = index.benchmarks.find((b) => b.fullName === 'memory > array 1024')!.memory!;
-      expect(array.gcCountPerOp).toBeGreaterThan(1e-5);
-      expect(array.gcNanosPerOp).toBeGreaterThan(0);
-    });
-
-    it("shows B/op and allocs/op as Go's -benchmem does", () => {
-      const lines = result.stdout.split('\n');
-      const header = lines.find((l) => l.startsWith('benchmark '))!.split(/\s{2,}/);
-      const b = header.indexOf('B/op');
-      expect(header[b + 1]).toBe('allocs/op');
-      const cells = (name: string) => lines.find((l) => l.startsWith(`${name} `))!.split(/\s{2,}/);
-      expect(cells('memory > array 1024')[b]).toBe(String(Math.round(index.benchmarks.find((x) => x.fullName === 'memory > array 1024')!.memory!.bytesPerOp!)));
-      expect(cells('memory > nothing').slice(b, b + 2)).toEqual(['0', '0']);
-      expect(result.stdout).toMatch(/5 \.alloc\.pb\.gz, merged\.alloc\.pb\.gz/);
-    });
-
-    it("writes allocation profiles with Go's heap sample types, where the benchmark's function holds ≥ 90% of its own alloc_space", () => {
-      for (const b of index.benchmarks) {
-        expect(b.allocProfile).toBe(`${b.id}.alloc.pb.gz`);
-        const profile = readProfile(path.join(out, b.allocProfile!));
-        expect(profile.sampleTypes).toEqual(ALLOC_SAMPLE_TYPES);
-        expect(profile.defaultSampleType).toBe('alloc_space');
-        expect(benchmarkLabels(profile)).toEqual(new Set([b.fullName]));
-        const { fn, bytes } = expected[b.fullName];
-        const byFn = allocByFunction(profile);
-        const own = [...byFn].filter(([name]) => name !== '(harness)').reduce((a, [, v]) => a + v, 0);
-        if (bytes === 0) {
-          expect(own, b.fullName).toBe(0);
-          continue;
+      it('bytesPerOp is within 2% of what each op allocates, the harness left out', () => {
+        for (const b of index.benchmarks) {
+          const want = expected[b.fullName].bytes;
+          const m = b.memory!;
+          expect(m.censusOps, b.fullName).toBeGreaterThan(0);
+          if (want === 0) expect(m.bytesPerOp, b.fullName).toBeLessThan(1);
+          else
+            expect(Math.abs(m.bytesPerOp! / want - 1), `${b.fullName}: ${m.bytesPerOp} vs ${want}`).toBeLessThan(0.02);
+          // The measured pass's own count has the harness's allocations on top.
+          expect(m.heapBytesPerOp!, b.fullName).toBeGreaterThan(m.bytesPerOp! + 100);
         }
-        expect(byFn.get(fn)! / own, b.fullName).toBeGreaterThanOrEqual(0.9);
-        const f = profile.functions.find((x) => x.name === fn)!;
-        expect(f.filename).toBe(FILE);
-        expect(f.startLine).toBe(lineIn(P, FILE, `function ${fn}()`));
-        // alloc_space over the census's ops (+1: tinybench 2 calls the function once more).
-        const calls = b.memory!.censusOps! + (P.major === 4 ? 1 : 0);
-        expect(Math.abs(byFn.get(fn)! / calls / bytes - 1), b.fullName).toBeLessThan(0.02);
-      }
-      // In use after a full GC: the 16 arrays the ring still holds.
-      const array = index.benchmarks.find((b) => b.fullName === 'memory > array 1024')!;
-      expect(allocByFunction(readProfile(path.join(out, array.allocProfile!)), 2).get('allocArray')).toBe(16);
-      expect(index.mergedAlloc).toBe('merged.alloc.pb.gz');
-      expect(benchmarkLabels(readProfile(path.join(out, 'merged.alloc.pb.gz')))).toEqual(new Set(Object.keys(expected)));
-      crossCheck('go', () => expect(pprof(path.join(out, array.allocProfile!), '-top', '-sample_index=alloc_space')).toMatch(/\ballocArray\b/));
-    });
-  });
+      });
+
+      it('allocsPerOp is within its stated error: one fixed-shape object per op, nothing below 0.05', () => {
+        const of = (name: string) => index.benchmarks.find((b) => b.fullName === name)!.memory!;
+        const object = of('memory > object');
+        expect(object.allocsPerOpStdErr).toBeGreaterThan(0);
+        expect(Math.abs(object.allocsPerOp! - 1)).toBeLessThanOrEqual(2 * object.allocsPerOpStdErr!);
+        expect(of('memory > nothing').allocsPerOp).toBeLessThan(0.05);
+        expect(Math.abs(of('memory > string concat').allocsPerOp! - 1)).toBeLessThanOrEqual(
+          2 * of('memory > string concat').allocsPerOpStdErr!,
+        );
+      });
+
+      it("counts the typed array's backing store as external bytes, and only there", () => {
+        for (const b of index.benchmarks) {
+          const want = b.fullName === 'memory > float64array 1024' ? 1024 * 8 : 0;
+          expect(Math.abs(b.memory!.externalBytesPerOp! - want), b.fullName).toBeLessThanOrEqual(want * 0.02);
+        }
+      });
+
+      it("reports the measured pass's GCs per op", () => {
+        for (const b of index.benchmarks) {
+          expect(b.memory!.gcCountPerOp, b.fullName).toBeGreaterThanOrEqual(0);
+          expect(b.memory!.gcNanosPerOp, b.fullName).toBeGreaterThanOrEqual(0);
+        }
+        // ~8 KiB per op fills the young generation within a few thousand ops.
+        const array = index.benchmarks.find((b) => b.fullName === 'memory > array 1024')!.memory!;
+        expect(array.gcCountPerOp).toBeGreaterThan(1e-5);
+        expect(array.gcNanosPerOp).toBeGreaterThan(0);
+      });
+
+      it("shows B/op and allocs/op as Go's -benchmem does", () => {
+        const lines = result.stdout.split('\n');
+        const header = lines.find((l) => l.startsWith('benchmark '))!.split(/\s{2,}/);
+        const b = header.indexOf('B/op');
+        expect(header[b + 1]).toBe('allocs/op');
+        const cells = (name: string) => lines.find((l) => l.startsWith(`${name} `))!.split(/\s{2,}/);
+        expect(cells('memory > array 1024')[b]).toBe(
+          String(Math.round(index.benchmarks.find((x) => x.fullName === 'memory > array 1024')!.memory!.bytesPerOp!)),
+        );
+        expect(cells('memory > nothing').slice(b, b + 2)).toEqual(['0', '0']);
+        expect(result.stdout).toMatch(/5 \.alloc\.pb\.gz, merged\.alloc\.pb\.gz/);
+      });
+
+      it("writes allocation profiles with Go's heap sample types, where the benchmark's function holds ≥ 90% of its own alloc_space", () => {
+        for (const b of index.benchmarks) {
+          expect(b.allocProfile).toBe(`${b.id}.alloc.pb.gz`);
+          const profile = readProfile(path.join(out, b.allocProfile!));
+          expect(profile.sampleTypes).toEqual(ALLOC_SAMPLE_TYPES);
+          expect(profile.defaultSampleType).toBe('alloc_space');
+          expect(benchmarkLabels(profile)).toEqual(new Set([b.fullName]));
+          const { fn, bytes } = expected[b.fullName];
+          const byFn = allocByFunction(profile);
+          const own = [...byFn].filter(([name]) => name !== '(harness)').reduce((a, [, v]) => a + v, 0);
+          if (bytes === 0) {
+            expect(own, b.fullName).toBe(0);
+            continue;
+          }
+          expect(byFn.get(fn)! / own, b.fullName).toBeGreaterThanOrEqual(0.9);
+          const f = profile.functions.find((x) => x.name === fn)!;
+          expect(f.filename).toBe(FILE);
+          expect(f.startLine).toBe(lineIn(P, FILE, `function ${fn}()`));
+          // alloc_space over the census's ops (+1: tinybench 2 calls the function once more).
+          const calls = b.memory!.censusOps! + (P.major === 4 ? 1 : 0);
+          expect(Math.abs(byFn.get(fn)! / calls / bytes - 1), b.fullName).toBeLessThan(0.02);
+        }
+        // In use after a full GC: the 16 arrays the ring still holds.
+        const array = index.benchmarks.find((b) => b.fullName === 'memory > array 1024')!;
+        expect(allocByFunction(readProfile(path.join(out, array.allocProfile!)), 2).get('allocArray')).toBe(16);
+        expect(index.mergedAlloc).toBe('merged.alloc.pb.gz');
+        expect(benchmarkLabels(readProfile(path.join(out, 'merged.alloc.pb.gz')))).toEqual(
+          new Set(Object.keys(expected)),
+        );
+        crossCheck('go', () =>
+          expect(pprof(path.join(out, array.allocProfile!), '-top', '-sample_index=alloc_space')).toMatch(
+            /\ballocArray\b/,
+          ),
+        );
+      });
+    },
+  );
 }

@@ -26,7 +26,11 @@ function checkWithPprof(out: string, index: IndexFile): void {
     expect(rowFile).toBe(hot.file);
     expect(Number(rowLine)).toBeGreaterThanOrEqual(lineOf(hot.file, hot.decl));
     // Every file any frame names is a .ts file of the project (or Node's own).
-    const files = new Set(readProfile(file).functions.map((f) => f.filename).filter((f) => f !== ''));
+    const files = new Set(
+      readProfile(file)
+        .functions.map((f) => f.filename)
+        .filter((f) => f !== ''),
+    );
     for (const f of files) expect(f, b.fullName).toMatch(/^(?:node:|(?:src|bench)\/.*\.ts$)/);
   }
 }
@@ -42,7 +46,13 @@ describe('event=task-clock rate=1000 (forks pool)', () => {
     expect(result.status, result.stderr).toBe(0);
     const index = readIndex(out);
     expect(index.complete).toBe(true);
-    expect(index.config).toMatchObject({ event: 'task-clock', rate: 1000, period: 1_000_000, source: 'perf_event', reason: 'event=task-clock as configured' });
+    expect(index.config).toMatchObject({
+      event: 'task-clock',
+      rate: 1000,
+      period: 1_000_000,
+      source: 'perf_event',
+      reason: 'event=task-clock as configured',
+    });
     expect(index.benchmarks.map((b) => b.fullName).sort()).toEqual(Object.keys(HOT).sort());
     for (const b of index.benchmarks) {
       expect(b.lost).toBe(0);
@@ -50,10 +60,12 @@ describe('event=task-clock rate=1000 (forks pool)', () => {
       expect(b.samples / (b.durationMs / 1000), b.fullName).toBeGreaterThan(300);
       expect(b.samples / (b.durationMs / 1000), b.fullName).toBeLessThan(1100);
     }
-    expect(result.stdout.split('\n')[result.stdout.split('\n').findIndex((l) => l.startsWith('benchmark ')) - 1]).toBe(' perfprofile event=task-clock 1000 Hz source=perf_event');
+    expect(result.stdout.split('\n')[result.stdout.split('\n').findIndex((l) => l.startsWith('benchmark ')) - 1]).toBe(
+      ' perfprofile event=task-clock 1000 Hz source=perf_event',
+    );
   });
 
-  it('go tool pprof names each benchmark\'s hot function, in its .ts file', needs('go'), () => {
+  it("go tool pprof names each benchmark's hot function, in its .ts file", needs('go'), () => {
     checkWithPprof(out, readIndex(out));
   });
 });
@@ -62,7 +74,9 @@ describe('event=auto (threads pool)', () => {
   const out = tmpOut('perf.out');
   let result: RunResult;
   beforeAll(() => {
-    result = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'event=auto', '-t', 'hash'], { env: { FIXTURE_POOL: 'threads' } });
+    result = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'event=auto', '-t', 'hash'], {
+      env: { FIXTURE_POOL: 'threads' },
+    });
   });
 
   it('resolves to task-clock on this PMU-less machine and says why, in index.json and the summary', () => {
@@ -85,7 +99,9 @@ describe('event=auto (threads pool)', () => {
 describe('without the native engine (off Linux, simulated)', () => {
   it('runs on event=v8, leaves counters empty, and the summary says why once', () => {
     const out = tmpOut('perf.out');
-    const r = run([CLI, 'bench', '--run', '--perfprofile', out, '-t', 'sort'], { env: { PERFPROFILE_SIMULATE_PLATFORM: 'darwin' } });
+    const r = run([CLI, 'bench', '--run', '--perfprofile', out, '-t', 'sort'], {
+      env: { PERFPROFILE_SIMULATE_PLATFORM: 'darwin' },
+    });
     expect(r.status, r.stderr).toBe(0);
     const index = readIndex(out);
     expect(index.complete).toBe(true);
@@ -97,6 +113,9 @@ describe('without the native engine (off Linux, simulated)', () => {
     const lines = r.stdout.split('\n');
     expect(lines.filter((l) => l.includes(why))).toEqual([`warning: ${why}`]);
     const header = lines.find((l) => l.startsWith('benchmark '))!.split(/\s{2,}/);
-    for (const b of index.benchmarks) expect(lines.find((l) => l.startsWith(`${b.fullName} `))!.split(/\s{2,}/)[header.indexOf('counters/op')]).toBe('-');
+    for (const b of index.benchmarks)
+      expect(lines.find((l) => l.startsWith(`${b.fullName} `))!.split(/\s{2,}/)[header.indexOf('counters/op')]).toBe(
+        '-',
+      );
   });
 });

@@ -23,7 +23,12 @@ function fixtureEnv(out: string, extra: Record<string, string>): Record<string, 
 /** `vitest-perf bench` under a pseudo-terminal of 160×50; stdout and stderr as the terminal got them. */
 function underPty(args: string[], env: Record<string, string>): { status: number | null; output: string } {
   const command = `stty cols 160 rows 50; ${[process.execPath, CLI, 'bench', '--run', ...args].map((a) => JSON.stringify(a)).join(' ')}`;
-  const r = spawnSync('script', ['-qfec', command, '/dev/null'], { cwd: FIXTURE, env: childEnv(env), encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('script', ['-qfec', command, '/dev/null'], {
+    cwd: FIXTURE,
+    env: childEnv(env),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   expect(r.error, 'util-linux `script` runs the command under a pseudo-terminal').toBeUndefined();
   return { status: r.status, output: r.stdout };
 }
@@ -42,7 +47,13 @@ function checkHarnessLine(lines: readonly string[], out: string): void {
   expect(high).toBeLessThan(index.benchmarks.length);
   // One line, and none per benchmark (rows whose top function is `(harness)` aside).
   const notices = lines.map(plain).filter((l) => l.startsWith('harness') || l.includes('samples in the harness'));
-  expect(notices).toEqual([expect.stringMatching(new RegExp(`^harness: ${high} of ${index.benchmarks.length} benchmarks spent ≥25% of their samples in Vitest/tinybench code: `))]);
+  expect(notices).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `^harness: ${high} of ${index.benchmarks.length} benchmarks spent ≥25% of their samples in Vitest/tinybench code: `,
+      ),
+    ),
+  ]);
 }
 
 describe('on a plain log (stdout piped)', () => {
@@ -66,32 +77,41 @@ describe('on a plain log (stdout piped)', () => {
 
   it('colours the summary with FORCE_COLOR, and nothing at all with NO_COLOR', () => {
     const forced = tmpOut('perf.out');
-    const f = run([CLI, 'bench', '--run', '--perfprofile', forced, '-t', 'noop'], { env: { FIXTURE_OUTPUT: '1', NO_COLOR: '', CI: '', FORCE_COLOR: '1' } });
+    const f = run([CLI, 'bench', '--run', '--perfprofile', forced, '-t', 'noop'], {
+      env: { FIXTURE_OUTPUT: '1', NO_COLOR: '', CI: '', FORCE_COLOR: '1' },
+    });
     expect(f.status, f.stderr).toBe(0);
     const lines = f.stdout.split('\n');
     expect(lines[summaryStart(lines)]).toMatch(COLOR);
     const none = tmpOut('perf.out');
-    const n = run([CLI, 'bench', '--run', '--perfprofile', none, '-t', 'noop'], { env: { FIXTURE_OUTPUT: '1', NO_COLOR: '1', CI: '' } });
+    const n = run([CLI, 'bench', '--run', '--perfprofile', none, '-t', 'noop'], {
+      env: { FIXTURE_OUTPUT: '1', NO_COLOR: '1', CI: '' },
+    });
     expect(n.status, n.stderr).toBe(0);
     expect(n.stdout).toContain(' perfprofile event=');
     expect(n.stdout + n.stderr).not.toMatch(COLOR);
   });
 });
 
-describe('on a terminal without Vitest\'s summary window (CI set)', () => {
-  it('keeps one transient live line below Vitest\'s output: a table printed while it shows is whole on screen, and the line is gone at the end', () => {
+describe("on a terminal without Vitest's summary window (CI set)", () => {
+  it("keeps one transient live line below Vitest's output: a table printed while it shows is whole on screen, and the line is gone at the end", () => {
     const out = tmpOut('perf.out');
     const r = underPty([...PARALLEL, '--perfprofile', out], fixtureEnv(out, { CI: '1' }));
     expect(r.status, r.output).toBe(0);
     expect(readIndex(out).complete).toBe(true);
     // The held-back table was printed while the live line was on screen: drawn before it, erased, drawn again after it.
     const table = r.output.indexOf('tiny again');
-    const live = [...r.output.matchAll(/perfprofile: profiling long > bubble 300: \d+ samples so far/g)].map((m) => m.index!);
+    const live = [...r.output.matchAll(/perfprofile: profiling long > bubble 300: \d+ samples so far/g)].map(
+      (m) => m.index!,
+    );
     expect(table).toBeGreaterThan(0);
     expect(live.some((i) => i < table)).toBe(true);
     expect(live.some((i) => i > table)).toBe(true);
     const screen = replay(r.output);
-    expect(screen.filter((l) => l.includes('samples so far')), screen.join('\n')).toEqual([]);
+    expect(
+      screen.filter((l) => l.includes('samples so far')),
+      screen.join('\n'),
+    ).toEqual([]);
     // Each of Vitest's tables is whole: its title, header and rows on consecutive lines.
     const title = screen.findIndex((l) => l.startsWith(' ✓ extra/output/tiny.bench.ts > tiny again'));
     expect(screen.slice(title + 1, title + 3).map((l) => l.trim().split(/\s+/)[1])).toEqual(['hz', 'string']);

@@ -15,11 +15,23 @@ describe('--perfprofile-runs', () => {
     // Left by an earlier invocation of 3 runs: not part of this set.
     mkdirSync(path.join(out, 'run-3'), { recursive: true });
     writeFileSync(path.join(out, 'run-3', 'index.json'), '{"schema":1,"benchmarks":[]}');
-    const r = run([CLI, 'bench', '--run', 'bench/hash.bench.ts', '--perfprofile', out, '--perfprofile-runs', '2', '--perfprofileconfig', 'event=v8 rate=500']);
+    const r = run([
+      CLI,
+      'bench',
+      '--run',
+      'bench/hash.bench.ts',
+      '--perfprofile',
+      out,
+      '--perfprofile-runs',
+      '2',
+      '--perfprofileconfig',
+      'event=v8 rate=500',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(`vitest-perf: run 1 of 2 → ${out}\n`);
     expect(r.stderr).toContain(`vitest-perf: run 2 of 2 → ${path.join(out, 'run-2')}\n`);
-    const first = readIndex(out), second = readIndex(path.join(out, 'run-2'));
+    const first = readIndex(out),
+      second = readIndex(path.join(out, 'run-2'));
     expect((first as { repeats?: string[] }).repeats).toEqual(['run-2']);
     expect(existsSync(path.join(out, 'run-3'))).toBe(false);
     for (const index of [first, second]) {
@@ -33,8 +45,14 @@ describe('--perfprofile-runs', () => {
 
   it('refuses a bad count, or runs without --perfprofile, with one line and exit 2', () => {
     for (const [args, message] of [
-      [['--perfprofile', tmpOut('x'), '--perfprofile-runs', '0'], /--perfprofile-runs needs a whole number from 1 to 100, got "0"/],
-      [['--perfprofile', tmpOut('x'), '--perfprofile-runs=many'], /--perfprofile-runs needs a whole number from 1 to 100, got "many"/],
+      [
+        ['--perfprofile', tmpOut('x'), '--perfprofile-runs', '0'],
+        /--perfprofile-runs needs a whole number from 1 to 100, got "0"/,
+      ],
+      [
+        ['--perfprofile', tmpOut('x'), '--perfprofile-runs=many'],
+        /--perfprofile-runs needs a whole number from 1 to 100, got "many"/,
+      ],
       [['--perfprofile-runs', '3'], /--perfprofile-runs needs --perfprofile <dir> too/],
     ] as const) {
       const r = run([CLI, 'bench', '--run', ...args]);

@@ -50,12 +50,27 @@ describe.skipIf(P.unsupported)('Vitest 5: vitest-perf bench (forks pool, native 
     }
   });
 
-  it('prints the same summary table as on Vitest 4, under Vitest\'s own tables', () => {
+  it("prints the same summary table as on Vitest 4, under Vitest's own tables", () => {
     const header = result.stdout.split('\n').find((l) => l.startsWith('benchmark '))!;
-    expect(header.split(/\s{2,}/)).toEqual(['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'B/op', 'allocs/op', 'top self function']);
+    expect(header.split(/\s{2,}/)).toEqual([
+      'benchmark',
+      'samples',
+      'rate',
+      'baseline ops/s',
+      'profiled ops/s',
+      'overhead',
+      'counters/op',
+      'B/op',
+      'allocs/op',
+      'top self function',
+    ]);
     for (const [name, hot] of Object.entries(P.hot)) {
       const row = result.stdout.split('\n').find((l) => l.startsWith(`${name} `))!;
-      expect(row, name).toMatch(new RegExp(`\\d+\\s+\\d+/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+[+-]?\\d+\\.\\d%\\s±\\d+\\.\\d\\s+task-clock .*\\s+${hot.fn} \\d+\\.\\d%$`));
+      expect(row, name).toMatch(
+        new RegExp(
+          `\\d+\\s+\\d+/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+[+-]?\\d+\\.\\d%\\s±\\d+\\.\\d\\s+task-clock .*\\s+${hot.fn} \\d+\\.\\d%$`,
+        ),
+      );
     }
     expect(result.stdout).toContain('v5.'); // Vitest 5's own run header
     // Nothing of ours among Vitest's output on a plain log: the summary is the first.
@@ -68,39 +83,67 @@ describe.skipIf(P.unsupported)('Vitest 5: vitest-perf bench (forks pool, native 
   });
 });
 
-describe.skipIf(P.unsupported)('Vitest 5: vitest bench -- --perfprofile (plugin route, threads pool, v8 source)', () => {
-  it('profiles every registration with the asked rate', () => {
-    const out = tmpOut('perf2.out');
-    const r = run([P.vitestBin, 'bench', '--run', '--config', 'vitest.plugin.config.ts', '--', '--perfprofile', out, '--perfprofileconfig', 'event=v8 rate=2000'], { cwd: P.dir, env: { FIXTURE_POOL: 'threads' } });
-    expect(r.status, r.stderr).toBe(0);
-    const index = readIndex(out);
-    checkRun(P, out, index);
-    expect(index.config.source).toBe('v8');
-    expect(index.config.rate).toBe(2000);
-  });
+describe.skipIf(P.unsupported)(
+  'Vitest 5: vitest bench -- --perfprofile (plugin route, threads pool, v8 source)',
+  () => {
+    it('profiles every registration with the asked rate', () => {
+      const out = tmpOut('perf2.out');
+      const r = run(
+        [
+          P.vitestBin,
+          'bench',
+          '--run',
+          '--config',
+          'vitest.plugin.config.ts',
+          '--',
+          '--perfprofile',
+          out,
+          '--perfprofileconfig',
+          'event=v8 rate=2000',
+        ],
+        { cwd: P.dir, env: { FIXTURE_POOL: 'threads' } },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const index = readIndex(out);
+      checkRun(P, out, index);
+      expect(index.config.source).toBe('v8');
+      expect(index.config.rate).toBe(2000);
+    });
 
-  it('is inert without --perfprofile and in a test run', () => {
-    const bench = run([P.vitestBin, 'bench', '--run', '--config', 'vitest.plugin.config.ts', '-t', 'bubble'], { cwd: P.dir });
-    expect(bench.status, bench.stderr).toBe(0);
-    expect(bench.stdout).toContain('bubble 400');
-    expect(bench.stdout).not.toContain('perfprofile');
-    const out = tmpOut('never.out');
-    const tests = run([P.vitestBin, 'run', '--config', 'vitest.plugin.config.ts', '--passWithNoTests', '--', '--perfprofile', out], { cwd: P.dir });
-    expect(tests.status, tests.stderr).toBe(0);
-    expect(tests.stdout).not.toContain('perfprofile');
-    expect(existsSync(out)).toBe(false);
-  });
-});
+    it('is inert without --perfprofile and in a test run', () => {
+      const bench = run([P.vitestBin, 'bench', '--run', '--config', 'vitest.plugin.config.ts', '-t', 'bubble'], {
+        cwd: P.dir,
+      });
+      expect(bench.status, bench.stderr).toBe(0);
+      expect(bench.stdout).toContain('bubble 400');
+      expect(bench.stdout).not.toContain('perfprofile');
+      const out = tmpOut('never.out');
+      const tests = run(
+        [P.vitestBin, 'run', '--config', 'vitest.plugin.config.ts', '--passWithNoTests', '--', '--perfprofile', out],
+        { cwd: P.dir },
+      );
+      expect(tests.status, tests.stderr).toBe(0);
+      expect(tests.stdout).not.toContain('perfprofile');
+      expect(existsSync(out)).toBe(false);
+    });
+  },
+);
 
 describe.skipIf(P.unsupported)('Vitest 5: a project with its own benchmark.provider', () => {
   it('wraps it: the user provider runs every registration, measured and profiled', () => {
     const out = tmpOut('perf3.out');
     const log = path.join(path.dirname(out), 'provider.log');
-    const r = run([CLI, 'bench', '--run', '--perfprofile', out], { cwd: P.dir, env: { FIXTURE_PROVIDER: '1', FIXTURE_PROVIDER_LOG: log } });
+    const r = run([CLI, 'bench', '--run', '--perfprofile', out], {
+      cwd: P.dir,
+      env: { FIXTURE_PROVIDER: '1', FIXTURE_PROVIDER_LOG: log },
+    });
     expect(r.status, r.stderr).toBe(0);
     const index = readIndex(out);
     checkRun(P, out, index);
-    const runs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { test: string; names: string[]; warmup: boolean });
+    const runs = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { test: string; names: string[]; warmup: boolean });
     // Per test: the measured run of its whole group (with warm-up), then one profiled run per
     // registration (without), all through the user's provider.
     const byTest = new Map<string, typeof runs>();
@@ -145,30 +188,60 @@ describe.skipIf(P.unsupported)('Vitest 5: failures and baseline=off', () => {
   it('a profile that cannot be written (a directory in its way) fails its test and names it; the worker profiles nothing more; exit 1', () => {
     const out = tmpOut('perf6.out');
     // rename() cannot replace a non-empty directory: bubble's profile write fails after its profiled pass.
-    const blocked = path.join(out, `${benchId('bench/sort.bench.ts', registrationPath('sorting > bubble 400', 'bubble 400'))}.pb.gz`);
+    const blocked = path.join(
+      out,
+      `${benchId('bench/sort.bench.ts', registrationPath('sorting > bubble 400', 'bubble 400'))}.pb.gz`,
+    );
     mkdirSync(blocked, { recursive: true });
     writeFileSync(path.join(blocked, 'keep'), 'x');
     const r = run([CLI, 'bench', '--run', '--perfprofile', out, 'bench/sort'], { cwd: P.dir });
     expect(r.status).toBe(1);
-    expect(r.stderr + r.stdout).toMatch(/could not write the profile of "sorting > bubble 400": cannot write to \S+perf6\.out \(EISDIR\)/);
+    expect(r.stderr + r.stdout).toMatch(
+      /could not write the profile of "sorting > bubble 400": cannot write to \S+perf6\.out \(EISDIR\)/,
+    );
     const index = readIndex(out);
     expect(index.complete).toBe(false);
     expect(index.benchmarks).toEqual([]);
     expect(index.missing).toEqual([
-      { file: 'bench/sort.bench.ts', fullName: 'sorting > bubble 400', reason: expect.stringMatching(/^profile not written: cannot write to \S+perf6\.out \(EISDIR\): pass another --perfprofile directory$/) },
-      { file: 'bench/sort.bench.ts', fullName: 'sorting > selection 400', reason: expect.stringMatching(/^not profiled after an earlier write failed: cannot write to /) },
+      {
+        file: 'bench/sort.bench.ts',
+        fullName: 'sorting > bubble 400',
+        reason: expect.stringMatching(
+          /^profile not written: cannot write to \S+perf6\.out \(EISDIR\): pass another --perfprofile directory$/,
+        ),
+      },
+      {
+        file: 'bench/sort.bench.ts',
+        fullName: 'sorting > selection 400',
+        reason: expect.stringMatching(/^not profiled after an earlier write failed: cannot write to /),
+      },
     ]);
     // Vitest's own result for the unprofiled one stands; the summary does not claim it was profiled.
     expect(r.stdout).toMatch(/selection 400/);
     expect(r.stdout).not.toMatch(/^sorting > selection 400 /m);
-    expect(r.stdout).toMatch(/^no profile: sorting > selection 400 \(bench\/sort\.bench\.ts\): not profiled after an earlier write failed: /m);
+    expect(r.stdout).toMatch(
+      /^no profile: sorting > selection 400 \(bench\/sort\.bench\.ts\): not profiled after an earlier write failed: /m,
+    );
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(readFileSync(path.join(blocked, 'keep'), 'utf8')).toBe('x');
   });
 
   it('baseline=off profiles the measured phase and says so', () => {
     const out = tmpOut('perf5.out');
-    const r = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'event=task-clock baseline=off', '-t', 'bubble'], { cwd: P.dir });
+    const r = run(
+      [
+        CLI,
+        'bench',
+        '--run',
+        '--perfprofile',
+        out,
+        '--perfprofileconfig',
+        'event=task-clock baseline=off',
+        '-t',
+        'bubble',
+      ],
+      { cwd: P.dir },
+    );
     expect(r.status, r.stderr).toBe(0);
     const index = readIndex(out);
     expect(index.benchmarks.map((b) => b.fullName)).toEqual(['sorting > bubble 400']);

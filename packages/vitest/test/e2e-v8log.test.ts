@@ -27,9 +27,17 @@ function ourDirs(tmp: string): string[] {
 }
 
 /** Runs `args` with node in the fixture, TMPDIR a new directory, noting the logs there every 50 ms; `signal` is sent once `when(logs)` holds. */
-function watch(args: string[], env: Record<string, string>, signal?: { sig: NodeJS.Signals; when: (w: Watched) => boolean }): Promise<Watched> {
+function watch(
+  args: string[],
+  env: Record<string, string>,
+  signal?: { sig: NodeJS.Signals; when: (w: Watched) => boolean },
+): Promise<Watched> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'v8log-tmp-'));
-  const child = spawn(process.execPath, args, { cwd: FIXTURE, env: childEnv({ ...env, TMPDIR: tmp }), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: FIXTURE,
+    env: childEnv({ ...env, TMPDIR: tmp }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const w: Watched = { code: null, stderr: '', pid: child.pid!, logs: new Map(), left: [] };
   child.stderr.on('data', (d) => (w.stderr += d));
   let sent = false;
@@ -67,10 +75,22 @@ function watch(args: string[], env: Record<string, string>, signal?: { sig: Node
 
 /** The pids whose isolates wrote the logs seen (`isolate-<address>-<pid>-v8.log`). */
 function loggingPids(w: Watched): number[] {
-  return [...new Set([...w.logs.keys()].map((f) => Number(/isolate-0x[0-9a-f]+-(\d+)-v8\.log$/.exec(f)?.[1])).filter(Boolean))];
+  return [
+    ...new Set(
+      [...w.logs.keys()].map((f) => Number(/isolate-0x[0-9a-f]+-(\d+)-v8\.log$/.exec(f)?.[1])).filter(Boolean),
+    ),
+  ];
 }
 
-const bench = (out: string, config = 'event=auto') => [CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', config];
+const bench = (out: string, config = 'event=auto') => [
+  CLI,
+  'bench',
+  '--run',
+  '--perfprofile',
+  out,
+  '--perfprofileconfig',
+  config,
+];
 
 describe('V8 code log: who gets the flags', () => {
   it('vitest-perf, forks pool: each worker logs (its own process), the main process does not; the directory is removed', async () => {
@@ -99,7 +119,7 @@ describe('V8 code log: who gets the flags', () => {
     expect(readIndex(out).benchmarks).toHaveLength(3);
   });
 
-  it('event=v8: no flags anywhere (V8\'s profiler silences the log), no restart for threads', async () => {
+  it("event=v8: no flags anywhere (V8's profiler silences the log), no restart for threads", async () => {
     for (const pool of ['forks', 'threads']) {
       const w = await watch(bench(tmpOut('perf.out'), 'event=v8'), { FIXTURE_INLINE: '1', FIXTURE_POOL: pool });
       expect(w.code, w.stderr).toBe(0);
@@ -109,7 +129,16 @@ describe('V8 code log: who gets the flags', () => {
   });
 
   it('vitest bench -- --perfprofile (plugin): forks workers log; threads cannot (no restart), nothing is left', async () => {
-    const plugin = (out: string) => [VITEST_BIN, 'bench', '--run', '--config', 'vitest.plugin.config.ts', '--', '--perfprofile', out];
+    const plugin = (out: string) => [
+      VITEST_BIN,
+      'bench',
+      '--run',
+      '--config',
+      'vitest.plugin.config.ts',
+      '--',
+      '--perfprofile',
+      out,
+    ];
     const forks = await watch(plugin(tmpOut('perf.out')), { FIXTURE_INLINE: '1' });
     expect(forks.code, forks.stderr).toBe(0);
     expect(loggingPids(forks).length).toBeGreaterThan(0);
@@ -124,15 +153,25 @@ describe('V8 code log: who gets the flags', () => {
 });
 
 describe('V8 code log: interrupted runs', () => {
-  it.each(['forks', 'threads'])('SIGINT while profiled (%s pool): exit 130, index.json says so, the log directory is removed', async (pool) => {
-    const out = tmpOut('perf.out');
-    const profiling = () => existsSync(path.join(out, '.records')) && readdirSync(path.join(out, '.records')).some((f) => f.includes('runs-for-a-minute') && f.endsWith('.progress'));
-    const w = await watch(bench(out, 'baseline=off'), { FIXTURE_FAULTS: 'long', FIXTURE_POOL: pool }, { sig: 'SIGINT', when: (x) => x.logs.size > 0 && profiling() });
-    expect(w.code, w.stderr).toBe(130);
-    expect(w.logs.size).toBeGreaterThan(0);
-    const index = readIndex(out);
-    expect(index.interrupted).toBe('SIGINT');
-    expect(index.missing?.map((m) => m.fullName)).toEqual(['long > runs for a minute']);
-    expect(w.left).toEqual([]);
-  }, 90_000);
+  it.each(['forks', 'threads'])(
+    'SIGINT while profiled (%s pool): exit 130, index.json says so, the log directory is removed',
+    async (pool) => {
+      const out = tmpOut('perf.out');
+      const profiling = () =>
+        existsSync(path.join(out, '.records')) &&
+        readdirSync(path.join(out, '.records')).some((f) => f.includes('runs-for-a-minute') && f.endsWith('.progress'));
+      const w = await watch(
+        bench(out, 'baseline=off'),
+        { FIXTURE_FAULTS: 'long', FIXTURE_POOL: pool },
+        { sig: 'SIGINT', when: (x) => x.logs.size > 0 && profiling() },
+      );
+      expect(w.code, w.stderr).toBe(130);
+      expect(w.logs.size).toBeGreaterThan(0);
+      const index = readIndex(out);
+      expect(index.interrupted).toBe('SIGINT');
+      expect(index.missing?.map((m) => m.fullName)).toEqual(['long > runs for a minute']);
+      expect(w.left).toEqual([]);
+    },
+    90_000,
+  );
 });

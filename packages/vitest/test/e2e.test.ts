@@ -6,10 +6,24 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { acceptedTop, benchmarkLabels, CLI, FIXTURE, HOT, lineOf, pprofTop, readIndex, readProfile, run, tmpOut, topFunction, VITEST_BIN, type RunResult } from './helpers.js';
+import {
+  acceptedTop,
+  benchmarkLabels,
+  CLI,
+  FIXTURE,
+  HOT,
+  lineOf,
+  pprofTop,
+  readIndex,
+  readProfile,
+  run,
+  tmpOut,
+  topFunction,
+  VITEST_BIN,
+  type RunResult,
+} from './helpers.js';
 import type { IndexFile } from '../src/output.js';
 import { crossCheck } from '../../../scripts/tools.mjs';
-
 
 function checkProfiles(out: string, index: IndexFile): void {
   expect(index.schema).toBe(1);
@@ -40,10 +54,14 @@ function checkProfiles(out: string, index: IndexFile): void {
     if (fn) {
       expect(fn.filename).toBe(hot.file);
       expect(fn.startLine).toBe(lineOf(hot.file, hot.decl));
-      const fnLines = profile.locations.flatMap((l) => l.lines).filter((l) => l.functionId === fn.id).map((l) => l.line);
+      const fnLines = profile.locations
+        .flatMap((l) => l.lines)
+        .filter((l) => l.functionId === fn.id)
+        .map((l) => l.line);
       expect(Math.min(...fnLines)).toBeGreaterThanOrEqual(fn.startLine);
     }
-    for (const f of profile.functions) if (f.filename && !f.filename.startsWith('node:')) expect(f.filename).toMatch(/\.ts$/);
+    for (const f of profile.functions)
+      if (f.filename && !f.filename.startsWith('node:')) expect(f.filename).toMatch(/\.ts$/);
     // Rooted at the benchmark function: no Vitest or tinybench frame is left.
     expect(profile.functions.some((f) => /tinybench|vitest[\\/]dist|node_modules/.test(f.filename))).toBe(false);
     crossCheck('go', () => expect(accepted).toContain(topFunction(pprofTop(path.join(out, b.profile)))));
@@ -60,7 +78,11 @@ function checkProfiles(out: string, index: IndexFile): void {
 }
 
 interface FixtureModules {
-  sort: { bubbleSort(a: readonly number[]): number[]; insertionSort(a: readonly number[]): number[]; makeInput(n: number): number[] };
+  sort: {
+    bubbleSort(a: readonly number[]): number[];
+    insertionSort(a: readonly number[]): number[];
+    makeInput(n: number): number[];
+  };
   hash: { hashRounds(text: string, rounds: number): unknown; makeText(n: number): string };
 }
 
@@ -81,8 +103,11 @@ async function cpuNanosPerOp(): Promise<Record<string, number>> {
   };
   const out: Record<string, number> = {};
   for (const [name, op] of Object.entries(ops)) {
-    const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
-    for (let t = Date.now(); Date.now() - t < 100; ) op(); // warm-up: optimized as in the run
+    const cpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) * 1000;
+    };
+    for (let t = Date.now(); Date.now() - t < 100;) op(); // warm-up: optimized as in the run
     let n = 0;
     const start = cpu();
     while (cpu() - start < 200e6) for (let i = 0; i < 10; i++, n++) op();
@@ -109,7 +134,11 @@ describe('vitest-perf bench (forks pool)', () => {
     expect(index.config.event).toBe('task-clock');
     expect(index.config.rate).toBe(997);
     expect(index.config.reason).toBe('event=auto chose task-clock (cycles: no hardware PMU (ENOENT))');
-    for (const b of index.benchmarks) expect(readProfile(path.join(out, b.profile)).sampleTypes.map((t) => `${t.type}/${t.unit}`)).toEqual(['samples/count', 'cpu/nanoseconds']);
+    for (const b of index.benchmarks)
+      expect(readProfile(path.join(out, b.profile)).sampleTypes.map((t) => `${t.type}/${t.unit}`)).toEqual([
+        'samples/count',
+        'cpu/nanoseconds',
+      ]);
   });
 
   it('reads per-op counters in the measured pass: task-clock/op agrees with CPU time measured here, and with ops/s', async () => {
@@ -129,7 +158,7 @@ describe('vitest-perf bench (forks pool)', () => {
     }
   });
 
-  it('prints the summary table after Vitest\'s output, and nothing of its own before', () => {
+  it("prints the summary table after Vitest's output, and nothing of its own before", () => {
     // Plain logs (not a terminal): no progress lines; the summary is the first thing of ours.
     const lines = result.stdout.split('\n');
     const summary = lines.findIndex((l) => l.startsWith(' perfprofile event='));
@@ -137,11 +166,28 @@ describe('vitest-perf bench (forks pool)', () => {
     expect(lines.slice(0, summary).filter((l) => l.includes('perfprofile'))).toEqual([]);
     expect(lines.filter((l) => l.startsWith('perfprofile: '))).toEqual([]);
     const header = result.stdout.split('\n').find((l) => l.startsWith('benchmark '))!;
-    expect(header.split(/\s{2,}/)).toEqual(['benchmark', 'samples', 'rate', 'baseline ops/s', 'profiled ops/s', 'overhead', 'counters/op', 'B/op', 'allocs/op', 'top self function']);
+    expect(header.split(/\s{2,}/)).toEqual([
+      'benchmark',
+      'samples',
+      'rate',
+      'baseline ops/s',
+      'profiled ops/s',
+      'overhead',
+      'counters/op',
+      'B/op',
+      'allocs/op',
+      'top self function',
+    ]);
     for (const [name, hot] of Object.entries(HOT)) {
       const row = result.stdout.split('\n').find((l) => l.startsWith(`${name} `))!;
-      const fns = acceptedTop(hot, readIndex(out).config.source).map((f) => f.replace(/[()]/g, '\\$&')).join('|');
-      expect(row).toMatch(new RegExp(`\\d+\\s+\\d+/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+[+-]?\\d+\\.\\d%\\s±\\d+\\.\\d\\s+task-clock [\\d.]+(ns|µs|ms) page-faults [\\d.,]+ context-switches [\\d.,]+\\s+(${fns}) \\d+\\.\\d%$`));
+      const fns = acceptedTop(hot, readIndex(out).config.source)
+        .map((f) => f.replace(/[()]/g, '\\$&'))
+        .join('|');
+      expect(row).toMatch(
+        new RegExp(
+          `\\d+\\s+\\d+/s\\s+[\\d,.]+\\s+[\\d,.]+\\s+[+-]?\\d+\\.\\d%\\s±\\d+\\.\\d\\s+task-clock [\\d.]+(ns|µs|ms) page-faults [\\d.,]+ context-switches [\\d.,]+\\s+\\d+\\s+[\\d.]+\\s+(${fns}) \\d+\\.\\d%$`,
+        ),
+      );
     }
     expect(result.stdout).toMatch(/profiles: .*perf\.out/);
     expect(result.stdout).not.toMatch(/\x1b\[/); // NO_COLOR
@@ -152,7 +198,21 @@ describe('vitest bench -- --perfprofile (plugin route, threads pool)', () => {
   const out = tmpOut('perf2.out');
   let result: RunResult;
   beforeAll(() => {
-    result = run([VITEST_BIN, 'bench', '--run', '--config', 'vitest.plugin.config.ts', '--', '--perfprofile', out, '--perfprofileconfig', 'event=v8 rate=2000'], { env: { FIXTURE_POOL: 'threads' } });
+    result = run(
+      [
+        VITEST_BIN,
+        'bench',
+        '--run',
+        '--config',
+        'vitest.plugin.config.ts',
+        '--',
+        '--perfprofile',
+        out,
+        '--perfprofileconfig',
+        'event=v8 rate=2000',
+      ],
+      { env: { FIXTURE_POOL: 'threads' } },
+    );
   });
 
   it('profiles every benchmark with the asked rate', () => {

@@ -27,14 +27,20 @@ export interface RunResult {
  */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$|^FORCE_COLOR$/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^VITEST|^TINYPOOL|^NODE_ENV$|^TEST$|^FORCE_COLOR$/.test(k)) env[k] = v;
   const merged: NodeJS.ProcessEnv = { ...env, NO_COLOR: '1', CI: '1', ...extra };
   for (const [k, v] of Object.entries(extra)) if (v === '') delete merged[k];
   return merged;
 }
 
 export function run(cmd: string[], options: { cwd?: string; env?: Record<string, string> } = {}): RunResult {
-  const r = spawnSync(process.execPath, cmd, { cwd: options.cwd ?? FIXTURE, env: childEnv(options.env), encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, cmd, {
+    cwd: options.cwd ?? FIXTURE,
+    env: childEnv(options.env),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -70,7 +76,10 @@ export function pprofTop(file: string): string {
 export function topRows(top: string): string[] {
   const lines = top.split('\n');
   const start = lines.findIndex((l) => /^\s*flat\s+flat%/.test(l));
-  return lines.slice(start + 1).filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/).slice(5).join(' '));
+  return lines
+    .slice(start + 1)
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.trim().split(/\s+/).slice(5).join(' '));
 }
 
 /** The first function row (highest flat) of `pprof -top` output. */
@@ -110,12 +119,17 @@ export interface HotFunction {
 
 /** The functions a run of `source` (index.json `config.source`) may report as the top one. */
 export function acceptedTop(hot: HotFunction, source: string): string[] {
-  return [hot.fn, ...(source === 'v8' ? hot.acceptV8 ?? [] : [])];
+  return [hot.fn, ...(source === 'v8' ? (hot.acceptV8 ?? []) : [])];
 }
 
 export const HOT: Record<string, HotFunction> = {
   'sorting > quadratic > bubble 400': { fn: 'bubbleSort', file: 'src/sort.ts', decl: 'export function bubbleSort' },
-  'sorting > insertion 400': { fn: 'insertionSort', file: 'src/sort.ts', decl: 'export function insertionSort', acceptV8: ['bench: insertion 400'] },
+  'sorting > insertion 400': {
+    fn: 'insertionSort',
+    file: 'src/sort.ts',
+    decl: 'export function insertionSort',
+    acceptV8: ['bench: insertion 400'],
+  },
   'hash > fnv1a sync': { fn: 'hashRounds', file: 'src/hash.ts', decl: 'export function hashRounds' },
   'hash > fnv1a async': { fn: 'hashRounds', file: 'src/hash.ts', decl: 'export function hashRounds' },
 };

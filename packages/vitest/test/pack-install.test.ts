@@ -17,7 +17,11 @@ const PACKAGES = ['native', 'packages/core', 'packages/vitest'];
 function pack(dir: string): Record<string, string> {
   const tarballs: Record<string, string> = {};
   for (const p of PACKAGES) {
-    execFileSync(process.execPath, [path.join(REPO, 'scripts/pnpm.mjs'), 'pack', '--pack-destination', dir], { cwd: path.join(REPO, p), stdio: 'pipe', env: childEnv({ npm_config_loglevel: 'error' }) });
+    execFileSync(process.execPath, [path.join(REPO, 'scripts/pnpm.mjs'), 'pack', '--pack-destination', dir], {
+      cwd: path.join(REPO, p),
+      stdio: 'pipe',
+      env: childEnv({ npm_config_loglevel: 'error' }),
+    });
     const name = JSON.parse(readFileSync(path.join(REPO, p, 'package.json'), 'utf8')).name as string;
     const prefix = name.replace('@', '').replace('/', '-');
     const file = readdirSync(dir).find((f) => f.startsWith(prefix + '-') && f.endsWith('.tgz'));
@@ -69,15 +73,32 @@ describe('installed from pnpm pack tarballs with plain npm', () => {
     mkdirSync(path.join(project, 'src'), { recursive: true });
     mkdirSync(path.join(project, 'bench'));
     const file = (name: string) => `file:${tarballs[name]}`;
-    writeFileSync(path.join(project, 'package.json'), JSON.stringify({
-      name: 'user-project', private: true, type: 'module',
-      devDependencies: { vitest: '4.1.12', 'vitest-perfprofile': file('vitest-perfprofile') },
-      // The tarballs name their siblings by version; point those at the tarballs too.
-      overrides: { '@perfprofile/core': file('@perfprofile/core'), '@perfprofile/native': file('@perfprofile/native') },
-    }, null, 2));
+    writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify(
+        {
+          name: 'user-project',
+          private: true,
+          type: 'module',
+          devDependencies: { vitest: '4.1.12', 'vitest-perfprofile': file('vitest-perfprofile') },
+          // The tarballs name their siblings by version; point those at the tarballs too.
+          overrides: {
+            '@perfprofile/core': file('@perfprofile/core'),
+            '@perfprofile/native': file('@perfprofile/native'),
+          },
+        },
+        null,
+        2,
+      ),
+    );
     writeFileSync(path.join(project, 'src/checksum.ts'), SOURCE);
     writeFileSync(path.join(project, 'bench/checksum.bench.ts'), BENCH);
-    install = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: project, encoding: 'utf8', env: childEnv({ npm_config_loglevel: 'error' }), timeout: 400_000 });
+    install = spawnSync('npm', ['install', '--no-audit', '--no-fund'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: childEnv({ npm_config_loglevel: 'error' }),
+      timeout: 400_000,
+    });
   }, 420_000);
 
   // The project holds a full install (~50 MB); a failure's message carries npm's or Vitest's output.
@@ -86,12 +107,24 @@ describe('installed from pnpm pack tarballs with plain npm', () => {
   it('installs, building the native addon', () => {
     expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
     // Asked the way core asks it, from the user's project: the addon built and loads.
-    const status = execFileSync(process.execPath, ['-e', "const s = require('@perfprofile/native').status(); console.log(JSON.stringify({ ok: s.ok, reason: s.reason }))"], { cwd: project, encoding: 'utf8' });
+    const status = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        "const s = require('@perfprofile/native').status(); console.log(JSON.stringify({ ok: s.ok, reason: s.reason }))",
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
     expect(JSON.parse(status)).toEqual({ ok: true });
   });
 
   it('runs npx vitest-perf bench there and profiles the user code', () => {
-    const r = spawnSync('npx', ['vitest-perf', 'bench', '--run', '--perfprofile', 'perf.out'], { cwd: project, encoding: 'utf8', env: childEnv({ npm_config_loglevel: 'error' }), timeout: 180_000 });
+    const r = spawnSync('npx', ['vitest-perf', 'bench', '--run', '--perfprofile', 'perf.out'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: childEnv({ npm_config_loglevel: 'error' }),
+      timeout: 180_000,
+    });
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     const out = path.join(project, 'perf.out');
     const index = readIndex(out);
@@ -108,7 +141,9 @@ describe('installed from pnpm pack tarballs with plain npm', () => {
     // The user's function holds the samples, not the benchmark callback it is called from
     // (where samples of code V8 did not report would land).
     expect(b.top[0].selfPct).toBeGreaterThan(80);
-    expect(b.top.filter((t) => t.file === 'bench/checksum.bench.ts').reduce((a, t) => a + t.selfPct, 0)).toBeLessThan(10);
+    expect(b.top.filter((t) => t.file === 'bench/checksum.bench.ts').reduce((a, t) => a + t.selfPct, 0)).toBeLessThan(
+      10,
+    );
     crossCheck('go', () => expect(topFunction(pprofTop(path.join(out, b.profile)))).toBe('checksum'));
     expect(r.stdout).toMatch(/user > checksum 20k\s+\d+/);
   });

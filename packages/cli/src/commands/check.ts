@@ -53,10 +53,20 @@ function side(dirs: readonly string[], name: string): RunDir[] {
   const runs: RunDir[] = [];
   const seen = new Set<string>();
   for (const d of dirs) {
-    if (!isRunDir(d)) throw new ProfileError('ERR_INPUT', `check: ${d} is not a vitest-perf output directory (no index.json)`, 'pass the directories given to --perfprofile; for two single profiles use perfprofile diff');
+    if (!isRunDir(d))
+      throw new ProfileError(
+        'ERR_INPUT',
+        `check: ${d} is not a vitest-perf output directory (no index.json)`,
+        'pass the directories given to --perfprofile; for two single profiles use perfprofile diff',
+      );
     for (const run of readRunSet(d, limits)) {
       const key = path.resolve(run.dir);
-      if (seen.has(key)) throw new ProfileError('ERR_USAGE', `check: ${run.dir} is given twice on the ${name} side`, `${d} already includes the repeats its index.json lists; pass it once`);
+      if (seen.has(key))
+        throw new ProfileError(
+          'ERR_USAGE',
+          `check: ${run.dir} is given twice on the ${name} side`,
+          `${d} already includes the repeats its index.json lists; pass it once`,
+        );
       seen.add(key);
       runs.push(run);
     }
@@ -67,15 +77,26 @@ function side(dirs: readonly string[], name: string): RunDir[] {
 /** The two sides: `base head`, or `base... -- head...` (`dashed`: the arguments had `--`). */
 function sides(args: ParsedArgs, dashed: boolean): [string[], string[]] {
   if (dashed) {
-    if (!args.positionals.length || !args.rest.length) throw new ProfileError('ERR_USAGE', 'check: needs base directories before -- and head directories after it', 'perfprofile check base-1 base-2 base-3 -- head-1 head-2 head-3');
+    if (!args.positionals.length || !args.rest.length)
+      throw new ProfileError(
+        'ERR_USAGE',
+        'check: needs base directories before -- and head directories after it',
+        'perfprofile check base-1 base-2 base-3 -- head-1 head-2 head-3',
+      );
     return [args.positionals, args.rest];
   }
-  if (args.positionals.length !== 2) throw new ProfileError('ERR_USAGE', 'check: needs a base and a head directory', 'perfprofile check base.out head.out, or base-1 base-2 -- head-1 head-2 for several runs a side');
+  if (args.positionals.length !== 2)
+    throw new ProfileError(
+      'ERR_USAGE',
+      'check: needs a base and a head directory',
+      'perfprofile check base.out head.out, or base-1 base-2 -- head-1 head-2 for several runs a side',
+    );
   return [[args.positionals[0]], [args.positionals[1]]];
 }
 
 /** A fraction from a percent flag ("10%", "10" → 0.1); p-values are taken as they are. */
-const fraction = (args: ParsedArgs, name: string, fallback: number) => numberFlag('check', args, name, fallback * 100) / 100;
+const fraction = (args: ParsedArgs, name: string, fallback: number) =>
+  numberFlag('check', args, name, fallback * 100) / 100;
 
 /** Options may stand on either side of `--`; the directories after it are head's. */
 function parse(argv: readonly string[]): { args: ParsedArgs; dashed: boolean } {
@@ -83,25 +104,48 @@ function parse(argv: readonly string[]): { args: ParsedArgs; dashed: boolean } {
   if (dash < 0) return { args: parseArgs('check', argv, FLAGS), dashed: false };
   const before = parseArgs('check', argv.slice(0, dash), FLAGS);
   const after = parseArgs('check', argv.slice(dash + 1), FLAGS);
-  return { args: { flags: { ...before.flags, ...after.flags }, positionals: before.positionals, rest: [...after.positionals, ...after.rest] }, dashed: true };
+  return {
+    args: {
+      flags: { ...before.flags, ...after.flags },
+      positionals: before.positionals,
+      rest: [...after.positionals, ...after.rest],
+    },
+    dashed: true,
+  };
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
   const { args, dashed } = parse(argv);
-  if (args.flags.help) return console.log(usage), 0;
+  if (args.flags.help) return (console.log(usage), 0);
   const [baseDirs, headDirs] = sides(args, dashed);
   const base = side(baseDirs, 'base');
   const head = side(headDirs, 'head');
   const alpha = numberFlag('check', args, 'alpha', 0.05);
-  if (!(alpha > 0 && alpha < 1)) throw new ProfileError('ERR_USAGE', `check: --alpha must be between 0 and 1, got "${args.flags.alpha}"`, 'e.g. --alpha 0.05');
+  if (!(alpha > 0 && alpha < 1))
+    throw new ProfileError(
+      'ERR_USAGE',
+      `check: --alpha must be between 0 and 1, got "${args.flags.alpha}"`,
+      'e.g. --alpha 0.05',
+    );
   const result = checkRuns(base, head, {
     minChange: fraction(args, 'min-change', 0.1),
     minZ: numberFlag('check', args, 'min-z', 4),
     alpha,
     minShare: fraction(args, 'min-share', 0.05),
-    ...(args.flags.counters === undefined ? {} : { counters: String(args.flags.counters).split(',').map((c) => (c.endsWith('/op') ? c : `${c}/op`)) }),
+    ...(args.flags.counters === undefined
+      ? {}
+      : {
+          counters: String(args.flags.counters)
+            .split(',')
+            .map((c) => (c.endsWith('/op') ? c : `${c}/op`)),
+        }),
   });
-  if (result.benchmarks.length === 0) throw new ProfileError('ERR_INPUT', `check: no benchmark of ${baseDirs.join(', ')} is in ${headDirs.join(', ')}`, 'compare runs of the same benchmarks');
+  if (result.benchmarks.length === 0)
+    throw new ProfileError(
+      'ERR_INPUT',
+      `check: no benchmark of ${baseDirs.join(', ')} is in ${headDirs.join(', ')}`,
+      'compare runs of the same benchmarks',
+    );
   const flameDir = args.flags['flame-diff'] === undefined ? undefined : String(args.flags['flame-diff']);
   const flames = flameDir === undefined ? new Map<string, string>() : writeFlameDiffs(result, base, head, flameDir);
   const md = checkMarkdown(result, flames);

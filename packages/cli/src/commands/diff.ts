@@ -24,24 +24,46 @@ const asJson = (d: ShareDiff, n: number) => ({ ...d, rows: d.rows.slice(0, n) })
 
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs('diff', argv, [...ANALYSIS_FLAGS, { name: 'alloc', type: 'boolean' }]);
-  if (args.flags.help) return console.log(usage), 0;
-  if (args.positionals.length !== 2) throw new ProfileError('ERR_USAGE', 'diff: needs a base and a head', 'perfprofile diff base.pb.gz head.pb.gz');
+  if (args.flags.help) return (console.log(usage), 0);
+  if (args.positionals.length !== 2)
+    throw new ProfileError('ERR_USAGE', 'diff: needs a base and a head', 'perfprofile diff base.pb.gz head.pb.gz');
   const options: AnalysisOptions = analysisOptions('diff', args);
   const [base, head] = args.positionals.map(readTarget);
   if (base.kind === 'profile' && head.kind === 'profile') {
-    if (args.flags.alloc) throw new ProfileError('ERR_USAGE', 'diff: --alloc picks the allocation profiles of output directories', 'pass the .alloc.pb.gz files themselves, or the directories');
+    if (args.flags.alloc)
+      throw new ProfileError(
+        'ERR_USAGE',
+        'diff: --alloc picks the allocation profiles of output directories',
+        'pass the .alloc.pb.gz files themselves, or the directories',
+      );
     const n = intFlag('diff', args, 'nodes', 20);
     const d = diffProfiles(base.profile, head.profile, options);
     console.log(args.flags.json ? JSON.stringify(asJson(d, n), null, 2) : renderDiff(d, n).join('\n'));
     return 0;
   }
-  if (base.kind !== 'dir' || head.kind !== 'dir') throw new ProfileError('ERR_USAGE', `diff: ${base.path} is a ${base.kind === 'dir' ? 'directory' : 'profile'} but ${head.path} is a ${head.kind === 'dir' ? 'directory' : 'profile'}`, 'compare two profiles or two perf.out directories');
+  if (base.kind !== 'dir' || head.kind !== 'dir')
+    throw new ProfileError(
+      'ERR_USAGE',
+      `diff: ${base.path} is a ${base.kind === 'dir' ? 'directory' : 'profile'} but ${head.path} is a ${head.kind === 'dir' ? 'directory' : 'profile'}`,
+      'compare two profiles or two perf.out directories',
+    );
   const n = intFlag('diff', args, 'nodes', 10);
   const { pairs, onlyBase, onlyHead } = matchBenchmarks(base.run, head.run);
-  const load = (run: typeof base.run, b: (typeof pairs)[number][0]) => (args.flags.alloc ? run.loadAlloc(b) : run.load(b));
+  const load = (run: typeof base.run, b: (typeof pairs)[number][0]) =>
+    args.flags.alloc ? run.loadAlloc(b) : run.load(b);
   const diffs = pairs.map(([b, h]) => ({ b, d: diffProfiles(load(base.run, b), load(head.run, h), options) }));
   if (args.flags.json) {
-    console.log(JSON.stringify({ benchmarks: diffs.map(({ b, d }) => ({ id: b.id, fullName: b.fullName, ...asJson(d, n) })), onlyBase: onlyBase.map((b) => b.id), onlyHead: onlyHead.map((b) => b.id) }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          benchmarks: diffs.map(({ b, d }) => ({ id: b.id, fullName: b.fullName, ...asJson(d, n) })),
+          onlyBase: onlyBase.map((b) => b.id),
+          onlyHead: onlyHead.map((b) => b.id),
+        },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const out: string[] = [];

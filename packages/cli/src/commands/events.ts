@@ -23,8 +23,15 @@ export async function run(argv: readonly string[]): Promise<number> {
   console.log(`${'event'.padEnd(width)}  ${'kind'.padEnd(8)}  ${'usable'.padEnd(6)}  default rate / note`);
   for (const e of list) {
     const spec = lookupEvent(e.name)!;
-    const rate = spec.kind === 'auto' ? 'picks cycles, else the CPU-time source, else v8' : spec.clock ? `${spec.defaultRate} Hz` : `every ${spec.defaultRate} events`;
-    console.log(`${e.name.padEnd(width)}  ${e.kind.padEnd(8)}  ${(e.available ? 'yes' : 'no').padEnd(6)}  ${e.available ? rate : e.reason}`);
+    const rate =
+      spec.kind === 'auto'
+        ? 'picks cycles, else the CPU-time source, else v8'
+        : spec.clock
+          ? `${spec.defaultRate} Hz`
+          : `every ${spec.defaultRate} events`;
+    console.log(
+      `${e.name.padEnd(width)}  ${e.kind.padEnd(8)}  ${(e.available ? 'yes' : 'no').padEnd(6)}  ${e.available ? rate : e.reason}`,
+    );
   }
   return 0;
 }

@@ -37,7 +37,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const script = [...args.positionals, ...args.rest];
-  if (script.length === 0) throw new ProfileError('ERR_USAGE', 'record: no script given', 'write perfprofile record -- script.js [args]');
+  if (script.length === 0)
+    throw new ProfileError('ERR_USAGE', 'record: no script given', 'write perfprofile record -- script.js [args]');
   const config = parseConfig(args.flags.config as string | undefined);
   if (isProfileError(config)) throw config;
   const resolved = resolveRun(config);
@@ -70,7 +71,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     child.on('exit', (code, signal) => {
       process.off('SIGINT', onInt).off('SIGTERM', onTerm);
       removeLogs();
-      resolve(code ?? 128 + (signal ? (({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9 }) as Record<string, number>)[signal] ?? 1 : 1));
+      resolve(
+        code ?? 128 + (signal ? (({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9 } as Record<string, number>)[signal] ?? 1) : 1),
+      );
     });
     child.on('error', (e) => {
       removeLogs();

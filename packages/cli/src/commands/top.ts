@@ -1,5 +1,12 @@
 /** `perfprofile top`: flat/cum per function for a profile, or one block per benchmark for an output directory. */
-import { functionTable, ProfileError, type AnalysisOptions, type FunctionTable, type IndexBenchmark, type Profile } from '@perfprofile/core';
+import {
+  functionTable,
+  ProfileError,
+  type AnalysisOptions,
+  type FunctionTable,
+  type IndexBenchmark,
+  type Profile,
+} from '@perfprofile/core';
 import { parseArgs } from '../args.js';
 import { ANALYSIS_FLAGS, analysisOptions, intFlag, readTarget } from '../common.js';
 import { renderTable } from '../render.js';
@@ -39,12 +46,18 @@ function tableOf(profile: Profile, options: AnalysisOptions, where: string): Fun
 
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs('top', argv, [...ANALYSIS_FLAGS, { name: 'alloc', type: 'boolean' }]);
-  if (args.flags.help) return console.log(usage), 0;
-  if (args.positionals.length !== 1) throw new ProfileError('ERR_USAGE', 'top: needs exactly one profile or directory', 'perfprofile top cpu.pb.gz');
+  if (args.flags.help) return (console.log(usage), 0);
+  if (args.positionals.length !== 1)
+    throw new ProfileError('ERR_USAGE', 'top: needs exactly one profile or directory', 'perfprofile top cpu.pb.gz');
   const options = analysisOptions('top', args);
   const target = readTarget(args.positionals[0]);
   if (target.kind === 'profile') {
-    if (args.flags.alloc) throw new ProfileError('ERR_USAGE', 'top: --alloc picks the allocation profiles of an output directory', 'pass the .alloc.pb.gz file itself, or the directory');
+    if (args.flags.alloc)
+      throw new ProfileError(
+        'ERR_USAGE',
+        'top: --alloc picks the allocation profiles of an output directory',
+        'pass the .alloc.pb.gz file itself, or the directory',
+      );
     const n = intFlag('top', args, 'nodes', 20);
     const t = tableOf(target.profile, options, target.path);
     console.log(args.flags.json ? JSON.stringify(asJson(t, n), null, 2) : renderTable(t, n).join('\n'));
@@ -52,13 +65,27 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const n = intFlag('top', args, 'nodes', 5);
   const run = target.run;
-  const blocks = run.benchmarks.map((b) => ({ b, t: functionTable(args.flags.alloc ? run.loadAlloc(b) : run.load(b), options) }));
+  const blocks = run.benchmarks.map((b) => ({
+    b,
+    t: functionTable(args.flags.alloc ? run.loadAlloc(b) : run.load(b), options),
+  }));
   if (args.flags.json) {
-    console.log(JSON.stringify({ benchmarks: blocks.map(({ b, t }) => ({ id: b.id, fullName: b.fullName, ...asJson(t, n) })) }, null, 2));
+    console.log(
+      JSON.stringify(
+        { benchmarks: blocks.map(({ b, t }) => ({ id: b.id, fullName: b.fullName, ...asJson(t, n) })) },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const out: string[] = [];
-  for (const { b, t } of blocks) out.push(`== ${b.fullName} (${args.flags.alloc ? b.allocProfile : b.profile})${b.status === 'failed' ? ' [failed]' : ''}${memoryText(b)}`, ...renderTable(t, n), '');
+  for (const { b, t } of blocks)
+    out.push(
+      `== ${b.fullName} (${args.flags.alloc ? b.allocProfile : b.profile})${b.status === 'failed' ? ' [failed]' : ''}${memoryText(b)}`,
+      ...renderTable(t, n),
+      '',
+    );
   console.log(out.join('\n').trimEnd());
   return 0;
 }

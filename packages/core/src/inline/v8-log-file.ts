@@ -73,7 +73,10 @@ export class V8LogFollower {
   private offset = 0;
   private readonly buffer = Buffer.allocUnsafe(1 << 20);
 
-  constructor(readonly file: string, parser = new V8LogParser()) {
+  constructor(
+    readonly file: string,
+    parser = new V8LogParser(),
+  ) {
     this.parser = parser;
   }
 

@@ -16,7 +16,9 @@ export interface CodeLogView {
 export function inlineChain(log: CodeLogView, ref: CodeRef, pcOffset: number): InlineFrame[] | undefined {
   const address = toAddress(ref.start);
   if (address === undefined || !Number.isInteger(pcOffset) || pcOffset < 0 || pcOffset >= ref.size) return undefined;
-  const candidates = log.codesAt(address).filter((c) => c.size === ref.size && (ref.name === undefined || nameMatches(log, c, ref.name)));
+  const candidates = log
+    .codesAt(address)
+    .filter((c) => c.size === ref.size && (ref.name === undefined || nameMatches(log, c, ref.name)));
   if (candidates.length === 0) return undefined;
   const first = chainOf(log, candidates[0], pcOffset);
   if (!first) return undefined;
@@ -87,7 +89,13 @@ function frameAt(log: CodeLogView, fn: LogFunction, offset: number): InlineFrame
     if (script.columnOffset === undefined) return undefined;
     column += script.columnOffset;
   }
-  return { name, scriptUrl: script.name, line: at.line + script.lineOffset! + 1, column, functionStartLine: fn.nameLine };
+  return {
+    name,
+    scriptUrl: script.name,
+    line: at.line + script.lineOffset! + 1,
+    column,
+    functionStartLine: fn.nameLine,
+  };
 }
 
 /** Records the script offsets a function's start implies; false (and the script marked) on a conflict. */
@@ -97,7 +105,10 @@ function agrees(script: LogScript, fn: LogFunction, start: { line: number; colum
   script.lineOffset ??= lineOffset;
   if (start.line === 0) script.columnOffset ??= columnOffset;
   // Past the first line, columns carry no offset.
-  if (script.lineOffset !== lineOffset || (start.line === 0 ? script.columnOffset !== columnOffset : columnOffset !== 0)) {
+  if (
+    script.lineOffset !== lineOffset ||
+    (start.line === 0 ? script.columnOffset !== columnOffset : columnOffset !== 0)
+  ) {
     script.inconsistent = true;
     return false;
   }
@@ -143,12 +154,19 @@ function sameChain(a: readonly InlineFrame[], b: readonly InlineFrame[] | undefi
   if (!b || a.length !== b.length) return false;
   return a.every((f, i) => {
     const g = b[i];
-    return f.name === g.name && f.scriptUrl === g.scriptUrl && f.line === g.line && f.column === g.column && f.functionStartLine === g.functionStartLine;
+    return (
+      f.name === g.name &&
+      f.scriptUrl === g.scriptUrl &&
+      f.line === g.line &&
+      f.column === g.column &&
+      f.functionStartLine === g.functionStartLine
+    );
   });
 }
 
 function toAddress(start: number | bigint | string): number | undefined {
   if (typeof start === 'number') return Number.isSafeInteger(start) && start >= 0 ? start : undefined;
-  if (typeof start === 'bigint') return start >= 0n && start <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(start) : undefined;
+  if (typeof start === 'bigint')
+    return start >= 0n && start <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(start) : undefined;
   return /^0x[0-9a-fA-F]{1,13}$/.test(start) ? parseInt(start.slice(2), 16) : undefined;
 }

@@ -9,14 +9,27 @@
  */
 import { inlineChain } from './v8-log-query.js';
 import {
-  OTHER_CODE, type CodeRef, type CodeSlot, type CodeTier, type InlineFrame, type LogCode,
-  type LogFunction, type LogScript, type V8LogStats,
+  OTHER_CODE,
+  type CodeRef,
+  type CodeSlot,
+  type CodeTier,
+  type InlineFrame,
+  type LogCode,
+  type LogFunction,
+  type LogScript,
+  type V8LogStats,
 } from './v8-log-model.js';
 import { LineEndScanner, LogFormatError, unescapeString } from './v8-log-text.js';
 
 export type V8LogStatus = { readonly supported: true } | { readonly supported: false; readonly reason: string };
 
-const TIERS: Record<string, CodeTier> = { '~': 'ignition', '': 'ignition', '^': 'sparkplug', '+': 'maglev', '*': 'turbofan' };
+const TIERS: Record<string, CodeTier> = {
+  '~': 'ignition',
+  '': 'ignition',
+  '^': 'sparkplug',
+  '+': 'maglev',
+  '*': 'turbofan',
+};
 const ADDRESS = /^0x[0-9a-f]{1,13}$/;
 const INT = /^-?\d{1,10}$/;
 const MARKER = /^[~^+*]?'?$/;
@@ -42,14 +55,24 @@ export class V8LogParser {
   private readonly functionsAt = new Map<number, LogFunction>();
   private readonly scripts = new Map<number, LogScript>();
   private readonly counts: V8LogStats = {
-    bytes: 0, lines: 0, codeObjects: 0, otherCode: 0, moves: 0, sfiMoves: 0, scripts: 0, tableBytes: 0,
+    bytes: 0,
+    lines: 0,
+    codeObjects: 0,
+    otherCode: 0,
+    moves: 0,
+    sfiMoves: 0,
+    scripts: 0,
+    tableBytes: 0,
     droppedPartialLine: false,
   };
 
   /** Parses the next piece of the log (any split, even inside a line or an escape). */
   feed(chunk: string | Uint8Array): void {
     if (this.reason !== undefined) return;
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    const text =
+      typeof chunk === 'string'
+        ? chunk
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
     this.counts.bytes += text.length;
     try {
       this.consume(text);
@@ -163,7 +186,8 @@ export class V8LogParser {
   private record(line: string): void {
     this.counts.lines++;
     if (!this.sawHeader) {
-      if (!line.startsWith('v8-version,')) throw new LogFormatError(`does not start with a v8-version record: ${JSON.stringify(line.slice(0, 40))}`);
+      if (!line.startsWith('v8-version,'))
+        throw new LogFormatError(`does not start with a v8-version record: ${JSON.stringify(line.slice(0, 40))}`);
       this.sawHeader = true;
       const f = line.split(',');
       this.v8Version = f.slice(1, 5).join('.');
@@ -172,10 +196,14 @@ export class V8LogParser {
     const comma = line.indexOf(',');
     const type = comma < 0 ? line : line.slice(0, comma);
     switch (type) {
-      case 'code-creation': return this.codeCreation(line);
-      case 'code-move': return this.move(line.split(','), true);
-      case 'sfi-move': return this.move(line.split(','), false);
-      case 'code-source-info': return this.sourceInfo(line.split(','));
+      case 'code-creation':
+        return this.codeCreation(line);
+      case 'code-move':
+        return this.move(line.split(','), true);
+      case 'sfi-move':
+        return this.move(line.split(','), false);
+      case 'code-source-info':
+        return this.sourceInfo(line.split(','));
       default: // Records naming does not need (ticks, heap, deopts...) and unknown ones.
     }
   }
@@ -186,11 +214,13 @@ export class V8LogParser {
     // function's debug name is written raw (unescaped), so its commas count from both ends.
     const commas: number[] = [];
     for (let at = line.indexOf(','); at >= 0; at = line.indexOf(',', at + 1)) commas.push(at);
-    if (commas.length < 6 || commas.length === 7) throw new LogFormatError(`code-creation: ${commas.length + 1} fields`);
+    if (commas.length < 6 || commas.length === 7)
+      throw new LogFormatError(`code-creation: ${commas.length + 1} fields`);
     const n = commas.length;
     const field = (k: number): string => line.slice(commas[k - 1] + 1, k < n ? commas[k] : line.length);
     const size = field(5);
-    if (!INT.test(field(2)) || !INT.test(field(3)) || !INT.test(size)) throw new LogFormatError(`code-creation: bad kind/time/size in ${JSON.stringify(line.slice(0, commas[5]))}`);
+    if (!INT.test(field(2)) || !INT.test(field(3)) || !INT.test(size))
+      throw new LogFormatError(`code-creation: bad kind/time/size in ${JSON.stringify(line.slice(0, commas[5]))}`);
     const address = hex(field(4), 'code-creation');
     if (n === 6) {
       this.current.set(address, OTHER_CODE);
@@ -200,8 +230,13 @@ export class V8LogParser {
     const marker = field(n);
     if (!MARKER.test(marker)) throw new LogFormatError(`code-creation: unknown tier marker ${JSON.stringify(marker)}`);
     const code: LogCode = {
-      tag: field(1), marker, tier: TIERS[marker.replace(/'$/, '')], rawName: line.slice(commas[5] + 1, commas[n - 2]),
-      size: Number(size), addresses: [address], sfiAddress: hex(field(n - 1), 'code-creation'),
+      tag: field(1),
+      marker,
+      tier: TIERS[marker.replace(/'$/, '')],
+      rawName: line.slice(commas[5] + 1, commas[n - 2]),
+      size: Number(size),
+      addresses: [address],
+      sfiAddress: hex(field(n - 1), 'code-creation'),
     };
     this.current.set(address, code);
     this.at(address).push(code);
@@ -234,10 +269,12 @@ export class V8LogParser {
     // code-source-info,<address>,<script>,<start>,<end>,<positions>,<inlining>,<functions>
     if (f.length !== 8) throw new LogFormatError(`code-source-info: ${f.length} fields`);
     const address = hex(f[1], 'code-source-info');
-    if (!INT.test(f[2]) || !INT.test(f[3]) || !INT.test(f[4])) throw new LogFormatError('code-source-info: bad script/start/end');
+    if (!INT.test(f[2]) || !INT.test(f[3]) || !INT.test(f[4]))
+      throw new LogFormatError('code-source-info: bad script/start/end');
     const code = this.current.get(address);
     // Source info always follows its code-creation; one that does not is a log we misread.
-    if (code === undefined || code === OTHER_CODE) throw new LogFormatError(`code-source-info for ${f[1]} without a code-creation`);
+    if (code === undefined || code === OTHER_CODE)
+      throw new LogFormatError(`code-source-info for ${f[1]} without a code-creation`);
     if (code.positions) throw new LogFormatError(`second code-source-info for ${f[1]}`);
     const fn = this.bindFunction(code, Number(f[2]), Number(f[3]));
     code.fn = fn;
@@ -246,11 +283,14 @@ export class V8LogParser {
     const functions = parseFunctions(f[7]).map((a) => this.functionsAt.get(a));
     for (let i = 2; i < positions.length; i += 3) {
       // Lookups bisect by code offset, as V8 reads these tables.
-      if (i > 2 && positions[i - 2] < positions[i - 5]) throw new LogFormatError(`code-source-info for ${f[1]}: code offsets not ascending`);
-      if (positions[i] >= inlining.length / 3) throw new LogFormatError(`code-source-info for ${f[1]}: inlining id ${positions[i]} out of range`);
+      if (i > 2 && positions[i - 2] < positions[i - 5])
+        throw new LogFormatError(`code-source-info for ${f[1]}: code offsets not ascending`);
+      if (positions[i] >= inlining.length / 3)
+        throw new LogFormatError(`code-source-info for ${f[1]}: inlining id ${positions[i]} out of range`);
     }
     for (let i = 0; i < inlining.length; i += 3) {
-      if (inlining[i] >= functions.length || inlining[i + 2] >= inlining.length / 3) throw new LogFormatError(`code-source-info for ${f[1]}: inlining entry out of range`);
+      if (inlining[i] >= functions.length || inlining[i + 2] >= inlining.length / 3)
+        throw new LogFormatError(`code-source-info for ${f[1]}: inlining entry out of range`);
     }
     code.positions = positions;
     code.inlining = inlining;
@@ -264,7 +304,11 @@ export class V8LogParser {
     const known = this.functionsAt.get(code.sfiAddress);
     if (known && known.rawName === code.rawName && known.scriptId === scriptId && known.start === start) return known;
     const fn: LogFunction = {
-      rawName: code.rawName, scriptId, start, nameLine: m ? Number(m[1]) : 0, nameColumn: m ? Number(m[2]) : 0,
+      rawName: code.rawName,
+      scriptId,
+      start,
+      nameLine: m ? Number(m[1]) : 0,
+      nameColumn: m ? Number(m[2]) : 0,
     };
     // A different function at that address means the old one died and the address was reused.
     this.functionsAt.set(code.sfiAddress, fn);
@@ -322,6 +366,10 @@ function parseTriples(field: string, first: string, second: string, third: strin
 /** `S0x<hex>S0x<hex>...` → addresses. */
 function parseFunctions(field: string): number[] {
   if (field === '') return [];
-  if (!field.startsWith('S')) throw new LogFormatError(`code-source-info: bad functions ${JSON.stringify(field.slice(0, 20))}`);
-  return field.slice(1).split('S').map((a) => hex(a, 'code-source-info functions'));
+  if (!field.startsWith('S'))
+    throw new LogFormatError(`code-source-info: bad functions ${JSON.stringify(field.slice(0, 20))}`);
+  return field
+    .slice(1)
+    .split('S')
+    .map((a) => hex(a, 'code-source-info functions'));
 }

@@ -22,14 +22,23 @@ export interface NativeCounters {
   stop(): Record<string, number>;
 }
 
-const ERRNO: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 19: 'ENODEV', 22: 'EINVAL', 24: 'EMFILE', 95: 'EOPNOTSUPP' };
+const ERRNO: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  13: 'EACCES',
+  19: 'ENODEV',
+  22: 'EINVAL',
+  24: 'EMFILE',
+  95: 'EOPNOTSUPP',
+};
 
 /**
  * The OS, as the native engine sees it. Tests stand in another one in-process with
  * {@link simulatePlatform}, or for a whole process tree (CLI, Vitest workers, the install script)
  * with env PERFPROFILE_SIMULATE_PLATFORM=darwin|win32.
  */
-const osPlatform = (): NodeJS.Platform => (process.env.PERFPROFILE_SIMULATE_PLATFORM as NodeJS.Platform | undefined) || process.platform;
+const osPlatform = (): NodeJS.Platform =>
+  (process.env.PERFPROFILE_SIMULATE_PLATFORM as NodeJS.Platform | undefined) || process.platform;
 export let nativePlatform: () => NodeJS.Platform = osPlatform;
 /** For tests: simulate a platform (undefined restores the real one). */
 export function simulatePlatform(platform: NodeJS.Platform | undefined): void {
@@ -47,8 +56,10 @@ function paranoid(): string {
 /** Why perf_event_open failed with `errno`, worded for a user. */
 export function reasonForErrno(errno: number, event: EventSpec): string {
   const code = ERRNO[errno] ?? `errno ${errno}`;
-  if (errno === 2) return event.kind === 'software' ? `not supported by this kernel (ENOENT)` : 'no hardware PMU (ENOENT)';
-  if (errno === 13 || errno === 1) return `perf_event_paranoid=${paranoid()}: needs CAP_PERFMON or \`sysctl kernel.perf_event_paranoid=1\` (${code})`;
+  if (errno === 2)
+    return event.kind === 'software' ? `not supported by this kernel (ENOENT)` : 'no hardware PMU (ENOENT)';
+  if (errno === 13 || errno === 1)
+    return `perf_event_paranoid=${paranoid()}: needs CAP_PERFMON or \`sysctl kernel.perf_event_paranoid=1\` (${code})`;
   if (errno === 19) return 'no such PMU (ENODEV)';
   if (errno === 95) return `not supported on this machine (EOPNOTSUPP)`;
   if (errno === 22) return `rejected by perf_event_open (EINVAL)`;
@@ -56,17 +67,30 @@ export function reasonForErrno(errno: number, event: EventSpec): string {
 }
 
 function perfSel(e: EventSpec): PerfEventSel {
-  if (!e.perf) throw new ProfileError('ERR_CONFIG_VALUE', `event ${e.name} is not a perf event and cannot be read at each sample`, 'extra events must be perf events, e.g. event=task-clock,page-faults');
+  if (!e.perf)
+    throw new ProfileError(
+      'ERR_CONFIG_VALUE',
+      `event ${e.name} is not a perf event and cannot be read at each sample`,
+      'extra events must be perf events, e.g. event=task-clock,page-faults',
+    );
   return { type: e.perf.type, config: e.perf.config };
 }
 
 function startError(e: unknown, first: EventSpec): ProfileError {
   const err = e as { code?: string; errno?: number; message?: string };
   if (err?.code === 'ERR_PROFILE_RUNNING') {
-    return new ProfileError('ERR_PROFILE_RUNNING', 'a native profile is already running on this thread', 'stop it first; other threads (Workers) are independent');
+    return new ProfileError(
+      'ERR_PROFILE_RUNNING',
+      'a native profile is already running on this thread',
+      'stop it first; other threads (Workers) are independent',
+    );
   }
   if (typeof err?.errno === 'number') {
-    return new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${first.name} is unavailable: ${reasonForErrno(err.errno, first)}`, '`perfprofile events` lists what works here');
+    return new ProfileError(
+      'ERR_EVENT_UNAVAILABLE',
+      `event ${first.name} is unavailable: ${reasonForErrno(err.errno, first)}`,
+      '`perfprofile events` lists what works here',
+    );
   }
   return new ProfileError('ERR_PROFILE_STATE', `native sampler failed to start: ${err?.message ?? String(e)}`);
 }
@@ -83,21 +107,35 @@ class NativeSource implements SampleSource {
   private state: 'new' | 'running' | 'stopped' = 'new';
   private result: SourceResult | undefined;
 
-  constructor(private readonly binding: NativeBinding, private readonly settings: SourceSettings) {
+  constructor(
+    private readonly binding: NativeBinding,
+    private readonly settings: SourceSettings,
+  ) {
     const [first, ...extra] = settings.events;
     const timer = first.kind === 'timer';
     this.name = timer ? 'timer' : 'perf_event';
     const events = timer ? extra.map(perfSel) : [perfSel(first), ...extra.map(perfSel)];
     this.sampler = new binding.Sampler({
-      timer, events, period: settings.period, kernel: settings.kernel, precise: settings.precise ?? 0,
+      timer,
+      events,
+      period: settings.period,
+      kernel: settings.kernel,
+      precise: settings.precise ?? 0,
       // The addon keeps `depth - 1` frames and appends the truncation marker, so a cut stack is
       // exactly `depth` frames, as truncate() would cut it (and buildProfile does not cut it again).
-      depth: Math.max(settings.depth - 1, 1), fixes: fixesFromEnv(), progressPath: settings.progressFile,
+      depth: Math.max(settings.depth - 1, 1),
+      fixes: fixesFromEnv(),
+      progressPath: settings.progressFile,
     });
   }
 
   start(): void {
-    if (this.state !== 'new') throw new ProfileError('ERR_PROFILE_STATE', `this ${this.name} source was already started`, 'create a new source per profile');
+    if (this.state !== 'new')
+      throw new ProfileError(
+        'ERR_PROFILE_STATE',
+        `this ${this.name} source was already started`,
+        'create a new source per profile',
+      );
     // Starting untracked enumerates the heap's code, which V8 also writes to its code log (to
     // every listener): under a log, track once per thread so later starts do not log it again.
     if (process.env[V8_LOG_ENV] && nativePlatform() === 'linux') this.binding.trackCode();
@@ -158,7 +196,12 @@ export function createEngine(binding: NativeBinding) {
       return errno === 0 ? undefined : reasonForErrno(errno, event);
     },
     createSource(settings: SourceSettings): SampleSource {
-      if (nativePlatform() !== 'linux') throw new ProfileError('ERR_EVENT_UNAVAILABLE', `event ${settings.events[0].name} is unavailable: Linux only`, 'use event=v8 off Linux');
+      if (nativePlatform() !== 'linux')
+        throw new ProfileError(
+          'ERR_EVENT_UNAVAILABLE',
+          `event ${settings.events[0].name} is unavailable: Linux only`,
+          'use event=v8 off Linux',
+        );
       return new NativeSource(binding, settings);
     },
     trackCode(): void {

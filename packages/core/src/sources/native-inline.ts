@@ -60,7 +60,9 @@ export function inlineNamer(isolate: string | undefined, warnings: string[]): In
   if (!follower || followedLog !== logfile) {
     const file = isolateLogFiles(logfile, process.pid).find((f) => f.isolate === isolate);
     if (!file) {
-      warnings.push(`inline frames off: no V8 log for isolate ${isolate} of process ${process.pid} beside ${logfile} (node must run with v8LogFlags(${JSON.stringify(logfile)}))`);
+      warnings.push(
+        `inline frames off: no V8 log for isolate ${isolate} of process ${process.pid} beside ${logfile} (node must run with v8LogFlags(${JSON.stringify(logfile)}))`,
+      );
       return undefined;
     }
     follower = new V8LogFollower(file.path);
@@ -97,8 +99,13 @@ function withChain(frame: SourceFrame, chain: readonly InlineFrame[]): SourceFra
   const at: SourceFrame = { ...rest, line: own.line, ...(own.column > 0 ? { column: own.column } : {}) };
   if (chain.length === 1) return at;
   const inline = chain.slice(0, -1).map((f): SourceFrame => ({
-    name: f.name, file: urlToFile(f.scriptUrl), line: f.line, startLine: f.functionStartLine, kind: 'js',
-    ...(f.column > 0 ? { column: f.column } : {}), ...(frame.tier ? { tier: frame.tier } : {}),
+    name: f.name,
+    file: urlToFile(f.scriptUrl),
+    line: f.line,
+    startLine: f.functionStartLine,
+    kind: 'js',
+    ...(f.column > 0 ? { column: f.column } : {}),
+    ...(frame.tier ? { tier: frame.tier } : {}),
   }));
   return { ...at, inline };
 }

@@ -60,8 +60,14 @@ export function parseFrame(raw: Readonly<RawFrame>, kinds: readonly FrameKind[])
     where = where.slice(0, pos.index);
   }
   const frame: SourceFrame = {
-    name: name || '(anonymous)', systemName, file: urlToFile(where), line: startLine, startLine,
-    kind, ...(column !== undefined ? { column } : {}), ...(tier ? { tier } : {}),
+    name: name || '(anonymous)',
+    systemName,
+    file: urlToFile(where),
+    line: startLine,
+    startLine,
+    kind,
+    ...(column !== undefined ? { column } : {}),
+    ...(tier ? { tier } : {}),
   };
   return frame;
 }
@@ -71,7 +77,12 @@ export function parseFrame(raw: Readonly<RawFrame>, kinds: readonly FrameKind[])
  * (N counts the physical frames cut: what inlined functions they held is not known). With
  * `inline`, JS frames at a code offset get their line there and their inline chain.
  */
-export function toSourceSamples(frames: readonly Readonly<RawFrame>[], stacks: readonly RawStack[], names: NativeNames, inline?: InlineNamer): SourceSample[] {
+export function toSourceSamples(
+  frames: readonly Readonly<RawFrame>[],
+  stacks: readonly RawStack[],
+  names: NativeNames,
+  inline?: InlineNamer,
+): SourceSample[] {
   // Frames of one function differ per code offset: parse each name once.
   const byName = new Map<string, SourceFrame>();
   const parsed = frames.map((f) => {
@@ -79,11 +90,12 @@ export function toSourceSamples(frames: readonly Readonly<RawFrame>[], stacks: r
     let frame = byName.get(key);
     if (!frame) byName.set(key, (frame = parseFrame(f, names.frameKinds)));
     const code = f[2];
-    return code && inline && frame.kind === 'js' ? inline.expand(frame, code, f[0]) ?? frame : frame;
+    return code && inline && frame.kind === 'js' ? (inline.expand(frame, code, f[0]) ?? frame) : frame;
   });
   return stacks.map((s) => {
     const out: SourceFrame[] = s.frames.map((i) => parsed[i]);
-    if (s.truncated > 0) out.push({ name: `(truncated ${s.truncated} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' });
+    if (s.truncated > 0)
+      out.push({ name: `(truncated ${s.truncated} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' });
     return { frames: out, values: s.values, count: s.count, vmState: names.vmStates[s.vmState] ?? 'OTHER' };
   });
 }

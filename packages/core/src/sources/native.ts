@@ -37,7 +37,8 @@ export interface NativeEngine {
   trackCode(): void;
 }
 
-export type NativeStatus = { readonly ok: true; readonly engine: NativeEngine } | { readonly ok: false; readonly reason: string };
+export type NativeStatus =
+  { readonly ok: true; readonly engine: NativeEngine } | { readonly ok: false; readonly reason: string };
 
 let status: NativeStatus | undefined;
 

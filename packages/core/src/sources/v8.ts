@@ -7,6 +7,7 @@ import { Session } from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import { lookupEvent } from '../events.js';
 import type { SampleSource, SourceFrame, SourceResult, SourceSample, SourceSettings } from './source.js';
+import { post } from '../inspector.js';
 
 /** The subset of Chrome's Profiler.Profile that we read. */
 export interface InspectorProfile {
@@ -20,17 +21,6 @@ export interface InspectorProfile {
   endTime: number;
   samples?: number[];
   timeDeltas?: number[];
-}
-
-function post<T>(session: Session, method: string, params?: object): T {
-  let result: T | undefined;
-  let error: Error | null = null;
-  session.post(method, params ?? {}, (e, r) => {
-    error = e;
-    result = r as T;
-  });
-  if (error) throw error;
-  return result as T;
 }
 
 /** A script URL as a path: file:// URLs become paths, others stay as they are. */
@@ -56,7 +46,10 @@ const SPECIAL: Record<string, { kind: SourceFrame['kind']; vmState: string }> = 
  * from the node's positionTicks (V8 counts ticks per line, so the totals per line are exact);
  * callers carry their function's start line, since V8 does not record call sites.
  */
-export function fromInspectorProfile(profile: InspectorProfile, intervalNs: number): { samples: SourceSample[]; startNanos: number; durationNanos: number } {
+export function fromInspectorProfile(
+  profile: InspectorProfile,
+  intervalNs: number,
+): { samples: SourceSample[]; startNanos: number; durationNanos: number } {
   const parent = new Map<number, number>();
   const byId = new Map<number, InspectorProfile['nodes'][number]>();
   for (const n of profile.nodes) {
@@ -117,8 +110,17 @@ export function fromInspectorProfile(profile: InspectorProfile, intervalNs: numb
       folded.set(key, { frames: [leaf, ...callerFrames(id)], ns, count: 1, vmState });
     }
   }
-  const samples = [...folded.values()].map((e) => ({ frames: e.frames, values: [e.ns], count: e.count, vmState: e.vmState }));
-  return { samples, startNanos: Math.round(profile.startTime * 1000), durationNanos: Math.round((profile.endTime - profile.startTime) * 1000) };
+  const samples = [...folded.values()].map((e) => ({
+    frames: e.frames,
+    values: [e.ns],
+    count: e.count,
+    vmState: e.vmState,
+  }));
+  return {
+    samples,
+    startNanos: Math.round(profile.startTime * 1000),
+    durationNanos: Math.round((profile.endTime - profile.startTime) * 1000),
+  };
 }
 
 export class V8Source implements SampleSource {
