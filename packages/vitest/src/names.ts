@@ -79,6 +79,8 @@ const GETTERS = [
 export class FrameNamer {
   private readonly lines = new Map<string, string[] | null>();
   private readonly getters = new Map<string, string | null>();
+  /** Whether a module's code holds the callback's source (or is unknown), by file. */
+  private readonly holdsSource = new Map<string, boolean>();
 
   constructor(
     private readonly code: CodeLookup,
@@ -91,8 +93,13 @@ export class FrameNamer {
     if (!s || frame.kind !== 'js' || frame.startLine !== s.line) return false;
     const column = startColumn(frame);
     if (column !== undefined && column !== s.column) return false;
-    const code = this.code(frame.file);
-    return code === undefined || code.includes(s.source);
+    let holds = this.holdsSource.get(frame.file);
+    if (holds === undefined) {
+      const code = this.code(frame.file);
+      holds = code === undefined || code.includes(s.source);
+      this.holdsSource.set(frame.file, holds);
+    }
+    return holds;
   }
 
   /** The export name when `frame` is one of Vite's export getters, else undefined. */
