@@ -114,6 +114,11 @@ export class FrameNamer {
     return name ?? undefined;
   }
 
+  /** Where `frame`'s function starts on its first line: its code name's column, or the callback's once named so. */
+  startColumn(frame: SourceFrame): number | undefined {
+    return startColumn(frame) ?? (this.site && frame.name === this.site.name ? this.site.column : undefined);
+  }
+
   /** `frame` renamed when it is the callback (`root`: the frame the harness called) or an export getter. */
   name(frame: SourceFrame, root: boolean): SourceFrame {
     let name: string | undefined;
@@ -140,7 +145,7 @@ export class FrameNamer {
  * (`JS:*time /p/x.bench.ts:29:43`); undefined when unknown (event=v8 frames, inlined
  * functions). A frame's own `column` is the sampled position's once V8's log expanded it.
  */
-function startColumn(frame: SourceFrame): number | undefined {
+export function startColumn(frame: SourceFrame): number | undefined {
   const m = /:(\d+):(\d+)$/.exec(frame.systemName ?? '');
   return m && Number(m[1]) === frame.startLine ? Number(m[2]) : undefined;
 }
