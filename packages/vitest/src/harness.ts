@@ -77,7 +77,7 @@ export function benchmarkTransform(
     if (kept === 1 && cut > 0 && isNodeInternal(calls[0])) return [harnessFrame];
     const final = (j: number) => {
       const f = namer ? namer.name(calls[j], j === kept - 1) : calls[j];
-      return mapper ? mapper.map(f) : f;
+      return mapper ? mapper.map(f, namer?.startColumn(f)) : f;
     };
     // Calls back into frames: each run of one owner is a frame, its outermost call the frame's
     // function (an inlined one when the cut fell inside the owner's chain), the rest inlined.

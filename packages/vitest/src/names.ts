@@ -79,6 +79,8 @@ const GETTERS = [
 export class FrameNamer {
   private readonly lines = new Map<string, string[] | null>();
   private readonly getters = new Map<string, string | null>();
+  /** Whether a module's code holds the callback's source (or is unknown), by file. */
+  private readonly holdsSource = new Map<string, boolean>();
 
   constructor(
     private readonly code: CodeLookup,
@@ -91,8 +93,13 @@ export class FrameNamer {
     if (!s || frame.kind !== 'js' || frame.startLine !== s.line) return false;
     const column = startColumn(frame);
     if (column !== undefined && column !== s.column) return false;
-    const code = this.code(frame.file);
-    return code === undefined || code.includes(s.source);
+    let holds = this.holdsSource.get(frame.file);
+    if (holds === undefined) {
+      const code = this.code(frame.file);
+      holds = code === undefined || code.includes(s.source);
+      this.holdsSource.set(frame.file, holds);
+    }
+    return holds;
   }
 
   /** The export name when `frame` is one of Vite's export getters, else undefined. */
@@ -105,6 +112,11 @@ export class FrameNamer {
       this.getters.set(key, name);
     }
     return name ?? undefined;
+  }
+
+  /** Where `frame`'s function starts on its first line: its code name's column, or the callback's once named so. */
+  startColumn(frame: SourceFrame): number | undefined {
+    return startColumn(frame) ?? (this.site && frame.name === this.site.name ? this.site.column : undefined);
   }
 
   /** `frame` renamed when it is the callback (`root`: the frame the harness called) or an export getter. */
@@ -133,7 +145,7 @@ export class FrameNamer {
  * (`JS:*time /p/x.bench.ts:29:43`); undefined when unknown (event=v8 frames, inlined
  * functions). A frame's own `column` is the sampled position's once V8's log expanded it.
  */
-function startColumn(frame: SourceFrame): number | undefined {
+export function startColumn(frame: SourceFrame): number | undefined {
   const m = /:(\d+):(\d+)$/.exec(frame.systemName ?? '');
   return m && Number(m[1]) === frame.startLine ? Number(m[2]) : undefined;
 }

@@ -76,6 +76,22 @@ describe('benchmarkTransform with inlined functions', () => {
     expect(out[0]).toMatchObject({ file: '/p/src/mix.ts', line: 13 });
     expect((out[0] as Inlined).inline![0]).toMatchObject({ name: 'mix', file: '/p/src/mix.ts', line: 17 });
   });
+
+  it('maps a position at its column when a transformed line holds several source lines', () => {
+    // Generated line 1: column 0 → source line 1, column 20 → source line 4 (a call reflowed onto one line).
+    const mapper = new SourceMapper(() => ({ version: 3, sources: ['x.ts'], mappings: 'AAAA,oBAGA' }));
+    const at = (column: number | undefined, systemName?: string) =>
+      mapper.map(js('cb', '/p/x.js', 1, { column, systemName }));
+    // A sampled position: the mapping at or before it.
+    expect(at(21)).toMatchObject({ line: 4, startLine: 1 });
+    expect(at(15).line).toBe(1);
+    expect(at(undefined).line).toBe(1);
+    // A function's start (its code name's column): the mapping at or after it, its body's.
+    expect(at(5, 'JS:*cb /p/x.js:1:15')).toMatchObject({ line: 1, startLine: 4, systemName: 'JS:*cb /p/x.js:1:15' });
+    expect(at(21, 'JS:~cb /p/x.js:1:1')).toMatchObject({ line: 4, startLine: 1 });
+    // Or a column the caller knows (the benchmark callback's, for event=v8 frames).
+    expect(mapper.map(js('cb', '/p/x.js', 1), 15)).toMatchObject({ line: 1, startLine: 4 });
+  });
 });
 
 describe('frame names', () => {
