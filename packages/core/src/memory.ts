@@ -8,7 +8,8 @@
  * while the window is open. Heap bytes come from V8's own allocation counter where
  * `v8.getHeapStatistics()` has one (`total_allocated_bytes`, Node >= 25), else from GC
  * accounting: the used-heap delta plus what each collection freed. Either count includes the
- * filler V8 leaves at the end of a new-space page when the next object does not fit.
+ * filler V8 leaves at the end of a new-space page when the next object does not fit; V8's
+ * counter also counts allocation buffers whole (Node 26: +4% for 48 B objects, GC accounting +0.7%).
  */
 import v8 from 'node:v8';
 

@@ -41,7 +41,7 @@ function allocRetained(count: number): void {
 const inFunction = (name: string) => (s: HeapSample) => s.frames[0]?.name === name;
 
 describe('startMemoryWindow', () => {
-  it('counts the JS heap a loop allocates, through its GCs, within 1%', () => {
+  it("counts the JS heap a loop allocates, through its GCs: within 1% by GC accounting, 5% by V8's own counter", () => {
     allocObjects(50_000); // optimized before the window
     const stop = startMemoryWindow()!;
     allocObjects(400_000);
@@ -49,8 +49,10 @@ describe('startMemoryWindow', () => {
     expect(t.heapCounter).toBe(heapCounter());
     expect(t.gcCount).toBeGreaterThan(0);
     expect(t.gcNanos).toBeGreaterThan(0);
+    // V8's total_allocated_bytes (Node >= 25) counts whole allocation buffers: +4% here on Node 26.
+    const slack = t.heapCounter === 'total_allocated_bytes' ? 0.05 : 0.01;
     expect(t.heapBytes / (400_000 * OBJECT_BYTES)).toBeGreaterThan(0.99);
-    expect(t.heapBytes / (400_000 * OBJECT_BYTES)).toBeLessThan(1.01);
+    expect(t.heapBytes / (400_000 * OBJECT_BYTES)).toBeLessThan(1 + slack);
   });
 
   it('counts ArrayBuffer backing stores exactly with exactExternal', () => {
@@ -77,7 +79,7 @@ describe('startHeapSampling', () => {
     const run = stop();
     const mine = allocTotals(heapSamples(run), inFunction('allocObjects'));
     expect(mine.objects).toBeCloseTo(5_000, 6);
-    expect(mine.bytes).toBeCloseTo(5_000 * OBJECT_BYTES, 3);
+    expect(Math.abs(mine.bytes / (5_000 * OBJECT_BYTES) - 1)).toBeLessThan(0.001); // Node 26 took one as 64 B once
     expect(mine.variance).toBeLessThan(1e-6);
     expect(sampleProbability(OBJECT_BYTES, 1)).toBe(1);
   });

@@ -8,7 +8,7 @@
  * sample array, clock readings) and the filler V8 leaves at new-space page ends (+1–3% for
  * 8 KiB objects, +30% for 64 KiB ones). And V8's sampling heap profiler, at any interval larger
  * than the objects, records each sample's size as roughly the interval, not the object's: its
- * own scaled estimates then read ~1.5× high (docs/PERFORMANCE.md, "Memory"). At interval 1 B
+ * own scaled estimates then read ~1.5× high (docs/PERFORMANCE.md, "Memory per benchmark"). At interval 1 B
  * it takes every allocation at its true size. So the benchmark's own bytes and objects come
  * from a few more ops run the same way, through the same harness, with every allocation taken
  * and its stack telling the benchmark's from the harness's. The measured pass itself only
