@@ -144,16 +144,20 @@ describe.skipIf(P.unsupported)('Vitest 5: a project with its own benchmark.provi
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { test: string; names: string[]; warmup: boolean });
-    // Per test: the measured run of its whole group (with warm-up), then one profiled run per
-    // registration (without), all through the user's provider.
+    // Per test: the measured run of its whole group (with warm-up), then per registration its
+    // allocation census and its profiled run (both without), all through the user's provider.
     const byTest = new Map<string, typeof runs>();
     for (const x of runs) byTest.set(x.test, [...(byTest.get(x.test) ?? []), x]);
     expect([...byTest.keys()].sort()).toEqual(['hash > fnv1a', 'sorting > bubble 400', 'sorting > selection 400']);
     expect(byTest.get('hash > fnv1a')).toEqual([
       { test: 'hash > fnv1a', names: ['sync', 'async'], warmup: true },
       { test: 'hash > fnv1a', names: ['sync'], warmup: false },
+      { test: 'hash > fnv1a', names: ['sync'], warmup: false },
+      { test: 'hash > fnv1a', names: ['async'], warmup: false },
       { test: 'hash > fnv1a', names: ['async'], warmup: false },
     ]);
+    // Each census took its memory figures through the user's provider too.
+    for (const b of index.benchmarks) expect(b.memory?.censusOps, b.fullName).toBeGreaterThan(0);
     // The provider calls tinybench-style phase hooks, so counters come from its measured phase.
     for (const b of index.benchmarks) expect(b.counters['task-clock/op']).toBeGreaterThan(0);
   });
