@@ -38,6 +38,8 @@ export interface MemoryWindowOptions {
    * outside a timed pass.
    */
   readonly exactExternal?: boolean;
+  /** Count heap bytes this way even where V8 has its own counter (GC accounting is the exacter). */
+  readonly heapCounter?: HeapCounter;
 }
 
 interface GcHeapStats {
@@ -123,7 +125,8 @@ export function startMemoryWindow(options: MemoryWindowOptions = {}): (() => Mem
       if (COLLECTIONS.has(e.gcType)) gcCount++;
       gcMicros += e.cost;
     }
-    const counted = start.allocated !== undefined && end.allocated !== undefined;
+    const counted =
+      options.heapCounter !== 'gc-accounting' && start.allocated !== undefined && end.allocated !== undefined;
     return {
       heapBytes: counted ? end.allocated! - start.allocated! : end.used - start.used + freedHeap,
       externalBytes: Math.max(0, end.external - start.external + freedExternal),

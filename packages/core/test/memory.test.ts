@@ -68,6 +68,7 @@ describe('startMemoryWindow', () => {
     const has =
       typeof (v8.getHeapStatistics() as { total_allocated_bytes?: unknown }).total_allocated_bytes === 'number';
     expect(heapCounter()).toBe(has ? 'total_allocated_bytes' : 'gc-accounting');
+    expect(startMemoryWindow({ heapCounter: 'gc-accounting' })!().heapCounter).toBe('gc-accounting');
   });
 });
 
