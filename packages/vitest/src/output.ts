@@ -117,45 +117,42 @@ export function writeOutput(
   const { out, run } = settings;
   // The records are read; removing them first frees their space for index.json (full disk).
   rmSync(path.join(out, RECORDS_DIR), { recursive: true, force: true });
-  const profiles: Profile[] = [];
-  for (const r of records) {
-    try {
-      profiles.push(decode(readFileSync(path.join(out, r.profile))));
-    } catch {
-      complete = false;
-    }
-  }
-  let merged: string | null = null;
   const errors: string[] = [];
-  if (profiles.length) {
-    try {
-      writeAtomic(path.join(out, 'merged.pb.gz'), encode(merge(profiles)));
-      merged = 'merged.pb.gz';
-    } catch (e) {
-      // The per-benchmark profiles are the results; the small index.json may still fit.
-      complete = false;
-      errors.push(`merged.pb.gz not written: ${writeFailureReason(out, e)}`);
+  /**
+   * `<name>` merged from the profiles `files` lists (each labeled with its benchmark already);
+   * null when there are none or it cannot be written (the reason in `errors`): the
+   * per-benchmark profiles are the results, and the small index.json may still fit.
+   */
+  const mergeInto = (name: string, files: readonly (string | undefined)[]): string | null => {
+    const profiles: Profile[] = [];
+    for (const f of files) {
+      try {
+        if (f) profiles.push(decode(readFileSync(path.join(out, f))));
+      } catch {
+        complete = false;
+      }
     }
-  }
+    if (!profiles.length) return null;
+    try {
+      writeAtomic(path.join(out, name), encode(merge(profiles)));
+      return name;
+    } catch (e) {
+      complete = false;
+      errors.push(`${name} not written: ${writeFailureReason(out, e)}`);
+      return null;
+    }
+  };
+  let merged = mergeInto(
+    'merged.pb.gz',
+    records.map((r) => r.profile),
+  );
   const alloc = settings.config.alloc;
-  let mergedAlloc: string | null = null;
-  const allocProfiles: Profile[] = [];
-  for (const r of alloc ? records : []) {
-    try {
-      if (r.allocProfile) allocProfiles.push(decode(readFileSync(path.join(out, r.allocProfile))));
-    } catch {
-      complete = false;
-    }
-  }
-  if (allocProfiles.length) {
-    try {
-      writeAtomic(path.join(out, 'merged.alloc.pb.gz'), encode(merge(allocProfiles)));
-      mergedAlloc = 'merged.alloc.pb.gz';
-    } catch (e) {
-      complete = false;
-      errors.push(`merged.alloc.pb.gz not written: ${writeFailureReason(out, e)}`);
-    }
-  }
+  let mergedAlloc = alloc
+    ? mergeInto(
+        'merged.alloc.pb.gz',
+        records.map((r) => r.allocProfile),
+      )
+    : null;
   const first = records[0]?.run;
   const index = (): IndexFile => ({
     schema: 1,
