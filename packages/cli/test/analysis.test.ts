@@ -180,8 +180,9 @@ describe('on real runs of the fixture', () => {
     const r = perfprofile(['top', runs.base1, '-n', '3']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.match(/^== /gm)).toHaveLength(2);
+    // Each block's heading carries the benchmark's B/op and allocs/op, as go test -benchmem prints them.
     expect(r.stdout).toMatch(
-      /== hash > fnv1a sync \(.*\.pb\.gz\)\ncpu\/nanoseconds: total .*\n.*\n.*hashRounds\s+src\/hash\.ts:\d+/,
+      /== hash > fnv1a sync \(.*\.pb\.gz\) {2}\d+ B\/op {2}[\d.]+ allocs\/op\ncpu\/nanoseconds: total .*\n.*\n.*hashRounds\s+src\/hash\.ts:\d+/,
     );
     const file = path.join(runs.base1, 'merged.pb.gz');
     const ours = JSON.parse(perfprofile(['top', file, '--json', '-n', '50']).stdout) as {
