@@ -17,10 +17,17 @@ export function hotShare(profile: Profile): number {
 describe('CPUProfile with the v8 source', () => {
   it('recovers the 70/30 split within 3 pp on the main thread', () => {
     const p = new CPUProfile('event=v8 rate=1000');
-    const run = p.start();
-    expect(run.source).toBe('v8');
-    const truth = split(1500);
-    const { profile, stats } = p.stop()!;
+    // V8's sampler thread ticks on the wall clock and a loaded machine delays it (799 samples in
+    // 1.5 s seen in CI; 700 at load 7): profile again, longer each time, until there are enough.
+    let attempt: { truth: { hot: number }; profile: Profile; stats: { samples: number } };
+    for (let i = 0; ; i++) {
+      const run = p.start();
+      expect(run.source).toBe('v8');
+      const truth = split(1500 * (i + 1));
+      attempt = { truth, ...p.stop()! };
+      if (attempt.stats.samples > 800 || i === 2) break;
+    }
+    const { truth, profile, stats } = attempt;
     expect(stats.samples).toBeGreaterThan(800);
     expect(stats).toMatchObject({ source: 'v8', event: 'v8', rate: 1000, period: 1_000_000, lost: 0 });
     expect(Math.abs(hotShare(profile) - truth.hot) * 100).toBeLessThan(3);
@@ -91,10 +98,16 @@ describe('CPUProfile with the v8 source', () => {
       import { CPUProfile, encode } from ${JSON.stringify(coreUrl)};
       import { run } from ${JSON.stringify(fixtureUrl)};
       const p = new CPUProfile('event=v8 rate=1000');
-      p.start();
-      const truth = run(1500);
-      const { profile, stats } = p.stop();
-      parentPort.postMessage({ truth, bytes: encode(profile), samples: stats.samples });
+      // As on the main thread: longer profiles until V8's wall-clock sampler got 800 samples.
+      for (let i = 0; ; i++) {
+        p.start();
+        const truth = run(1500 * (i + 1));
+        const { profile, stats } = p.stop();
+        if (stats.samples > 800 || i === 2) {
+          parentPort.postMessage({ truth, bytes: encode(profile), samples: stats.samples });
+          break;
+        }
+      }
     `;
     const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { type: 'module' } as never);
     const msg = await new Promise<{ truth: { hot: number }; bytes: Uint8Array; samples: number }>((resolve, reject) => {

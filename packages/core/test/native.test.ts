@@ -496,7 +496,8 @@ describe.skipIf(!status.ok)('native engine', () => {
         return { r, got: split7030(samplesOf(r)), unitSelf: leafShare(samplesOf(r), 'unit') };
       });
       const [on, off] = runs;
-      expect(Math.abs(on.got.hot - on.r.truth.hot)).toBeLessThan(0.01);
+      // 2 pp: ~1,500 samples, and a loaded machine preempts mid-phase (CI saw 1.16 pp once).
+      expect(Math.abs(on.got.hot - on.r.truth.hot)).toBeLessThan(0.02);
       expect(on.got.covered).toBeGreaterThan(0.85); // the rest is (garbage collector)
       expect(off.r.raw.fixed.frameless).toBe(0);
       // Without the fix the dropped samples land on `unit`, the interpreted caller.
@@ -525,7 +526,8 @@ describe.skipIf(!status.ok)('native engine', () => {
         );
         return { r, got: split7030(samplesOf(r)) };
       });
-      expect(Math.abs(on.got.hot - on.r.truth.hot)).toBeLessThan(0.01);
+      // 2 pp: ~1,500 samples, and a loaded machine preempts mid-phase (CI saw 1.16 pp once).
+      expect(Math.abs(on.got.hot - on.r.truth.hot)).toBeLessThan(0.02);
       expect(on.got.covered).toBeGreaterThan(0.85);
       expect(on.r.raw.fixed.frameless / on.r.raw.samples).toBeGreaterThan(0.3);
       const tiers = new Set(
