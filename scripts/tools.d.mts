@@ -28,4 +28,4 @@ export function toolPath(name: ToolName): string;
 export function thisHost(): Host;
 export function installPlan(missing: ToolName[], env?: Env, host?: Host): { packages: string[]; reason?: string };
 export function ensureTools(log?: (line: string) => void, env?: Env, host?: Host): ToolName[];
-export function skipSummary(reports: Report[]): { line: string; forTools: number };
+export function skipSummary(reports: Report[]): { line: string; totals: string; failed: number; forTools: number };

@@ -198,5 +198,5 @@ export function skipSummary(reports) {
     parts.push(`${other} other${other === 1 ? '' : 's'} skipped by ${other === 1 ? 'its' : 'their'} own condition`);
   // The plain totals line a CI log reader looks for ('N passed, N failed, N skipped').
   const totals = `tests: ${passed} passed, ${failed} failed, ${skipped + other} skipped`;
-  return { line: `npm test: ${parts.join('; ')}`, totals, forTools: skipped + partial };
+  return { line: `npm test: ${parts.join('; ')}`, totals, failed, forTools: skipped + partial };
 }
