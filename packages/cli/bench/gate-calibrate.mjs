@@ -23,7 +23,9 @@
  * recorded run's wall time and load average go to <dir>/runs.jsonl; after each run the
  * projected total is printed on stderr, with a warning when it passes --budget minutes. Needs
  * built packages (dist/) and the fixture's dependencies (npm ci in fixtures/proving-ground).
- * Runs are recorded one at a time: two at once would be each other's noise.
+ * Runs are recorded one at a time (two at once would be each other's noise), the runs of the
+ * whole suite spread among the trials, the first of each kind first, so the projection is
+ * known within minutes (Ctrl-C and a smaller plan if it is over budget; recorded runs stay).
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -72,11 +74,14 @@ const sensDir = (what, t, j) => path.join(o.dir, `sens-${o.fn}`, `${what}-${t}-$
 const subset = ['-t', o.bench];
 const subsetEnv = { PROVING_GROUND_FILES: o.file };
 
-// The plan, in recording order: null runs, then per trial k alternations of base and each slowdown.
+// The plan, in recording order: per trial k alternations of base and each slowdown, with the
+// runs of the whole suite spread among the trials (the first one first), so both kinds are timed
+// within the first minutes and the unchanged runs sample the whole session.
 const plan = [];
-for (let i = 1; i <= o.nullRuns; i++) plan.push({ kind: 'suite', out: nullDir(i), env: {}, args: [] });
-for (let t = 1; t <= o.trials; t++)
-  for (let j = 1; j <= o.k; j++) {
+for (let t = 1, i = 1; t <= o.trials || i <= o.nullRuns; t++) {
+  for (; i <= o.nullRuns && (i - 1) * Math.max(1, o.trials) < t * o.nullRuns; i++)
+    plan.push({ kind: 'suite', out: nullDir(i), env: {}, args: [] });
+  for (let j = 1; t <= o.trials && j <= o.k; j++) {
     // Alternating unchanged and slowed runs: a drift of the machine falls on both sides alike.
     plan.push({ kind: 'single', out: sensDir('base', t, j), env: subsetEnv, args: subset });
     for (const pct of o.pcts)
@@ -87,6 +92,7 @@ for (let t = 1; t <= o.trials; t++)
         args: subset,
       });
   }
+}
 
 const complete = (out) =>
   existsSync(path.join(out, 'index.json')) && JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8')).complete;
@@ -247,7 +253,16 @@ if (o.trials) {
   );
   // The benchmark's own run-to-run noise from the unchanged runs: within trials (what a trial's
   // test sees) and over all of them; and how far consecutive base and slowed runs move together.
-  const side = (what, t) => Array.from({ length: o.k }, (_, j) => cached(readRunDir(sensDir(what, t, j + 1))));
+  const sides = new Map();
+  const side = (what, t) => {
+    const key = `${what}-${t}`;
+    if (!sides.has(key))
+      sides.set(
+        key,
+        Array.from({ length: o.k }, (_, j) => cached(readRunDir(sensDir(what, t, j + 1)))),
+      );
+    return sides.get(key);
+  };
   const ns = (r) => codeNsPerOp(measureRun(r, r.benchmarks[0]), 'task-clock');
   const bases = Array.from({ length: o.trials }, (_, t) => side('base', t + 1).map(ns));
   const within = Math.sqrt(mean(bases.map((v) => sdLog(v) ** 2)));
@@ -273,30 +288,33 @@ if (o.trials) {
       `base and slowed runs recorded back to back correlate ${corr.r.toFixed(2)} (${corr.n} pairs, deviations from each trial's mean).\n`,
   );
   console.log(
-    `| slowdown | detected (benchmark failed, \`${o.fn}\` named) | measured change, median | z, median | p, median | named |`,
+    `| slowdown | detected (time per op failed, \`${o.fn}\` named) | measured change, median | z, median | p, median | failed on (trials) | named, where time failed |`,
   );
-  console.log('|---:|---:|---:|---:|---:|---|');
+  console.log('|---:|---:|---:|---:|---:|---|---|');
   let smallest;
   for (const p of o.pcts) {
     const trials = Array.from({ length: o.trials }, (_, t) => {
       const b = checkRuns(side('base', t + 1), side(`slow${p}`, t + 1)).benchmarks[0];
-      return { b, detected: b.regressions.length > 0 && b.carriers.some((c) => c.name === o.fn) };
+      const timeFailed = b.regressions.some((f) => f.kind === 'time');
+      return { b, timeFailed, detected: timeFailed && b.carriers.some((c) => c.name === o.fn) };
     });
     const hits = trials.filter((t) => t.detected).length;
     if (hits >= Math.ceil(0.9 * o.trials) && smallest === undefined) smallest = p;
+    // Memory per op can fail too: the injected repeat allocates what the utility allocates.
+    const kinds = new Map();
+    for (const t of trials)
+      for (const n of new Set(t.b.regressions.map((f) => f.name))) kinds.set(n, (kinds.get(n) ?? 0) + 1);
     const named = [
       ...new Set(
-        trials
-          .filter((t) => t.b.regressions.length)
-          .map((t) => [...t.b.carriers.map((c) => c.name)].join(' → ') || '(none)'),
+        trials.filter((t) => t.timeFailed).map((t) => t.b.carriers.map((c) => c.name).join(' → ') || '(none)'),
       ),
     ].join('; ');
     console.log(
-      `| +${p}% | ${hits}/${o.trials} | ${pct(median(trials.map((t) => t.b.time.change)))} | ${f1(median(trials.map((t) => t.b.time.z)))} | ${median(trials.map((t) => t.b.time.p ?? 1)).toFixed(3)} | ${named} |`,
+      `| +${p}% | ${hits}/${o.trials} | ${pct(median(trials.map((t) => t.b.time.change)))} | ${f1(median(trials.map((t) => t.b.time.z)))} | ${median(trials.map((t) => t.b.time.p ?? 1)).toFixed(3)} | ${[...kinds].map(([n, c]) => `${n} ${c}`).join(', ') || '–'} | ${named} |`,
     );
   }
   console.log(
-    `\nSmallest slowdown detected in at least 9 of 10 trials: ${smallest === undefined ? `none of ${o.pcts.map((p) => `+${p}%`).join(', ')}` : `+${smallest}%`}.`,
+    `\nSmallest slowdown detected in at least ${Math.ceil(0.9 * o.trials)} of ${o.trials} trials: ${smallest === undefined ? `none of ${o.pcts.map((p) => `+${p}%`).join(', ')}` : `+${smallest}%`}.`,
   );
 }
 console.log(`Load average at the end: ${load()} (${os.cpus().length} CPUs).`);
