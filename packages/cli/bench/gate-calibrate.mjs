@@ -285,7 +285,8 @@ if (o.trials) {
   console.log(
     `Unchanged runs of the benchmark: ${f1(median(bases.flat()) / 1000)} µs per op outside the harness (median), ` +
       `noise per run ±${f1(100 * within)}% within a trial, ±${f1(100 * sdLog(bases.flat()))}% over all ${bases.flat().length}; ` +
-      `base and slowed runs recorded back to back correlate ${corr.r.toFixed(2)} (${corr.n} pairs, deviations from each trial's mean).\n`,
+      `base and slowed runs recorded back to back correlate ${corr.r.toFixed(2)} (${corr.n} pairs, deviations from each trial's mean). ` +
+      `At that noise, +15% clears the default bar of 4 standard errors with about ${Math.ceil(2 * ((4 * within) / Math.log(1.15)) ** 2)} runs a side.\n`,
   );
   console.log(
     `| slowdown | detected (time per op failed, \`${o.fn}\` named) | measured change, median | z, median | p, median | failed on (trials) | named, where time failed |`,
