@@ -105,8 +105,8 @@ if (existsSync(journal))
     seconds[r.kind]?.push(r.seconds);
   }
 const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
-// Until a kind has been timed: the pilot's figures on a loaded 2-vCPU VM (docs/CI.md).
-const guess = { suite: 90, single: 6 };
+// Until a kind has been timed: a quiet machine's, from the CPU time such runs took (docs/CI.md).
+const guess = { suite: 60, single: 3.5 };
 const perRun = (kind) => (seconds[kind].length ? mean(seconds[kind]) : guess[kind]);
 
 /** One `vitest-perf bench` run into `out`, unless a complete one is there. */
