@@ -9,7 +9,9 @@ import {
   suiteNoise,
   type CheckOptions,
 } from '../src/index.js';
-import { runDir, thrown, type BenchSpec } from './helpers.js';
+import { writeFileSync } from 'node:fs';
+import { encode, ProfileBuilder, type Frame } from '../src/index.js';
+import { frame, runDir, thrown, types, type BenchSpec } from './helpers.js';
 
 /** A benchmark of `ns` CPU time per op whose profile has these stacks (root first, `bench` the callback). */
 const bench = (
@@ -198,6 +200,37 @@ describe('checkRuns', () => {
     expect(harness.regressions).toBe(0);
     expect(harness.benchmarks[0].time.change).toBeCloseTo(0, 2);
     expect(harness.benchmarks[0].harnessPct).toEqual({ base: 0, head: expect.closeTo(23.08, 2) });
+  });
+
+  it('names a function V8 inlined into its caller: every Line of a Location, not only the first', () => {
+    // As vitest-perf writes it with V8's code log: forward's code holds differenceBy inlined (one
+    // Location, Lines innermost first), so the sampled frame is forward and differenceBy is its inline.
+    const inlinedRun = (ns: number, n: { own: number; inl: number; other: number }) => {
+      const dir = runDir({ one: bench(ns, {}) });
+      const b = new ProfileBuilder({ sampleTypes: types, mapping: { filename: 'test' } });
+      const fwd: Frame = { ...frame('forward'), inline: [frame('differenceBy')] };
+      b.addFrames([frame('baseDifference'), fwd, frame('bench')], [n.inl, n.inl * 1e6]);
+      // forward's own code, at another position: a Location of its own, no inline chain.
+      b.addFrames([{ ...frame('forward'), line: 5 }, frame('bench')], [n.own, n.own * 1e6]);
+      b.addFrames([frame('other'), frame('bench')], [n.other, n.other * 1e6]);
+      writeFileSync(path.join(dir, 'one.pb.gz'), encode(b.build()));
+      return readRunDir(dir);
+    };
+    // differenceBy (all of it inlined into forward) goes from 500 to 700 ns of a 1000 → 1200 ns op.
+    const base = BASE.map((ns) => inlinedRun(ns, { own: 30, inl: 150, other: 120 }));
+    const head = BASE.map((ns) => inlinedRun(ns * 1.2, { own: 25, inl: 175, other: 100 }));
+    const b = check(base, head).benchmarks[0];
+    expect(b.regressions.map((f) => f.kind)).toEqual(['time']);
+    const fn = (name: string) => b.functions.find((f) => f.name === name)!;
+    expect(fn('differenceBy').base).toBeCloseTo(500, 6);
+    expect(fn('differenceBy').head).toBeCloseTo(700, 6);
+    // forward's code carries it too (its total has differenceBy's), but differenceBy is named, inside it.
+    expect(b.carriers.map((c) => c.name)).toEqual(['forward', 'differenceBy', 'baseDifference']);
+    expect(b.culprit?.name).toBe('baseDifference');
+    expect(fn('differenceBy').depth).toBeGreaterThan(fn('forward').depth);
+    // Self time of an inline chain belongs to its innermost function: forward's own code did not grow.
+    expect(fn('forward').selfBase).toBeCloseTo(100, 6);
+    expect(fn('forward').selfHead).toBeCloseTo(100, 6);
   });
 
   it('with one run a side, takes the noise from the spread across benchmarks and asks for more', () => {
