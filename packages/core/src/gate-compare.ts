@@ -5,7 +5,7 @@
  * (the change in standard errors of run-to-run noise) and, when the run counts allow it,
  * Mann–Whitney's test over runs.
  */
-import { hodgesLehmann, mannWhitney } from './stats.js';
+import { hodgesLehmann, mannWhitney, studentQuantile } from './stats.js';
 
 /** Run-to-run noise of one kind of quantity: standard deviation of a run's log value. */
 export interface Noise {
@@ -103,6 +103,17 @@ export function spreadBar(m: number, minZ: number): number {
   return Math.max(minZ, Math.log(m / 0.002));
 }
 
+/**
+ * The bar for a noise estimated with `df` degrees of freedom: Student's t that chance passes once
+ * in 1,000 comparisons, never below `minZ`. A noise read off few runs can be too small by luck
+ * (two unchanged runs that happen to agree): 5.9 for two runs against one, 4.5 for three a side,
+ * and `minZ` (4) from five a side on. Without degrees of freedom (an assumed or suite-spread
+ * noise) the bar is `minZ` as given.
+ */
+export function noiseBar(df: number, minZ: number): number {
+  return df > 0 ? Math.max(minZ, studentQuantile(0.001, df)) : minZ;
+}
+
 /** C(n, k), as a float. */
 function choose(n: number, k: number): number {
   let c = 1;
@@ -135,6 +146,7 @@ export function compareRuns(
   sd = Math.max(sd, relErr);
   const se = sd * Math.sqrt(1 / base.length + 1 / head.length);
   const z = se > 0 ? ci.estimate / se : ci.estimate > 0 ? Infinity : 0;
+  const bar = noiseBar(df, t.minZ);
   const p = smallestP(base.length, head.length) <= t.alpha + 1e-12 ? mannWhitney(x, y).p : null;
   const change = Math.exp(ci.estimate) - 1;
   const bound = (b: number) => (Number.isFinite(b) ? Math.exp(b) - 1 : null);
@@ -147,6 +159,6 @@ export function compareRuns(
     p,
     z,
     noise: sd,
-    regressed: change >= t.minChange && z >= t.minZ && (p === null || p <= t.alpha + 1e-12),
+    regressed: change >= t.minChange && z >= bar && (p === null || p <= t.alpha + 1e-12),
   };
 }

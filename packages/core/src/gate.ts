@@ -8,6 +8,7 @@
 import {
   compareRuns,
   median,
+  noiseBar,
   spreadBar,
   suiteNoise,
   smallestP,
@@ -345,6 +346,8 @@ export function checkRuns(
 
   const runs = { base: sides[0].length, head: sides[1].length };
   const tn = time.noise.sd;
+  // The bar a benchmark with every run met: its own runs' degrees of freedom added to the prior's.
+  const bar = time.noise.df > 0 ? noiseBar(time.noise.df + runs.base + runs.head - 2, time.bar) : time.bar;
   return {
     benchmarks,
     onlyBase,
@@ -357,8 +360,8 @@ export function checkRuns(
       source,
       rankTest: smallestP(runs.base, runs.head) <= opts.alpha + 1e-12,
       noise: tn,
-      minZ: time.bar,
-      detectable: Math.max(opts.minChange, Math.exp(time.bar * tn * Math.sqrt(1 / runs.base + 1 / runs.head)) - 1),
+      minZ: bar,
+      detectable: Math.max(opts.minChange, Math.exp(bar * tn * Math.sqrt(1 / runs.base + 1 / runs.head)) - 1),
     },
   };
 }

@@ -63,6 +63,70 @@ export function normalUpper(z: number): number {
   return z >= 0 ? erfc / 2 : 1 - erfc / 2;
 }
 
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error ~1e-15). */
+function logGamma(x: number): number {
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61503916999185,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  x -= 1;
+  let a = c[0];
+  const t = x + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** Regularized incomplete beta I_x(a, b), by its continued fraction (modified Lentz). */
+function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  // The fraction converges fast below the mean; use the symmetry I_x(a,b) = 1 − I_{1−x}(b,a) above it.
+  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x)) / a;
+  const tiny = 1e-300;
+  let f = 1,
+    c = 1,
+    d = 0;
+  for (let i = 0; i <= 400; i++) {
+    const m = i >> 1;
+    const num =
+      i === 0
+        ? 1
+        : i % 2 === 0
+          ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m))
+          : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
+    d = 1 + num * d;
+    d = Math.abs(d) < tiny ? tiny : d;
+    d = 1 / d;
+    c = 1 + num / c;
+    c = Math.abs(c) < tiny ? tiny : c;
+    const cd = c * d;
+    f *= cd;
+    if (Math.abs(1 - cd) < 1e-14) break;
+  }
+  return front * (f - 1);
+}
+
+/** Student's t upper tail, P(T ≥ t) with `df` degrees of freedom (df may be fractional). */
+export function studentUpper(t: number, df: number): number {
+  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? tail : 1 - tail;
+}
+
+/** The t with P(T ≥ t) = p, for p < 0.5: bisection on {@link studentUpper}. */
+export function studentQuantile(p: number, df: number): number {
+  let lo = 0,
+    hi = 1;
+  while (studentUpper(hi, df) > p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-9 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentUpper(mid, df) > p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
 export interface RankTest {
   /** Pairs (x, y) with y > x, ties counted half: 0 … nx·ny. */
   readonly u: number;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkRuns,
   compareRuns,
+  noiseBar,
   readRunDir,
   readRunSet,
   spreadBar,
@@ -90,6 +91,21 @@ describe('compareRuns', () => {
     const one = compareRuns([1000], [3000], 0, { sd: 0.1, df: 0 }, t);
     expect(one).toMatchObject({ p: null, low: null, high: null, regressed: true });
     expect(one.change).toBeCloseTo(2, 10);
+  });
+
+  it('asks more of a noise read off few runs: Student t at 1 in 1,000, never below minZ', () => {
+    expect(noiseBar(0, 4)).toBe(4); // an assumed noise: the bar as given
+    expect(noiseBar(5, 4)).toBeCloseTo(5.893, 3); // two runs against one, with the prior's 4
+    expect(noiseBar(8, 4)).toBeCloseTo(4.501, 3); // three a side
+    expect(noiseBar(12, 4)).toBe(4); // five a side: t is 3.93
+    // Seen on a loaded machine: two unchanged base runs that agreed, one head run +44%.
+    const base = [65.6, 66.2],
+      head = [94.4];
+    const noise = { sd: 0.07, df: 4 };
+    const c = compareRuns(base, head, 0, noise, t);
+    expect(c.z).toBeGreaterThan(4);
+    expect(c.z).toBeLessThan(noiseBar(5, 4));
+    expect(c.regressed).toBe(false);
   });
 });
 

@@ -3,7 +3,15 @@
  * exact p-values, tie handling and confidence bounds are checked against their definitions.
  */
 import { describe, expect, it } from 'vitest';
-import { EXACT_LIMIT, hodgesLehmann, mannWhitney, midRanks, normalUpper } from '../src/index.js';
+import {
+  EXACT_LIMIT,
+  hodgesLehmann,
+  mannWhitney,
+  midRanks,
+  normalUpper,
+  studentQuantile,
+  studentUpper,
+} from '../src/index.js';
 
 /** Every way to pick k of n indices. */
 function* combinations(n: number, k: number, start = 0, picked: number[] = []): Generator<number[]> {
@@ -94,6 +102,25 @@ describe('normalUpper', () => {
     expect(normalUpper(0)).toBeCloseTo(0.5, 7);
     expect(normalUpper(1.959964)).toBeCloseTo(0.025, 6);
     expect(normalUpper(-1.644854)).toBeCloseTo(0.95, 6);
+  });
+});
+
+describe('Student t', () => {
+  it('matches tabled tails and quantiles', () => {
+    // One-sided 0.001 quantiles, and P(T ≥ 2), from printed tables.
+    const table: [number, number, number][] = [
+      [1, 318.309, 0.14758],
+      [5, 5.8934, 0.05097],
+      [8, 4.5008, 0.04026],
+      [12, 3.9296, 0.03433],
+      [30, 3.3852, 0.02731],
+    ];
+    for (const [df, q, p2] of table) {
+      expect(studentQuantile(0.001, df)).toBeCloseTo(q, 3);
+      expect(studentUpper(2, df)).toBeCloseTo(p2, 5);
+      expect(studentUpper(-2, df)).toBeCloseTo(1 - p2, 5);
+    }
+    expect(studentQuantile(0.001, 1e6)).toBeCloseTo(3.0902, 3); // the normal's
   });
 });
 
