@@ -36,7 +36,6 @@ interface Fn {
   readonly ran: boolean;
   /** 1-based, script offsets applied. */
   readonly startLine: number;
-  readonly startColumn: number;
   readonly endLine: number;
   readonly lines: ScriptLines;
 }
@@ -102,7 +101,6 @@ export function lineOwners(
       // The script's own top-level code is never called, so never inlined.
       const topLevel = r.startOffset === 0 && r.endOffset === scriptEnd && f.functionName === '';
       const startLine = lineAt(lines, r.startOffset);
-      const lineStart = lines.starts[startLine - 1 - lines.lineOffset];
       fns.push({
         name: f.functionName,
         url: s.cov.url,
@@ -110,7 +108,6 @@ export function lineOwners(
         end: r.endOffset,
         ran: r.count > 0 && !topLevel,
         startLine,
-        startColumn: r.startOffset - lineStart + (startLine === 1 + lines.lineOffset ? lines.columnOffset : 0),
         endLine: lineAt(lines, Math.max(r.startOffset, r.endOffset - 1)),
         lines,
       });
@@ -141,9 +138,16 @@ export function lineOwners(
   const cache = new Map<string, LineOwner | undefined>();
   const answer = (scriptId: string, lineNumber: number, columnNumber: number, line: number): LineOwner | undefined => {
     const home = byId.get(scriptId);
-    const self =
-      home && functionsOf(home)?.find((f) => f.startLine === lineNumber + 1 && f.startColumn === columnNumber);
-    if (!home || !self) return undefined;
+    const fns = home && functionsOf(home);
+    if (!home || !fns || fns.length === 0) return undefined;
+    // V8 places a function at its parameters (coverage ranges start at `function`): the frame's
+    // function is the smallest range holding that position.
+    const lines = fns[0].lines;
+    const i = lineNumber - lines.lineOffset;
+    if (i < 0 || i >= lines.starts.length) return undefined;
+    const at = lines.starts[i] + columnNumber - (i === 0 ? lines.columnOffset : 0);
+    const self = fns.find((f) => f.start <= at && at < f.end);
+    if (!self) return undefined;
     const candidates: Fn[] = [];
     for (const s of [home, ...scripts.filter((x) => x !== home)]) {
       const on = ownersOn(s, line);
