@@ -18,8 +18,10 @@
 //
 // Options: --pairs N (5) --units N (150 ≈ 0.5 s of work per pass) --rates 1000,5000,10000,20000
 // --sources v8,task-clock,timer,cpu-prof,datadog --vitest-pairs N (5) --encode-samples N (200000)
-// --memory-pairs N (15) --skip encode,vitest,floor,memory --json <file> (all figures, for tests)
-// --smoke (tiny everything).
+// --memory-pairs N (15) --skip sampling,encode,vitest,floor,memory --json <file> (all figures,
+// for tests) --smoke (tiny everything) --vitest-log off (the Vitest leg's workers without V8's
+// code log: `--execArgv=--logfile=/dev/null` makes vitest-perf leave them alone; plain vitest
+// gets the same flag). The Vitest leg alone: --skip sampling,encode,floor,memory.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,6 +43,7 @@ function parseArgs(argv) {
     memoryPairs: 15,
     skip: new Set(),
     json: undefined,
+    vitestLog: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i],
@@ -59,6 +62,10 @@ function parseArgs(argv) {
     else if (a === '--memory-pairs') o.memoryPairs = int(v());
     else if (a === '--skip') o.skip = new Set(v().split(','));
     else if (a === '--json') o.json = v();
+    else if (a === '--vitest-log')
+      o.vitestLog = ['on', 'off'].includes(v())
+        ? argv[i] === 'on'
+        : fail(`--vitest-log is on or off, got "${argv[i]}"`);
     else if (a === '--smoke')
       Object.assign(o, { pairs: 1, units: 8, rates: [1000], vitestPairs: 1, encodeSamples: 2000, memoryPairs: 1 });
     else fail(`unknown option ${a} (see the header of scripts/bench.mjs)`);
@@ -222,8 +229,10 @@ function vitestRatio(o) {
     perfMs = [];
   for (let i = 0; i < o.vitestPairs; i++) {
     const out = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-bench-vitest-'));
-    const runPlain = () => timed([vitest, 'bench', '--run']);
-    const runPerf = () => timed([perf, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'baseline=off']);
+    const noLog = o.vitestLog ? [] : ['--execArgv=--logfile=/dev/null'];
+    const runPlain = () => timed([vitest, 'bench', '--run', ...noLog]);
+    const runPerf = () =>
+      timed([perf, 'bench', '--run', ...noLog, '--perfprofile', out, '--perfprofileconfig', 'baseline=off']);
     let a, b;
     if (i % 2 === 0) [a, b] = [runPlain(), runPerf()];
     else [b, a] = [runPerf(), runPlain()];
@@ -232,7 +241,13 @@ function vitestRatio(o) {
     ratios.push(b / a);
     rmSync(out, { recursive: true, force: true });
   }
-  return { pairs: o.vitestPairs, plainMs: median(plainMs), perfMs: median(perfMs), ratio: spread(ratios) };
+  return {
+    pairs: o.vitestPairs,
+    log: o.vitestLog,
+    plainMs: median(plainMs),
+    perfMs: median(perfMs),
+    ratio: spread(ratios),
+  };
 }
 
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
@@ -330,7 +345,7 @@ const o = parseArgs(process.argv.slice(2));
 const log = (s) => process.stderr.write(s + '\n');
 log(`bench: node ${process.version}, ${os.cpus().length} cpus, ${o.pairs} pairs × ${o.units} units per cell`);
 const rows = [];
-for (const source of o.sources) {
+for (const source of o.skip.has('sampling') ? [] : o.sources) {
   for (const rate of o.rates) {
     log(`bench: ${source} @ ${rate} Hz`);
     try {
@@ -383,7 +398,7 @@ if (enc) {
 }
 if (vit)
   md.push(
-    `## Vitest end to end: fixtures/vitest4, ${vit.pairs} alternating pairs`,
+    `## Vitest end to end: fixtures/vitest4, ${vit.pairs} alternating pairs, workers ${vit.log ? 'with' : 'without'} V8's code log`,
     '',
     '| run | median wall ms |',
     '|---|---:|',

@@ -59,10 +59,14 @@ for (const major of majors) {
     });
   });
   step(`Node ${major}: native suite`, () => {
-    sh(node.bin, [vitest4, 'run', 'test/native.test.ts', 'test/inline.test.ts', 'test/memory.test.ts'], {
-      cwd: path.join(root, 'packages', 'core'),
-      env,
-    });
+    sh(
+      node.bin,
+      [vitest4, 'run', 'test/native.test.ts', 'test/inline.test.ts', 'test/v8-lines.test.ts', 'test/memory.test.ts'],
+      {
+        cwd: path.join(root, 'packages', 'core'),
+        env,
+      },
+    );
   });
   step(`Node ${major}: Vitest end-to-end (4.1 and 5)`, () => {
     sh(

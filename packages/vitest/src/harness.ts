@@ -77,7 +77,11 @@ export function benchmarkTransform(
     if (kept === 1 && cut > 0 && isNodeInternal(calls[0])) return [harnessFrame];
     const final = (j: number) => {
       const f = namer ? namer.name(calls[j], j === kept - 1) : calls[j];
-      return mapper ? mapper.map(f, namer?.startColumn(f)) : f;
+      if (!mapper) return f;
+      const mapped = mapper.map(f, namer?.startColumn(f));
+      // A frame without a position (Sparkplug code, event=v8 callers) is at its function's first
+      // line: mapped there too, not at the generated line's first column (often the line above).
+      return f.line === f.startLine && !f.column ? { ...mapped, line: mapped.startLine } : mapped;
     };
     // Calls back into frames: each run of one owner is a frame, its outermost call the frame's
     // function (an inlined one when the cut fell inside the owner's chain), the rest inlined.

@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { lookupEvent } from '../events.js';
 import type { SampleSource, SourceFrame, SourceResult, SourceSample, SourceSettings } from './source.js';
 import { post } from '../inspector.js';
+import { inspectLineOwners, type LineOwners } from './v8-lines.js';
 
 /** The subset of Chrome's Profiler.Profile that we read. */
 export interface InspectorProfile {
   nodes: {
     id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+    callFrame: { functionName: string; scriptId?: string; url: string; lineNumber: number; columnNumber: number };
     children?: number[];
     positionTicks?: { line: number; ticks: number }[];
   }[];
@@ -44,11 +45,15 @@ const SPECIAL: Record<string, { kind: SourceFrame['kind']; vmState: string }> = 
 /**
  * Turns an inspector profile into source samples, leaf first. Each sample's leaf line comes
  * from the node's positionTicks (V8 counts ticks per line, so the totals per line are exact);
- * callers carry their function's start line, since V8 does not record call sites.
+ * callers carry their function's start line, since V8 does not record call sites. V8 files
+ * the lines of a function inlined at the sampled pc under the caller: with `owners`, a line
+ * the caller cannot be shown to own goes to the inlined function when only one could own it,
+ * else the frame stays at its function's first line; without, lines are V8's as they are.
  */
 export function fromInspectorProfile(
   profile: InspectorProfile,
   intervalNs: number,
+  owners?: LineOwners,
 ): { samples: SourceSample[]; startNanos: number; durationNanos: number } {
   const parent = new Map<number, number>();
   const byId = new Map<number, InspectorProfile['nodes'][number]>();
@@ -65,7 +70,20 @@ export function fromInspectorProfile(
     const startLine = cf.lineNumber + 1;
     const name = cf.functionName || '(anonymous)';
     if (cf.url === '') return { name: `(native) ${name}`, file: '', line: 0, startLine: 0, kind: 'native' };
-    return { name, file: urlToFile(cf.url), line: line ?? startLine, startLine, column: 0, kind: 'js' };
+    const file = urlToFile(cf.url);
+    if (line === undefined || !owners) return { name, file, line: line ?? startLine, startLine, column: 0, kind: 'js' };
+    const owner = cf.scriptId ? owners.owner(cf.scriptId, cf.lineNumber, cf.columnNumber, line) : undefined;
+    if (owner?.own) return { name, file, line, startLine, column: 0, kind: 'js' };
+    const frame: SourceFrame = { name, file, line: startLine, startLine, column: 0, kind: 'js' };
+    if (!owner) return frame;
+    const inlined: SourceFrame = {
+      name: owner.name || '(anonymous)',
+      file: urlToFile(owner.url),
+      line,
+      startLine: owner.startLine,
+      kind: 'js',
+    };
+    return { ...frame, inline: [inlined] };
   };
   // Caller chains are shared by all samples of a node: build each once.
   const callers = new Map<number, SourceFrame[]>();
@@ -100,7 +118,7 @@ export function fromInspectorProfile(
     // A sample's weight is the time until the next one; the last sample gets the interval.
     const next = deltas[i + 1];
     const ns = next !== undefined && next > 0 ? Math.round(next * 1000) : intervalNs;
-    const key = `${id}:${leaf.line}`;
+    const key = `${id}:${line}`;
     const entry = folded.get(key);
     if (entry) {
       entry.ns += ns;
@@ -122,6 +140,9 @@ export function fromInspectorProfile(
     durationNanos: Math.round((profile.endTime - profile.startTime) * 1000),
   };
 }
+
+/** Owners that know no line: every leaf at its function's first line. */
+const NO_OWNERS: LineOwners = { owner: () => undefined };
 
 export class V8Source implements SampleSource {
   readonly name = 'v8';
@@ -157,16 +178,27 @@ export class V8Source implements SampleSource {
     const session = this.session;
     this.session = undefined;
     let profile: InspectorProfile = { nodes: [], startTime: this.startedAt * 1000, endTime: this.startedAt * 1000 };
+    const event = lookupEvent('v8')!;
+    const warnings: string[] = [];
+    let converted: ReturnType<typeof fromInspectorProfile> | undefined;
     if (session) {
       try {
         profile = post<{ profile: InspectorProfile }>(session, 'Profiler.stop').profile;
+        // Whose each line is, asked while the session is open (it reads coverage and sources).
+        let lines: ReturnType<typeof inspectLineOwners> | undefined;
+        try {
+          if (profile.nodes.some((n) => n.positionTicks?.length)) lines = inspectLineOwners(session);
+        } catch (e) {
+          warnings.push(`event=v8 lines are function-level: no coverage from the inspector (${(e as Error).message})`);
+        }
+        converted = fromInspectorProfile(profile, this.intervalUs * 1000, lines?.owners ?? NO_OWNERS);
+        lines?.close();
         post(session, 'Profiler.disable');
       } finally {
         session.disconnect();
       }
     }
-    const event = lookupEvent('v8')!;
-    const { samples, durationNanos } = fromInspectorProfile(profile, this.intervalUs * 1000);
+    const { samples, durationNanos } = converted ?? fromInspectorProfile(profile, this.intervalUs * 1000, NO_OWNERS);
     return {
       source: 'v8',
       events: [event],
@@ -179,7 +211,7 @@ export class V8Source implements SampleSource {
       // Inspector times are on a monotonic clock; anchor the start to wall time.
       startNanos: this.startedAt * 1e6,
       durationNanos,
-      warnings: [],
+      warnings,
     };
   }
 }
