@@ -31,6 +31,8 @@ namespace {
 // period, when longer): an idle thread costs fewer wake-ups, and a thread that resumes is seen
 // at most this late (periods it accrues meanwhile beyond one are counted as lost).
 constexpr uint64_t kMaxIdleNapNs = 250000;
+// The longest single sleep: stop() joins the helper within it, whatever the period.
+constexpr uint64_t kMaxNapNs = 10000000;
 // The helper's stack: it calls only a few syscalls.
 constexpr size_t kHelperStack = 64 * 1024;
 
@@ -42,6 +44,7 @@ bool ReadClock(clockid_t clock, uint64_t* ns) {
 }
 
 void Nap(uint64_t ns) {
+  ns = std::min(ns, kMaxNapNs);
   timespec ts;
   ts.tv_sec = static_cast<time_t>(ns / 1000000000u);
   ts.tv_nsec = static_cast<long>(ns % 1000000000u);
@@ -97,6 +100,8 @@ int Sampler::StartClockHelper(std::string* what) {
     CloseStatFd();
     return err;
   }
+  // Named before start() returns, to be found in /proc (scripts/bench, the tests).
+  pthread_setname_np(helper_, "pp-cputime");
   have_helper_ = true;
   return 0;
 }
@@ -104,7 +109,7 @@ int Sampler::StartClockHelper(std::string* what) {
 void Sampler::StopClockHelper() {
   if (!have_helper_) return;
   helper_stop_.store(true, std::memory_order_release);
-  pthread_join(helper_, nullptr);  // within one nap (at most max(period, kMaxIdleNapNs))
+  pthread_join(helper_, nullptr);  // within one nap (at most kMaxNapNs)
   have_helper_ = false;
   CloseStatFd();
 }
@@ -132,7 +137,6 @@ uint64_t Sampler::helper_cpu_ns() const {
 // with 1 ns timer slack.
 void Sampler::ClockHelperLoop() {
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-  prctl(PR_SET_NAME, "pp-cputime", 0UL, 0UL, 0UL);  // found by name in /proc (scripts/bench)
   const uint64_t period = options_.period;
   const uint64_t max_nap = std::max(period, kMaxIdleNapNs);
   const pid_t pid = getpid();

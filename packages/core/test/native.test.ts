@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isProfileError } from '../src/errors.js';
-import { simulatePlatform } from '../src/sources/native.js';
+import { nativeStatus, simulatePlatform } from '../src/sources/native.js';
 import { reasonForErrno } from '../src/sources/native-engine.js';
 import { truncate } from '../src/profile.js';
 import {
