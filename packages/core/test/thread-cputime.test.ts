@@ -235,6 +235,11 @@ describe.skipIf(!status.ok)('event=thread-cputime', () => {
     const explicit = resolved('event=thread-cputime rate=997');
     expect(explicit.source).toBe('thread-cputime');
     if (usableCpus().cpus >= 2) expect(explicit.warnings).toEqual([]);
+    // Beyond the rate its helper can afford (30% of a core): a warning, once per process.
+    expect(resolved('event=thread-cputime rate=20000').warnings.join('\n')).toMatch(
+      /rate=20000: above 10000 Hz the thread-cputime helper uses more than 30% of a core/,
+    );
+    expect(resolved('event=thread-cputime rate=20000').warnings.join('\n')).not.toMatch(/30% of a core/);
     // Pinned to one CPU (sched_setaffinity through taskset): the helper would share its core.
     const script = `
       const { resolveRun, usableCpus } = await import(${JSON.stringify(new URL('../dist/availability.js', import.meta.url).href)});
