@@ -7,6 +7,11 @@ export interface PerfEventSel {
 export interface SamplerOptions {
   /** timer_create(CLOCK_THREAD_CPUTIME_ID) trigger instead of perf_event overflow. */
   timer?: boolean;
+  /**
+   * Cross-core CPU-time trigger (event thread-cputime): a helper thread reads this thread's CPU
+   * clock and signals it once per `period` ns of CPU time; never while it is off CPU.
+   */
+  clockHelper?: boolean;
   /** perf: the sampling event first, then events read at each sample; timer: events read at each sample. */
   events: PerfEventSel[];
   /** Nanoseconds (timer, clock events) or events between samples. */
@@ -95,7 +100,10 @@ export declare class Sampler {
   /** Stops (idempotent), drains and symbolizes. */
   stop(): RawProfile;
   samples(): number;
+  /** Samples known dropped: ring full, signal queue overflow, and periods the clock helper could not signal. */
   lost(): number;
+  /** CPU time (ns) the clockHelper thread has used so far (its total once stopped); 0 for other triggers. */
+  helperCpuNs(): number;
 }
 
 /** Counting-mode perf event group on the calling thread. */

@@ -3,13 +3,16 @@
 // markdown. Every figure comes from this one run; the machine is shared and noisy, so each
 // cell is a median over alternating profiled/unprofiled pairs, with its min–max.
 //
-//   1. Sampling: per source (v8, task-clock, timer; peers `node --cpu-prof`, @datadog/pprof) ×
-//      rate: throughput overhead (wall and on-CPU), samples/s achieved, lost samples, and the
-//      attribution error on the 70/30 ground-truth fixture in percentage points.
+//   1. Sampling: per source (v8, task-clock, timer, thread-cputime; peers `node --cpu-prof`,
+//      @datadog/pprof) × rate: throughput overhead (wall and on-CPU), samples/s achieved, lost
+//      samples, the attribution error on the 70/30 ground-truth fixture in percentage points,
+//      and for thread-cputime its helper thread's CPU per second and the CPU per sample of
+//      thread + helper.
 //   2. Encoding: pprof encode + gzip of 200k samples / 2k stacks vs the `pprof-format` package.
 //   3. Vitest: `vitest-perf bench` (baseline=off) wall time vs plain `vitest bench`.
-//   4. The signal floor: what the same perf trigger costs with an empty handler, at the same
-//      rates, in this run (native/bench/signal-floor.c, built with `cc`).
+//   4. The signal floor: what the same perf trigger, and the cross-core CPU-clock trigger
+//      thread-cputime uses, cost with an empty handler, at the same rates, in this run
+//      (native/bench/signal-floor.c, built with `cc`).
 //   5. Memory: what the GC callbacks cost Vitest's measured pass (directly, and bounded per
 //      collection), the allocation census against ground truth and against V8's own sampler at
 //      its default interval (scripts/bench/memory.mjs), and `vitest-perf bench` with alloc=on
@@ -17,7 +20,7 @@
 //   6. The goals, each with the figure that decides it (and the floor, where one bounds it).
 //
 // Options: --pairs N (5) --units N (150 ≈ 0.5 s of work per pass) --rates 1000,5000,10000,20000
-// --sources v8,task-clock,timer,cpu-prof,datadog --vitest-pairs N (5) --encode-samples N (200000)
+// --sources v8,task-clock,timer,thread-cputime,cpu-prof,datadog --vitest-pairs N (5) --encode-samples N (200000)
 // --memory-pairs N (15) --skip sampling,encode,vitest,floor,memory --json <file> (all figures,
 // for tests) --smoke (tiny everything) --vitest-log off (the Vitest leg's workers without V8's
 // code log: `--execArgv=--logfile=/dev/null` makes vitest-perf leave them alone; plain vitest
@@ -37,7 +40,7 @@ function parseArgs(argv) {
     pairs: 5,
     units: 150,
     rates: [1000, 5000, 10000, 20000],
-    sources: ['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog'],
+    sources: ['v8', 'task-clock', 'timer', 'thread-cputime', 'cpu-prof', 'datadog'],
     vitestPairs: 5,
     encodeSamples: 200_000,
     memoryPairs: 15,
@@ -70,7 +73,7 @@ function parseArgs(argv) {
       Object.assign(o, { pairs: 1, units: 8, rates: [1000], vitestPairs: 1, encodeSamples: 2000, memoryPairs: 1 });
     else fail(`unknown option ${a} (see the header of scripts/bench.mjs)`);
   }
-  const known = ['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog'];
+  const known = ['v8', 'task-clock', 'timer', 'thread-cputime', 'cpu-prof', 'datadog'];
   for (const s of o.sources) if (!known.includes(s)) fail(`unknown source "${s}" (one of ${known.join(', ')})`);
   return o;
 }
@@ -113,6 +116,13 @@ function summarize(source, rate, pairs) {
   const truthNs =
     pairs.reduce((a, p) => a + p.prof.truthHot * p.prof.cpuNs, 0) / pairs.reduce((a, p) => a + p.prof.cpuNs, 0);
   const share = n > 0 ? hot / n : NaN;
+  // thread-cputime: its helper's CPU per second of the pass, and each sample's CPU on both sides
+  // (the sampled thread's extra on-CPU time plus the helper's, over the samples taken).
+  const helperMsPerSec = median(pairs.map((p) => ((p.prof.helperNs ?? 0) / p.prof.wallNs) * 1e3));
+  const usPerSample = median(
+    pairs.map((p) => (p.prof.cpuNs - p.base.cpuNs + (p.prof.helperNs ?? 0)) / Math.max(1, p.prof.samples) / 1e3),
+  );
+  const threadUsPerSample = median(pairs.map((p) => (p.prof.cpuNs - p.base.cpuNs) / Math.max(1, p.prof.samples) / 1e3));
   return {
     source,
     rate,
@@ -124,6 +134,9 @@ function summarize(source, rate, pairs) {
     attributed: n,
     errorPp: Math.abs(share - truthNs) * 100,
     noisePp: n > 0 ? Math.sqrt((truthNs * (1 - truthNs)) / n) * 100 : NaN,
+    helperMsPerSec,
+    threadUsPerSample,
+    usPerSample,
   };
 }
 
@@ -193,7 +206,7 @@ function signalFloor(o) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-floor-'));
   try {
     const bin = path.join(dir, 'signal-floor');
-    const cc = spawnSync('cc', ['-O2', '-o', bin, path.join(REPO, 'native/bench/signal-floor.c')], {
+    const cc = spawnSync('cc', ['-O2', '-pthread', '-o', bin, path.join(REPO, 'native/bench/signal-floor.c')], {
       encoding: 'utf8',
     });
     if (cc.status !== 0)
@@ -256,14 +269,14 @@ const range = (s, f = f1) => `${f(s.median)} (${f(s.min)} … ${f(s.max)})`;
 
 function samplingTable(rows) {
   const out = [
-    '| source | rate Hz | overhead % wall, median (min … max) | overhead % on-CPU, median | samples/s | lost | attribution error pp (sampling noise ±pp, samples) |',
-    '|---|---:|---|---:|---:|---:|---:|',
+    '| source | rate Hz | overhead % wall, median (min … max) | overhead % on-CPU, median | samples/s | lost | attribution error pp (sampling noise ±pp, samples) | helper ms/s | CPU µs/sample: thread; thread + helper |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    if (r.error) out.push(`| ${r.source} | ${r.rate} | failed: ${r.error} | | | | |`);
+    if (r.error) out.push(`| ${r.source} | ${r.rate} | failed: ${r.error} | | | | | | |`);
     else
       out.push(
-        `| ${r.source} | ${r.rate} | ${range(r.overheadWall)} | ${f1(r.overheadCpu.median)} | ${Math.round(r.samplesPerSec)} | ${r.lost} | ${f2(r.errorPp)} (±${f2(r.noisePp)}, ${r.attributed}) |`,
+        `| ${r.source} | ${r.rate} | ${range(r.overheadWall)} | ${f1(r.overheadCpu.median)} | ${Math.round(r.samplesPerSec)} | ${r.lost} | ${f2(r.errorPp)} (±${f2(r.noisePp)}, ${r.attributed}) | ${r.source === 'thread-cputime' ? f1(r.helperMsPerSec) : '–'} | ${f1(r.threadUsPerSample)}; ${r.source === 'thread-cputime' ? f1(r.usPerSample) : '–'} |`,
       );
   }
   return out.join('\n');
@@ -315,7 +328,9 @@ function goals(rows, enc, vit, floor, mem) {
     below(20000, 10),
   );
   // Judged where sampling noise alone is well under the goal (≥ 5,000 attributed samples).
-  const ours = rows.filter((r) => ['v8', 'task-clock', 'timer'].includes(r.source) && !r.error && r.attributed >= 5000);
+  const ours = rows.filter(
+    (r) => ['v8', 'task-clock', 'timer', 'thread-cputime'].includes(r.source) && !r.error && r.attributed >= 5000,
+  );
   const worst = ours.sort((a, b) => b.errorPp - a.errorPp)[0];
   row(
     'attribution error ≤ 1 pp',
@@ -336,14 +351,53 @@ function goals(rows, enc, vit, floor, mem) {
     vit ? `${f2(vit.ratio.median)}× (${Math.round(vit.perfMs)} ms vs ${Math.round(vit.plainMs)} ms)` : '–',
     vit && vit.ratio.median <= 1.15,
   );
+  crossCoreGoals(rows, floor, row);
   const m = memoryGoal(mem);
   row("memory accounting ≤ 1% of the measured pass's ops/s", m.figure, m.met);
   return lines.join('\n');
 }
 
+/** Issue 18's goals for thread-cputime, each against the figure of this run that decides it. */
+function crossCoreGoals(rows, floor, row) {
+  const cell = (source, rate) => rows.find((r) => r.source === source && r.rate === rate && !r.error);
+  const x1 = cell('thread-cputime', 1000),
+    v1 = cell('v8', 1000);
+  if (!x1) return;
+  const bound1 = Math.max(1, v1 ? v1.overheadCpu.median : 1);
+  row(
+    'thread-cputime at 1 kHz: overhead ≤ max(1%, v8 at 1 kHz)',
+    `${f1(x1.overheadCpu.median)}% on-CPU${v1 ? ` (v8: ${f1(v1.overheadCpu.median)}%)` : ''}`,
+    x1.overheadCpu.median <= bound1,
+  );
+  const x10 = cell('thread-cputime', 10000),
+    v10 = cell('v8', 10000);
+  const bare = floor?.find((f) => f.trigger.startsWith('cross-core') && f.rate === 10000);
+  if (x10) {
+    row('thread-cputime at 10 kHz: ≥ 9,000 samples/s', `${Math.round(x10.samplesPerSec)}/s`, x10.samplesPerSec >= 9000);
+    const v8Cost = v10?.threadUsPerSample;
+    row(
+      'thread-cputime at 10 kHz: thread CPU per sample ≤ v8 and within 15% of the cross-core floor',
+      `${f1(x10.threadUsPerSample)} µs${v8Cost !== undefined ? ` (v8: ${f1(v8Cost)} µs)` : ''}${bare ? `; floor ${f2(bare.cpuPerSampleUs)} µs` : ''}`,
+      v8Cost !== undefined && bare
+        ? x10.threadUsPerSample <= v8Cost && x10.threadUsPerSample <= bare.cpuPerSampleUs * 1.15
+        : undefined,
+    );
+    row(
+      'thread-cputime helper < 30% of a core at 10 kHz',
+      `${f1(x10.helperMsPerSec)} ms/s; thread + helper ${f1(x10.usPerSample)} µs per sample`,
+      x10.helperMsPerSec < 300,
+    );
+  }
+}
+
 const o = parseArgs(process.argv.slice(2));
 const log = (s) => process.stderr.write(s + '\n');
-log(`bench: node ${process.version}, ${os.cpus().length} cpus, ${o.pairs} pairs × ${o.units} units per cell`);
+log(
+  `bench: node ${process.version}, ${os.cpus().length} cpus, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}, ${o.pairs} pairs × ${o.units} units per cell`,
+);
 const rows = [];
 for (const source of o.skip.has('sampling') ? [] : o.sources) {
   for (const rate of o.rates) {
@@ -378,7 +432,10 @@ if (!o.skip.has('memory')) {
 }
 
 const md = [
-  `## Sampling: 70/30 fixture, ${o.pairs} alternating pairs per cell, ${o.units} work units per pass (node ${process.version})`,
+  `## Sampling: 70/30 fixture, ${o.pairs} alternating pairs per cell, ${o.units} work units per pass (node ${process.version}; load average at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')})`,
   '',
   samplingTable(rows),
   '',
@@ -409,15 +466,17 @@ if (vit)
   );
 if (floor) {
   md.push(
-    `## Signal floor in this run: the perf task-clock trigger with an empty handler, around a C loop (native/bench/signal-floor.c), ${o.pairs} alternating pairs`,
+    `## Signal floor in this run: the perf task-clock and cross-core triggers with an empty handler, around a C loop (native/bench/signal-floor.c), ${o.pairs} alternating pairs`,
     '',
   );
   md.push(
-    '| trigger | rate Hz | overhead % wall, median (min … max) | overhead % on-CPU | µs per sample |',
-    '|---|---:|---|---:|---:|',
+    '| trigger | rate Hz | samples/s | overhead % wall, median (min … max) | overhead % on-CPU | µs per sample (wall) | CPU µs per sample (thread) | helper ms/s |',
+    '|---|---:|---:|---|---:|---:|---:|---:|',
   );
   for (const f of floor)
-    md.push(`| ${f.trigger} | ${f.rate} | ${range(f.overheadWall)} | ${f1(f.overheadCpu)} | ${f2(f.perSampleUs)} |`);
+    md.push(
+      `| ${f.trigger} | ${f.rate} | ${f.samplesPerSec} | ${range(f.overheadWall)} | ${f1(f.overheadCpu)} | ${f2(f.perSampleUs)} | ${f2(f.cpuPerSampleUs)} | ${f.helperMsPerSec ? f1(f.helperMsPerSec) : '–'} |`,
+    );
   md.push('');
 }
 if (mem) md.push(...memoryTables(mem));

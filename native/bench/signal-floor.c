@@ -6,10 +6,15 @@
 //
 //   cc -O2 -o /tmp/signal-floor native/bench/signal-floor.c && /tmp/signal-floor [rounds]
 //   /tmp/signal-floor <rounds> --json <rate>...   one JSON line per (trigger, rate), for the
-//   two perf triggers only: what scripts/bench.mjs prints beside the sources it measures.
+//   two perf triggers and the cross-core one: what scripts/bench.mjs prints beside the sources
+//   it measures.
+// The cross-core trigger is event=thread-cputime's (native/src/clock_helper.cc) reduced to its
+// mechanism: a helper thread sleeps the CPU time still missing, reads this thread's CPU clock
+// and tgkills it once per period; its own CPU time is reported too (cc -pthread).
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,9 +48,50 @@ static uint64_t work(uint64_t n) {
   return a;
 }
 
-enum trigger { PERF_TASK_CLOCK, TIMER_THREAD_CPU, TIMER_MONOTONIC, PERF_NO_SIGNAL };
+enum trigger {
+  PERF_TASK_CLOCK,
+  TIMER_THREAD_CPU,
+  TIMER_MONOTONIC,
+  PERF_NO_SIGNAL,
+  CROSS_CORE_CPU,
+  NTRIGGERS
+};
 static const char* const kTriggerName[] = {"perf task-clock", "timer thread-cputime", "timer monotonic",
-                                           "perf task-clock, no signal (kernel ring)"};
+                                           "perf task-clock, no signal (kernel ring)",
+                                           "cross-core cputime (tgkill)"};
+
+struct helper {
+  pthread_t thread;
+  clockid_t clock;
+  pid_t tid;
+  uint64_t period;
+  volatile int stop;
+  uint64_t cpu_ns;  // the helper's own CPU time, at its end
+};
+
+static void nap(uint64_t d) {
+  struct timespec ts = {(time_t)(d / 1000000000u), (long)(d % 1000000000u)};
+  clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+}
+
+static void* helper_main(void* arg) {
+  struct helper* h = arg;
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  uint64_t last = ns(h->clock), next = last + h->period;
+  while (!h->stop) {
+    uint64_t now = ns(h->clock);
+    if (now >= next) {
+      next += ((now - next) / h->period + 1) * h->period;
+      syscall(SYS_tgkill, getpid(), h->tid, SIGRTMIN + 3);
+    }
+    nap(now > last && next > now ? next - now : h->period);
+    last = now;
+  }
+  h->cpu_ns = ns(CLOCK_THREAD_CPUTIME_ID);
+  return NULL;
+}
+
+static double g_helper_ns;  // the cross-core helper's CPU time in the last pass
 
 // Returns wall and CPU ns of one pass; rate 0 = unprofiled.
 static void pass(enum trigger how, long rate, uint64_t n, double* wall, double* cpu, uint64_t* samples) {
@@ -102,12 +149,29 @@ static void pass(enum trigger how, long rate, uint64_t n, double* wall, double* 
     }
     ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
   }
+  struct helper h;
+  memset(&h, 0, sizeof h);
+  g_helper_ns = 0;
+  if (rate > 0 && how == CROSS_CORE_CPU) {
+    pthread_getcpuclockid(pthread_self(), &h.clock);
+    h.tid = (pid_t)syscall(SYS_gettid);
+    h.period = 1000000000u / (uint64_t)rate;
+    if (pthread_create(&h.thread, NULL, helper_main, &h) != 0) {
+      perror("pthread_create");
+      exit(1);
+    }
+  }
   uint64_t s0 = g_signals, w0 = ns(CLOCK_MONOTONIC), c0 = ns(CLOCK_THREAD_CPUTIME_ID);
   volatile uint64_t sink = work(n);
   (void)sink;
   *wall = (double)(ns(CLOCK_MONOTONIC) - w0);
   *cpu = (double)(ns(CLOCK_THREAD_CPUTIME_ID) - c0);
   *samples = g_signals - s0;
+  if (h.period) {
+    h.stop = 1;
+    pthread_join(h.thread, NULL);
+    g_helper_ns = (double)h.cpu_ns;
+  }
   if (ring != MAP_FAILED) {
     // The ring overwrites nothing once full; count what the kernel produced instead.
     uint64_t count = 0;
@@ -155,10 +219,10 @@ int main(int argc, char** argv) {
     printf(
         "| trigger | rate | samples/s | per-sample cost µs (wall) | overhead wall %% | overhead on-CPU %% "
         "|\n|---|---|---|---|---|---|\n");
-  for (int how = 0; how < 4; how++)
+  for (int how = 0; how < NTRIGGERS; how++)
     for (int r = 0; r < nr; r++) {
-      if (json && how != PERF_TASK_CLOCK && how != PERF_NO_SIGNAL) continue;
-      double ow[64], oc[64], per[64], sps[64];
+      if (json && how != PERF_TASK_CLOCK && how != PERF_NO_SIGNAL && how != CROSS_CORE_CPU) continue;
+      double ow[64], oc[64], per[64], sps[64], helper[64], cper[64];
       for (int i = 0; i < rounds; i++) {
         double bw, bc, pw, pc;
         uint64_t s;
@@ -168,7 +232,11 @@ int main(int argc, char** argv) {
         oc[i] = (pc / bc - 1) * 100;
         per[i] = s ? (pw - bw) / (double)s / 1000.0 : 0;
         sps[i] = (double)s / (pc / 1e9);
+        helper[i] = g_helper_ns / (pw / 1e9) / 1e6;        // ms of helper CPU per s
+        cper[i] = s ? (pc - bc) / (double)s / 1000.0 : 0;  // this thread's CPU µs per sample
       }
+      qsort(cper, rounds, sizeof(double), cmp);
+      qsort(helper, rounds, sizeof(double), cmp);
       qsort(ow, rounds, sizeof(double), cmp);
       qsort(oc, rounds, sizeof(double), cmp);
       qsort(per, rounds, sizeof(double), cmp);
@@ -176,9 +244,10 @@ int main(int argc, char** argv) {
       if (json) {
         printf(
             "{\"trigger\":\"%s\",\"rate\":%ld,\"samplesPerSec\":%.0f,\"perSampleUs\":%.2f,\"overheadWall\":{"
-            "\"median\":%.2f,\"min\":%.2f,\"max\":%.2f},\"overheadCpu\":%.2f}\n",
+            "\"median\":%.2f,\"min\":%.2f,\"max\":%.2f},\"overheadCpu\":%.2f,\"cpuPerSampleUs\":%.2f,"
+            "\"helperMsPerSec\":%.1f}\n",
             kTriggerName[how], rates[r], sps[rounds / 2], per[rounds / 2], ow[rounds / 2], ow[0],
-            ow[rounds - 1], oc[rounds / 2]);
+            ow[rounds - 1], oc[rounds / 2], cper[rounds / 2], helper[rounds / 2]);
         continue;
       }
       printf("| %s | %ld Hz | %.0f | %.2f | %.2f (%.2f … %.2f) | %.2f |\n", kTriggerName[how], rates[r],

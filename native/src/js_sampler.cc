@@ -31,6 +31,7 @@ double NumberOr(const Napi::Object& o, const char* key, double dflt) {
 SamplerOptions ReadOptions(const Napi::Object& o) {
   SamplerOptions opt;
   opt.timer = BoolOr(o, "timer", false);
+  opt.clock_helper = !opt.timer && BoolOr(o, "clockHelper", false);
   opt.events = ReadEvents(o.Get("events"));
   opt.period = static_cast<uint64_t>(NumberOr(o, "period", 1e6));
   if (opt.period == 0) opt.period = 1;
@@ -59,7 +60,8 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
     return DefineClass(
         env, "Sampler",
         {InstanceMethod<&SamplerWrap::Start>("start"), InstanceMethod<&SamplerWrap::Stop>("stop"),
-         InstanceMethod<&SamplerWrap::Samples>("samples"), InstanceMethod<&SamplerWrap::Lost>("lost")});
+         InstanceMethod<&SamplerWrap::Samples>("samples"), InstanceMethod<&SamplerWrap::Lost>("lost"),
+         InstanceMethod<&SamplerWrap::HelperCpuNs>("helperCpuNs")});
   }
 
   explicit SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SamplerWrap>(info) {
@@ -123,6 +125,10 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
 
   Napi::Value Lost(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(sampler_->lost()));
+  }
+
+  Napi::Value HelperCpuNs(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(sampler_->helper_cpu_ns()));
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {

@@ -38,7 +38,7 @@ Sampler::~Sampler() {
 
 uint64_t Sampler::lost() const {
   uint64_t overflow = (running_ ? SignalOverflows() : overflow_at_stop_) - overflow_at_start_;
-  return ring_lost_.load() + overflow;
+  return ring_lost_.load() + overflow + helper_missed_.load();
 }
 
 int Sampler::Start(std::string* what) {

@@ -1,12 +1,15 @@
 // The sampler of one JS thread, and the path of a sample through this directory.
-// A sampler has a trigger (a perf_event group or a thread CPU-time timer), the ring its signal
-// handler writes raw samples into, and the code-event timeline that lets stop() name them.
-// The path of a sample: trigger.cc (perf overflow or timer → signal) → signal_handler.cc
+// A sampler has a trigger (a perf_event group, a thread CPU-time timer, or a helper thread
+// watching the thread's CPU clock), the ring its signal handler writes raw samples into, and
+// the code-event timeline that lets stop() name them.
+// The path of a sample: trigger.cc and clock_helper.cc (perf overflow, timer or helper →
+// signal) → signal_handler.cc
 // (signal → ring) → consumer.cc and raw_stacks.cc (ring → merged raw stacks) → codemap.cc
 // and stack_repair.cc (replayed with the code events → named, folded stacks) → js_profile.cc
 // (JS objects).
 #pragma once
 
+#include <pthread.h>
 #include <v8.h>
 
 #include <atomic>
@@ -26,7 +29,8 @@ namespace perfprofile {
 
 struct SamplerOptions {
   bool timer = false;                 // timer_create(CLOCK_THREAD_CPUTIME_ID) instead of perf
-  std::vector<PerfEventSpec> events;  // perf: sampling event first; timer: events read per sample
+  bool clock_helper = false;          // a helper thread watches the thread's CPU clock (clock_helper.cc)
+  std::vector<PerfEventSpec> events;  // perf: sampling event first; timer, helper: events read per sample
   uint64_t period = 1000000;          // ns (timer, clock events) or events between samples
   bool kernel = false;
   int precise = 0;
@@ -48,6 +52,8 @@ class Sampler {
   bool running() const { return running_; }
   uint64_t samples() const { return taken_.load(std::memory_order_relaxed); }
   uint64_t lost() const;
+  /** CPU time of the clock helper (clock_helper.cc) so far, or when it ended; 0 without one. */
+  uint64_t helper_cpu_ns() const;
   /** Aggregates replayed at stop(): distinct (epoch, raw stack) keys (diagnostics). */
   size_t aggregates() const { return raw_stacks_.replayed(); }
   CodeMap& codemap() { return codemap_; }
@@ -67,6 +73,13 @@ class Sampler {
   int Arm(std::string* what);
   void Disarm();
   void Close();
+  bool counting() const { return options_.timer || options_.clock_helper; }
+
+  // The cross-core CPU-time trigger (clock_helper.cc).
+  int StartClockHelper(std::string* what);
+  void StopClockHelper();
+  void ClockHelperLoop();
+  void CloseStatFd();
 
   // The steps of OnSignal (signal_handler.cc): async-signal-safe.
   struct FrameSlots {
@@ -97,6 +110,13 @@ class Sampler {
   int nvalues_ = 0;       // values per record: the weight, then one per extra event
   timer_t timer_{};
   bool have_timer_ = false;
+  clockid_t target_clock_{};  // this thread's CPU clock, read by the helper
+  pthread_t helper_{};
+  bool have_helper_ = false;
+  int stat_fd_ = -1;  // /proc/self/task/<tid>/stat: the helper tells blocked from preempted
+  std::atomic<bool> helper_stop_{false};
+  std::atomic<uint64_t> helper_missed_{0};  // periods that passed without a signal
+  std::atomic<uint64_t> helper_cpu_ns_{0};  // the helper's own CPU time, stored as it ends
   bool running_ = false;
   Ring ring_;
   void** scratch_;

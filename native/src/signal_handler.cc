@@ -41,7 +41,8 @@ namespace {
 
 constexpr int kMaxSlots = 256;
 
-// The handler finds its sampler by si_fd (perf) or by the timer's sival_int (slot + 1). Set with
+// The handler finds its sampler by si_fd (perf) or by the sival_int (slot + 1) of the timer or
+// the clock helper. Set with
 // a release store before the trigger is armed, cleared before its fd is closed (JS thread).
 std::atomic<Sampler*> g_by_fd[kMaxRoutedFd];
 std::atomic<Sampler*> g_by_slot[kMaxSlots];
@@ -56,7 +57,7 @@ struct sigaction g_prev_sigio;
 void OnSampleSignal(int, siginfo_t* info, void* ucontext) {
   int saved_errno = errno;  // read(2)/write(2) below may set it under the interrupted code
   Sampler* s = nullptr;
-  if (info->si_code == SI_TIMER) {
+  if (info->si_code == SI_TIMER || info->si_code == SI_QUEUE) {  // timer, clock helper
     int slot = info->si_value.sival_int - 1;
     if (slot >= 0 && slot < kMaxSlots) s = g_by_slot[slot].load(std::memory_order_acquire);
   } else {

@@ -1,7 +1,7 @@
 // Triggers: perf_event groups and the thread CPU-time timer; probes; the sampler's trigger.
 // The sampler's: perf overflow (F_SETSIG to SIGRTMIN+3, routed to the opening thread with
-// F_SETOWN_EX/F_OWNER_TID) or a CLOCK_THREAD_CPUTIME_ID timer (SIGEV_THREAD_ID), both
-// landing in signal_handler.cc.
+// F_SETOWN_EX/F_OWNER_TID), a CLOCK_THREAD_CPUTIME_ID timer (SIGEV_THREAD_ID), or the
+// cross-core clock helper (clock_helper.cc), all landing in signal_handler.cc.
 #include "trigger.h"
 
 #include <fcntl.h>
@@ -88,7 +88,7 @@ int ProbeTimer() {
 }
 
 // Perf: a sampling group (the leader overflows every `period`, the others are read at each
-// sample). Timer: a counting group read at each sample, if any events.
+// sample). Timer and clock helper: a counting group read at each sample, if any events.
 int Sampler::OpenEvents(std::string* what) {
   const auto& ev = options_.events;
   if (ev.size() > static_cast<size_t>(kMaxEvents)) {
@@ -100,7 +100,7 @@ int Sampler::OpenEvents(std::string* what) {
       [&](perf_event_attr* attr, size_t i) {
         if (i != 0) return;
         attr->read_format = PERF_FORMAT_GROUP;
-        if (!options_.timer) {
+        if (!counting()) {
           attr->sample_period = options_.period;
           attr->wakeup_events = 1;
         }
@@ -118,12 +118,18 @@ int Sampler::OpenEvents(std::string* what) {
     }
   }
   nfds_ = static_cast<int>(fds_.size());
-  nvalues_ = 1 + static_cast<int>(options_.timer ? ev.size() : (ev.empty() ? 0 : ev.size() - 1));
+  nvalues_ = 1 + static_cast<int>(counting() ? ev.size() : (ev.empty() ? 0 : ev.size() - 1));
   read_fd_ = nvalues_ > 1 ? fds_[0] : -1;
   return 0;
 }
 
 int Sampler::Arm(std::string* what) {
+  if (options_.clock_helper) {
+    if (nfds_ > 0) EnablePerfGroup(fds_[0]);
+    int err = StartClockHelper(what);
+    if (err != 0) Stop();
+    return err;
+  }
   if (!options_.timer) {
     int leader = fds_.empty() ? -1 : fds_[0];
     RouteFd(leader, this);
@@ -172,6 +178,7 @@ int Sampler::Arm(std::string* what) {
 }
 
 void Sampler::Disarm() {
+  StopClockHelper();
   if (have_timer_) {
     timer_delete(timer_);
     have_timer_ = false;

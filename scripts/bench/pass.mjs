@@ -6,13 +6,29 @@
 //
 //   node scripts/bench/pass.mjs '{"source":"task-clock","rate":1000,"pairs":5,"units":150}'
 //
-// source: v8 | task-clock | timer (perfprofile's CPUProfile), datadog (@datadog/pprof's time
+// source: v8 | task-clock | timer | thread-cputime (perfprofile's CPUProfile), datadog (@datadog/pprof's time
 // profiler), none (one unprofiled pass only; the parent runs it under `node --cpu-prof`).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { shares, unit } from '../../fixtures/workloads/split-70-30.mjs';
 
 const opts = JSON.parse(process.argv[2]);
 const onCpuNs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+
+/**
+ * On-CPU ns of thread-cputime's helper thread (named pp-cputime by the addon), or 0: it is
+ * created at start, so its total before stop is what it cost the pass.
+ */
+function helperNs() {
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'pp-cputime')
+        return Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended while listed
+    }
+  }
+  return 0;
+}
 
 /** Fixed work: `units` × (hot 70% + cold 30%), with each call's time measured. */
 function work(units) {
@@ -28,8 +44,9 @@ function measure(profiler) {
   const { truthHot } = work(opts.units);
   const wallNs = Number(process.hrtime.bigint() - w0),
     cpuNs = onCpuNs() - c0;
+  const helper = session ? helperNs() : 0;
   const shares = session ? profiler.stop(session) : undefined;
-  return { wallNs, cpuNs, truthHot, ...shares };
+  return { wallNs, cpuNs, helperNs: helper, truthHot, ...shares };
 }
 
 /** Samples whose leaf is hot, and cold: the parent pools them over passes into a split. */

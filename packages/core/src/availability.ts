@@ -2,6 +2,8 @@
  * Which events can run here, and which source a config runs on. {@link resolveRun} is where
  * `event=auto`, `fallback=` and rate clamping are decided, once, before anything is sampled.
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import type { ProfileConfig } from './config.js';
 import { EVENTS, type EventSpec, type EventKind, lookupEvent, MAX_V8_HZ } from './events.js';
 import { ProfileError } from './errors.js';
@@ -53,7 +55,74 @@ export interface ResolvedRun {
 function sourceOf(event: EventSpec): SourceName {
   if (event.kind === 'v8') return 'v8';
   if (event.kind === 'timer') return 'timer';
+  if (event.kind === 'cputime') return 'thread-cputime';
   return 'perf_event';
+}
+
+/** CPUs this process may use: its affinity, and its cgroup's cpu.max quota (cgroup v2) if lower. */
+export function usableCpus(): { readonly cpus: number; readonly why: string } {
+  const affinity = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  let cpus = affinity;
+  let why = `sched_getaffinity allows ${affinity}`;
+  try {
+    const line = readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'));
+    // The quota of this cgroup or of any parent bounds it; the smallest one applies.
+    for (
+      let dir = line?.slice(3).trim();
+      dir !== undefined;
+      dir = dir === '/' || dir === '' ? undefined : dir.replace(/\/[^/]*$/, '') || '/'
+    ) {
+      let max: string;
+      try {
+        max = readFileSync(`/sys/fs/cgroup${dir === '/' ? '' : dir}/cpu.max`, 'utf8').trim();
+      } catch {
+        continue;
+      }
+      const [quota, period] = max.split(/\s+/);
+      if (quota === 'max' || !Number(period)) continue;
+      const q = Number(quota) / Number(period);
+      if (q < cpus) {
+        cpus = q;
+        why = `cgroup cpu.max ${quota}/${period} (${dir}) allows ${q.toFixed(2)}`;
+      }
+    }
+  } catch {
+    // no cgroup v2 here: the affinity alone
+  }
+  return { cpus, why };
+}
+
+/**
+ * Whether `event=auto` prefers thread-cputime over task-clock where two CPUs are usable. Off:
+ * it is cheaper for the sampled thread but not as accurate around blocking calls (samples land
+ * in them; docs/PERFORMANCE.md: thread-cputime), the condition the choice needed.
+ */
+export const AUTO_PICKS_THREAD_CPUTIME = false;
+
+/**
+ * Rates above this cost the thread-cputime helper more than 30% of a core (pilot run, a 2-core
+ * VM: ~25 µs per wake-up); `rate` beyond it warns once per process.
+ */
+export const THREAD_CPUTIME_AFFORDABLE_HZ = 10_000;
+let warnedAffordable = false;
+
+function cputimeWarnings(run: ResolvedRun): ResolvedRun {
+  if (run.source !== 'thread-cputime') return run;
+  const warnings = [...run.warnings];
+  const { cpus, why } = usableCpus();
+  if (cpus < 2)
+    warnings.push(
+      `event=thread-cputime with one usable CPU (${why}): its helper thread shares the core with the sampled thread, which makes it dearer than task-clock`,
+    );
+  if (run.rate > THREAD_CPUTIME_AFFORDABLE_HZ && !warnedAffordable) {
+    warnedAffordable = true;
+    warnings.push(
+      `rate=${run.rate}: above ${THREAD_CPUTIME_AFFORDABLE_HZ} Hz the thread-cputime helper uses more than 30% of a core (docs/PERFORMANCE.md); task-clock costs the machine less`,
+    );
+  }
+  return { ...run, warnings };
 }
 
 /** Rate after default and clamping, with the warning clamping owes the user. */
@@ -87,11 +156,25 @@ function bind(config: ProfileConfig, events: readonly EventSpec[], reason: strin
  * otherwise fails with ERR_EVENT_UNAVAILABLE naming the cause.
  */
 export function resolveRun(config: ProfileConfig): ResolvedRun | ProfileError {
+  const run = resolve(config);
+  return run instanceof ProfileError ? run : cputimeWarnings(run);
+}
+
+/** The CPU-time events `auto` tries after cycles, in order, with why one was left out. */
+function autoCpuTime(tried: string[]): string[] {
+  if (!AUTO_PICKS_THREAD_CPUTIME) return ['task-clock'];
+  const { cpus, why } = usableCpus();
+  if (cpus >= 2) return ['thread-cputime', 'task-clock'];
+  tried.push(`thread-cputime: one usable CPU, ${why}`);
+  return ['task-clock'];
+}
+
+function resolve(config: ProfileConfig): ResolvedRun | ProfileError {
   const warnings: string[] = [];
   const [first, ...extra] = config.events;
   if (first.kind === 'auto') {
     const tried: string[] = [];
-    for (const name of ['cycles', 'task-clock']) {
+    for (const name of ['cycles', ...autoCpuTime(tried)]) {
       const spec = lookupEvent(name)!;
       const why = unavailableReason(spec, config.kernel);
       if (why === undefined)

@@ -22,7 +22,11 @@ it('runs every source, the encoder, the Vitest leg and the signal floor, and pri
   expect(r.status, r.stderr).toBe(0);
   const result = JSON.parse(readFileSync(json, 'utf8'));
   const sources = result.sampling.map((row: { source: string }) => row.source);
-  expect(sources).toEqual(['v8', 'task-clock', 'timer', 'cpu-prof', 'datadog']);
+  expect(sources).toEqual(['v8', 'task-clock', 'timer', 'thread-cputime', 'cpu-prof', 'datadog']);
+  // thread-cputime's helper thread was found and its CPU read.
+  expect(
+    result.sampling.find((row: { source: string }) => row.source === 'thread-cputime').helperMsPerSec,
+  ).toBeGreaterThan(0);
   for (const row of result.sampling) {
     expect(row.error, `${row.source}: ${row.error}`).toBeUndefined();
     expect(row.samplesPerSec).toBeGreaterThan(0);
@@ -32,11 +36,14 @@ it('runs every source, the encoder, the Vitest leg and the signal floor, and pri
   expect(result.encoder.speedup).toBeGreaterThan(0);
   expect(result.encoder.speedup6).toBeGreaterThan(0);
   expect(result.vitest.ratio.median).toBeGreaterThan(0);
-  // The bare trigger at the same rate (1 kHz in smoke mode), with and without its signal.
+  // The bare trigger at the same rate (1 kHz in smoke mode), with and without its signal, and
+  // the cross-core one with its helper's CPU.
   expect(result.floor.map((f: { trigger: string; rate: number }) => `${f.trigger}@${f.rate}`)).toEqual([
     'perf task-clock@1000',
     'perf task-clock, no signal (kernel ring)@1000',
+    'cross-core cputime (tgkill)@1000',
   ]);
+  expect(result.floor[2].helperMsPerSec).toBeGreaterThan(0);
   for (const f of result.floor) expect(f.samplesPerSec).toBeGreaterThan(500);
   for (const heading of [
     '## Sampling',
@@ -56,6 +63,7 @@ it('runs every source, the encoder, the Vitest leg and the signal floor, and pri
     /\| overhead ≤ 1% at ~1 kHz, CPU-time source \| task-clock: .*; the bare trigger alone: -?\d+\.\d%/,
   );
   expect(r.stdout).toMatch(/\| task-clock \| 1000 \| -?\d+\.\d/);
+  expect(r.stdout).toMatch(/\| thread-cputime at 1 kHz: overhead ≤ max\(1%, v8 at 1 kHz\) \| -?\d+\.\d% on-CPU \(v8: /);
   expect(r.stdout).toMatch(/\| vitest-perf wall time ≤ 1\.15× plain vitest bench \| \d+\.\d\d×/);
 }, 350_000);
 

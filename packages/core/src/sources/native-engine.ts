@@ -1,6 +1,6 @@
 /**
- * The native engine behind {@link NativeEngine}: perf_event or thread-CPU-timer sampling of
- * the calling thread through @perfprofile/native, availability probes worded for users, and
+ * The native engine behind {@link NativeEngine}: perf_event, thread-CPU-timer or cross-core
+ * CPU-clock (thread-cputime) sampling of the calling thread through @perfprofile/native, availability probes worded for users, and
  * counting-mode counters for per-op stats.
  */
 import { readFileSync } from 'node:fs';
@@ -76,13 +76,24 @@ function perfSel(e: EventSpec): PerfEventSel {
   return { type: e.perf.type, config: e.perf.config };
 }
 
-function startError(e: unknown, first: EventSpec): ProfileError {
-  const err = e as { code?: string; errno?: number; message?: string };
+/** The ProfileError for a sampler's start() that threw (exported for tests). */
+export function startError(e: unknown, first: EventSpec): ProfileError {
+  const err = e as { code?: string; errno?: number; message?: string; syscall?: string };
   if (err?.code === 'ERR_PROFILE_RUNNING') {
     return new ProfileError(
       'ERR_PROFILE_RUNNING',
       'a native profile is already running on this thread',
       'stop it first; other threads (Workers) are independent',
+    );
+  }
+  if (typeof err?.errno === 'number' && first.kind === 'cputime') {
+    const code = ERRNO[err.errno] ?? (err.errno === 11 ? 'EAGAIN' : `errno ${err.errno}`);
+    return new ProfileError(
+      'ERR_EVENT_UNAVAILABLE',
+      `event thread-cputime is unavailable: ${err.syscall ?? 'its helper thread'} failed (${code})`,
+      err.errno === 11
+        ? 'the process cannot start another thread (RLIMIT_NPROC, RLIMIT_AS or memory); use event=task-clock'
+        : 'use event=task-clock',
     );
   }
   if (typeof err?.errno === 'number') {
@@ -102,7 +113,7 @@ function fixesFromEnv(): { leaf: boolean; frameless: boolean; remap: boolean } {
 }
 
 class NativeSource implements SampleSource {
-  readonly name: 'perf_event' | 'timer';
+  readonly name: 'perf_event' | 'timer' | 'thread-cputime';
   private readonly sampler: Sampler;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private result: SourceResult | undefined;
@@ -113,10 +124,12 @@ class NativeSource implements SampleSource {
   ) {
     const [first, ...extra] = settings.events;
     const timer = first.kind === 'timer';
-    this.name = timer ? 'timer' : 'perf_event';
-    const events = timer ? extra.map(perfSel) : [perfSel(first), ...extra.map(perfSel)];
+    const clockHelper = first.kind === 'cputime';
+    this.name = timer ? 'timer' : clockHelper ? 'thread-cputime' : 'perf_event';
+    const events = timer || clockHelper ? extra.map(perfSel) : [perfSel(first), ...extra.map(perfSel)];
     this.sampler = new binding.Sampler({
       timer,
+      clockHelper,
       events,
       period: settings.period,
       kernel: settings.kernel,
@@ -158,7 +171,12 @@ class NativeSource implements SampleSource {
     this.state = 'stopped';
     const events = this.settings.events;
     const warnings: string[] = [];
-    if (raw.lost > 0) warnings.push(`${raw.lost} samples lost (ring full or signal queue overflow)`);
+    if (raw.lost > 0)
+      warnings.push(
+        this.name === 'thread-cputime'
+          ? `${raw.lost} samples lost (periods the helper thread could not signal in time, ring full or signal queue overflow)`
+          : `${raw.lost} samples lost (ring full or signal queue overflow)`,
+      );
     if (raw.unresolved > 0) warnings.push(`${raw.unresolved} frames could not be named`);
     const isolate = typeof this.binding.isolateAddress === 'function' ? this.binding.isolateAddress() : undefined;
     const inline = inlineNamer(isolate, warnings);
@@ -185,6 +203,12 @@ export function createEngine(binding: NativeBinding) {
     probe(event: EventSpec, kernel: boolean): string | undefined {
       if (nativePlatform() !== 'linux') return 'Linux only';
       if (event.kind === 'v8' || event.kind === 'auto') return undefined;
+      if (event.kind === 'cputime') {
+        // An addon built before the helper existed ignores clockHelper and would use perf.
+        if (typeof binding.Sampler.prototype.helperCpuNs !== 'function')
+          return 'the native addon predates thread-cputime (rebuild @perfprofile/native)';
+        return undefined;
+      }
       if (event.kind === 'timer') {
         const errno = binding.probeTimer();
         // The thread CPU clock counts user and kernel time alike: kernel needs no privilege here.

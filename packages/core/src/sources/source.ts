@@ -7,8 +7,8 @@ import type { Frame } from '../builder.js';
 import type { EventSpec } from '../events.js';
 import type { ValueType } from '../model.js';
 
-/** Where samples come from: V8's inspector sampler, or the native engine's two triggers. */
-export type SourceName = 'v8' | 'perf_event' | 'timer';
+/** Where samples come from: V8's inspector sampler, or the native engine's three triggers. */
+export type SourceName = 'v8' | 'perf_event' | 'timer' | 'thread-cputime';
 
 /** V8's execution tiers, from the code-name marker (`~` `^` `+` `*`). */
 export type Tier = 'ignition' | 'sparkplug' | 'maglev' | 'turbofan';
