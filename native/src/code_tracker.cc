@@ -75,7 +75,9 @@ void CodeTracker::Track(v8::Isolate* isolate) {
     }
     e->tracker = new CodeTracker();
   }
-  // Existing code arrives synchronously, through DispatchJitCodeEvent, before this returns.
+  // Existing code arrives synchronously, through DispatchJitCodeEvent, before this returns; no
+  // table left from an earlier handler may be claimed by it.
+  LineRecorder::Forget(isolate);
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
   // Read now, not in the first profile's stop(): whoever tracks code profiles later.
   ProcessBuiltins();
@@ -95,7 +97,10 @@ void CodeTracker::Untrack(v8::Isolate* isolate) {
       g_registry.erase(g_registry.begin() + (e - g_registry.data()));
     }
   }
-  if (!sampling) isolate->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
+  if (!sampling) {
+    isolate->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
+    LineRecorder::Forget(isolate);
+  }
   { std::lock_guard<std::mutex> wait(tracker->mu_); }  // no event is being applied any more
   delete tracker;
 }
@@ -141,6 +146,7 @@ void AttachCodeMap(v8::Isolate* isolate, CodeMap* map) {
     map->SetFunctionIndex(e->index);
   }
   // Untracked: enumerate existing code first, so functions compiled before start() get named.
+  LineRecorder::Forget(isolate);
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
 }
 
@@ -156,7 +162,10 @@ void DetachCodeMap(v8::Isolate* isolate) {
     }
   }
   // A tracked isolate keeps the handler (the tracker follows events on).
-  if (!tracked) isolate->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
+  if (!tracked) {
+    isolate->SetJitCodeEventHandler(v8::kJitCodeEventDefault, nullptr);
+    LineRecorder::Forget(isolate);
+  }
 }
 
 }  // namespace perfprofile

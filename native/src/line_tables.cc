@@ -142,6 +142,11 @@ LineTablePtr LineRecorder::Claim(const v8::JitCodeEvent* e) {
   return table;
 }
 
+void LineRecorder::Forget(v8::Isolate* isolate) {
+  std::lock_guard<std::mutex> lock(g_unclaimed_mu);
+  g_unclaimed.erase(isolate);
+}
+
 const LinePos* FunctionIndex::Function::Find(int32_t pos) const {
   auto it = std::lower_bound(positions.begin(), positions.end(), pos,
                              [](const LinePos& r, int32_t p) { return r.pos < p; });

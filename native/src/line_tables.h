@@ -48,6 +48,8 @@ class LineRecorder {
    * computed the code name's line from them).
    */
   static LineTablePtr Claim(const v8::JitCodeEvent* e);
+  /** Drops the isolate's unclaimed tables (its handler is being installed or removed). */
+  static void Forget(v8::Isolate* isolate);
 };
 
 /** What optimized code at one offset says of its frame, as far as it is certain. */
