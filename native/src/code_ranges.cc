@@ -30,7 +30,8 @@ bool IsCodeEvent(const v8::JitCodeEvent* e) {
 }
 
 CodeEvent ToCodeEvent(const v8::JitCodeEvent* e,
-                      const std::function<uint32_t(std::string name, uint8_t kind)>& intern) {
+                      const std::function<uint32_t(std::string name, uint8_t kind)>& intern,
+                      LineTablePtr table) {
   CodeEvent ev;
   ev.type = static_cast<uint8_t>(e->type);
   ev.code_type = static_cast<uint8_t>(e->code_type);
@@ -42,6 +43,7 @@ CodeEvent ToCodeEvent(const v8::JitCodeEvent* e,
     uint8_t kind = CodeKind(e->code_type == v8::JitCodeEvent::BYTE_CODE, name);
     ev.len_or_new = e->code_len;
     ev.name = intern(std::move(name), kind);
+    ev.table = std::move(table);
   } else if (e->type == v8::JitCodeEvent::CODE_MOVED) {
     ev.len_or_new = reinterpret_cast<uintptr_t>(e->new_code_start);
   }
@@ -53,7 +55,7 @@ void ApplyCodeEvent(const CodeEvent& e, CodeRanges* code) {
     case v8::JitCodeEvent::CODE_ADDED: {
       uintptr_t len = e.len_or_new > 0 ? e.len_or_new : 1;
       EraseOverlaps(e.start, e.start + len, code);
-      (*code)[e.start] = CodeEntry{len, e.name, e.code_type, e.start};
+      (*code)[e.start] = CodeEntry{len, e.name, e.code_type, e.start, e.table};
       break;
     }
     case v8::JitCodeEvent::CODE_MOVED: {

@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include "line_tables.h"
+
 namespace v8 {
 struct JitCodeEvent;
 }
@@ -24,6 +26,7 @@ struct CodeEntry {
   uint32_t name;
   uint8_t code_type;  // v8::JitCodeEvent::CodeType
   uintptr_t origin;
+  LineTablePtr table = nullptr;  // CODE_ADD_LINE_POS_INFO rows V8 sent for this code, if any
 };
 
 /** Code objects by start address; they never overlap. */
@@ -36,6 +39,7 @@ struct CodeEvent {
   uintptr_t start;
   uintptr_t len_or_new;  // CODE_ADDED: the code's length; CODE_MOVED: its new start
   uint32_t name;         // CODE_ADDED: the code's name id
+  LineTablePtr table;    // CODE_ADDED: its line table (LineRecorder::Claim), if V8 sent one
 };
 
 /** Whether V8's event changes the code map (code added, moved or removed). */
@@ -46,7 +50,8 @@ bool IsCodeEvent(const v8::JitCodeEvent* e);
  * id in the applier's table.
  */
 CodeEvent ToCodeEvent(const v8::JitCodeEvent* e,
-                      const std::function<uint32_t(std::string name, uint8_t kind)>& intern);
+                      const std::function<uint32_t(std::string name, uint8_t kind)>& intern,
+                      LineTablePtr table = nullptr);
 
 /**
  * Applies one event: added code (at least 1 byte long) replaces whatever it overlaps; moved

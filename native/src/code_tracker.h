@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "code_ranges.h"
+#include "line_tables.h"
 #include "names.h"
 
 namespace perfprofile {
@@ -34,7 +35,7 @@ class CodeTracker {
  private:
   friend void AttachCodeMap(v8::Isolate* isolate, CodeMap* map);
   friend void DispatchJitCodeEvent(const v8::JitCodeEvent* event);
-  void Apply(const v8::JitCodeEvent* e);  // under mu_
+  void Apply(const v8::JitCodeEvent* e, const LineTablePtr& table);  // under mu_
 
   std::mutex mu_;    // held while an event is applied here and logged by an attached CodeMap
   CodeRanges live_;  // names: ids in names_

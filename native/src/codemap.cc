@@ -32,16 +32,18 @@ void CodeMap::Seed(const CodeRanges& live, std::shared_ptr<NameTable> names) {
   for (const auto& kv : live) {
     const CodeEntry& c = kv.second;
     // In address order into an empty map: each insert lands at the end.
-    code_.emplace_hint(code_.end(), kv.first, CodeEntry{c.len, c.name | kSeedName, c.code_type, c.origin});
+    code_.emplace_hint(code_.end(), kv.first,
+                       CodeEntry{c.len, c.name | kSeedName, c.code_type, c.origin, c.table});
   }
   seeded_ = live.size();
 }
 
-void CodeMap::OnEvent(const v8::JitCodeEvent* e) {
+void CodeMap::OnEvent(const v8::JitCodeEvent* e, const LineTablePtr& table) {
   if (!IsCodeEvent(e)) return;
   std::lock_guard<std::mutex> lock(mu_);
   Event ev;
-  ev.code = ToCodeEvent(e, [this](std::string name, uint8_t kind) { return frames_.Intern(name, kind); });
+  ev.code = ToCodeEvent(
+      e, [this](std::string name, uint8_t kind) { return frames_.Intern(name, kind); }, table);
   // A new epoch (see NextSeq): samples on either side of this event are never merged.
   ev.seq = seq_.fetch_add(kEventStep, std::memory_order_acq_rel);
   log_.push_back(ev);

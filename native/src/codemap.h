@@ -18,6 +18,7 @@
 
 #include "builtins.h"
 #include "code_ranges.h"
+#include "line_tables.h"
 #include "names.h"
 #include "native_symbols.h"
 
@@ -65,7 +66,9 @@ class CodeMap {
   static uint64_t Epoch(uint64_t seq) { return seq >> 32; }
 
   /** Called by V8, possibly from GC helper threads (CODE_MOVED): takes the log mutex. */
-  void OnEvent(const v8::JitCodeEvent* event);
+  void OnEvent(const v8::JitCodeEvent* event, const LineTablePtr& table);
+  /** The isolate's bytecode positions, for naming positions of optimized code (AttachCodeMap). */
+  void SetFunctionIndex(std::shared_ptr<FunctionIndex> index) { index_ = std::move(index); }
   /** Starts from a tracker's live code, whose names stay in `names` until a sample needs one (AttachCodeMap).
    */
   void Seed(const CodeRanges& live, std::shared_ptr<NameTable> names);
@@ -163,6 +166,7 @@ class CodeMap {
   v8::Isolate* isolate_ = nullptr;
   size_t seeded_ = 0;
   std::shared_ptr<NameTable> seed_names_;  // the tracker's names, when seeded from one
+  std::shared_ptr<FunctionIndex> index_;   // set by AttachCodeMap
   std::vector<uint32_t> seed_ids_;         // their frame ids here, UINT32_MAX until used
   std::mutex mu_;
   std::vector<Event> log_;  // guarded by mu_

@@ -20,6 +20,17 @@ Napi::Object CodeToJs(Napi::Env env, const CodeAt& at) {
   code.Set("start", Napi::String::New(env, start));
   code.Set("size", Napi::Number::New(env, static_cast<double>(at.size)));
   code.Set("offset", Napi::Number::New(env, at.offset));
+  if (at.line > 0) {
+    code.Set("line", Napi::Number::New(env, at.line));
+    code.Set("column", Napi::Number::New(env, at.column));
+  }
+  if (!at.inlined.empty()) {
+    Napi::Object inlined = Napi::Object::New(env);
+    inlined.Set("name", Napi::String::New(env, at.inlined));
+    inlined.Set("line", Napi::Number::New(env, at.inlined_line));
+    inlined.Set("column", Napi::Number::New(env, at.inlined_column));
+    code.Set("inferred", inlined);
+  }
   return code;
 }
 

@@ -11,16 +11,6 @@ std::string Key(const std::string& name, uint8_t kind) {
   return key;
 }
 
-// "JS:*'hot url:1:2" → "hot url:1:2": the function, whatever its tier.
-std::string FunctionKey(const std::string& name) {
-  size_t colon = name.find(':');
-  size_t i = colon == std::string::npos ? 0 : colon + 1;
-  while (i < name.size() &&
-         (name[i] == '~' || name[i] == '^' || name[i] == '+' || name[i] == '*' || name[i] == '\''))
-    i++;
-  return name.substr(i);
-}
-
 }  // namespace
 
 FrameTable::FrameTable() {
@@ -51,6 +41,13 @@ uint32_t FrameTable::InternAt(uint32_t function, const CodeAt& at) {
   frames_.push_back(std::move(f));
   at_ids_.emplace(key, id);
   return id;
+}
+
+bool FrameTable::FindAt(uint32_t function, const CodeAt& at, uint32_t* id) const {
+  auto it = at_ids_.find(AtKey{function, at.offset, at.origin, at.size});
+  if (it == at_ids_.end()) return false;
+  *id = it->second;
+  return true;
 }
 
 bool FrameTable::Find(const std::string& name, uint8_t kind, uint32_t* id) const {
@@ -97,8 +94,17 @@ uint8_t CodeKind(bool bytecode, const std::string& name) {
   return kBuiltin;
 }
 
+std::string FunctionKeyOf(const std::string& name) {
+  size_t colon = name.find(':');
+  size_t i = colon == std::string::npos ? 0 : colon + 1;
+  while (i < name.size() &&
+         (name[i] == '~' || name[i] == '^' || name[i] == '+' || name[i] == '*' || name[i] == '\''))
+    i++;
+  return name.substr(i);
+}
+
 bool SameFunction(const std::string& a, const std::string& b) {
-  return (StartsWith(a, "JS:") && StartsWith(b, "JS:")) ? FunctionKey(a) == FunctionKey(b) : a == b;
+  return (StartsWith(a, "JS:") && StartsWith(b, "JS:")) ? FunctionKeyOf(a) == FunctionKeyOf(b) : a == b;
 }
 
 }  // namespace perfprofile

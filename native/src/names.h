@@ -29,6 +29,13 @@ struct CodeAt {
   uintptr_t origin = 0;  // 0: no code (the frame names its function only)
   uintptr_t size = 0;
   uint32_t offset = 0;
+  // From V8's line tables, without its code log (line_tables.h): the frame's own line at the
+  // offset (0: not certain), and the innermost inlined function there, inferred (empty: none).
+  int32_t line = 0;
+  int32_t column = 0;
+  std::string inlined;  // its bytecode code name, e.g. "JS:~mix file:///a.mjs:3:13"
+  int32_t inlined_line = 0;
+  int32_t inlined_column = 0;
 };
 
 /** A frame of a profile. JS names keep V8's tier marker (~ ^ + *). */
@@ -56,6 +63,8 @@ class FrameTable {
    * one function differ per code object and offset, so each sampled position folds apart.
    */
   uint32_t InternAt(uint32_t function, const CodeAt& at);
+  /** The id InternAt gave (function, at), if any (`at`'s line fields aside). */
+  bool FindAt(uint32_t function, const CodeAt& at, uint32_t* id) const;
   /** The id of (name, kind), if it was interned. */
   bool Find(const std::string& name, uint8_t kind, uint32_t* id) const;
   const FrameInfo& operator[](uint32_t id) const { return frames_[id]; }
@@ -111,6 +120,9 @@ inline bool StartsWith(const std::string& s, const char* prefix) {
 /** The kind of code V8 names `name` in a CODE_ADDED event: bytecode and JS functions are js, the rest
  * builtin. */
 uint8_t CodeKind(bool bytecode, const std::string& name);
+
+/** "JS:*'fn url:1:2" → "fn url:1:2": the function a code name stands for, whatever its tier. */
+std::string FunctionKeyOf(const std::string& code_name);
 
 /** Whether two frame names are the same JS function (tier markers aside). */
 bool SameFunction(const std::string& a, const std::string& b);

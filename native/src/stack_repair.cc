@@ -141,9 +141,29 @@ uint32_t CodeMap::EntryCheckOf(uintptr_t pc) {
 
 // Frame `id` at `offset` in the code `entry`, when it is a JS function's code (bytecode, or
 // Sparkplug, Maglev or TurboFan code); a builtin or stub frame names its code only.
+// Its line there, and an inlined function inferred there, come from the code's line table
+// (line_tables.h): computed once per frame.
 uint32_t CodeMap::WithCode(uint32_t id, const CodeEntry& entry, uintptr_t offset) {
   if (frames_[id].kind != kJs || offset >= entry.len) return id;
-  return frames_.InternAt(id, CodeAt{entry.origin, entry.len, static_cast<uint32_t>(offset)});
+  CodeAt at;
+  at.origin = entry.origin;
+  at.size = entry.len;
+  at.offset = static_cast<uint32_t>(offset);
+  uint32_t found;
+  if (frames_.FindAt(id, at, &found)) return found;
+  if (entry.table && entry.code_type == v8::JitCodeEvent::BYTE_CODE) {
+    // Bytecode runs its own function only.
+    const LinePos* row = entry.table->At(at.offset);
+    if (row != nullptr) at.line = row->line, at.column = row->column;
+  } else if (entry.table && index_) {
+    Inference inf = index_->Infer(frames_[id].name, entry.table, at.offset);
+    at.line = inf.line;
+    at.column = inf.column;
+    at.inlined = std::move(inf.inlined);
+    at.inlined_line = inf.inlined_line;
+    at.inlined_column = inf.inlined_column;
+  }
+  return frames_.InternAt(id, at);
 }
 
 // The function of a tagged BytecodeArray pointer read from a frame slot, or unknown.

@@ -3,8 +3,10 @@
  * PERFPROFILE_V8_LOG names the `--logfile` node was started with (v8LogFlags, inlineLaunch), each
  * JS frame the addon reports at a code offset is looked up there: the functions V8 inlined at
  * that pc, and the frame's own line at it. The log is followed per thread across profiles and
- * parsed incrementally at each stop. Frames the log does not name keep their function-level
- * frame; a log in a format the parser does not know gives one warning and no chains.
+ * parsed incrementally at each stop. Frames the log does not name, and every frame when there
+ * is no usable log, get what V8's line tables say (native-stacks.ts fromLineTable: their line,
+ * an inferred inlined function, else function-level); a log in a format the parser does not
+ * know gives one warning and no exact chains.
  */
 import type { RawCode } from '@perfprofile/native';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +37,9 @@ export interface InlineNamer {
   expand(frame: SourceFrame, code: RawCode, codeName: string): SourceFrame | undefined;
 }
 
+/** What frames get instead of the log's chains, said in each warning. */
+const INFERRED = "; inlined functions are inferred from V8's line tables where certain, marked (inferred)";
+
 // This thread's follower: module state is per isolate (each Worker loads its own copy).
 let follower: V8LogFollower | undefined;
 let followedLog: string | undefined;
@@ -54,14 +59,16 @@ export function inlineNamer(isolate: string | undefined, warnings: string[]): In
   const logfile = process.env[V8_LOG_ENV];
   if (!logfile) return undefined;
   if (!isolate) {
-    warnings.push(`inline frames off: this @perfprofile/native build cannot name its isolate (rebuild it)`);
+    warnings.push(
+      `exact inline frames off: this @perfprofile/native build cannot name its isolate (rebuild it)${INFERRED}`,
+    );
     return undefined;
   }
   if (!follower || followedLog !== logfile) {
     const file = isolateLogFiles(logfile, process.pid).find((f) => f.isolate === isolate);
     if (!file) {
       warnings.push(
-        `inline frames off: no V8 log for isolate ${isolate} of process ${process.pid} beside ${logfile} (node must run with v8LogFlags(${JSON.stringify(logfile)}))`,
+        `exact inline frames off: no V8 log for isolate ${isolate} of process ${process.pid} beside ${logfile} (node must run with v8LogFlags(${JSON.stringify(logfile)}))${INFERRED}`,
       );
       return undefined;
     }
@@ -75,7 +82,7 @@ export function inlineNamer(isolate: string | undefined, warnings: string[]): In
   stats.tableBytes = parser.stats.tableBytes;
   const status = parser.status;
   if (!status.supported) {
-    warnings.push(`inline frames off: ${status.reason} (node ${process.version}; frames name their functions only)`);
+    warnings.push(`exact inline frames off: ${status.reason} (node ${process.version})${INFERRED}`);
     return undefined;
   }
   return {

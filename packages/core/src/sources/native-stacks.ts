@@ -1,11 +1,12 @@
 /**
  * Raw native stacks → source samples: parses V8's code names (`JS:*hot file:///a.mjs:7:20`)
  * into frames with a tier, names builtins and native code, expands JS frames at a code offset
- * into their inline chains when a V8 log names them (native-inline.ts), and appends the
- * truncation frame.
+ * into their inline chains when a V8 log names them (native-inline.ts), else gives them what
+ * the addon read from V8's line tables (their line, an inferred inlined function), and appends
+ * the truncation frame.
  */
 // Types only: @perfprofile/native is optional at runtime, and its names come from the binding.
-import type { FrameKind, RawFrame, RawStack } from '@perfprofile/native';
+import type { FrameKind, RawCode, RawFrame, RawStack } from '@perfprofile/native';
 import type { InlineNamer } from './native-inline.js';
 import type { SourceFrame, SourceSample, Tier } from './source.js';
 import { urlToFile } from './v8.js';
@@ -90,7 +91,8 @@ export function toSourceSamples(
     let frame = byName.get(key);
     if (!frame) byName.set(key, (frame = parseFrame(f, names.frameKinds)));
     const code = f[2];
-    return code && inline && frame.kind === 'js' ? (inline.expand(frame, code, f[0]) ?? frame) : frame;
+    if (!code || frame.kind !== 'js') return frame;
+    return inline?.expand(frame, code, f[0]) ?? fromLineTable(frame, code, names.frameKinds);
   });
   return stacks.map((s) => {
     const out: SourceFrame[] = s.frames.map((i) => parsed[i]);
@@ -98,4 +100,34 @@ export function toSourceSamples(
       out.push({ name: `(truncated ${s.truncated} frames)`, file: '', line: 0, startLine: 0, kind: 'truncated' });
     return { frames: out, values: s.values, count: s.count, vmState: names.vmStates[s.vmState] ?? 'OTHER' };
   });
+}
+
+/** What marks a function inferred rather than read from V8's inlining table, in its name. */
+export const INFERRED_SUFFIX = ' (inferred)';
+
+/**
+ * `frame` at `code` as V8's line tables give it without the log (native/src/line_tables.h):
+ * its own line and column there when certain, and the innermost inlined function when exactly
+ * one known function explains the position, its name marked {@link INFERRED_SUFFIX} (the frame
+ * then keeps its function's first line: the call site is not known). Else unchanged.
+ */
+export function fromLineTable(frame: SourceFrame, code: RawCode, kinds: readonly FrameKind[]): SourceFrame {
+  let at = frame;
+  if (code.line) {
+    // The parsed column is where the function starts: replaced by the position's.
+    const { column: _start, ...rest } = frame;
+    at = { ...rest, line: code.line, ...(code.column ? { column: code.column } : {}) };
+  }
+  const inferred = code.inferred;
+  if (!inferred) return at;
+  const fn = parseFrame([inferred.name, kinds.indexOf('js')], kinds);
+  const { column: _start, tier: _tier, ...rest } = fn;
+  const inlined: SourceFrame = {
+    ...rest,
+    name: fn.name + INFERRED_SUFFIX,
+    line: inferred.line,
+    ...(inferred.column ? { column: inferred.column } : {}),
+    ...(frame.tier ? { tier: frame.tier } : {}),
+  };
+  return { ...at, inline: [inlined] };
 }
