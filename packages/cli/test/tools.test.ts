@@ -125,6 +125,7 @@ describe('a Vitest run with tests that need go and Chromium', () => {
     expect(r.summary).toEqual({
       line: 'npm test: 3 skipped, 1 ran without its cross-check: go not found (go tool pprof cross-checks), chromium not found (flame-graph browser test); 1 other skipped by its own condition',
       totals: 'tests: 2 passed, 0 failed, 4 skipped',
+      failed: 0,
       forTools: 4,
     });
   });
@@ -142,6 +143,7 @@ describe('a Vitest run with tests that need go and Chromium', () => {
     expect(r.summary).toEqual({
       line: 'npm test: no test skipped for a missing tool; 1 other skipped by its own condition',
       totals: 'tests: 1 passed, 4 failed, 1 skipped',
+      failed: 4,
       forTools: 0,
     });
   });
