@@ -201,7 +201,9 @@ describe.skipIf(!status.ok)('native engine', () => {
     const r = src.stop();
     const s = shares(r.samples, ['allocate', 'compute']);
     expect(r.valueTypes[0]).toEqual({ type: 'page-faults', unit: 'count' });
-    expect(s.allocate).toBeGreaterThanOrEqual(0.9);
+    // Under ASan (native/scripts/asan.sh) its runtime faults in shadow and allocator pages of its
+    // own wherever the thread runs: 81.5% was seen there.
+    expect(s.allocate).toBeGreaterThanOrEqual(process.env.PERFPROFILE_SANITIZE ? 0.7 : 0.9);
   });
 
   it('reads extra events at each sample (task-clock,page-faults as one perf group)', async () => {
