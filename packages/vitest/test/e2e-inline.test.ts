@@ -142,10 +142,11 @@ for (const P of [VITEST4, VITEST5]) {
         expect(named.functions.map((f) => f.name)).toContain('mixNamed');
         expect(named.functions.map((f) => f.name)).not.toContain('bench: named');
         // `steps` reads its import through the module's export getter thousands of times per op.
+        // Where TurboFan inlined the getter it is a load with no pc of its own, so no samples
+        // (Vitest 5 on Node 24, once); where it has samples, it is named as a getter.
         const steps = readProfile(profileOf(out, index, 'inline > steps'));
         const getter = steps.functions.find((f) => f.name === '(vite export) step');
-        expect(getter, steps.functions.map((f) => `${f.name} ${f.filename}`).join(', ')).toBeDefined();
-        expect(getter!.filename).toBe('src/mix.ts');
+        if (getter) expect(getter.filename).toBe('src/mix.ts');
         expect(steps.functions.filter((f) => f.filename === 'src/mix.ts' && f.name === '(anonymous)')).toEqual([]);
       });
     }
