@@ -80,7 +80,11 @@ export function limitsText(r: CheckResult): string {
   const lines = [
     `${runs}; ${what} outside the harness. A benchmark regresses at ${bars}: the smallest increase this comparison can flag is about ${formatChange(l.detectable)}.`,
   ];
-  if (l.runs.base === 1 && l.runs.head === 1) {
+  if (!l.fails) {
+    lines.push(
+      `With one run a side nothing fails: each benchmark's own run-to-run noise is unseen, and unchanged code can run several times slower in one process than in another (V8's decisions: up to +461% on the proving ground), so a change past the bars is shown as unconfirmed. Profile each side in several fresh processes (\`vitest-perf bench --perfprofile <dir> --perfprofile-runs 5\`) to gate.`,
+    );
+  } else if (l.runs.base === 1 && l.runs.head === 1) {
     lines.push(
       `With one run a side, each benchmark's own run-to-run noise (JIT decisions, load) is unseen: the noise is the spread of all benchmarks' changes and the bar rises with their number, so only large regressions can fail. Profile each side in several fresh processes (\`vitest-perf bench --perfprofile <dir> --perfprofile-runs 5\`) to detect smaller ones.`,
     );
@@ -170,7 +174,9 @@ export function checkText(r: CheckResult, flames: ReadonlyMap<string, string> = 
     const t = b.time;
     const stats = `${formatNs(t.base)} → ${formatNs(t.head)} per op (${formatChange(t.change)}${t.low !== null ? `, 90% confidence ${interval(t)}` : ''}${t.p !== null ? `, p ${pValue(t.p)}` : ''}, z ${t.z.toFixed(1)})`;
     if (!b.regressions.length) {
-      out.push(`  ok   ${b.fullName}: ${stats}`);
+      out.push(
+        `  ${t.unconfirmed ? '??  ' : 'ok  '} ${b.fullName}: ${stats}${t.unconfirmed ? ' (unconfirmed: one run a side)' : ''}`,
+      );
       continue;
     }
     out.push(`  FAIL ${b.fullName}: ${stats}`);

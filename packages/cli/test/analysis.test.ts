@@ -240,7 +240,7 @@ describe('on real runs of the fixture', () => {
     // slowMix multiplies the time per op; the increase is in slowMix, new in head.
     expect(r.stdout).toMatch(/^perfprofile check: 2 of 2 benchmarks regressed\n/);
     expect(r.stdout).toMatch(
-      /\n  FAIL hash > fnv1a sync: [\d.]+ [µm]s → [\d.]+ [µm]s per op \(\+\d+(?:\.\d)?%, z \d+\.\d\)\n\s+in slowMix \(src\/hash\.ts\): 0\.00 ns → [\d.]+ [µm]s per op \(new\), called through hashRounds\n\s+top movers \(self time per op\): slowMix \+/,
+      /\n  FAIL hash > fnv1a sync: [\d.]+ [µm]s → [\d.]+ [µm]s per op \(\+\d+(?:\.\d)?%, z \d+\.\d\)\n\s+in slowMix \(src\/hash\.ts\): 0\.00 ns → [\d.]+ [µm]s per op \(new\), called through hashRounds\n(?:\s+(?:memory|counter) .*\n)*\s+top movers \(self time per op\): slowMix \+/,
     );
     const report = readFileSync(md, 'utf8');
     expect(report).toMatch(/^### perfprofile check: 2 of 2 benchmarks regressed\n/);
@@ -248,7 +248,7 @@ describe('on real runs of the fixture', () => {
       /\n\| ❌ \| hash > fnv1a sync \| [\d.]+ [µm]s \| [\d.]+ [µm]s \| \+\d+(?:\.\d)?% \| – \| – \| \d+\.\d \| `slowMix` \(src\/hash\.ts\): /,
     );
     expect(report).toMatch(
-      /\n#### hash > fnv1a sync\n\n- time per op .*; the increase is in `slowMix` .*\n- differential flame graph: `.*\.html`\n/,
+      /\n#### hash > fnv1a sync\n\n- time per op .*; the increase is in `slowMix` .*\n(?:- (?:memory|counter) .*\n)*- differential flame graph: `.*\.html`\n/,
     );
     expect(readFileSync(summary, 'utf8')).toBe('# earlier step\n' + report + '\n');
     const json = JSON.parse(perfprofile(['check', runs.base1, runs.slow, '--json', '--flame-diff', flames]).stdout);

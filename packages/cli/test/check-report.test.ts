@@ -52,6 +52,7 @@ function result(benchmarks: BenchmarkCheck[], extra: Partial<CheckResult> = {}):
     options: DEFAULT_CHECK_OPTIONS,
     limits: {
       runs: { base: 5, head: 5 },
+      fails: true,
       source: 'task-clock',
       rankTest: true,
       noise: 0.05,
@@ -112,7 +113,15 @@ describe('check report', () => {
       '5 runs a side; CPU time per op (task-clock/op) outside the harness. A benchmark regresses at ≥ +10.0% and ≥ 4.0 standard errors of run-to-run noise (±5.0% per run here), and Mann–Whitney p ≤ 0.05 over runs: the smallest increase this comparison can flag is about +13.5%.',
     );
     const one = result([bench({ runs: { base: 1, head: 1 } })], {
-      limits: { runs: { base: 1, head: 1 }, source: 'wall', rankTest: false, noise: 0.2, minZ: 10.4, detectable: 17.9 },
+      limits: {
+        runs: { base: 1, head: 1 },
+        source: 'wall',
+        rankTest: false,
+        noise: 0.2,
+        minZ: 10.4,
+        detectable: 17.9,
+        fails: true,
+      },
     });
     expect(limitsText(one)).toMatch(
       /^1 run a side; wall time per op \(no task-clock counter in every run\) .*≥ 10\.4 standard errors .*\(±20\.0% per run here\): the smallest increase this comparison can flag is about \+1790%\. With one run a side, each benchmark's own run-to-run noise /,
@@ -128,9 +137,24 @@ describe('check report', () => {
         noise: 0.05,
         minZ: 4,
         detectable: 0.2,
+        fails: true,
       },
     });
     expect(limitsText(two)).toContain("Too few runs for Mann–Whitney's test");
+    // One run a side with the noise from the suite's spread: nothing fails, a change is unconfirmed.
+    const spread = result([bench({ runs: { base: 1, head: 1 } })], {
+      limits: {
+        runs: { base: 1, head: 1 },
+        source: 'task-clock',
+        rankTest: false,
+        noise: 0.13,
+        minZ: 10.4,
+        detectable: 5.8,
+        fails: false,
+      },
+    });
+    expect(limitsText(spread)).toContain('With one run a side nothing fails');
+    expect(limitsText(spread)).toContain('shown as unconfirmed');
   });
 
   it('tables every benchmark, regressions first, and details each with its function and movers', () => {

@@ -39,6 +39,12 @@ export interface Comparison {
   /** Per-run noise (log standard deviation) the comparison used. */
   readonly noise: number;
   readonly regressed: boolean;
+  /**
+   * Past every bar with one run a side, where the noise is the spread across quantities: shown,
+   * not failed (`regressed` false). Two processes of unchanged code can differ by several times
+   * (V8's per-process decisions), which one run a side cannot tell from a regression.
+   */
+  readonly unconfirmed?: boolean;
 }
 
 /** How many independent values a prior from the whole suite is worth against one quantity's own runs. */

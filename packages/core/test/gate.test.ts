@@ -261,8 +261,22 @@ describe('checkRuns', () => {
       many((i) => (i === 0 ? 3000 : i === 1 ? 1300 : jitter(i))),
     );
     expect(r.limits.minZ).toBeCloseTo(Math.log(12 / 0.002), 10);
-    expect(r.benchmarks.filter((b) => b.regressions.length).map((b) => b.id)).toEqual(['b0']);
+    // Past the bar, yet unconfirmed: one run a side fails nothing (unchanged code moved +461%
+    // between two processes on the proving ground), and says so.
+    expect(r.limits.fails).toBe(false);
+    expect(r.regressions).toBe(0);
+    expect(r.benchmarks.filter((b) => b.time.unconfirmed).map((b) => b.id)).toEqual(['b0']);
+    expect(r.warnings.join('\n')).toMatch(
+      /1 benchmark changed past the bars, unconfirmed with one run a side \(x > b0 \+200\.0%\)/,
+    );
     expect(r.benchmarks.find((b) => b.id === 'b1')!.time.change).toBeCloseTo(0.3, 6);
+    // Two runs a side of the same: the noise is the benchmarks' own, and b0 fails.
+    const two = check(
+      [...many(() => 1000), ...many(() => 1010)],
+      [...many((i) => (i === 0 ? 3000 : 1000)), ...many((i) => (i === 0 ? 3030 : 1005))],
+    );
+    expect(two.limits.fails).toBe(true);
+    expect(two.benchmarks.filter((b) => b.regressions.length).map((b) => b.id)).toEqual(['b0']);
   });
 
   it('gates bytes and allocations per op when both sides have them, within their stated error', () => {
