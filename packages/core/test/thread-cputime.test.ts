@@ -200,7 +200,7 @@ describe.skipIf(!status.ok)('event=thread-cputime', () => {
   // Under native/scripts/asan.sh the child's preloaded ASan runtime cannot map its own memory.
   it.skipIf(process.env.PERFPROFILE_SANITIZE)(
     'says why when its helper thread cannot start (RLIMIT_AS leaves no room for its stack)',
-    () => {
+    (ctx) => {
       // A child lowers its own address-space limit to what it maps now (its young generation
       // committed in full, the sampler's other threads' stacks cached by a first start): the
       // helper's stack cannot be mapped and pthread_create fails with EAGAIN.
@@ -219,6 +219,9 @@ describe.skipIf(!status.ok)('event=thread-cputime', () => {
       const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--min-semi-space-size=1', '-e', script], {
         encoding: 'utf8',
       });
+      // Node 24's V8 commits heap pages after the limit is set and can die of it before the
+      // sampler starts (seen once in compat); Node 20 and 22 test this path.
+      if (!r.stdout.trim() && /heap out of memory/.test(r.stderr)) ctx.skip();
       const thrown = JSON.parse(r.stdout.trim() || '{}') as { errno?: number; syscall?: string };
       expect(thrown, r.stderr).toEqual({ errno: 11, syscall: 'pthread_create (thread-cputime helper)' });
       const e = startError(thrown, ev('thread-cputime'));
