@@ -5,11 +5,12 @@
  * run gets a TMPDIR of its own, watched while it runs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { childEnv, CLI, FIXTURE, readIndex, tmpOut, VITEST_BIN } from './helpers.js';
+import { needs } from '../../../scripts/tools.mjs';
+import { childEnv, CLI, FIXTURE, pprof, readIndex, run, tmpOut, topRows, VITEST_BIN } from './helpers.js';
 
 interface Watched {
   code: number | null;
@@ -150,6 +151,34 @@ describe('V8 code log: who gets the flags', () => {
     expect(threads.logs.size).toBe(0);
     expect(readIndex(out).complete).toBe(true);
   });
+});
+
+describe('no code log: the plugin in a threads pool', () => {
+  it(
+    "names the inlined function from V8's line tables, marked inferred, at a line inside it in its .ts file",
+    needs('go'),
+    () => {
+      const out = tmpOut('perf.out');
+      const r = run([VITEST_BIN, 'bench', '--run', '--config', 'vitest.plugin.config.ts', '--', '--perfprofile', out], {
+        cwd: FIXTURE,
+        env: { FIXTURE_INLINE: '1', FIXTURE_POOL: 'threads' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const index = readIndex(out);
+      const source = readFileSync(path.join(FIXTURE, 'src', 'mix.ts'), 'utf8').split('\n');
+      const first = source.findIndex((l) => l.startsWith('export function mixBytes')) + 1;
+      const last = source.findIndex((l, i) => i >= first && l.startsWith('}')) + 1;
+      for (const name of ['inline > fnv1a 4k', 'inline > named']) {
+        const b = index.benchmarks.find((x) => x.fullName === name)!;
+        const top = topRows(pprof(path.join(out, b.profile), '-top', '-lines'))[0];
+        // Not inlined on some run: then its own frame, unmarked.
+        const m = /^mixBytes(?: \(inferred\))? \S*src\/mix\.ts:(\d+)(?: \(inline\))?$/.exec(top);
+        expect(m, `${name}: ${top}`).not.toBeNull();
+        expect(Number(m![1]), top).toBeGreaterThanOrEqual(first);
+        expect(Number(m![1]), top).toBeLessThan(last);
+      }
+    },
+  );
 });
 
 describe('V8 code log: interrupted runs', () => {
