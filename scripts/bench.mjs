@@ -24,7 +24,9 @@
 // --memory-pairs N (15) --skip sampling,encode,vitest,floor,memory --json <file> (all figures,
 // for tests) --smoke (tiny everything) --vitest-log off (the Vitest leg's workers without V8's
 // code log: `--execArgv=--logfile=/dev/null` makes vitest-perf leave them alone; plain vitest
-// gets the same flag). The Vitest leg alone: --skip sampling,encode,floor,memory.
+// gets the same flag), `write` (they write it, as the plugin has them do, but with flags of our
+// own, so nothing parses it), `write-nosrc` (the same without script sources). The Vitest leg
+// alone: --skip sampling,encode,floor,memory.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,6 +36,13 @@ import { memoryBench, memoryGoal, memoryTables } from './bench/memory-report.mjs
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const PASS = path.join(REPO, 'scripts/bench/pass.mjs');
+const VITEST_LOG_MODES = ['on', 'off', 'write', 'write-nosrc'];
+const VITEST_LOG_WORDS = {
+  on: "with V8's code log",
+  off: "without V8's code log",
+  write: "writing V8's code log that nothing reads",
+  'write-nosrc': "writing V8's code log without script sources, that nothing reads",
+};
 
 function parseArgs(argv) {
   const o = {
@@ -46,7 +55,7 @@ function parseArgs(argv) {
     memoryPairs: 15,
     skip: new Set(),
     json: undefined,
-    vitestLog: true,
+    vitestLog: 'on',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i],
@@ -66,9 +75,9 @@ function parseArgs(argv) {
     else if (a === '--skip') o.skip = new Set(v().split(','));
     else if (a === '--json') o.json = v();
     else if (a === '--vitest-log')
-      o.vitestLog = ['on', 'off'].includes(v())
-        ? argv[i] === 'on'
-        : fail(`--vitest-log is on or off, got "${argv[i]}"`);
+      o.vitestLog = VITEST_LOG_MODES.includes(v())
+        ? argv[i]
+        : fail(`--vitest-log is one of ${VITEST_LOG_MODES.join(', ')}, got "${argv[i]}"`);
     else if (a === '--smoke')
       Object.assign(o, { pairs: 1, units: 8, rates: [1000], vitestPairs: 1, encodeSamples: 2000, memoryPairs: 1 });
     else fail(`unknown option ${a} (see the header of scripts/bench.mjs)`);
@@ -242,10 +251,18 @@ function vitestRatio(o) {
     perfMs = [];
   for (let i = 0; i < o.vitestPairs; i++) {
     const out = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-bench-vitest-'));
-    const noLog = o.vitestLog ? [] : ['--execArgv=--logfile=/dev/null'];
-    const runPlain = () => timed([vitest, 'bench', '--run', ...noLog]);
+    const logDir = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-bench-v8log-'));
+    const write = ['--log-code', '--log-source-position', `--logfile=${logDir}/v8.log`, '--logfile-per-isolate'];
+    const flags = {
+      on: [],
+      off: ['--logfile=/dev/null'],
+      write,
+      'write-nosrc': [...write, '--no-log-source-code'],
+    }[o.vitestLog].map((f) => `--execArgv=${f}`);
+    // Plain vitest gets only what changes nothing (`off`): the write modes time V8's writing.
+    const runPlain = () => timed([vitest, 'bench', '--run', ...(o.vitestLog === 'off' ? flags : [])]);
     const runPerf = () =>
-      timed([perf, 'bench', '--run', ...noLog, '--perfprofile', out, '--perfprofileconfig', 'baseline=off']);
+      timed([perf, 'bench', '--run', ...flags, '--perfprofile', out, '--perfprofileconfig', 'baseline=off']);
     let a, b;
     if (i % 2 === 0) [a, b] = [runPlain(), runPerf()];
     else [b, a] = [runPerf(), runPlain()];
@@ -253,6 +270,7 @@ function vitestRatio(o) {
     perfMs.push(b);
     ratios.push(b / a);
     rmSync(out, { recursive: true, force: true });
+    rmSync(logDir, { recursive: true, force: true });
   }
   return {
     pairs: o.vitestPairs,
@@ -455,7 +473,7 @@ if (enc) {
 }
 if (vit)
   md.push(
-    `## Vitest end to end: fixtures/vitest4, ${vit.pairs} alternating pairs, workers ${vit.log ? 'with' : 'without'} V8's code log`,
+    `## Vitest end to end: fixtures/vitest4, ${vit.pairs} alternating pairs, workers ${VITEST_LOG_WORDS[vit.log]}`,
     '',
     '| run | median wall ms |',
     '|---|---:|',
