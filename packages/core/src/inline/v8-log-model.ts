@@ -31,6 +31,12 @@ export interface LogCode {
   /** Its function's address when created (bound to `fn` by the code-source-info record). */
   readonly sfiAddress: number;
   fn?: LogFunction;
+  /**
+   * The code-source-info's position and inlining fields as logged, until the first lookup at
+   * this code's address decodes them into `positions` and `inlining`: most code never runs
+   * while a profile samples.
+   */
+  tables?: { readonly positions: string; readonly inlining: string };
   /** Triples (code offset, script offset, inlining id or -1), in log order (ascending offsets). */
   positions?: Int32Array;
   /** Triples (function index or -1, call-site script offset, parent inlining id or -1). */
@@ -89,7 +95,7 @@ export interface V8LogStats {
   moves: number;
   sfiMoves: number;
   scripts: number;
-  /** Bytes of position, inlining and line-end tables kept (the bulk of what is retained). */
+  /** Bytes of line-end tables kept, and of position and inlining tables decoded so far (at lookups). */
   tableBytes: number;
   /** A last line without its newline, dropped by end(). */
   droppedPartialLine: boolean;

@@ -35,6 +35,9 @@ const INT = /^-?\d{1,10}$/;
 const MARKER = /^[~^+*]?'?$/;
 // Vitest compiles modules with a negative first-line column offset.
 const NAME_POSITION = /:(-?\d+):(-?\d+)$/;
+/** code-source-info's positions (`C<code offset>O<script offset>[I<inlining id>]`...) and inlining (`F[<fn>]O<offset>[I<parent>]`...). */
+const POSITIONS = /^(?:C\d{1,9}O-?\d{1,9}(?:I\d{1,9})?)*$/;
+const INLINING = /^(?:F(?:-?\d{1,9})?O-?\d{1,9}(?:I\d{1,9})?)*$/;
 
 interface OpenSource {
   readonly id: number;
@@ -102,9 +105,22 @@ export class V8LogParser {
     return { ...this.counts };
   }
 
-  /** The code objects ever at `address` (created there or moved there), oldest first. */
+  /**
+   * The code objects ever at `address` (created there or moved there), oldest first, their
+   * tables decoded. A table in a shape we do not know makes the whole log unsupported (`status`
+   * says why from then on) and this answers nothing.
+   */
   codesAt(address: number): readonly LogCode[] {
-    return this.byAddress.get(address) ?? [];
+    const codes = this.byAddress.get(address) ?? [];
+    if (this.reason !== undefined) return [];
+    try {
+      for (const code of codes) if (code.tables) this.decodeTables(code);
+    } catch (e) {
+      if (!(e instanceof LogFormatError)) throw e;
+      this.fail(e.message);
+      return [];
+    }
+    return codes;
   }
 
   script(id: number): LogScript | undefined {
@@ -275,26 +291,35 @@ export class V8LogParser {
     // Source info always follows its code-creation; one that does not is a log we misread.
     if (code === undefined || code === OTHER_CODE)
       throw new LogFormatError(`code-source-info for ${f[1]} without a code-creation`);
-    if (code.positions) throw new LogFormatError(`second code-source-info for ${f[1]}`);
-    const fn = this.bindFunction(code, Number(f[2]), Number(f[3]));
-    code.fn = fn;
-    const positions = parseTriples(f[5], 'C', 'O', 'I', 'positions');
-    const inlining = parseTriples(f[6], 'F', 'O', 'I', 'inlining');
-    const functions = parseFunctions(f[7]).map((a) => this.functionsAt.get(a));
+    if (code.fn) throw new LogFormatError(`second code-source-info for ${f[1]}`);
+    code.fn = this.bindFunction(code, Number(f[2]), Number(f[3]));
+    // The functions now, while their addresses mean them; the tables when a lookup needs them.
+    code.functions = parseFunctions(f[7]).map((a) => this.functionsAt.get(a));
+    // Their shape now (a regular expression is cheap next to decoding), their sense at decoding.
+    if (!POSITIONS.test(f[5])) throw new LogFormatError(`code-source-info: bad positions for ${f[1]}`);
+    if (!INLINING.test(f[6])) throw new LogFormatError(`code-source-info: bad inlining for ${f[1]}`);
+    code.tables = { positions: f[5], inlining: f[6] };
+  }
+
+  private decodeTables(code: LogCode): void {
+    const { positions: p, inlining: q } = code.tables!;
+    code.tables = undefined;
+    const where = `code-source-info for 0x${code.addresses[0].toString(16)}`;
+    const positions = parseTriples(p, 'C', 'O', 'I', 'positions');
+    const inlining = parseTriples(q, 'F', 'O', 'I', 'inlining');
     for (let i = 2; i < positions.length; i += 3) {
       // Lookups bisect by code offset, as V8 reads these tables.
       if (i > 2 && positions[i - 2] < positions[i - 5])
-        throw new LogFormatError(`code-source-info for ${f[1]}: code offsets not ascending`);
+        throw new LogFormatError(`${where}: code offsets not ascending`);
       if (positions[i] >= inlining.length / 3)
-        throw new LogFormatError(`code-source-info for ${f[1]}: inlining id ${positions[i]} out of range`);
+        throw new LogFormatError(`${where}: inlining id ${positions[i]} out of range`);
     }
     for (let i = 0; i < inlining.length; i += 3) {
-      if (inlining[i] >= functions.length || inlining[i + 2] >= inlining.length / 3)
-        throw new LogFormatError(`code-source-info for ${f[1]}: inlining entry out of range`);
+      if (inlining[i] >= code.functions!.length || inlining[i + 2] >= inlining.length / 3)
+        throw new LogFormatError(`${where}: inlining entry out of range`);
     }
     code.positions = positions;
     code.inlining = inlining;
-    code.functions = functions;
     this.counts.tableBytes += positions.byteLength + inlining.byteLength;
   }
 

@@ -85,12 +85,20 @@ export function inlineNamer(isolate: string | undefined, warnings: string[]): In
     warnings.push(`exact inline frames off: ${status.reason} (node ${process.version})${INFERRED}`);
     return undefined;
   }
+  let warned = false;
   return {
     expand(frame, code, codeName) {
       const t = performance.now();
       stats.frames++;
       const chain = parser.inlineChain({ start: code.start, size: code.size, name: codeName }, code.offset);
       stats.lookupMs += performance.now() - t;
+      stats.tableBytes = parser.stats.tableBytes;
+      const late = parser.status;
+      // A code object's tables are decoded at its first lookup: one in an unknown shape is found here.
+      if (!late.supported && !warned) {
+        warned = true;
+        warnings.push(`exact inline frames off: ${late.reason} (node ${process.version})${INFERRED}`);
+      }
       if (!chain || chain.length === 0) return undefined;
       stats.named++;
       return withChain(frame, chain);
