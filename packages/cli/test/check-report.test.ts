@@ -157,6 +157,16 @@ describe('check report', () => {
     expect(limitsText(spread)).toContain('shown as unconfirmed');
   });
 
+  it('marks memory one run a side cannot confirm with ?? in text and ❔ in markdown, failing nothing', () => {
+    const allocs = cmp(7, 9.72, { change: 0.363, low: 0.3, high: 0.43, z: 4.4, unconfirmed: true });
+    const r = result([bench({ runs: { base: 1, head: 1 }, memory: { allocsPerOp: allocs } })]);
+    expect(checkText(r).split('\n').slice(2, 4)).toEqual([
+      '  ??   x > one: 1.00 µs → 1.01 µs per op (+1.0%, z 0.0)',
+      '       memory allocsPerOp: 7 → 9.72 (+36.3%, 90% confidence +30.0% … +43.0%, z 4.4) (unconfirmed: one run a side)',
+    ]);
+    expect(checkMarkdown(r)).toContain('| ❔ | x > one |');
+  });
+
   it('tables every benchmark, regressions first, and details each with its function and movers', () => {
     const r = result([bench({ id: 'two', fullName: 'x > two' }), slower()]);
     const md = checkMarkdown(r, new Map([['one', 'flames/one.html']]));

@@ -256,10 +256,16 @@ describe('on a real vitest-perf run (fixtures/vitest4)', () => {
       // The hot functions sit under their own benchmark's root.
       const rootOf = (f: Drawn) => roots.find((r) => f.left >= r.left - 0.5 && f.left < r.left + r.width)!.name;
       const named = (name: string) => all.filter((f) => f.name === name);
-      expect(named('bubbleSort').map(rootOf)).toEqual([expect.stringMatching(/bubble/)]);
-      expect(named('insertionSort').map(rootOf)).toEqual([expect.stringMatching(/insertion/)]);
-      expect(named('hashRounds').length).toBeGreaterThan(0);
-      for (const f of named('hashRounds')) expect(rootOf(f)).toMatch(/^hash > /);
+      // A function is drawn once per distinct path to it, so maybe more than once under its root
+      // (insertionSort was twice under `insertion 400` in one CI run).
+      for (const [fn, root] of [
+        ['bubbleSort', /bubble/],
+        ['insertionSort', /insertion/],
+        ['hashRounds', /^hash > /],
+      ] as const) {
+        expect(named(fn).length, fn).toBeGreaterThan(0);
+        for (const f of named(fn)) expect(rootOf(f), fn).toMatch(root);
+      }
 
       // A benchmark's name finds its whole root (and, inside it, the callback named after it).
       const bubble = benchmarks.find((b) => /bubble/.test(b.fullName))!;

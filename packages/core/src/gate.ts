@@ -176,6 +176,9 @@ function candidates(sides: readonly Side[], minShare: number): Set<string> {
   return out;
 }
 
+/** A regression that one run a side cannot confirm: shown, never failed. */
+const unconfirm = (r: Comparison): Comparison => (r.regressed ? { ...r, regressed: false, unconfirmed: true } : r);
+
 /**
  * Runs a comparison per quantity of a kind, with that kind's suite-wide noise as the prior; with
  * one run a side, against the spread across quantities and its higher bar ({@link spreadBar}).
@@ -192,9 +195,7 @@ function compareAll(
   return {
     // One run a side: unchanged benchmarks of the proving ground moved by up to +461% between two
     // processes on a quiet machine (docs/CI.md), past any bar that leaves the gate of use.
-    results: noise.fromSpread
-      ? results.map((r) => (r.regressed ? { ...r, regressed: false, unconfirmed: true } : r))
-      : results,
+    results: noise.fromSpread ? results.map(unconfirm) : results,
     noise,
     bar,
   };
@@ -290,7 +291,13 @@ export function checkRuns(
         );
         return Math.sqrt(rel.reduce((a, x) => a + x * x, 0) / rel.length);
       };
-      if (series.length) out.set(n, { at, results: compareAll(series, kind, t, relErr).results });
+      if (!series.length) continue;
+      const all = compareAll(series, kind, t, relErr);
+      // One run a side (no noise of its own): allocations per op moved ×1.4 to ×2 between two
+      // processes of unchanged code on fixtures/vitest4 (an async benchmark and a sort), as
+      // V8 decided differently; the count's own standard error cannot see that.
+      const alone = n === 'allocsPerOp' && all.noise.df === 0 && !all.noise.fromSpread;
+      out.set(n, { at, results: alone ? all.results.map(unconfirm) : all.results });
     }
     return out;
   };
@@ -358,7 +365,14 @@ export function checkRuns(
     warnings.push(
       `${unconfirmed.length} ${unconfirmed.length === 1 ? 'benchmark' : 'benchmarks'} changed past the bars, unconfirmed with one run a side (${unconfirmed
         .slice(0, 5)
-        .map((b) => `${b.fullName} ${b.time.change >= 0 ? '+' : ''}${(b.time.change * 100).toFixed(1)}%`)
+        .map((b) => {
+          const [what, c] = b.time.unconfirmed
+            ? ['', b.time]
+            : [...Object.entries(b.memory), ...Object.entries(b.counters)]
+                .filter(([, x]) => x.unconfirmed)
+                .map(([n, x]): [string, Comparison] => [`${n} `, x])[0];
+          return `${b.fullName} ${what}${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%`;
+        })
         .join(
           ', ',
         )}${unconfirmed.length > 5 ? ', …' : ''}): record several runs a side (vitest-perf bench --perfprofile <dir> --perfprofile-runs 5) to gate them`,

@@ -294,6 +294,16 @@ describe('checkRuns', () => {
     expect(check(side(1000, 10, 0.01), side(1000, 12, 0.01)).benchmarks[0].regressions.map((f) => f.name)).toEqual([
       'allocsPerOp',
     ]);
+    // One run a side: allocations per op are shown, unconfirmed, never failed (V8's decisions
+    // moved unchanged code's count ×1.4 between two processes); bytes per op still gate.
+    const single = (...m: Parameters<typeof mem>) => [readRunDir(runDir(mem(...m)))];
+    const alone = check(single(1000, 7, 0.19), single(1010, 9.72, 0.22));
+    expect(alone.regressions).toBe(0);
+    expect(alone.benchmarks[0].memory.allocsPerOp).toMatchObject({ regressed: false, unconfirmed: true });
+    expect(alone.warnings.join('\n')).toMatch(/unconfirmed with one run a side \(x > one allocsPerOp \+36\.3%\)/);
+    expect(check(single(1000, 7, 0.19), single(1500, 7, 0.19)).benchmarks[0].regressions.map((f) => f.name)).toEqual([
+      'bytesPerOp',
+    ]);
     // Absent on one side: not gated.
     const without = check(side(1000, 10, 2), runs([1000, 1000, 1000]));
     expect(without.benchmarks[0].memory).toEqual({});
