@@ -155,7 +155,7 @@ describe('V8 code log: who gets the flags', () => {
 
 describe('no code log: the plugin in a threads pool', () => {
   it(
-    "names the inlined function from V8's line tables, marked inferred, at a line inside it in its .ts file",
+    "names the inlined function from V8's line tables, marked inferred, at a line inside it; never another",
     needs('go'),
     () => {
       const out = tmpOut('perf.out');
@@ -170,12 +170,20 @@ describe('no code log: the plugin in a threads pool', () => {
       const last = source.findIndex((l, i) => i >= first && l.startsWith('}')) + 1;
       for (const name of ['inline > fnv1a 4k', 'inline > named']) {
         const b = index.benchmarks.find((x) => x.fullName === name)!;
-        const top = topRows(pprof(path.join(out, b.profile), '-top', '-lines'))[0];
-        // Not inlined on some run: then its own frame, unmarked.
-        const m = /^mixBytes(?: \(inferred\))? \S*src\/mix\.ts:(\d+)(?: \(inline\))?$/.exec(top);
-        expect(m, `${name}: ${top}`).not.toBeNull();
-        expect(Number(m![1]), top).toBeGreaterThanOrEqual(first);
-        expect(Number(m![1]), top).toBeLessThan(last);
+        const rows = topRows(pprof(path.join(out, b.profile), '-top', '-lines', '-nodecount=200'));
+        // Every inferred frame is mixBytes, at a line of its body.
+        const inferred = rows.filter((row) => row.includes('(inferred)'));
+        for (const row of inferred) {
+          const m = /^mixBytes \(inferred\) \S*src\/mix\.ts:(\d+)(?: \(inline\))?$/.exec(row);
+          expect(m, `${name}: ${row}`).not.toBeNull();
+          expect(Number(m![1]), row).toBeGreaterThanOrEqual(first);
+          expect(Number(m![1]), row).toBeLessThan(last);
+        }
+        // Node 20 runs this in TurboFan code, whose line table names it: it is the top function
+        // (or its own frame, where not inlined). Node 22 and 24 run much of it in Maglev code,
+        // which has no line table on 24: part or all of its time stays on the callback.
+        if (Number(process.versions.node.split('.')[0]) < 22)
+          expect(rows[0], name).toMatch(/^mixBytes(?: \(inferred\))? \S*src\/mix\.ts:\d+(?: \(inline\))?$/);
       }
     },
   );
