@@ -117,6 +117,7 @@ LineTablePtr LineRecorder::Claim(const v8::JitCodeEvent* e) {
   std::unordered_map<int32_t, std::pair<int32_t, int32_t>> lines;
   v8::HandleScope scope(e->isolate);
   v8::Local<v8::UnboundScript> script = e->script;
+  if (!script.IsEmpty()) table->script_id = script->GetId();
   for (const auto& r : rows) {
     auto found = lines.find(r.second);
     if (found == lines.end()) {
@@ -157,6 +158,7 @@ void FunctionIndex::AddBytecode(const std::string& code_name, const LineTablePtr
   if (!table) return;
   Function f;
   f.code_name = code_name;
+  f.script_id = table->script_id;
   f.positions = table->rows;
   std::sort(f.positions.begin(), f.positions.end(),
             [](const LinePos& a, const LinePos& b) { return a.pos < b.pos; });
@@ -194,12 +196,21 @@ size_t FunctionIndex::functions() {
 // point to (a plausible inlinee) holds it too. A position outside them goes to the function
 // holding the most positions of this code outside the physical function's, if exactly one
 // does. No bytecode table for the physical function: no verdict (its own positions would look
-// like anyone's).
+// like anyone's). A function whose positions surround the physical function's in its script
+// encloses it (Vitest's module wrapper, a describe callback): it holds positions of the script
+// around it, never one inlined into it, so it is no candidate.
 FunctionIndex::Verdicts FunctionIndex::Judge(const std::string& key, const LineTable& table) {
   Verdicts out;
   auto phys = by_key_.find(key);
   if (phys == by_key_.end()) return out;
   const int32_t p = phys->second;
+  const Function& pf = functions_[p];
+  auto encloses = [&](int32_t f) {
+    const Function& ff = functions_[f];
+    return f != p && ff.script_id >= 0 && ff.script_id == pf.script_id && !ff.positions.empty() &&
+           !pf.positions.empty() && ff.positions.front().pos < pf.positions.front().pos &&
+           ff.positions.back().pos > pf.positions.back().pos;
+  };
   std::vector<int32_t> distinct;
   for (const LinePos& r : table.rows) distinct.push_back(r.pos);
   std::sort(distinct.begin(), distinct.end());
@@ -209,7 +220,8 @@ FunctionIndex::Verdicts FunctionIndex::Judge(const std::string& key, const LineT
     if (functions_[p].Find(pos) != nullptr) continue;
     auto holders = by_pos_.find(pos);
     if (holders == by_pos_.end()) continue;
-    for (int32_t f : holders->second) support[f]++;
+    for (int32_t f : holders->second)
+      if (!encloses(f)) support[f]++;
   }
   for (int32_t pos : distinct) {
     auto holders = by_pos_.find(pos);
@@ -222,7 +234,8 @@ FunctionIndex::Verdicts FunctionIndex::Judge(const std::string& key, const LineT
     if (holders == by_pos_.end()) continue;
     int32_t best = -1, best_n = 0, second_n = 0;
     for (int32_t f : holders->second) {
-      int32_t n = support[f];
+      auto found = support.find(f);  // find, not []: an absent function must stay absent
+      int32_t n = found == support.end() ? 0 : found->second;
       if (n > best_n) {
         second_n = best_n;
         best_n = n;

@@ -27,6 +27,7 @@ struct LinePos {
 /** A code object's line table, by code offset (bytecode offset for BYTE_CODE). Immutable once built. */
 struct LineTable {
   std::vector<LinePos> rows;  // sorted by pc, then pos
+  int script_id = -1;         // V8's id of the code's script (-1: unknown)
   /** The script offset at `offset`: the last row at or before it (as V8 looks positions up); nullptr if none.
    */
   const LinePos* At(uint32_t offset) const;
@@ -83,6 +84,7 @@ class FunctionIndex {
  private:
   struct Function {
     std::string code_name;
+    int script_id = -1;
     std::vector<LinePos> positions;  // by pos, distinct (pc unused)
     const LinePos* Find(int32_t pos) const;
   };
