@@ -4,7 +4,13 @@
  * regression the function that carries it and the top movers. What counts as a regression is
  * core's `checkRuns`.
  */
-import type { BenchmarkCheck, CheckResult, Comparison, Finding } from '@perfprofile/core';
+import {
+  unconfirmedFindings,
+  type BenchmarkCheck,
+  type CheckResult,
+  type Comparison,
+  type Finding,
+} from '@perfprofile/core';
 
 /** Nanoseconds as the unit that keeps 3 significant digits: 812 ns, 2.41 µs, 2.41 ms, 1.20 s. */
 export function formatNs(ns: number): string {
@@ -124,7 +130,7 @@ export function checkMarkdown(r: CheckResult, flames: ReadonlyMap<string, string
   );
   for (const b of order(r.benchmarks)) {
     const t = b.time;
-    const mark = b.regressions.length ? '❌' : t.unconfirmed || unconfirmedOthers(b).length ? '❔' : '';
+    const mark = b.regressions.length ? '❌' : t.unconfirmed || unconfirmedFindings(b).length ? '❔' : '';
     lines.push(
       `| ${mark} | ${cell(b.fullName)} | ${formatNs(t.base)} | ${formatNs(t.head)} | ${formatChange(t.change)} | ${interval(t)} | ${pValue(t.p)} | ${t.z.toFixed(1)} | ${b.regressions.length ? culpritText(b, true) : ''} |`,
     );
@@ -161,15 +167,6 @@ function notes(r: CheckResult, lines: string[], warning: (w: string) => string):
   if (r.onlyHead.length) lines.push('', `Only in head (not compared): ${r.onlyHead.join(', ')}.`);
 }
 
-/** Memory and counter changes past the bars that one run a side cannot confirm. */
-function unconfirmedOthers(b: BenchmarkCheck): Finding[] {
-  const found = (kind: 'memory' | 'counter', m: Readonly<Record<string, Comparison>>) =>
-    Object.entries(m)
-      .filter(([, c]) => c.unconfirmed)
-      .map(([name, c]): Finding => ({ ...c, kind, name }));
-  return [...found('memory', b.memory), ...found('counter', b.counters)];
-}
-
 /** The terminal text: a line per benchmark, and for a regression its function and movers. */
 export function checkText(r: CheckResult, flames: ReadonlyMap<string, string> = new Map()): string {
   const failed = r.benchmarks.filter((b) => b.regressions.length);
@@ -183,7 +180,7 @@ export function checkText(r: CheckResult, flames: ReadonlyMap<string, string> = 
     const t = b.time;
     const stats = `${formatNs(t.base)} → ${formatNs(t.head)} per op (${formatChange(t.change)}${t.low !== null ? `, 90% confidence ${interval(t)}` : ''}${t.p !== null ? `, p ${pValue(t.p)}` : ''}, z ${t.z.toFixed(1)})`;
     if (!b.regressions.length) {
-      const others = unconfirmedOthers(b);
+      const others = unconfirmedFindings(b);
       out.push(
         `  ${t.unconfirmed || others.length ? '??  ' : 'ok  '} ${b.fullName}: ${stats}${t.unconfirmed ? ' (unconfirmed: one run a side)' : ''}`,
       );

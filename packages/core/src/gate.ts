@@ -176,6 +176,15 @@ function candidates(sides: readonly Side[], minShare: number): Set<string> {
   return out;
 }
 
+/** A benchmark's memory and counter changes past the bars that one run a side cannot confirm. */
+export function unconfirmedFindings(b: BenchmarkCheck): Finding[] {
+  const found = (kind: 'memory' | 'counter', m: Readonly<Record<string, Comparison>>) =>
+    Object.entries(m)
+      .filter(([, c]) => c.unconfirmed)
+      .map(([name, c]): Finding => ({ ...c, kind, name }));
+  return [...found('memory', b.memory), ...found('counter', b.counters)];
+}
+
 /** A regression that one run a side cannot confirm: shown, never failed. */
 const unconfirm = (r: Comparison): Comparison => (r.regressed ? { ...r, regressed: false, unconfirmed: true } : r);
 
@@ -296,7 +305,7 @@ export function checkRuns(
       // One run a side (no noise of its own): allocations per op moved ×1.4 to ×2 between two
       // processes of unchanged code on fixtures/vitest4 (an async benchmark and a sort), as
       // V8 decided differently; the count's own standard error cannot see that.
-      const alone = n === 'allocsPerOp' && all.noise.df === 0 && !all.noise.fromSpread;
+      const alone = n === 'allocsPerOp' && all.noise.df === 0;
       out.set(n, { at, results: alone ? all.results.map(unconfirm) : all.results });
     }
     return out;
@@ -358,19 +367,14 @@ export function checkRuns(
     };
   });
 
-  const unconfirmed = benchmarks.filter(
-    (b) => b.time.unconfirmed || [...Object.values(b.memory), ...Object.values(b.counters)].some((c) => c.unconfirmed),
-  );
+  const unconfirmed = benchmarks.filter((b) => b.time.unconfirmed || unconfirmedFindings(b).length);
   if (unconfirmed.length)
     warnings.push(
       `${unconfirmed.length} ${unconfirmed.length === 1 ? 'benchmark' : 'benchmarks'} changed past the bars, unconfirmed with one run a side (${unconfirmed
         .slice(0, 5)
         .map((b) => {
-          const [what, c] = b.time.unconfirmed
-            ? ['', b.time]
-            : [...Object.entries(b.memory), ...Object.entries(b.counters)]
-                .filter(([, x]) => x.unconfirmed)
-                .map(([n, x]): [string, Comparison] => [`${n} `, x])[0];
+          const f = unconfirmedFindings(b)[0];
+          const [what, c] = b.time.unconfirmed ? ['', b.time] : [`${f.name} `, f];
           return `${b.fullName} ${what}${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%`;
         })
         .join(

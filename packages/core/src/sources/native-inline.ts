@@ -43,11 +43,12 @@ const INFERRED = "; inlined functions are inferred from V8's line tables where c
 // This thread's follower: module state is per isolate (each Worker loads its own copy).
 let follower: V8LogFollower | undefined;
 let followedLog: string | undefined;
-const stats: InlineStats = { bytes: 0, parseMs: 0, lookupMs: 0, frames: 0, named: 0, tableBytes: 0 };
+const stats: Omit<InlineStats, 'tableBytes'> = { bytes: 0, parseMs: 0, lookupMs: 0, frames: 0, named: 0 };
 
 /** Naming costs on this thread so far. */
 export function inlineStats(): Readonly<InlineStats> {
-  return { ...stats };
+  // Tables grow at lookups (decoded on first use): read from the parser when asked.
+  return { ...stats, tableBytes: follower?.parser.stats.tableBytes ?? 0 };
 }
 
 /**
@@ -79,7 +80,6 @@ export function inlineNamer(isolate: string | undefined, warnings: string[]): In
   stats.bytes += follower.poll();
   stats.parseMs += performance.now() - t0;
   const parser = follower.parser;
-  stats.tableBytes = parser.stats.tableBytes;
   const status = parser.status;
   if (!status.supported) {
     warnings.push(`exact inline frames off: ${status.reason} (node ${process.version})${INFERRED}`);
@@ -92,10 +92,9 @@ export function inlineNamer(isolate: string | undefined, warnings: string[]): In
       stats.frames++;
       const chain = parser.inlineChain({ start: code.start, size: code.size, name: codeName }, code.offset);
       stats.lookupMs += performance.now() - t;
-      stats.tableBytes = parser.stats.tableBytes;
-      const late = parser.status;
       // A code object's tables are decoded at its first lookup: one in an unknown shape is found here.
-      if (!late.supported && !warned) {
+      const late = warned ? undefined : parser.status;
+      if (late && !late.supported) {
         warned = true;
         warnings.push(`exact inline frames off: ${late.reason} (node ${process.version})${INFERRED}`);
       }
