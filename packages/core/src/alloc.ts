@@ -78,7 +78,7 @@ export interface HeapSampling {
  * Starts V8's sampling heap profiler on this thread (one run at a time per thread); the returned
  * function stops it. With `includeCollected` every sample is kept (objects collected by minor
  * and major GCs too): what was allocated. Without, samples of collected objects are dropped:
- * what is still in use.
+ * what is still in use after a full GC when it stops.
  */
 export function startHeapSampling(interval: number, includeCollected: boolean): () => HeapSampling {
   const session = new Session();
@@ -98,6 +98,10 @@ export function startHeapSampling(interval: number, includeCollected: boolean): 
   return () => {
     if (done) return done;
     try {
+      // Stopping runs a full GC, but one that finishes an incremental marking under way keeps
+      // what the marking had found live or allocated since: all of the window, at times. A
+      // full GC of our own first leaves the inspector's to start from nothing.
+      if (!includeCollected) collectGarbage('major');
       const { profile } = post<{ profile: HeapSamplingProfile }>(session, 'HeapProfiler.stopSampling');
       done = { interval, includeCollected, profile };
     } finally {
@@ -202,7 +206,8 @@ export interface AllocProfileInput {
  * The pprof allocation profile: Go's four heap sample types, `alloc_space` the default.
  * alloc_* come from `alloc`, inuse_* from `inuse` (either may be absent: its columns are 0).
  * Stacks go through `transform` and `depth` as CPU stacks do; values are estimated objects and
- * bytes, rounded per stack.
+ * bytes, rounded per stack and object size. Each sample carries its object size as Go's heap
+ * profiles do (numeric label `bytes`), so `-tagfocus=bytes:8kb:` selects by size.
  */
 export function buildAllocProfile(input: AllocProfileInput, options: BuildOptions): Profile {
   const root = options.pathRoot
@@ -223,25 +228,26 @@ export function buildAllocProfile(input: AllocProfileInput, options: BuildOption
     mapping: { filename: `node-${process.version}` },
   });
   // Values are summed as floats per stack, then rounded, so rounding does not compound.
-  const sums = new Map<string, { ids: number[]; v: number[] }>();
+  const sums = new Map<string, { ids: number[]; size: number; v: number[] }>();
   const add = (s: HeapSample, column: 0 | 2) => {
     const transformed = options.transform ? options.transform(s.frames) : s.frames;
     if (!transformed || transformed.length === 0) return;
     const ids = truncate(transformed, options.depth).map((f) =>
       builder.frameId(f.file ? { ...f, file: rel(f.file) } : f),
     );
-    const key = ids.join(',');
+    const key = `${ids.join(',')}/${s.size}`;
     let e = sums.get(key);
-    if (!e) sums.set(key, (e = { ids, v: [0, 0, 0, 0] }));
+    if (!e) sums.set(key, (e = { ids, size: s.size, v: [0, 0, 0, 0] }));
     e.v[column] += s.objects;
     e.v[column + 1] += s.objects * s.size;
   };
   if (input.alloc) for (const s of heapSamples(input.alloc)) add(s, 0);
   if (input.inuse) for (const s of heapSamples(input.inuse)) add(s, 2);
   const labels: readonly Label[] = options.labels ?? [];
-  for (const { ids, v } of sums.values()) {
+  for (const { ids, size, v } of sums.values()) {
     const values = v.map((x) => Math.round(x));
-    if (values.some((x) => x > 0)) builder.addSample(ids, values, labels);
+    if (values.some((x) => x > 0))
+      builder.addSample(ids, values, [...labels, { key: 'bytes', num: size, numUnit: 'bytes' }]);
   }
   return builder.build();
 }

@@ -46,6 +46,9 @@ function allocObjects(count: number): void {
 function allocTyped(count: number): void {
   for (let i = 0; i < count; i++) ring[n++ & 63] = new Float64Array(1024);
 }
+function allocArrays(count: number): void {
+  for (let i = 0; i < count; i++) ring[n++ & 63] = new Array(1024).fill(i); // 8 KiB of elements
+}
 const retained: unknown[] = [];
 function allocRetained(count: number): void {
   for (let i = 0; i < count; i++) retained.push([i, i, i, i]);
@@ -140,6 +143,26 @@ describe('startHeapSampling', () => {
     expect(atInterval / samples).toBeGreaterThan(0.9);
   });
 
+  it('without collected objects keeps only what is live, even when the stop lands in an incremental marking', () => {
+    // V8 then starts a marking at every chance: a GC that only finishes it keeps what was
+    // allocated since it began.
+    allocArrays(64);
+    v8.setFlagsFromString('--stress-incremental-marking');
+    const live: number[] = [];
+    try {
+      for (let t = 0; t < 20; t++) {
+        const stop = startHeapSampling(1, false);
+        allocArrays(300);
+        // The elements (a JSArray's own 32 B are a separate object below optimized code).
+        const elements = (s: HeapSample) => s.size >= 8192 && inFunction('allocArrays')(s);
+        live.push(allocTotals(heapSamples(stop()), elements).objects);
+      }
+    } finally {
+      v8.setFlagsFromString('--no-stress-incremental-marking');
+    }
+    expect(live).toEqual(live.map(() => 64));
+  });
+
   it('without collected objects keeps only what is still in use after a GC', () => {
     const stop = startHeapSampling(1, false);
     allocRetained(1_000);
@@ -185,8 +208,21 @@ describe('buildAllocProfile', () => {
     expect(profile.samples.every((s) => s.locationIds.length <= 3 && s.labels.some((l) => l.key === 'benchmark'))).toBe(
       true,
     );
+    // Each sample's object size, as Go labels it: bytes over objects, to the byte.
+    for (const s of profile.samples) {
+      const size = s.labels.find((l) => l.key === 'bytes');
+      expect(size?.numUnit).toBe('bytes');
+      const objects = s.values[0] || s.values[2];
+      expect(Math.abs((s.values[1] || s.values[3]) / objects - size!.num!)).toBeLessThanOrEqual(1);
+    }
+    expect(profile.samples.find((s) => leaf.get(s.locationIds[0]) === 'allocObjects')!.labels).toContainEqual({
+      key: 'bytes',
+      num: OBJECT_BYTES,
+      numUnit: 'bytes',
+    });
     const back = decode(encode(profile));
     expect(back.sampleTypes).toEqual(ALLOC_SAMPLE_TYPES);
+    expect(back.samples.map((s) => s.labels)).toEqual(profile.samples.map((s) => s.labels));
     expect(merge([back, profile]).samples.reduce((a, s) => a + s.values[0], 0)).toBe(
       2 * profile.samples.reduce((a, s) => a + s.values[0], 0),
     );

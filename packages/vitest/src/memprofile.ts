@@ -144,8 +144,7 @@ export function startCensus(kind: CensusKind): () => (ops: number, calls?: numbe
   }
   let closed: { sampling: HeapSampling; totals: MemoryTotals } | undefined;
   return () => {
-    // Stopping V8's sampler through the inspector runs a full GC first (its backend always
-    // sets kSamplingForceGC): what an inuse census keeps is what that GC left.
+    // Stopping an inuse census runs two full GCs (core startHeapSampling): what it keeps is live.
     closed ??= { sampling: stopSampling(), totals: stopWindow?.() ?? NO_TOTALS };
     const done = closed;
     return (ops, calls = ops) => ({ ...done, ops, calls });
