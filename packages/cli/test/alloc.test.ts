@@ -100,7 +100,10 @@ describe('analysis commands on allocation profiles', () => {
     expect(perfprofile(['merge', arrays, objects, '-o', merged]).status).toBe(0);
     const m = loadProfile(merged);
     expect(m.sampleTypes.map((t) => t.type)).toEqual(['alloc_objects', 'alloc_space', 'inuse_objects', 'inuse_space']);
-    expect(new Set(m.samples.flatMap((s) => s.labels.map((l) => l.str)))).toEqual(new Set(['arrays', 'objects']));
+    const label = (key: string) => m.samples.map((s) => s.labels.find((l) => l.key === key));
+    expect(new Set(label('benchmark').map((l) => l?.str))).toEqual(new Set(['arrays', 'objects']));
+    // Each sample keeps its object size (Go's `bytes` label).
+    expect(label('bytes').every((l) => l !== undefined && l.num! > 0)).toBe(true);
   });
 
   it("top and diff --alloc read a directory's allocation profiles, with B/op and allocs/op", () => {
