@@ -35,6 +35,7 @@ export type {
 } from './sources/source.js';
 export { fromInspectorProfile, urlToFile, type InspectorProfile } from './sources/v8.js';
 export { nativeStatus, type NativeEngine, type NativeStatus } from './sources/native.js';
+export { INFERRED_SUFFIX } from './sources/native-stacks.js';
 export {
   inlineLaunch,
   isolateLogFiles,

@@ -6,7 +6,7 @@
  * module's first line). V8's name stays the frame's systemName.
  */
 import { Session } from 'node:inspector';
-import type { SourceFrame } from '@perfprofile/core';
+import { INFERRED_SUFFIX, type SourceFrame } from '@perfprofile/core';
 
 /** The benchmark callback's definition in its compiled module (V8's positions: 1-based line and column). */
 export interface CallbackSite {
@@ -125,7 +125,9 @@ export class FrameNamer {
     if (root && this.isCallback(frame)) name = this.site!.name;
     else {
       const exported = this.exportGetter(frame);
-      if (exported !== undefined) name = `(vite export) ${exported}`;
+      // An inlined getter named from V8's line tables keeps its mark: the name is a guess.
+      const mark = frame.name.endsWith(INFERRED_SUFFIX) ? INFERRED_SUFFIX : '';
+      if (exported !== undefined) name = `(vite export) ${exported}${mark}`;
     }
     return name === undefined ? frame : { ...frame, name, systemName: frame.systemName ?? frame.name };
   }

@@ -111,6 +111,10 @@ describe('frame names', () => {
     expect(namer.name(js('(anonymous)', '/p/src/cmp.ts', 2, { column: 32 }), false).name).toBe('(vite export) a"b');
     expect(namer.name(js('compareValues', '/p/src/cmp.ts', 3), true).name).toBe('compareValues');
     expect(namer.name(js('(anonymous)', '/p/src/other.ts', 1), false).name).toBe('(anonymous)');
+    // Inlined and named from V8's line tables: still marked as inferred.
+    expect(namer.name(js('(anonymous) (inferred)', '/p/src/cmp.ts', 1), false).name).toBe(
+      '(vite export) compareValues (inferred)',
+    );
   });
 
   it("finds an anonymous callback's position through the inspector; a named function keeps its name", () => {
