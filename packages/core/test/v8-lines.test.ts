@@ -142,6 +142,23 @@ describe('event=v8 lines of inlined functions', { timeout: 60_000 }, () => {
     expect(Math.abs(a.fold - b.fold) * 100).toBeLessThan(3);
   });
 
+  it("deoptimizes nothing when its stop enables V8's debugger to read sources", () => {
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', fixture('debugger.mjs')], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        PERFPROFILE_CORE_URL: pathToFileURL(path.join(root, 'packages/core/dist/index.js')).href,
+        PERFPROFILE_OUT: path.join(scratch, 'debugger.pb.gz'),
+      },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const { before, after, fetched } = JSON.parse(r.stdout.trim()) as Record<string, number>;
+    expect(fetched).toBeGreaterThan(0); // the debugger was enabled
+    // V8's status bits: 16 optimized, 64 by TurboFan.
+    expect(before & (16 | 64)).toBe(16 | 64);
+    expect(after).toBe(before);
+  });
+
   it('keeps V8 lines without owners, as before (fromInspectorProfile without them)', async () => {
     const { fromInspectorProfile } = await import('../src/sources/v8.js');
     const profile = {
