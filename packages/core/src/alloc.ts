@@ -207,7 +207,7 @@ export interface AllocProfileInput {
  * alloc_* come from `alloc`, inuse_* from `inuse` (either may be absent: its columns are 0).
  * Stacks go through `transform` and `depth` as CPU stacks do; values are estimated objects and
  * bytes, rounded per stack and object size. Each sample carries its object size as Go's heap
- * profiles do (numeric label `bytes`), so `-tagfocus=bytes:8kb:` selects by size.
+ * profiles do (numeric label `bytes`), so `-tagfocus=bytes=8kb:` selects by size.
  */
 export function buildAllocProfile(input: AllocProfileInput, options: BuildOptions): Profile {
   const root = options.pathRoot
