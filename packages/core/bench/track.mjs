@@ -28,6 +28,7 @@ if (process.argv[2] === 'child') {
   const m = process.memoryUsage();
   console.log(JSON.stringify({ tracking, cpuMs: (c.user + c.system) / 1000, rss: m.rss - rss0, heap: m.heapUsed }));
 } else {
+  const { median } = await import('../dist/gate-compare.js');
   const pairs = Number(process.env.PAIRS ?? 5);
   const child = (mode) =>
     JSON.parse(
@@ -41,7 +42,6 @@ if (process.argv[2] === 'child') {
   const runs = { off: [], track: [] };
   for (let i = 0; i < pairs; i++) for (const mode of ['off', 'track']) runs[mode].push(child(mode));
   if (!runs.track.every((r) => r.tracking)) throw new Error('trackCode() did not follow code events here');
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const mb = (x) => (x / 1e6).toFixed(1);
   const row = (mode) => {
     const r = runs[mode];
