@@ -154,9 +154,11 @@ describe('event=v8 lines of inlined functions', { timeout: 60_000 }, () => {
     expect(r.status, r.stderr).toBe(0);
     const { before, after, fetched } = JSON.parse(r.stdout.trim()) as Record<string, number>;
     expect(fetched).toBeGreaterThan(0); // the debugger was enabled
-    // V8's status bits: 16 optimized, 64 by TurboFan.
-    expect(before & (16 | 64)).toBe(16 | 64);
-    expect(after).toBe(before);
+    // V8's status bits: 16 optimized, 64 by TurboFan, 8 maybe deoptimized, 16384 marked for
+    // deoptimization. Others may change meanwhile: 1024, a concurrent compile job in flight.
+    const deopt = 8 | 16 | 64 | 16384;
+    expect(before & deopt).toBe(16 | 64);
+    expect(after & deopt).toBe(before & deopt);
   });
 
   it('keeps V8 lines without owners, as before (fromInspectorProfile without them)', async () => {
