@@ -126,10 +126,19 @@ describe('event=v8 lines of inlined functions', { timeout: 60_000 }, () => {
       }
       return { spread: self.spread / samples, fold: self.fold / samples };
     };
-    const inlined = profileHot([], 'vm.mjs', 4500);
-    const truth = profileHot(['--no-turbo-inlining', '--no-maglev-inlining'], 'vm.mjs', 4500);
-    expect(inlined.samples).toBeGreaterThanOrEqual(4000);
-    expect(truth.samples).toBeGreaterThanOrEqual(4000);
+    // Two processes of each, alternating, pooled: what V8 compiles varies from run to run
+    // (±1 pp per run here), and shifts spread's share +1.3 pp with inlining (its call is gone).
+    const pool = (runs: { hits: Hit[]; samples: number }[]) => ({
+      hits: runs.flatMap((r) => r.hits),
+      samples: runs.reduce((n, r) => n + r.samples, 0),
+      least: Math.min(...runs.map((r) => r.samples)),
+    });
+    const noInlining = ['--no-turbo-inlining', '--no-maglev-inlining'];
+    const runs = [[], noInlining, [], noInlining].map((flags) => profileHot(flags, 'vm.mjs', 3000));
+    const inlined = pool([runs[0], runs[2]]);
+    const truth = pool([runs[1], runs[3]]);
+    expect(inlined.least).toBeGreaterThanOrEqual(4000);
+    expect(truth.least).toBeGreaterThanOrEqual(4000);
     // V8 inlined both: their frames are inline entries of caller's, which holds their samples.
     expect(inlined.hits.some((h) => h.name === 'spread' && h.inlined)).toBe(true);
     expect(inlined.hits.some((h) => h.name === 'fold' && h.inlined)).toBe(true);
