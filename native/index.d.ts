@@ -127,6 +127,13 @@ export declare class Counters {
   stop(): number[];
 }
 
+/** See Binding.scriptLines. */
+export interface ScriptLines {
+  name: string;
+  sourceUrl: string;
+  lines: Int32Array;
+}
+
 export interface Binding {
   Sampler: typeof Sampler;
   Counters: typeof Counters;
@@ -149,6 +156,14 @@ export interface Binding {
    * (`isolate-0x5581e0c2a000-<pid>-v8.log`), to find this thread's code log.
    */
   isolateAddress(): string;
+  /**
+   * Script `id` (V8's script id, as the code log gives it) of this thread's tracked code: its
+   * name and source URL, and for each script offset its 1-based line and column as pairs, script
+   * offsets included (line 0 when out of range; a first-line column may be 0 or less when the
+   * script was compiled with a negative column offset). Undefined when the script is unknown (never in a code event since
+   * trackCode) or already collected.
+   */
+  scriptLines(id: number, offsets: Int32Array): ScriptLines | undefined;
   /** Names of RawFrame kinds, by kind number (src/names.h). */
   frameKinds: readonly FrameKind[];
   /** Names of RawStack.vmState values (v8::StateTag), by value. */

@@ -24,9 +24,10 @@
 // --memory-pairs N (15) --skip sampling,encode,vitest,floor,memory --json <file> (all figures,
 // for tests) --smoke (tiny everything) --vitest-log off (the Vitest leg's workers without V8's
 // code log: `--execArgv=--logfile=/dev/null` makes vitest-perf leave them alone; plain vitest
-// gets the same flag), `write` (they write it, as the plugin has them do, but with flags of our
-// own, so nothing parses it), `write-nosrc` (the same without script sources). The Vitest leg
-// alone: --skip sampling,encode,floor,memory.
+// gets the same flag), `write` (they write it with script sources, as the plugin had them do
+// before it read lines from the addon, with flags of our own, so nothing parses it),
+// `write-nosrc` (the same without script sources, as the plugin has them write it now). The
+// Vitest leg alone: --skip sampling,encode,floor,memory.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

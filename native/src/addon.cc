@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trackCode", Napi::Function::New(env, TrackCode));
   exports.Set("trackingCode", Napi::Function::New(env, TrackingCode));
   exports.Set("isolateAddress", Napi::Function::New(env, IsolateAddress));
+  exports.Set("scriptLines", Napi::Function::New(env, ScriptLines));
   exports.Set("frameLayout", FrameLayout(env));
   exports.Set("frameKinds", FrameKindNames(env));
   exports.Set("vmStates", VmStateNames(env));

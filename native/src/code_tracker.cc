@@ -5,6 +5,7 @@
 
 #include "builtins.h"
 #include "codemap.h"
+#include "scripts.h"
 
 namespace perfprofile {
 
@@ -49,6 +50,7 @@ void DispatchJitCodeEvent(const v8::JitCodeEvent* event) {
   IsolateCode code = Lookup(event->isolate);
   LineTablePtr table;
   if (event->type == v8::JitCodeEvent::CODE_ADDED) {
+    NoteScript(event->isolate, event->script);
     table = LineRecorder::Claim(event);
     if (table && event->code_type == v8::JitCodeEvent::BYTE_CODE && code.index)
       code.index->AddBytecode(std::string(event->name.str, event->name.len), table);
@@ -78,6 +80,7 @@ void CodeTracker::Track(v8::Isolate* isolate) {
   // Existing code arrives synchronously, through DispatchJitCodeEvent, before this returns; no
   // table left from an earlier handler may be claimed by it.
   LineRecorder::Forget(isolate);
+  KeepScripts(isolate);
   isolate->SetJitCodeEventHandler(v8::kJitCodeEventEnumExisting, OnJitCodeEvent);
   // Read now, not in the first profile's stop(): whoever tracks code profiles later.
   ProcessBuiltins();
@@ -103,6 +106,7 @@ void CodeTracker::Untrack(v8::Isolate* isolate) {
   }
   { std::lock_guard<std::mutex> wait(tracker->mu_); }  // no event is being applied any more
   delete tracker;
+  DropScripts(isolate);
 }
 
 bool CodeTracker::Tracking(v8::Isolate* isolate) { return Lookup(isolate).tracker != nullptr; }

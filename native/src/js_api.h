@@ -29,6 +29,7 @@ Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info);
 Napi::Value TrackCode(const Napi::CallbackInfo& info);
 Napi::Value TrackingCode(const Napi::CallbackInfo& info);
 Napi::Value IsolateAddress(const Napi::CallbackInfo& info);
+Napi::Value ScriptLines(const Napi::CallbackInfo& info);
 Napi::Object FrameLayout(Napi::Env env);
 /** The names of the numbers the binding reports: frame kinds and V8 VM states. */
 Napi::Array FrameKindNames(Napi::Env env);

@@ -11,6 +11,7 @@
 #include "interpreter_frame.h"
 #include "js_api.h"
 #include "names.h"
+#include "scripts.h"
 
 namespace perfprofile {
 
@@ -105,6 +106,42 @@ Napi::Value IsolateAddress(const Napi::CallbackInfo& info) {
   char text[2 + 2 * sizeof(uintptr_t) + 1];
   snprintf(text, sizeof text, "0x%" PRIxPTR, reinterpret_cast<uintptr_t>(v8::Isolate::GetCurrent()));
   return Napi::String::New(info.Env(), text);
+}
+
+namespace {
+
+std::string Utf8(v8::Isolate* isolate, v8::Local<v8::Value> v) {
+  if (v.IsEmpty() || !v->IsString()) return {};
+  v8::String::Utf8Value text(isolate, v);
+  return *text != nullptr ? std::string(*text, text.length()) : std::string();
+}
+
+}  // namespace
+
+// Lines of a tracked isolate's script, by V8's script id, for the code log's script offsets.
+Napi::Value ScriptLines(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(env, "scriptLines(id: number, offsets: Int32Array)");
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  v8::HandleScope scope(isolate);
+  v8::Local<v8::UnboundScript> script = FindScript(isolate, info[0].As<Napi::Number>().Int32Value());
+  if (script.IsEmpty()) return env.Undefined();
+  Napi::Int32Array offsets = info[1].As<Napi::Int32Array>();
+  Napi::Int32Array lines = Napi::Int32Array::New(env, 2 * offsets.ElementLength());
+  for (size_t i = 0; i < offsets.ElementLength(); i++) {
+    int32_t pos = offsets[i];
+    int line = pos >= 0 ? script->GetLineNumber(pos) : -1;
+    // A first-line column may be negative (a script compiled with a negative column offset).
+    lines[2 * i] = line >= 0 ? line + 1 : 0;
+    lines[2 * i + 1] = line >= 0 ? script->GetColumnNumber(pos) + 1 : 0;
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("name", Napi::String::New(env, Utf8(isolate, script->GetScriptName())));
+  out.Set("sourceUrl", Napi::String::New(env, Utf8(isolate, script->GetSourceURL())));
+  out.Set("lines", lines);
+  return out;
 }
 
 Napi::Object FrameLayout(Napi::Env env) {

@@ -92,6 +92,7 @@ describe('perfprofile record with native events', () => {
       expect.arrayContaining([
         '--log-code',
         '--log-source-position',
+        '--no-log-source-code',
         '--logfile-per-isolate',
         `--logfile=${native.log}`,
       ]),

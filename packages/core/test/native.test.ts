@@ -143,6 +143,21 @@ describe.skipIf(!status.ok)('native engine', () => {
     // Only the tracked run's figures above are a requirement there.
   });
 
+  it("gives a tracked thread's script lines by V8's script id (a code log without sources reads them)", () => {
+    const script = fileURLToPath(new URL('../../../native/test/script-lines.mjs', import.meta.url));
+    const got = JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' })) as {
+      name: string;
+      lines: number[];
+      truth: number[];
+      unknown: null;
+    };
+    expect(got.name).toBe('lines-fixture.js');
+    // Script offsets at line 10, column 4 of their file: first-line columns shifted too.
+    expect(got.lines).toEqual(got.truth);
+    expect(got.truth.slice(0, 2)).toEqual([11, 5]);
+    expect(got.unknown).toBeNull();
+  });
+
   it('recovers the split under forced GC compaction (--expose-gc --compact-on-every-full-gc)', () => {
     const flags = ['--expose-gc', '--compact-on-every-full-gc'];
     for (const nodeFlags of [flags, [...flags, '--no-opt', '--no-sparkplug', '--no-maglev']]) {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { V8LogParser } from '../src/inline/v8-log.js';
 import { chainOf, nameMatches } from '../src/inline/v8-log-query.js';
-import type { InlineFrame, LogCode } from '../src/inline/v8-log-model.js';
+import type { InlineFrame, LogCode, ScriptLocator } from '../src/inline/v8-log-model.js';
 import { isolateLogFiles, V8LogFollower, v8LogFlags } from '../src/inline/v8-log-file.js';
 import { decodeRawName, LineEndScanner, unescapeString } from '../src/inline/v8-log-text.js';
 
@@ -101,6 +101,48 @@ function chainsOf(p: V8LogParser, code: LogCode): Map<string, { offset: number; 
     if (chain && !out.has(show(chain))) out.set(show(chain), { offset: off, chain });
   }
   return out;
+}
+
+/**
+ * `log` with its script sources cut, as node writes it without them, read with each script's
+ * lines from `p` (which had them) as the process's own ScriptLocator gives them (offsets
+ * included): every pc of `codes` has the chain `p` gives it, and some have one.
+ */
+function expectSameWithoutSources(log: Buffer, p: V8LogParser, codes: readonly LogCode[]): void {
+  const locator: ScriptLocator = {
+    lines(id, offsets) {
+      const s = p.script(id);
+      if (!s) return undefined;
+      const lines = new Int32Array(2 * offsets.length);
+      offsets.forEach((o, i) => {
+        const at = s.position(o);
+        if (!at) return;
+        lines[2 * i] = at.line + 1 + (s.lineOffset ?? 0);
+        lines[2 * i + 1] = at.column + 1 + (at.line === 0 ? (s.columnOffset ?? 0) : 0);
+      });
+      return { name: s.name, sourceUrl: '', lines };
+    },
+  };
+  const text = log.toString('latin1');
+  const cut = text
+    .split('\n')
+    .filter((line) => !line.startsWith('script-source,'))
+    .join('\n');
+  expect(cut.length).toBeLessThan(text.length);
+  const q = new V8LogParser(locator);
+  q.feed(cut);
+  q.end();
+  expect(q.status).toEqual({ supported: true });
+  let named = 0;
+  for (const code of codes) {
+    const ref = { start: code.addresses[0], size: code.size };
+    for (let off = 0; off < code.size; off++) {
+      const want = p.inlineChain(ref, off);
+      expect(q.inlineChain(ref, off), `${code.rawName} +${off}`).toEqual(want);
+      if (want) named++;
+    }
+  }
+  expect(named).toBeGreaterThan(0);
 }
 
 /** perf-<pid>.map entries (V8's perf-basic-prof: the same address, size and name JIT code events give). */
@@ -296,7 +338,7 @@ for (const node of NODES) {
     const inline = lazy(async () => {
       for (let i = 0; ; i++) {
         const run = await runNode(node.path, [
-          ...v8LogFlags('{dir}/v8.log'),
+          ...v8LogFlags('{dir}/v8.log', { sources: true }),
           '--no-logfile-per-isolate',
           '--expose-gc',
           '--compact-on-every-full-gc',
@@ -312,7 +354,7 @@ for (const node of NODES) {
     const perfDir = node.major >= 22 ? ['--perf-basic-prof-path={dir}'] : [];
     const withPerfMap = async (script: string): Promise<{ log: Buffer; map: ReturnType<typeof perfMap>; run: Run }> => {
       const run = await runNode(node.path, [
-        ...v8LogFlags('{dir}/v8.log'),
+        ...v8LogFlags('{dir}/v8.log', { sources: true }),
         '--no-logfile-per-isolate',
         '--perf-basic-prof',
         '--perf-basic-prof-only-functions',
@@ -343,6 +385,7 @@ for (const node of NODES) {
       const range = (fn: string): [number, number] => rangeOf(fn === 'twist' ? otherSrc : inlineSrc, fn);
       const optimized = codesOf(p, 'caller').filter((c) => c.tier === 'turbofan' || c.tier === 'maglev');
       expect(optimized.length).toBeGreaterThan(0);
+      expectSameWithoutSources(log, p, optimized);
       for (const code of optimized) {
         let named = 0;
         for (let off = 0; off < code.size; off++) {
@@ -452,7 +495,7 @@ for (const node of NODES) {
       mkdirSync(dir);
       const child = spawn(
         node.path,
-        [...v8LogFlags(path.join(dir, 'v8.log')), '--no-logfile-per-isolate', fixture('inline.mjs')],
+        [...v8LogFlags(path.join(dir, 'v8.log'), { sources: true }), '--no-logfile-per-isolate', fixture('inline.mjs')],
         {
           stdio: 'ignore',
           env: { ...process.env, PERFPROFILE_FIXTURE_MS: '30000' },
@@ -496,7 +539,7 @@ for (const node of NODES) {
 
     it('names the inlined callee in each optimized code object across a deopt and reoptimization', async () => {
       const run = await runNode(node.path, [
-        ...v8LogFlags('{dir}/v8.log'),
+        ...v8LogFlags('{dir}/v8.log', { sources: true }),
         '--no-logfile-per-isolate',
         fixture('deopt.mjs'),
       ]);
@@ -510,7 +553,7 @@ for (const node of NODES) {
     });
 
     it("writes one log per isolate; a Worker thread's log has its own exact chains", async () => {
-      const run = await runNode(node.path, [...v8LogFlags('{dir}/v8.log'), fixture('worker.mjs')]);
+      const run = await runNode(node.path, [...v8LogFlags('{dir}/v8.log', { sources: true }), fixture('worker.mjs')]);
       const files = isolateLogFiles(path.join(run.dir, 'v8.log'), run.pid);
       expect(files).toHaveLength(2);
       expect(readdirSync(run.dir).filter((f) => f.endsWith('.log'))).toHaveLength(2);
@@ -572,6 +615,12 @@ for (const node of NODES) {
         `café@names.cjs:${lineOf(source, 'at:café')} < run@names.cjs:${lineOf(source, 'at:run')}`,
       );
       expect(map.some((e) => e.name.includes('café') && e.name.includes(' é '))).toBe(true);
+      // Escaped names split by the script's unescaped name as the process gives it.
+      expectSameWithoutSources(
+        log,
+        p,
+        ['run', 'a,b', 'café', 'after', 'a\\b'].flatMap((n) => codesOf(p, n)),
+      );
     });
   });
 }

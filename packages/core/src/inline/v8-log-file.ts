@@ -11,10 +11,18 @@ import { V8LogParser } from './v8-log.js';
  * Node command-line flags that log code with exact inline chains to `logfile`. They only work on
  * node's own command line (NODE_OPTIONS rejects them). Each isolate (main thread, every Worker)
  * writes its own file beside `logfile` (see isolateLogFiles); `--no-logfile-per-isolate` would
- * make them all truncate and overwrite one file.
+ * make them all truncate and overwrite one file. Without `sources` V8 logs no script source
+ * (80% of the bytes): the lines of script offsets then come from the process that wrote the log
+ * (ScriptLocator), so only it can read the log. With them, any process can.
  */
-export function v8LogFlags(logfile: string): string[] {
-  return ['--log-code', '--log-source-position', `--logfile=${logfile}`, '--logfile-per-isolate'];
+export function v8LogFlags(logfile: string, options: { sources?: boolean } = {}): string[] {
+  return [
+    '--log-code',
+    '--log-source-position',
+    ...(options.sources ? [] : ['--no-log-source-code']),
+    `--logfile=${logfile}`,
+    '--logfile-per-isolate',
+  ];
 }
 
 /** The env var that tells a native source in that process where its V8 logs are (the `--logfile` of v8LogFlags). */

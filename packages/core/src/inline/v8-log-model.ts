@@ -49,21 +49,42 @@ export interface LogCode {
 export const OTHER_CODE = Symbol('other code');
 export type CodeSlot = LogCode | typeof OTHER_CODE;
 
+/** A script offset's 0-based line and column. */
+export interface ScriptPosition {
+  readonly line: number;
+  readonly column: number;
+}
+
 export interface LogScript {
   readonly id: number;
-  /** Script name as logged (escaped), to split function names; `<unknown>` for unnamed scripts. */
-  readonly rawName: string;
+  /**
+   * Script name as logged (escaped), to split function names; `<unknown>` for unnamed scripts.
+   * Undefined for a script the log has no source for: its name came from the running process.
+   */
+  readonly rawName?: string;
   readonly name: string;
-  /** Line ends as V8 computes them (see LineEndScanner); the last is the source length. */
-  readonly lineEnds: Uint32Array;
+  /** Other names of it a function's logged name may use (its `//# sourceURL`). */
+  readonly aliases?: readonly string[];
+  /** Where a script offset lies, as V8 counts lines (see LineEndScanner); undefined past the end. */
+  position(offset: number): ScriptPosition | undefined;
   /**
    * The script's line offset (and first-line column offset) as the functions' printed
    * line:column give them; every function must agree, or `inconsistent` is set and the script
-   * names no frame.
+   * names no frame. Preset to 0 where positions already include them.
    */
   lineOffset?: number;
   columnOffset?: number;
   inconsistent?: boolean;
+}
+
+/**
+ * Lines of the running process's own scripts, for a log written without their sources
+ * (`--no-log-source-code`): @perfprofile/native's `scriptLines`, by V8's script id. Lines and
+ * columns 1-based with script offsets included (line 0: out of range); undefined for a script
+ * it does not know (collected, or never in a code event since code was tracked).
+ */
+export interface ScriptLocator {
+  lines(scriptId: number, offsets: Int32Array): { name: string; sourceUrl: string; lines: Int32Array } | undefined;
 }
 
 /** The code object as the native sampler sees it. */

@@ -4,7 +4,7 @@
  * function.
  */
 import type { CodeRef, InlineFrame, LogCode, LogFunction, LogScript } from './v8-log-model.js';
-import { decodeRawName, lineColumnAt } from './v8-log-text.js';
+import { decodeRawName, unescapeString } from './v8-log-text.js';
 
 /** What the query needs from the parser. */
 export interface CodeLogView {
@@ -79,8 +79,8 @@ function frameAt(log: CodeLogView, fn: LogFunction, offset: number): InlineFrame
   const script = log.script(fn.scriptId);
   if (!script || script.inconsistent || offset < 0 || fn.nameLine <= 0) return undefined;
   const name = functionName(fn, script);
-  const start = lineColumnAt(script.lineEnds, fn.start);
-  const at = lineColumnAt(script.lineEnds, offset);
+  const start = script.position(fn.start);
+  const at = script.position(offset);
   if (name === undefined || !start || !at) return undefined;
   if (!agrees(script, fn, start)) return undefined;
   let column = at.column + 1;
@@ -117,8 +117,19 @@ function agrees(script: LogScript, fn: LogFunction, start: { line: number; colum
 
 /** The escaped debug name in `<name> <script name>:<line>:<column>`, or undefined if it does not split so. */
 function rawDebugName(rawName: string, fn: LogFunction, script: LogScript): string | undefined {
-  const suffix = ` ${script.rawName}:${fn.nameLine}:${fn.nameColumn}`;
-  return rawName.endsWith(suffix) ? rawName.slice(0, -suffix.length) : undefined;
+  const tail = `:${fn.nameLine}:${fn.nameColumn}`;
+  if (!rawName.endsWith(tail)) return undefined;
+  const head = rawName.slice(0, -tail.length);
+  if (script.rawName !== undefined) {
+    return head.endsWith(` ${script.rawName}`) ? head.slice(0, -(script.rawName.length + 1)) : undefined;
+  }
+  // The script's name came unescaped from the process: the split is the last space after which
+  // the rest reads as that name (a name is never its own proper suffix).
+  const names = [script.name, ...(script.aliases ?? [])];
+  for (let sp = head.lastIndexOf(' '); sp >= 0; sp = sp > 0 ? head.lastIndexOf(' ', sp - 1) : -1) {
+    if (names.includes(unescapeString(head.slice(sp + 1)))) return head.slice(0, sp);
+  }
+  return undefined;
 }
 
 function functionName(fn: LogFunction, script: LogScript): string | undefined {

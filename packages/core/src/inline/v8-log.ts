@@ -1,7 +1,8 @@
 /**
  * Incremental parser of V8's code log (`node --log-code --log-source-position`), kept to what
  * names a sampled pc with its exact inline chain: code objects with their address history,
- * position and inlining tables, the functions they inline, and script line ends.
+ * position and inlining tables, the functions they inline, and script line ends (from the log's
+ * script sources, or, for a log written without them, from the running process: ScriptLocator).
  *
  * Feed it the file as it grows; a partial last line waits for the next feed. A record of a type
  * it knows, in a shape it does not, makes it `unsupported` (one reason) and it stops: callers
@@ -17,9 +18,11 @@ import {
   type LogCode,
   type LogFunction,
   type LogScript,
+  type ScriptLocator,
+  type ScriptPosition,
   type V8LogStats,
 } from './v8-log-model.js';
-import { LineEndScanner, LogFormatError, unescapeString } from './v8-log-text.js';
+import { LineEndScanner, lineColumnAt, LogFormatError, unescapeString } from './v8-log-text.js';
 
 export type V8LogStatus = { readonly supported: true } | { readonly supported: false; readonly reason: string };
 
@@ -57,6 +60,8 @@ export class V8LogParser {
   private readonly current = new Map<number, CodeSlot>();
   private readonly functionsAt = new Map<number, LogFunction>();
   private readonly scripts = new Map<number, LogScript>();
+  /** Script ids the locator did not know when asked. */
+  private readonly unlocated = new Set<number>();
   private readonly counts: V8LogStats = {
     bytes: 0,
     lines: 0,
@@ -68,6 +73,9 @@ export class V8LogParser {
     tableBytes: 0,
     droppedPartialLine: false,
   };
+
+  /** `scripts` answers for scripts the log has no source for. */
+  constructor(private readonly locator?: ScriptLocator) {}
 
   /** Parses the next piece of the log (any split, even inside a line or an escape). */
   feed(chunk: string | Uint8Array): void {
@@ -124,7 +132,17 @@ export class V8LogParser {
   }
 
   script(id: number): LogScript | undefined {
-    return this.scripts.get(id);
+    const known = this.scripts.get(id);
+    if (known || !this.locator || this.unlocated.has(id)) return known;
+    const first = this.locator.lines(id, new Int32Array(0));
+    if (!first) {
+      this.unlocated.add(id);
+      return undefined;
+    }
+    const script = new LocatedScript(id, first.name, first.sourceUrl, this.locator);
+    this.scripts.set(id, script);
+    this.counts.scripts++;
+    return script;
   }
 
   /**
@@ -194,7 +212,12 @@ export class V8LogParser {
     const s = this.source!;
     this.source = undefined;
     const lineEnds = s.scanner.finish();
-    this.scripts.set(s.id, { id: s.id, rawName: s.rawName, name: unescapeString(s.rawName), lineEnds });
+    this.scripts.set(s.id, {
+      id: s.id,
+      rawName: s.rawName,
+      name: unescapeString(s.rawName),
+      position: (offset) => lineColumnAt(lineEnds, offset),
+    });
     this.counts.scripts++;
     this.counts.tableBytes += lineEnds.byteLength;
   }
@@ -397,4 +420,35 @@ function parseFunctions(field: string): number[] {
     .slice(1)
     .split('S')
     .map((a) => hex(a, 'code-source-info functions'));
+}
+
+/**
+ * A script of the running process, its positions asked of the locator (and kept): lines and
+ * columns already include the script's offsets.
+ */
+class LocatedScript implements LogScript {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  lineOffset = 0;
+  columnOffset = 0;
+  inconsistent?: boolean;
+  private readonly positions = new Map<number, ScriptPosition | undefined>();
+
+  constructor(
+    readonly id: number,
+    name: string,
+    sourceUrl: string,
+    private readonly locator: ScriptLocator,
+  ) {
+    this.name = name || sourceUrl;
+    this.aliases = sourceUrl && sourceUrl !== this.name ? [sourceUrl] : [];
+  }
+
+  position(offset: number): ScriptPosition | undefined {
+    if (this.positions.has(offset)) return this.positions.get(offset);
+    const lines = this.locator.lines(this.id, Int32Array.of(offset))?.lines;
+    const at = lines && lines[0] > 0 ? { line: lines[0] - 1, column: lines[1] - 1 } : undefined;
+    this.positions.set(offset, at);
+    return at;
+  }
 }

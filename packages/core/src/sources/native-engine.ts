@@ -178,8 +178,7 @@ class NativeSource implements SampleSource {
           : `${raw.lost} samples lost (ring full or signal queue overflow)`,
       );
     if (raw.unresolved > 0) warnings.push(`${raw.unresolved} frames could not be named`);
-    const isolate = typeof this.binding.isolateAddress === 'function' ? this.binding.isolateAddress() : undefined;
-    const inline = inlineNamer(isolate, warnings);
+    const inline = inlineNamer(this.binding, warnings);
     this.result = {
       source: this.name,
       events,

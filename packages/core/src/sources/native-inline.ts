@@ -8,10 +8,11 @@
  * an inferred inlined function, else function-level); a log in a format the parser does not
  * know gives one warning and no exact chains.
  */
-import type { RawCode } from '@perfprofile/native';
+import type { Binding, RawCode } from '@perfprofile/native';
 import { performance } from 'node:perf_hooks';
 import { isolateLogFiles, V8_LOG_ENV, V8LogFollower } from '../inline/v8-log-file.js';
 import type { InlineFrame } from '../inline/v8-log-model.js';
+import { V8LogParser } from '../inline/v8-log.js';
 import type { SourceFrame } from './source.js';
 import { urlToFile } from './v8.js';
 
@@ -56,13 +57,18 @@ export function inlineStats(): Readonly<InlineStats> {
  * stop; undefined when no log was asked for (PERFPROFILE_V8_LOG unset) or it cannot be used,
  * then with one line in `warnings` saying why.
  */
-export function inlineNamer(isolate: string | undefined, warnings: string[]): InlineNamer | undefined {
+/** What naming frames needs of the addon (a build older than the code log route lacks these). */
+export type InlineBinding = Partial<Pick<Binding, 'isolateAddress' | 'scriptLines'>>;
+
+export function inlineNamer(binding: InlineBinding, warnings: string[]): InlineNamer | undefined {
   const logfile = process.env[V8_LOG_ENV];
   if (!logfile) return undefined;
-  if (!isolate) {
-    warnings.push(
-      `exact inline frames off: this @perfprofile/native build cannot name its isolate (rebuild it)${INFERRED}`,
-    );
+  const isolate = typeof binding.isolateAddress === 'function' ? binding.isolateAddress() : undefined;
+  // The log has no script sources (v8LogFlags): the addon gives the lines of script offsets.
+  const scripts = typeof binding.scriptLines === 'function' ? { lines: binding.scriptLines.bind(binding) } : undefined;
+  if (!isolate || !scripts) {
+    const missing = isolate ? "read its scripts' lines" : 'name its isolate';
+    warnings.push(`exact inline frames off: this @perfprofile/native build cannot ${missing} (rebuild it)${INFERRED}`);
     return undefined;
   }
   if (!follower || followedLog !== logfile) {
@@ -73,7 +79,7 @@ export function inlineNamer(isolate: string | undefined, warnings: string[]): In
       );
       return undefined;
     }
-    follower = new V8LogFollower(file.path);
+    follower = new V8LogFollower(file.path, new V8LogParser(scripts));
     followedLog = logfile;
   }
   const t0 = performance.now();
