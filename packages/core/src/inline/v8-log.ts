@@ -74,7 +74,7 @@ export class V8LogParser {
     droppedPartialLine: false,
   };
 
-  /** `scripts` answers for scripts the log has no source for. */
+  /** `locator` answers for scripts the log has no source for. */
   constructor(private readonly locator?: ScriptLocator) {}
 
   /** Parses the next piece of the log (any split, even inside a line or an escape). */

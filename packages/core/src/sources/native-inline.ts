@@ -52,14 +52,14 @@ export function inlineStats(): Readonly<InlineStats> {
   return { ...stats, tableBytes: follower?.parser.stats.tableBytes ?? 0 };
 }
 
+/** What naming frames needs of the addon (a build older than the code log route lacks these). */
+export type InlineBinding = Partial<Pick<Binding, 'isolateAddress' | 'scriptLines'>>;
+
 /**
  * The namer for this thread's frames, after reading what the log has gained since the last
  * stop; undefined when no log was asked for (PERFPROFILE_V8_LOG unset) or it cannot be used,
  * then with one line in `warnings` saying why.
  */
-/** What naming frames needs of the addon (a build older than the code log route lacks these). */
-export type InlineBinding = Partial<Pick<Binding, 'isolateAddress' | 'scriptLines'>>;
-
 export function inlineNamer(binding: InlineBinding, warnings: string[]): InlineNamer | undefined {
   const logfile = process.env[V8_LOG_ENV];
   if (!logfile) return undefined;
