@@ -14,4 +14,9 @@ if (result.error) {
   console.error(`pnpm: ${result.error.message}`);
   process.exit(2);
 }
+// pnpm's silent reporter (lint's install) says nothing when it fails: say which run failed and how.
+if (result.status !== 0) {
+  const how = result.signal ? `killed by ${result.signal}` : `exit ${result.status}`;
+  console.error(`pnpm ${process.argv.slice(2).join(' ')}: ${how}`);
+}
 process.exit(result.status ?? 1);
