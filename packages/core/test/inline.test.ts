@@ -8,10 +8,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '@perfprofile/native';
 import { functionTotals } from '../src/analysis.js';
-import { CPUProfile } from '../src/cpuprofile.js';
+import { CPUProfile, trackCode } from '../src/cpuprofile.js';
 import { decode } from '../src/decode.js';
 import { inlineLaunch, isolateLogFiles, V8_LOG_ENV } from '../src/inline/v8-log-file.js';
 import type { Profile } from '../src/model.js';
@@ -276,6 +276,12 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
 });
 
 describe.skipIf(!native)('inline frames off, saying why once', () => {
+  // The logs below are planted whole, as this thread's: tracking code first (with no log set)
+  // keeps the follower from skipping what they held when tracking began.
+  beforeAll(() => {
+    expect(trackCode('event=task-clock')).toBe(true);
+  });
+
   const isolate = (): string => {
     const s = (createRequire(import.meta.url)('@perfprofile/native') as { status(): Status }).status();
     if (!s.ok) throw new Error(s.reason);

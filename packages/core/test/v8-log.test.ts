@@ -230,6 +230,29 @@ describe('hand-written log', () => {
     });
   });
 
+  it('a follower from an offset reads the header, then whole records from there on', () => {
+    const file = path.join(scratch, 'from.log');
+    const reused = log.indexOf('code-creation,JS,12,300,');
+    // From inside the record before: that one is skipped whole. From a line start: it is read.
+    for (const [from, start, codes] of [
+      [reused - 5, reused, 1],
+      [log.indexOf('code-creation,Builtin,'), log.indexOf('code-creation,Builtin,'), 2],
+    ] as const) {
+      writeFileSync(file, log.slice(0, from + 3), 'latin1');
+      const follower = new V8LogFollower(file, new V8LogParser(), { from });
+      let fed = follower.poll();
+      writeFileSync(file, log, 'latin1');
+      fed += follower.poll();
+      expect(fed).toBe(log.indexOf('\n') + 1 + log.length - start);
+      const q = follower.finish();
+      expect(q.status).toEqual({ supported: true });
+      expect(q.version).toBe('12.4.254.21');
+      expect(q.stats).toMatchObject({ codeObjects: codes, otherCode: codes - 1, scripts: 0 });
+      expect(q.codesAt(0x1000)).toEqual([]);
+      expect(q.codesAt(0x2000)).toHaveLength(codes);
+    }
+  });
+
   it('follows the inlined function through its sfi-move and the code through its code-move', () => {
     const chain = p.inlineChain({ start: 0x3000, size: 64 }, 25);
     expect(chain).toEqual([
@@ -488,6 +511,29 @@ for (const node of NODES) {
       p.end();
       expect(p.stats.droppedPartialLine).toBe(false);
       for (const off of offsets) expect(p.inlineChain(ref, off)).toEqual(chainOf(whole, code, off));
+    });
+
+    it('reads a record the same whole (one match) or cut (field by field)', async () => {
+      const { log } = await inline();
+      const text = log.toString('latin1');
+      const whole = new V8LogParser();
+      whole.feed(text);
+      whole.end();
+      // Every line cut after its first character: each one then takes the field-by-field path.
+      const cut = new V8LogParser();
+      for (let i = 0; i < text.length;) {
+        const nl = text.indexOf('\n', i);
+        const end = nl < 0 ? text.length : nl + 1;
+        cut.feed(text.slice(i, i + 1));
+        cut.feed(text.slice(i + 1, end));
+        i = end;
+      }
+      cut.end();
+      expect(whole.status).toEqual({ supported: true });
+      expect(cut.stats).toEqual(whole.stats);
+      const codes = (p: V8LogParser) => (p as unknown as { byAddress: Map<number, LogCode[]> }).byAddress;
+      expect(codes(whole).size).toBeGreaterThan(200);
+      expect(codes(cut)).toEqual(codes(whole));
     });
 
     it('can be read while node runs (V8 flushes every record)', async () => {

@@ -79,13 +79,22 @@ export function isolateLogFiles(logfile: string, pid?: number): IsolateLogFile[]
 export class V8LogFollower {
   readonly parser: V8LogParser;
   private offset = 0;
+  /** Where to go on from once the header line is read (0: read everything). */
+  private from: number;
   private readonly buffer = Buffer.allocUnsafe(1 << 20);
 
+  /**
+   * `from`: a byte offset where the records that matter begin (what the file held when this
+   * thread started tracking code: V8 then logged its live code again). The header line is
+   * still read; records before `from` are skipped, and a record `from` cuts is skipped whole.
+   */
   constructor(
     readonly file: string,
     parser = new V8LogParser(),
+    options: { from?: number } = {},
   ) {
     this.parser = parser;
+    this.from = options.from ?? 0;
   }
 
   /** Feeds the parser what was appended since the last poll; returns the bytes read (0 if the file is absent). */
@@ -99,6 +108,10 @@ export class V8LogFollower {
     let total = 0;
     try {
       const size = fstatSync(fd).size;
+      if (this.from > 0) {
+        total += this.skipTo(fd, size);
+        if (this.from > 0) return total;
+      }
       while (this.offset < size) {
         const n = readSync(fd, this.buffer, 0, Math.min(this.buffer.length, size - this.offset), this.offset);
         if (n <= 0) break;
@@ -110,6 +123,28 @@ export class V8LogFollower {
       closeSync(fd);
     }
     return total;
+  }
+
+  /** Feeds the header line, then moves to the first line that starts at or after `from`; the bytes fed. */
+  private skipTo(fd: number, size: number): number {
+    let fed = 0;
+    if (this.offset === 0) {
+      const n = readSync(fd, this.buffer, 0, Math.min(this.buffer.length, size), 0);
+      const end = this.buffer.subarray(0, n).indexOf(10);
+      if (end < 0) return 0;
+      this.parser.feed(this.buffer.subarray(0, end + 1));
+      this.offset = fed = end + 1;
+    }
+    if (this.from > this.offset) {
+      // The line before `from` ends at `from - 1` unless `from` cut a record: then past it.
+      const probe = this.from - 1;
+      const n = probe < size ? readSync(fd, this.buffer, 0, Math.min(this.buffer.length, size - probe), probe) : 0;
+      const nl = this.buffer.subarray(0, n).indexOf(10);
+      if (nl < 0) return fed;
+      this.offset = probe + nl + 1;
+    }
+    this.from = 0;
+    return fed;
   }
 
   /** Reads the rest after the process exited; a cut last line is dropped. */

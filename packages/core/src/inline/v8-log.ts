@@ -41,6 +41,16 @@ const NAME_POSITION = /:(-?\d+):(-?\d+)$/;
 /** code-source-info's positions (`C<code offset>O<script offset>[I<inlining id>]`...) and inlining (`F[<fn>]O<offset>[I<parent>]`...). */
 const POSITIONS = /^(?:C\d{1,9}O-?\d{1,9}(?:I\d{1,9})?)*$/;
 const INLINING = /^(?:F(?:-?\d{1,9})?O-?\d{1,9}(?:I\d{1,9})?)*$/;
+// Whole well-formed records in one match each, at a line start in a chunk, up to its newline:
+// the parse runs once per worker, before V8 has compiled it, where every JS step per line
+// counts. A line they do not match takes the field-by-field path, which says what is wrong.
+/** Builtins, stubs, handlers, regexps: 7 fields, only the address matters. */
+const OTHER_CREATION = /code-creation,[^,\n]*,-?\d{1,10},-?\d{1,10},0x([0-9a-f]{1,13}),-?\d{1,10},[^,\n]*(?=\n)/y;
+/** A function's code: its raw name (commas and all) between the size and the last two fields. */
+const JS_CREATION =
+  /code-creation,([^,\n]*),-?\d{1,10},-?\d{1,10},0x([0-9a-f]{1,13}),(-?\d{1,10}),([^\n]*),0x([0-9a-f]{1,13}),([~^+*]?'?)(?=\n)/y;
+const SOURCE_INFO =
+  /code-source-info,0x([0-9a-f]{1,13}),(-?\d{1,10}),(-?\d{1,10}),-?\d{1,10},((?:C\d{1,9}O-?\d{1,9}(?:I\d{1,9})?)*),((?:F(?:-?\d{1,9})?O-?\d{1,9}(?:I\d{1,9})?)*),((?:S0x[0-9a-f]{1,13})*)(?=\n)/y;
 
 interface OpenSource {
   readonly id: number;
@@ -177,6 +187,8 @@ export class V8LogParser {
         this.partial += text.slice(i);
         if (this.partial.startsWith('script-source,')) this.openSource();
         return;
+      } else if (!this.partial && this.sawHeader && this.fastRecord(text, i)) {
+        this.counts.lines++;
       } else {
         const line = this.partial ? this.partial + text.slice(i, nl) : text.slice(i, nl);
         this.partial = '';
@@ -247,6 +259,32 @@ export class V8LogParser {
     }
   }
 
+  /** The record at `at` if it is a well-formed code record (fast path); false to parse it field by field. */
+  private fastRecord(text: string, at: number): boolean {
+    if (text.charCodeAt(at) !== 99 || !text.startsWith('code-', at)) return false;
+    let m: RegExpExecArray | null;
+    switch (text.charCodeAt(at + 5)) {
+      case 99: // code-creation
+        OTHER_CREATION.lastIndex = at;
+        if ((m = OTHER_CREATION.exec(text))) {
+          this.current.set(parseInt(m[1], 16), OTHER_CODE);
+          this.counts.otherCode++;
+          return true;
+        }
+        JS_CREATION.lastIndex = at;
+        if (!(m = JS_CREATION.exec(text))) return false;
+        this.addCode(m[1], m[4], m[6], Number(m[3]), parseInt(m[2], 16), parseInt(m[5], 16));
+        return true;
+      case 115: // code-source-info
+        SOURCE_INFO.lastIndex = at;
+        if (!(m = SOURCE_INFO.exec(text))) return false;
+        this.addSourceInfo(m[1], Number(m[2]), Number(m[3]), m[4], m[5], m[6]);
+        return true;
+      default:
+        return false;
+    }
+  }
+
   private codeCreation(line: string): void {
     // code-creation,<tag>,<kind>,<time>,<address>,<size>,<name>[,<function address>,<marker>]
     // Most are builtins (7 fields): only their address matters, so fields are cut by hand. A
@@ -268,15 +306,20 @@ export class V8LogParser {
     }
     const marker = field(n);
     if (!MARKER.test(marker)) throw new LogFormatError(`code-creation: unknown tier marker ${JSON.stringify(marker)}`);
-    const code: LogCode = {
-      tag: field(1),
-      marker,
-      tier: TIERS[marker.replace(/'$/, '')],
-      rawName: line.slice(commas[5] + 1, commas[n - 2]),
-      size: Number(size),
-      addresses: [address],
-      sfiAddress: hex(field(n - 1), 'code-creation'),
-    };
+    const sfiAddress = hex(field(n - 1), 'code-creation');
+    this.addCode(field(1), line.slice(commas[5] + 1, commas[n - 2]), marker, Number(size), address, sfiAddress);
+  }
+
+  private addCode(
+    tag: string,
+    rawName: string,
+    marker: string,
+    size: number,
+    address: number,
+    sfiAddress: number,
+  ): void {
+    const tier = TIERS[marker.length > 0 && marker.charCodeAt(marker.length - 1) === 39 ? marker.slice(0, -1) : marker];
+    const code: LogCode = { tag, marker, tier, rawName, size, addresses: [address], sfiAddress };
     this.current.set(address, code);
     this.at(address).push(code);
     this.counts.codeObjects++;
@@ -307,21 +350,34 @@ export class V8LogParser {
   private sourceInfo(f: string[]): void {
     // code-source-info,<address>,<script>,<start>,<end>,<positions>,<inlining>,<functions>
     if (f.length !== 8) throw new LogFormatError(`code-source-info: ${f.length} fields`);
-    const address = hex(f[1], 'code-source-info');
+    hex(f[1], 'code-source-info');
     if (!INT.test(f[2]) || !INT.test(f[3]) || !INT.test(f[4]))
       throw new LogFormatError('code-source-info: bad script/start/end');
-    const code = this.current.get(address);
-    // Source info always follows its code-creation; one that does not is a log we misread.
-    if (code === undefined || code === OTHER_CODE)
-      throw new LogFormatError(`code-source-info for ${f[1]} without a code-creation`);
-    if (code.fn) throw new LogFormatError(`second code-source-info for ${f[1]}`);
-    code.fn = this.bindFunction(code, Number(f[2]), Number(f[3]));
-    // The functions now, while their addresses mean them; the tables when a lookup needs them.
-    code.functions = parseFunctions(f[7]).map((a) => this.functionsAt.get(a));
     // Their shape now (a regular expression is cheap next to decoding), their sense at decoding.
     if (!POSITIONS.test(f[5])) throw new LogFormatError(`code-source-info: bad positions for ${f[1]}`);
     if (!INLINING.test(f[6])) throw new LogFormatError(`code-source-info: bad inlining for ${f[1]}`);
-    code.tables = { positions: f[5], inlining: f[6] };
+    parseFunctions(f[7]);
+    this.addSourceInfo(f[1].slice(2), Number(f[2]), Number(f[3]), f[5], f[6], f[7]);
+  }
+
+  /** A code-source-info whose fields are well-formed (`address` in hex without 0x). */
+  private addSourceInfo(
+    address: string,
+    scriptId: number,
+    start: number,
+    positions: string,
+    inlining: string,
+    functions: string,
+  ): void {
+    const code = this.current.get(parseInt(address, 16));
+    // Source info always follows its code-creation; one that does not is a log we misread.
+    if (code === undefined || code === OTHER_CODE)
+      throw new LogFormatError(`code-source-info for 0x${address} without a code-creation`);
+    if (code.fn) throw new LogFormatError(`second code-source-info for 0x${address}`);
+    code.fn = this.bindFunction(code, scriptId, start);
+    // The functions now, while their addresses mean them; the tables when a lookup needs them.
+    code.functions = parseFunctions(functions).map((a) => this.functionsAt.get(a));
+    code.tables = { positions, inlining };
   }
 
   private decodeTables(code: LogCode): void {

@@ -10,7 +10,7 @@ import type { EventSpec } from '../events.js';
 import type { Binding, PerfEventSel, Sampler } from '@perfprofile/native';
 import type { SampleSource, SourceResult, SourceSettings } from './source.js';
 import { toSourceSamples } from './native-stacks.js';
-import { inlineNamer } from './native-inline.js';
+import { inlineNamer, noteCodeTracking } from './native-inline.js';
 import { V8_LOG_ENV } from '../inline/v8-log-file.js';
 
 /** The addon's surface, as native/index.d.ts declares it. */
@@ -151,7 +151,7 @@ class NativeSource implements SampleSource {
       );
     // Starting untracked enumerates the heap's code, which V8 also writes to its code log (to
     // every listener): under a log, track once per thread so later starts do not log it again.
-    if (process.env[V8_LOG_ENV] && nativePlatform() === 'linux') this.binding.trackCode();
+    if (process.env[V8_LOG_ENV] && nativePlatform() === 'linux') track(this.binding);
     try {
       this.sampler.start();
     } catch (e) {
@@ -196,6 +196,12 @@ class NativeSource implements SampleSource {
   }
 }
 
+/** Starts tracking this thread's code (idempotent), marking where its V8 log was then. */
+function track(binding: NativeBinding): void {
+  noteCodeTracking(binding);
+  binding.trackCode();
+}
+
 /** The engine over a loaded binding. */
 export function createEngine(binding: NativeBinding) {
   return {
@@ -228,7 +234,7 @@ export function createEngine(binding: NativeBinding) {
       return new NativeSource(binding, settings);
     },
     trackCode(): void {
-      if (nativePlatform() === 'linux') binding.trackCode();
+      if (nativePlatform() === 'linux') track(binding);
     },
     createCounters(events: readonly EventSpec[]): NativeCounters {
       const counters = new binding.Counters(events.map(perfSel));

@@ -9,6 +9,7 @@
  * know gives one warning and no exact chains.
  */
 import type { Binding, RawCode } from '@perfprofile/native';
+import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isolateLogFiles, V8_LOG_ENV, V8LogFollower } from '../inline/v8-log-file.js';
 import type { InlineFrame } from '../inline/v8-log-model.js';
@@ -38,12 +39,34 @@ export interface InlineNamer {
   expand(frame: SourceFrame, code: RawCode, codeName: string): SourceFrame | undefined;
 }
 
+/**
+ * Call just before this thread starts tracking code. Tracking enumerates the live code, which V8
+ * writes to its log again: the follower reads from there, skipping the records of code that had
+ * died by then. V8 >= 12 leaves existing optimized code out of that enumeration; the addon
+ * then cannot name a sample in it either, so nothing it could use is skipped.
+ */
+export function noteCodeTracking(binding: InlineBinding & Partial<Pick<Binding, 'trackingCode'>>): void {
+  const logfile = process.env[V8_LOG_ENV];
+  if (!logfile || trackedFrom || typeof binding.isolateAddress !== 'function') return;
+  if (typeof binding.trackingCode !== 'function' || binding.trackingCode()) return;
+  const isolate = binding.isolateAddress();
+  const file = isolateLogFiles(logfile, process.pid).find((f) => f.isolate === isolate);
+  if (!file) return;
+  try {
+    trackedFrom = { logfile, bytes: statSync(file.path).size };
+  } catch {
+    // Unreadable: the follower reads it all, or says it cannot.
+  }
+}
+
 /** What frames get instead of the log's chains, said in each warning. */
 const INFERRED = "; inlined functions are inferred from V8's line tables where certain, marked (inferred)";
 
 // This thread's follower: module state is per isolate (each Worker loads its own copy).
 let follower: V8LogFollower | undefined;
 let followedLog: string | undefined;
+/** How long this thread's log was when it began tracking code. */
+let trackedFrom: { logfile: string; bytes: number } | undefined;
 const stats: Omit<InlineStats, 'tableBytes'> = { bytes: 0, parseMs: 0, lookupMs: 0, frames: 0, named: 0 };
 
 /** Naming costs on this thread so far. */
@@ -79,7 +102,8 @@ export function inlineNamer(binding: InlineBinding, warnings: string[]): InlineN
       );
       return undefined;
     }
-    follower = new V8LogFollower(file.path, new V8LogParser(scripts));
+    const from = trackedFrom?.logfile === logfile ? trackedFrom.bytes : 0;
+    follower = new V8LogFollower(file.path, new V8LogParser(scripts), { from });
     followedLog = logfile;
   }
   const t0 = performance.now();
@@ -134,4 +158,5 @@ function withChain(frame: SourceFrame, chain: readonly InlineFrame[]): SourceFra
 export function resetInlineNamer(): void {
   follower = undefined;
   followedLog = undefined;
+  trackedFrom = undefined;
 }
