@@ -278,7 +278,7 @@ export class V8LogParser {
       case 115: // code-source-info
         SOURCE_INFO.lastIndex = at;
         if (!(m = SOURCE_INFO.exec(text))) return false;
-        this.addSourceInfo(m[1], Number(m[2]), Number(m[3]), m[4], m[5], m[6]);
+        this.addSourceInfo(m[1], Number(m[2]), Number(m[3]), m[4], m[5], parseFunctions(m[6]));
         return true;
       default:
         return false;
@@ -356,18 +356,17 @@ export class V8LogParser {
     // Their shape now (a regular expression is cheap next to decoding), their sense at decoding.
     if (!POSITIONS.test(f[5])) throw new LogFormatError(`code-source-info: bad positions for ${f[1]}`);
     if (!INLINING.test(f[6])) throw new LogFormatError(`code-source-info: bad inlining for ${f[1]}`);
-    parseFunctions(f[7]);
-    this.addSourceInfo(f[1].slice(2), Number(f[2]), Number(f[3]), f[5], f[6], f[7]);
+    this.addSourceInfo(f[1].slice(2), Number(f[2]), Number(f[3]), f[5], f[6], parseFunctions(f[7]));
   }
 
-  /** A code-source-info whose fields are well-formed (`address` in hex without 0x). */
+  /** A well-formed code-source-info: `address` in hex without 0x, `functions` the inlined ones' addresses. */
   private addSourceInfo(
     address: string,
     scriptId: number,
     start: number,
     positions: string,
     inlining: string,
-    functions: string,
+    functions: readonly number[],
   ): void {
     const code = this.current.get(parseInt(address, 16));
     // Source info always follows its code-creation; one that does not is a log we misread.
@@ -376,7 +375,7 @@ export class V8LogParser {
     if (code.fn) throw new LogFormatError(`second code-source-info for 0x${address}`);
     code.fn = this.bindFunction(code, scriptId, start);
     // The functions now, while their addresses mean them; the tables when a lookup needs them.
-    code.functions = parseFunctions(functions).map((a) => this.functionsAt.get(a));
+    code.functions = functions.map((a) => this.functionsAt.get(a));
     code.tables = { positions, inlining };
   }
 
