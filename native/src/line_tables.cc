@@ -32,6 +32,11 @@ std::map<v8::Isolate*, Unclaimed> g_unclaimed;
 // A FunctionIndex's verdict cache bound: tables of code looked up in one profile.
 constexpr size_t kMaxVerdictTables = 4096;
 
+// Positions of an optimized table a candidate inlinee must hold: a quarter of its own, up to
+// this many. Script offsets carry no script, so a larger function elsewhere (a module wrapper)
+// holds one or two of them by coincidence; an inlined function brings its body along.
+constexpr size_t kEnoughSupport = 3;
+
 // The function start a code name ends with ("JS:~mix file:///a.mjs:9:20" → 9, 20).
 bool StartOf(const std::string& name, int32_t* line, int32_t* column) {
   size_t c2 = name.rfind(':');
@@ -198,7 +203,8 @@ size_t FunctionIndex::functions() {
 // does. No bytecode table for the physical function: no verdict (its own positions would look
 // like anyone's). A function whose positions surround the physical function's in its script
 // encloses it (Vitest's module wrapper, a describe callback): it holds positions of the script
-// around it, never one inlined into it, so it is no candidate.
+// around it, never one inlined into it, so it is no candidate. Nor is a function holding too
+// few of this code's positions for its size (kEnoughSupport): that is a coincidence of offsets.
 FunctionIndex::Verdicts FunctionIndex::Judge(const std::string& key, const LineTable& table) {
   Verdicts out;
   auto phys = by_key_.find(key);
@@ -222,6 +228,11 @@ FunctionIndex::Verdicts FunctionIndex::Judge(const std::string& key, const LineT
     if (holders == by_pos_.end()) continue;
     for (int32_t f : holders->second)
       if (!encloses(f)) support[f]++;
+  }
+  for (auto it = support.begin(); it != support.end();) {
+    const size_t own = functions_[it->first].positions.size();
+    const size_t enough = std::min(kEnoughSupport, (own + 3) / 4);
+    it = static_cast<size_t>(it->second) < enough ? support.erase(it) : std::next(it);
   }
   for (int32_t pos : distinct) {
     auto holders = by_pos_.find(pos);
