@@ -28,8 +28,13 @@ export interface IndexBenchmark {
   readonly rme: { readonly baseline: number | null; readonly profiled: number | null };
   /** Throughput lost to the profiler, in percent of the baseline; null without a baseline. */
   readonly overheadPct: number | null;
-  /** Per-op counters by name (`task-clock/op`). */
+  /** Per-op counters by name (`task-clock/op`), over the measured pass. */
   readonly counters: Record<string, number>;
+  /**
+   * The same counters over the profiled pass, which runs after the measured pass and the census
+   * (absent in runs written before it existed).
+   */
+  readonly profiledCounters?: Record<string, number>;
   readonly top: readonly { function: string; file: string; line: number; selfPct: number }[];
   /** Share of samples (%) wholly in Vitest/tinybench code, folded into one `(harness)` frame. */
   readonly harnessPct: number;

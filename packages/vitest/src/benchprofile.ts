@@ -206,6 +206,8 @@ export class BenchmarkProfiler {
       baseline?: PassStats;
       profiled?: PassStats;
       counters?: Record<string, number>;
+      /** The same counters over the profiled pass (with baseline=off, the measured pass). */
+      profiledCounters?: Record<string, number>;
       measured?: MeasuredMemory;
       census?: Censuses;
     },
@@ -260,6 +262,7 @@ export class BenchmarkProfiler {
       },
       overheadPct: overheadPct(hzBaseline, hzProfiled),
       counters: passes.counters ?? {},
+      profiledCounters: passes.profiledCounters ?? {},
       memory: memoryFigures(transform, passes.measured, passes.census),
       ...(allocFile ? { allocProfile: allocFile } : {}),
       top: topSelf(result.profile, 5),

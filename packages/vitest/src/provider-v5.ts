@@ -292,12 +292,26 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
     }
     let profiled: Result | undefined;
     let error: unknown;
+    let count: (() => Record<string, number>) | undefined;
+    let profiledTotals: Record<string, number> | undefined;
+    const counted = withPhaseHooks(
+      reg,
+      () => {
+        count = h.profiler.countTotals();
+      },
+      () => {
+        profiledTotals = count?.();
+        count = undefined;
+      },
+    );
     try {
       profiled = (
-        await inner.run({ ...group, registrations: [reg], options: { ...group.options, warmup: false } })
+        await inner.run({ ...group, registrations: [counted], options: { ...group.options, warmup: false } })
       ).find((r) => r.name === reg.name);
     } catch (e) {
       error = e ?? new Error('benchmark failed');
+    } finally {
+      count?.(); // a phase that threw before its afterAll
     }
     // The group's error belongs to the registrations that did not finish their measured phase.
     if (error === undefined && !base && !completed.has(reg.name) && measuredError !== undefined) error = measuredError;
@@ -309,6 +323,7 @@ async function measureThenProfile(h: Host, inner: Provider, group: Group): Promi
           baseline: statsOfResult(base),
           profiled: statsOfResult(profiled),
           counters: perOp(totals.get(reg.name), ops),
+          profiledCounters: perOp(profiledTotals, profiled?.latency?.samplesCount),
           measured: measuredMemory,
           census: allocs,
         },
@@ -384,7 +399,13 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
       h.profiler.finish(
         bench,
         profile,
-        { profiled: statsOfResult(result), counters: perOp(totals, ops), measured, census: allocs },
+        {
+          profiled: statsOfResult(result),
+          counters: perOp(totals, ops),
+          profiledCounters: perOp(totals, ops),
+          measured,
+          census: allocs,
+        },
         error,
       );
     } catch (e) {

@@ -55,8 +55,11 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
     private readonly identity: BenchmarkIdentity | undefined;
     /** tinybench's own loop, unwrapped. */
     private readonly timedLoop: Loop;
-    /** Set for the measured pass: the next loop is counted (per-op counters, GCs). */
-    private countNextLoop = false;
+    /**
+     * Which pass the next loop is: measured (per-op counters and GCs counted) or profiled (per-op
+     * counters only); undefined for a loop that is not counted.
+     */
+    private countNextLoop: 'measured' | 'profiled' | undefined;
     private counted: Record<string, number> = {};
     private measuredMemory: MeasuredMemory | undefined;
 
@@ -72,8 +75,9 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
     }
 
     private async countedLoop(time: number, iterations: number): Promise<LoopResult> {
-      this.countNextLoop = false;
-      const memory = host.profiler.measureMemory();
+      const pass = this.countNextLoop;
+      this.countNextLoop = undefined;
+      const memory = pass === 'measured' ? host.profiler.measureMemory() : undefined;
       const count = host.profiler.countPerOp();
       let ops = 0;
       try {
@@ -82,7 +86,7 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
         return result;
       } finally {
         this.counted = count(ops);
-        this.measuredMemory = memory()(ops);
+        if (memory) this.measuredMemory = memory()(ops);
       }
     }
 
@@ -155,13 +159,13 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
 
     /** Vitest's measured pass (tinybench's run()), with its loop counted. */
     private async measuredRun(): Promise<Record<string, number>> {
-      this.countNextLoop = true;
+      this.countNextLoop = 'measured';
       this.counted = {};
       this.measuredMemory = undefined;
       try {
         await super.run();
       } finally {
-        this.countNextLoop = false;
+        this.countNextLoop = undefined;
       }
       return this.counted;
     }
@@ -219,7 +223,13 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
           host.profiler.finish(
             bench,
             profile,
-            { profiled: resultStats(this), counters, measured: this.measuredMemory, census },
+            {
+              profiled: resultStats(this),
+              counters,
+              profiledCounters: counters,
+              measured: this.measuredMemory,
+              census,
+            },
             this.result?.error,
           );
         }
@@ -244,13 +254,23 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
       let outcome: LoopResult = {};
       const profile = host.profiler.start(bench);
       try {
+        this.countNextLoop = 'profiled';
+        this.counted = {};
         outcome = await this.extraPass();
       } finally {
+        this.countNextLoop = undefined;
         const error = measuredError ?? outcome.error;
         host.profiler.finish(
           bench,
           profile,
-          { baseline, counters, measured, census, profiled: outcome.samples ? passStats(outcome.samples) : undefined },
+          {
+            baseline,
+            counters,
+            measured,
+            census,
+            profiled: outcome.samples ? passStats(outcome.samples) : undefined,
+            profiledCounters: this.counted,
+          },
           error,
         );
       }
@@ -266,7 +286,8 @@ function profilingTask(Task: Tinybench['Task'], host: TaskHost): Tinybench['Task
     private async extraPass(): Promise<LoopResult> {
       try {
         await this.bench.setup(this, 'run');
-        const outcome = await this.timedLoop(this.bench.time, this.bench.iterations);
+        // Through the wrapped loop: counted when countNextLoop says so.
+        const outcome = await (this as unknown as { loop: Loop }).loop(this.bench.time, this.bench.iterations);
         this.bench.teardown(this, 'run');
         return outcome;
       } catch (e) {

@@ -106,6 +106,9 @@ describe('baseline=off with a -t filter', () => {
     expect(b.hz.profiled).toBeGreaterThan(0);
     expect(b.overheadPct).toBeNull();
     expect(b.top[0].function).toBe('bubbleSort');
+    // One pass: its counters are the profiled pass's too.
+    expect(b.counters['task-clock/op']).toBeGreaterThan(0);
+    expect(b.profiledCounters).toEqual(b.counters);
     expect(r.stdout).toContain('include its overhead');
   });
 });

@@ -37,7 +37,7 @@ describe.skipIf(P.unsupported)('Vitest 5: vitest-perf bench (forks pool, native 
     }
   });
 
-  it('records event=auto as the native task-clock, with per-op counters from the measured phase', () => {
+  it('records event=auto as the native task-clock, with per-op counters from the measured and the profiled phase', () => {
     const index = readIndex(out);
     expect(index.config.source).toBe('perf_event');
     expect(index.config.event).toBe('task-clock');
@@ -47,6 +47,11 @@ describe.skipIf(P.unsupported)('Vitest 5: vitest-perf bench (forks pool, native 
       const nsPerOp = 1e9 / b.hz.baseline!;
       expect(b.counters['task-clock/op']).toBeGreaterThan(nsPerOp / 2);
       expect(b.counters['task-clock/op']).toBeLessThan(nsPerOp * 2);
+      // The profiled pass is counted too (the gate's time), against its own ops/s.
+      expect(Object.keys(b.profiledCounters!)).toEqual(Object.keys(b.counters));
+      const profiledNs = 1e9 / b.hz.profiled!;
+      expect(b.profiledCounters!['task-clock/op']).toBeGreaterThan(profiledNs / 2);
+      expect(b.profiledCounters!['task-clock/op']).toBeLessThan(profiledNs * 2);
     }
   });
 
@@ -254,6 +259,8 @@ describe.skipIf(P.unsupported)('Vitest 5: failures and baseline=off', () => {
     expect(b.hz.profiled).toBeGreaterThan(0);
     expect(b.top[0].function).toBe('bubbleSort');
     expect(b.counters['task-clock/op']).toBeGreaterThan(0);
+    // One pass: its counters are the profiled pass's too.
+    expect(b.profiledCounters).toEqual(b.counters);
     expect(r.stdout).toContain('baseline=off: the ops/s above were measured with the profiler running');
   });
 });

@@ -141,7 +141,7 @@ describe('vitest-perf bench (forks pool)', () => {
       ]);
   });
 
-  it('reads per-op counters in the measured pass: task-clock/op agrees with CPU time measured here, and with ops/s', async () => {
+  it('reads per-op counters in the measured and the profiled pass: task-clock/op agrees with CPU time measured here, and with ops/s', async () => {
     const index = readIndex(out);
     const reference = await cpuNanosPerOp();
     for (const b of index.benchmarks) {
@@ -155,6 +155,12 @@ describe('vitest-perf bench (forks pool)', () => {
       expect(cpu, b.fullName).toBeLessThan((1e9 / b.hz.baseline!) * 1.25 + 2000);
       expect(b.counters['page-faults/op']).toBeGreaterThanOrEqual(0);
       expect(b.counters['context-switches/op']).toBeGreaterThanOrEqual(0);
+      // The profiled pass is counted too (the gate's time): the same truths, against its own ops/s.
+      const profiled = b.profiledCounters!;
+      expect(Object.keys(profiled)).toEqual(Object.keys(b.counters));
+      expect(profiled['task-clock/op'], b.fullName).toBeGreaterThan(reference[b.fullName] / 2);
+      expect(profiled['task-clock/op'], b.fullName).toBeLessThan(reference[b.fullName] * 2);
+      expect(profiled['task-clock/op'], b.fullName).toBeLessThan((1e9 / b.hz.profiled!) * 1.25 + 2000);
     }
   });
 
