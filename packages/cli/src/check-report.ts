@@ -77,10 +77,11 @@ export function limitsText(r: CheckResult): string {
     l.runs.base === l.runs.head
       ? `${plural(l.runs.base, 'run')} a side`
       : `${plural(l.runs.base, 'run')} of base, ${plural(l.runs.head, 'run')} of head`;
-  const what =
-    l.source === 'task-clock'
-      ? 'CPU time per op (task-clock/op)'
-      : 'wall time per op (no task-clock counter in every run)';
+  const what = {
+    profiled: 'CPU time per op of the profiled pass (task-clock/op)',
+    'task-clock': 'CPU time per op of the measured pass (task-clock/op)',
+    wall: 'wall time per op (no task-clock counter in every run)',
+  }[l.source];
   const noise = `±${(l.noise * 100).toFixed(1)}% per run`;
   const bars = `≥ ${formatChange(o.minChange)} and ≥ ${l.minZ.toFixed(1)} standard errors of run-to-run noise (${noise} here)${l.rankTest ? `, and Mann–Whitney p ≤ ${o.alpha} over runs` : ''}`;
   const lines = [

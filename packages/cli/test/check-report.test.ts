@@ -53,7 +53,7 @@ function result(benchmarks: BenchmarkCheck[], extra: Partial<CheckResult> = {}):
     limits: {
       runs: { base: 5, head: 5 },
       fails: true,
-      source: 'task-clock',
+      source: 'profiled',
       rankTest: true,
       noise: 0.05,
       minZ: 4,
@@ -110,7 +110,7 @@ describe('check report', () => {
   it('says what the comparison could detect, and what one run a side cannot', () => {
     const many = result([bench()]);
     expect(limitsText(many)).toBe(
-      '5 runs a side; CPU time per op (task-clock/op) outside the harness. A benchmark regresses at ≥ +10.0% and ≥ 4.0 standard errors of run-to-run noise (±5.0% per run here), and Mann–Whitney p ≤ 0.05 over runs: the smallest increase this comparison can flag is about +13.5%.',
+      '5 runs a side; CPU time per op of the profiled pass (task-clock/op) outside the harness. A benchmark regresses at ≥ +10.0% and ≥ 4.0 standard errors of run-to-run noise (±5.0% per run here), and Mann–Whitney p ≤ 0.05 over runs: the smallest increase this comparison can flag is about +13.5%.',
     );
     const one = result([bench({ runs: { base: 1, head: 1 } })], {
       limits: {
@@ -141,6 +141,8 @@ describe('check report', () => {
       },
     });
     expect(limitsText(two)).toContain("Too few runs for Mann–Whitney's test");
+    // Runs written before the profiled pass was counted: the report says which pass it read.
+    expect(limitsText(two)).toMatch(/^2 runs a side; CPU time per op of the measured pass \(task-clock\/op\) outside/);
     // One run a side with the noise from the suite's spread: nothing fails, a change is unconfirmed.
     const spread = result([bench({ runs: { base: 1, head: 1 } })], {
       limits: {

@@ -28,6 +28,8 @@ export interface FunctionCost {
 
 /** One run of one benchmark. */
 export interface RunMeasure {
+  /** CPU time per op from the profiled pass's task-clock counter; undefined without it. */
+  readonly profiledCpuNsPerOp?: number;
   /** CPU time per op from the measured pass's task-clock counter; undefined without counters. */
   readonly cpuNsPerOp?: number;
   /** Wall time per op of the measured pass (1e9 / ops/s); undefined without a measured rate. */
@@ -41,12 +43,16 @@ export interface RunMeasure {
   readonly memory?: IndexBenchmark['memory'];
 }
 
-/** Which per-op time a comparison uses: CPU time when every run has it, else wall time. */
-export type TimeSource = 'task-clock' | 'wall';
+/**
+ * Which per-op time a comparison uses, the first that every run has: the profiled pass's CPU
+ * time (`profiled`), the measured pass's (`task-clock`), wall time.
+ */
+export type TimeSource = 'profiled' | 'task-clock' | 'wall';
 
 /** The time per op of a run from the chosen source (NaN when the run lacks it). */
 export function nsPerOp(m: RunMeasure, source: TimeSource): number {
-  return (source === 'task-clock' ? m.cpuNsPerOp : m.wallNsPerOp) ?? NaN;
+  const ns = { profiled: m.profiledCpuNsPerOp, 'task-clock': m.cpuNsPerOp, wall: m.wallNsPerOp }[source];
+  return ns ?? NaN;
 }
 
 /** The part of a run's time per op spent outside the harness. */
@@ -99,11 +105,12 @@ export function measureRun(run: RunDir, b: IndexBenchmark): RunMeasure {
         depth: depths.get(key) ?? 0,
       });
   }
-  const clock = b.counters?.['task-clock/op'];
-  const hz = b.hz?.baseline ?? b.hz?.profiled;
+  const positive = (n: number | null | undefined) => (n != null && n > 0 ? n : undefined);
+  const hz = positive(b.hz?.baseline ?? b.hz?.profiled);
   return {
-    cpuNsPerOp: clock !== undefined && clock > 0 ? clock : undefined,
-    wallNsPerOp: hz !== undefined && hz !== null && hz > 0 ? 1e9 / hz : undefined,
+    profiledCpuNsPerOp: positive(b.profiledCounters?.['task-clock/op']),
+    cpuNsPerOp: positive(b.counters?.['task-clock/op']),
+    wallNsPerOp: hz === undefined ? undefined : 1e9 / hz,
     samples: total,
     harnessSamples,
     functions,

@@ -229,8 +229,18 @@ export function checkRuns(
   const onlyBase = [...all].filter(([, s]) => !s[1].runs.length && s[0].runs.length).map(([id]) => id);
   const onlyHead = [...all].filter(([, s]) => !s[0].runs.length && s[1].runs.length).map(([id]) => id);
   const every = paired.flatMap(([, s]) => [...s[0].runs, ...s[1].runs]);
-  // CPU time when every run has it: wall time includes whatever else ran on the machine.
-  const source: TimeSource = every.every((r) => r.m.cpuNsPerOp !== undefined) ? 'task-clock' : 'wall';
+  // CPU time when every run has it: wall time includes whatever else ran on the machine. The
+  // profiled pass's rather than the measured pass's: it runs warmer, and the measured pass's CPU
+  // time per op moved several times more between processes (docs/CI.md, "Which pass").
+  const source: TimeSource = every.every((r) => r.m.profiledCpuNsPerOp !== undefined)
+    ? 'profiled'
+    : every.every((r) => r.m.cpuNsPerOp !== undefined)
+      ? 'task-clock'
+      : 'wall';
+  if (source === 'task-clock' && every.length)
+    warnings.push(
+      "some runs have no task-clock/op of their profiled pass (written before vitest-perf counted it): comparing the measured pass's CPU time per op, which moves more between processes",
+    );
   if (source === 'wall' && every.length)
     warnings.push(
       'some runs have no task-clock/op counter (no native engine, or counters=none): comparing wall time per op, which also counts time the benchmark waited for the CPU',

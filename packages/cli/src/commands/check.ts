@@ -14,8 +14,9 @@ export const usage = `usage: perfprofile check <base-dir> <head-dir> [options]
 Compares vitest-perf output directories benchmark by benchmark (matched by id). Each side is
 one run, or several runs of the same suite: directories listed before and after --, and the
 repeats a directory lists (vitest-perf --perfprofile-runs N). A benchmark regresses when its
-CPU time per op outside the harness (task-clock/op × the profile's non-harness share; wall
-time when a run has no task-clock counter) grew by at least --min-change, by at least --min-z
+CPU time per op outside the harness (the profiled pass's task-clock/op × the profile's
+non-harness share; the measured pass's in runs that lack it; wall time when a run has no
+task-clock counter) grew by at least --min-change, by at least --min-z
 standard errors of run-to-run noise, and, with 3 or more runs a side, with Mann–Whitney's test
 over runs at --alpha. The noise is each benchmark's own spread between runs, moderated by the
 suite's; with one run a side it is the spread of all benchmarks' changes and the bar is higher
