@@ -104,6 +104,7 @@ if (existsSync(journal))
     const r = JSON.parse(line);
     seconds[r.kind]?.push(r.seconds);
   }
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 // Until a kind has been timed: a quiet machine's, from the CPU time such runs took (docs/CI.md).
 const guess = { suite: 60, single: 3.5 };
@@ -263,9 +264,21 @@ if (o.trials) {
       );
     return sides.get(key);
   };
-  const ns = (r) => codeNsPerOp(measureRun(r, r.benchmarks[0]), 'task-clock');
-  const bases = Array.from({ length: o.trials }, (_, t) => side('base', t + 1).map(ns));
+  // The time check gates (the profiled pass's CPU time when every run has it), and the measured
+  // pass's for comparison.
+  const measure = (r) => measureRun(r, r.benchmarks[0]);
+  const runsOf = (what) => Array.from({ length: o.trials }, (_, t) => side(what, t + 1)).flat();
+  const source = [...runsOf('base'), ...o.pcts.flatMap((p) => runsOf(`slow${p}`))].every(
+    (r) => measure(r).profiledCpuNsPerOp !== undefined,
+  )
+    ? 'profiled'
+    : 'task-clock';
+  const ns = (r, from = source) => codeNsPerOp(measure(r), from);
+  const bases = Array.from({ length: o.trials }, (_, t) => side('base', t + 1).map((r) => ns(r)));
   const within = Math.sqrt(mean(bases.map((v) => sdLog(v) ** 2)));
+  const measuredWithin = Math.sqrt(
+    mean(Array.from({ length: o.trials }, (_, t) => sdLog(side('base', t + 1).map((r) => ns(r, 'task-clock'))) ** 2)),
+  );
   const corr = (() => {
     // Within-trial deviations, so the slowdown and trial-to-trial drift do not count as agreement.
     const dev = (v) => v.map((x) => x - mean(v));
@@ -282,11 +295,15 @@ if (o.trials) {
     const syy = byTrial.reduce((a, [, y]) => a + y * y, 0);
     return { r: sxy / Math.sqrt(sxx * syy), n: byTrial.length };
   })();
+  const pass =
+    source === 'profiled'
+      ? `the profiled pass's CPU time (the measured pass's: ±${f1(100 * measuredWithin)}% within a trial)`
+      : "the measured pass's CPU time (no run here counted the profiled pass)";
   console.log(
     `Unchanged runs of the benchmark: ${f1(median(bases.flat()) / 1000)} µs per op outside the harness (median), ` +
-      `noise per run ±${f1(100 * within)}% within a trial, ±${f1(100 * sdLog(bases.flat()))}% over all ${bases.flat().length}; ` +
+      `noise per run ±${f1(100 * within)}% within a trial, ±${f1(100 * sdLog(bases.flat()))}% over all ${bases.flat().length}, in ${pass}; ` +
       `base and slowed runs recorded back to back correlate ${corr.r.toFixed(2)} (${corr.n} pairs, deviations from each trial's mean). ` +
-      `At that noise, +15% clears the default bar of 4 standard errors with about ${Math.ceil(2 * ((4 * within) / Math.log(1.15)) ** 2)} runs a side.\n`,
+      `At that noise, +15% clears the default bar of 4 standard errors with about ${plural(Math.ceil(2 * ((4 * within) / Math.log(1.15)) ** 2), 'run')} a side.\n`,
   );
   console.log(
     `| slowdown | detected (time per op failed, \`${o.fn}\` named) | measured change, median | z, median | p, median | failed on (trials) | named, where time failed |`,
