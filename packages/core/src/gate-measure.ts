@@ -39,7 +39,9 @@ export interface RunMeasure {
   readonly harnessSamples: number;
   /** By {@link functionKey}; the harness frame is left out. */
   readonly functions: ReadonlyMap<string, FunctionCost>;
+  /** Per-op counters of the measured pass, and of the profiled pass when the run counted it. */
   readonly counters: Readonly<Record<string, number>>;
+  readonly profiledCounters?: Readonly<Record<string, number>>;
   readonly memory?: IndexBenchmark['memory'];
 }
 
@@ -115,6 +117,7 @@ export function measureRun(run: RunDir, b: IndexBenchmark): RunMeasure {
     harnessSamples,
     functions,
     counters: b.counters ?? {},
+    profiledCounters: b.profiledCounters,
     memory: b.memory,
   };
 }

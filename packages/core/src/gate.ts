@@ -320,8 +320,11 @@ export function checkRuns(
     }
     return out;
   };
-  const counterNames = [...new Set(every.flatMap((r) => Object.keys(r.m.counters)))].sort();
-  const counters = named('counter', counterNames, (m, n) => m.counters[n]);
+  // The counters of the pass the time is read from: the measured pass's warm-up inflates
+  // counts of work (instructions/op) as it does CPU time.
+  const passCounters = (m: RunMeasure) => (source === 'profiled' ? m.profiledCounters : undefined) ?? m.counters;
+  const counterNames = [...new Set(every.flatMap((r) => Object.keys(passCounters(r.m))))].sort();
+  const counters = named('counter', counterNames, (m, n) => passCounters(m)[n]);
   const memory = named('memory', GATED_MEMORY, (m, n) => m.memory?.[n as (typeof GATED_MEMORY)[number]]);
   const gatedCounters = new Set(opts.counters);
 

@@ -24,7 +24,7 @@ suite's; with one run a side it is the spread of all benchmarks' changes and the
 (its share of the samples × the time per op) carries the increase, with the top movers.
 Gated too when both sides have them: index.json memory bytesPerOp and allocsPerOp, and the
 per-op counters named by --counters (default: the PMU's instructions, cycles, ref-cycles and
-branch-instructions).
+branch-instructions), of the same pass as the time.
 
 options:
   --min-change <pct>       smallest increase flagged (default 10%)
