@@ -32,7 +32,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkRuns, codeNsPerOp, measureRun, readRunDir } from '@perfprofile/core';
+import { checkRuns, codeNsPerOp, measureRun, readRunDir, timeSource } from '@perfprofile/core';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const VITEST_PERF = path.join(REPO, 'packages/vitest/dist/cli.js');
@@ -266,13 +266,10 @@ if (o.trials) {
   };
   // The time check gates (the profiled pass's CPU time when every run has it), and the measured
   // pass's for comparison.
-  const measure = (r) => measureRun(r, r.benchmarks[0]);
+  const measures = new WeakMap();
+  const measure = (r) => measures.get(r) ?? measures.set(r, measureRun(r, r.benchmarks[0])).get(r);
   const runsOf = (what) => Array.from({ length: o.trials }, (_, t) => side(what, t + 1)).flat();
-  const source = [...runsOf('base'), ...o.pcts.flatMap((p) => runsOf(`slow${p}`))].every(
-    (r) => measure(r).profiledCpuNsPerOp !== undefined,
-  )
-    ? 'profiled'
-    : 'task-clock';
+  const source = timeSource([...runsOf('base'), ...o.pcts.flatMap((p) => runsOf(`slow${p}`))].map(measure));
   const ns = (r, from = source) => codeNsPerOp(measure(r), from);
   const bases = Array.from({ length: o.trials }, (_, t) => side('base', t + 1).map((r) => ns(r)));
   const within = Math.sqrt(mean(bases.map((v) => sdLog(v) ** 2)));
@@ -298,7 +295,7 @@ if (o.trials) {
   const pass =
     source === 'profiled'
       ? `the profiled pass's CPU time (the measured pass's: ±${f1(100 * measuredWithin)}% within a trial)`
-      : "the measured pass's CPU time (no run here counted the profiled pass)";
+      : `the ${source === 'wall' ? 'wall' : "measured pass's CPU"} time (not every run here counted the profiled pass)`;
   console.log(
     `Unchanged runs of the benchmark: ${f1(median(bases.flat()) / 1000)} µs per op outside the harness (median), ` +
       `noise per run ±${f1(100 * within)}% within a trial, ±${f1(100 * sdLog(bases.flat()))}% over all ${bases.flat().length}, in ${pass}; ` +

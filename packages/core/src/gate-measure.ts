@@ -51,6 +51,12 @@ export interface RunMeasure {
  */
 export type TimeSource = 'profiled' | 'task-clock' | 'wall';
 
+/** The source a comparison of these runs uses: the first of {@link TimeSource}'s that every run has. */
+export function timeSource(runs: readonly RunMeasure[]): TimeSource {
+  if (runs.every((m) => m.profiledCpuNsPerOp !== undefined)) return 'profiled';
+  return runs.every((m) => m.cpuNsPerOp !== undefined) ? 'task-clock' : 'wall';
+}
+
 /** The time per op of a run from the chosen source (NaN when the run lacks it). */
 export function nsPerOp(m: RunMeasure, source: TimeSource): number {
   const ns = { profiled: m.profiledCpuNsPerOp, 'task-clock': m.cpuNsPerOp, wall: m.wallNsPerOp }[source];

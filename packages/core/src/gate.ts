@@ -16,7 +16,15 @@ import {
   type Noise,
   type Thresholds,
 } from './gate-compare.js';
-import { codeNsPerOp, functionNsPerOp, measureRun, nsPerOp, type RunMeasure, type TimeSource } from './gate-measure.js';
+import {
+  codeNsPerOp,
+  functionNsPerOp,
+  measureRun,
+  nsPerOp,
+  timeSource,
+  type RunMeasure,
+  type TimeSource,
+} from './gate-measure.js';
 import type { IndexBenchmark, RunDir } from './rundir.js';
 
 export interface CheckOptions {
@@ -232,11 +240,7 @@ export function checkRuns(
   // CPU time when every run has it: wall time includes whatever else ran on the machine. The
   // profiled pass's rather than the measured pass's: it runs warmer, and the measured pass's CPU
   // time per op moved several times more between processes (docs/CI.md, "Which pass").
-  const source: TimeSource = every.every((r) => r.m.profiledCpuNsPerOp !== undefined)
-    ? 'profiled'
-    : every.every((r) => r.m.cpuNsPerOp !== undefined)
-      ? 'task-clock'
-      : 'wall';
+  const source = timeSource(every.map((r) => r.m));
   if (source === 'task-clock' && every.length)
     warnings.push(
       "some runs have no task-clock/op of their profiled pass (written before vitest-perf counted it): comparing the measured pass's CPU time per op, which moves more between processes",

@@ -395,17 +395,13 @@ async function profileMeasured(h: Host, inner: Provider, group: Group): Promise<
       h.profiler.settle(profile);
       allocs = await censuses(h, inner, group, reg, statsOfResult(result), measured);
     }
+    // One pass: its counters are the profiled pass's too.
+    const counters = perOp(totals, ops);
     try {
       h.profiler.finish(
         bench,
         profile,
-        {
-          profiled: statsOfResult(result),
-          counters: perOp(totals, ops),
-          profiledCounters: perOp(totals, ops),
-          measured,
-          census: allocs,
-        },
+        { profiled: statsOfResult(result), counters, profiledCounters: counters, measured, census: allocs },
         error,
       );
     } catch (e) {
