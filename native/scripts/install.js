@@ -4,8 +4,9 @@
 //
 // A prebuilt binary the package carries (prebuilds/, built at pack time by prebuild.mjs) for
 // this ABI and target is used when it loads; otherwise the addon is compiled from source. The
-// dev workspace has no prebuilds/, so it always compiles; so do `--force` and the sanitizer
-// variant.
+// dev workspace has no prebuilds/, so it compiles, and so do `--force` and the sanitizer
+// variant; a build directory that holds a good build of the same sources (build-key.js) by
+// the same Node is kept as it is, unless `--force`.
 //
 // The addon uses V8's C++ API (GetStackSample, code events), which is not ABI-stable, so each
 // Node ABI (process.versions.modules) gets its own build directory, and builds for several
@@ -20,6 +21,7 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { sourceKey } = require('./build-key.js');
 
 const root = path.join(__dirname, '..');
 const platform = process.env.PERFPROFILE_SIMULATE_PLATFORM || process.platform;
@@ -30,11 +32,12 @@ const outDir = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefi
 const dir = outDir ? path.resolve(outDir) : path.join(root, 'build', `node-abi${process.versions.modules}${variant}`);
 const statusFile = path.join(dir, 'status.json');
 
-function record(ok, reason) {
+function record(ok, reason, sources) {
   fs.mkdirSync(dir, { recursive: true });
   const status = {
     ok,
     reason,
+    sources,
     node: process.version,
     abi: process.versions.modules,
     v8: process.versions.v8,
@@ -105,6 +108,9 @@ function main() {
     skipped = pre.reason;
   }
   const fail = (reason) => record(false, skipped ? `${reason}; ${skipped}` : reason);
+  // Read before compiling: a source edited during the build must not be taken as built.
+  const sources = sourceKey(process.versions.modules);
+  if (!force && isBuilt(sources)) return;
   const gyp = nodeGyp();
   if (!gyp) return fail('node-gyp not found');
   stageGyp();
@@ -128,7 +134,22 @@ function main() {
     const log = path.relative(process.cwd(), path.join(dir, 'build.log'));
     return fail(`build failed: ${firstError.trim().slice(0, 300)} (see ${log})`);
   }
-  record(true, undefined);
+  record(true, undefined, sources);
+}
+
+/** This directory already holds a good build of these sources by this very Node. */
+function isBuilt(sources) {
+  try {
+    const status = JSON.parse(fs.readFileSync(statusFile, 'utf8'));
+    return (
+      status.ok === true &&
+      status.sources === sources &&
+      status.node === process.version &&
+      fs.existsSync(path.join(dir, 'build', 'Release', 'perfprofile_native.node'))
+    );
+  } catch {
+    return false;
+  }
 }
 
 try {

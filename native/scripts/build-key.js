@@ -1,0 +1,34 @@
+// What a build of the addon is made of, as one hash: install.js keeps a build whose key is
+// unchanged (setup, lint and demo each run it), and prebuild.mjs takes such a build for its
+// ABI instead of compiling the same sources again.
+'use strict';
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+/** Compiler settings node-gyp reads from the environment. */
+const ENV = ['CC', 'CXX', 'CFLAGS', 'CXXFLAGS', 'LDFLAGS', 'PERFPROFILE_SANITIZE'];
+
+/**
+ * The ABI, node-addon-api's version, the compiler environment, binding.gyp, install.js and
+ * every source file. The Node version is not in it: builds for one ABI share the key, and
+ * each caller compares the version itself where it matters.
+ */
+function sourceKey(abi, env = process.env) {
+  const hash = createHash('sha256').update(`abi ${abi}\n`);
+  hash.update(`node-addon-api ${require('node-addon-api/package.json').version}\n`);
+  for (const name of ENV) hash.update(`${name}=${env[name] ?? ''}\n`);
+  const files = [
+    'binding.gyp',
+    path.join('scripts', 'install.js'),
+    ...fs.readdirSync(path.join(root, 'src'), { recursive: true }).map((f) => path.join('src', f)),
+  ];
+  for (const f of files.sort()) {
+    const file = path.join(root, f);
+    if (fs.statSync(file).isFile()) hash.update(`${f}\n`).update(fs.readFileSync(file));
+  }
+  return hash.digest('hex');
+}
+
+module.exports = { sourceKey };
