@@ -2,6 +2,7 @@
 // unchanged (setup, lint and demo each run it), and prebuild.mjs takes such a build for its
 // ABI instead of compiling the same sources again.
 'use strict';
+const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -10,15 +11,23 @@ const root = path.join(__dirname, '..');
 /** Compiler settings node-gyp reads from the environment. */
 const ENV = ['CC', 'CXX', 'CFLAGS', 'CXXFLAGS', 'LDFLAGS', 'PERFPROFILE_SANITIZE'];
 
+/** The C++ compiler make will run (CXX, else g++), by its `--version` line; '' when there is none. */
+function compiler(env) {
+  const [cmd, ...args] = (env.CXX || 'g++').trim().split(/\s+/);
+  const r = spawnSync(cmd, [...args, '--version'], { encoding: 'utf8', env });
+  return r.status === 0 ? r.stdout.split('\n')[0] : '';
+}
+
 /**
- * The ABI, node-addon-api's version, the compiler environment, binding.gyp, install.js and
- * every source file. The Node version is not in it: builds for one ABI share the key, and
- * each caller compares the version itself where it matters.
+ * The ABI, node-addon-api's version, the compiler and its environment, binding.gyp,
+ * install.js and every source file. The Node version is not in it: builds for one ABI share
+ * the key, and each caller compares the version itself where it matters.
  */
 function sourceKey(abi, env = process.env) {
   const hash = createHash('sha256').update(`abi ${abi}\n`);
   hash.update(`node-addon-api ${require('node-addon-api/package.json').version}\n`);
   for (const name of ENV) hash.update(`${name}=${env[name] ?? ''}\n`);
+  hash.update(`compiler ${compiler(env)}\n`);
   const files = [
     'binding.gyp',
     path.join('scripts', 'install.js'),
