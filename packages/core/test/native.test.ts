@@ -523,7 +523,10 @@ describe.skipIf(!status.ok)('native engine', () => {
         child({ workload: 'builtins', ms: 1000, sampler: { events: [TASK_CLOCK], period: 2e5, fixes: { remap } } }),
       );
       const [on, off] = runs;
-      expect(on.raw.unresolved).toBe(0);
+      // V8 >= 12, where the fix is redundant: the rare unnamed frame both runs may have (the
+      // bound of `off` below; CI read 1 of ~5,000 on Node 24 once).
+      const rare = V8_VERSION === '11.3' ? 0 : Math.ceil(on.raw.samples / 1000);
+      expect(on.raw.unresolved).toBeLessThanOrEqual(rare);
       expect(on.raw.fixed.remap).toBeGreaterThan(on.raw.samples / 4);
       expect(off.raw.fixed.remap).toBe(0);
       const leaves = runs.map((r) => new Set(samplesOf(r).map((s) => s.frames[0].name)));
