@@ -40,4 +40,19 @@ function sourceKey(abi, env = process.env) {
   return hash.digest('hex');
 }
 
-module.exports = { sourceKey };
+/** Where install.js leaves the addon in a build directory. */
+function binaryIn(dir) {
+  return path.join(dir, 'build', 'Release', 'perfprofile_native.node');
+}
+
+/** The status.json of `dir` when it holds a good build of the sources `key` names; else undefined. */
+function builtStatus(dir, key) {
+  try {
+    const status = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
+    return status.ok === true && status.sources === key && fs.existsSync(binaryIn(dir)) ? status : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+module.exports = { sourceKey, binaryIn, builtStatus };

@@ -21,7 +21,7 @@
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { sourceKey } = require('./build-key.js');
+const { builtStatus, sourceKey } = require('./build-key.js');
 
 const root = path.join(__dirname, '..');
 const platform = process.env.PERFPROFILE_SIMULATE_PLATFORM || process.platform;
@@ -110,7 +110,8 @@ function main() {
   const fail = (reason) => record(false, skipped ? `${reason}; ${skipped}` : reason);
   // Read before compiling: a source edited during the build must not be taken as built.
   const sources = sourceKey(process.versions.modules);
-  if (!force && isBuilt(sources)) return;
+  // A good build of these sources by this very Node is kept.
+  if (!force && builtStatus(dir, sources)?.node === process.version) return;
   const gyp = nodeGyp();
   if (!gyp) return fail('node-gyp not found');
   stageGyp();
@@ -136,21 +137,6 @@ function main() {
     return fail(`build failed: ${firstError.trim().slice(0, 300)} (see ${log})`);
   }
   record(true, undefined, sources);
-}
-
-/** This directory already holds a good build of these sources by this very Node. */
-function isBuilt(sources) {
-  try {
-    const status = JSON.parse(fs.readFileSync(statusFile, 'utf8'));
-    return (
-      status.ok === true &&
-      status.sources === sources &&
-      status.node === process.version &&
-      fs.existsSync(path.join(dir, 'build', 'Release', 'perfprofile_native.node'))
-    );
-  } catch {
-    return false;
-  }
 }
 
 try {

@@ -20,7 +20,7 @@
 // Any failure fails the pack: a tarball never silently lacks a binary that was asked for, nor
 // carries one built from other sources.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,7 @@ const SUPPORTED = [20, 22, 24];
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 const { prebuiltFile } = require('../index.js');
-const { sourceKey } = require('./build-key.js');
+const { binaryIn, builtStatus, sourceKey } = require('./build-key.js');
 const runningMajor = Number(process.versions.node.split('.')[0]);
 
 /** Which majors to build, and whether each must be built (asked for) or only if at hand. */
@@ -58,33 +58,22 @@ function abiOf(major) {
   return { 20: '115', 22: '127', 24: '137' }[major];
 }
 
-/** The workspace's own build for `abi` (install.js, build/node-abi<N>/) when it is of these very sources. */
-function devBuild(abi, key) {
-  const dir = path.join(root, 'build', `node-abi${abi}`);
-  const binary = path.join(dir, 'build', 'Release', 'perfprofile_native.node');
-  try {
-    const status = JSON.parse(readFileSync(path.join(dir, 'status.json'), 'utf8'));
-    return status.ok === true && status.sources === key && existsSync(binary)
-      ? { binary, node: status.node }
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Builds (or reuses) the binary for one ABI; returns the built file and the Node that built it. */
 function build(major, required) {
   const abi = abiOf(major);
   const dir = path.join(root, 'build', `prebuild-abi${abi}`);
-  const binary = path.join(dir, 'build', 'Release', 'perfprofile_native.node');
-  const stampFile = path.join(dir, 'prebuild.json');
   const env = { ...process.env };
   delete env.PERFPROFILE_SANITIZE; // a release binary, never the sanitizer variant
   const key = sourceKey(abi, env);
-  const stamp = existsSync(stampFile) ? JSON.parse(readFileSync(stampFile, 'utf8')) : undefined;
-  if (stamp?.key === key && existsSync(binary)) return { binary, node: stamp.node, reused: 'cached' };
-  const dev = devBuild(abi, key);
-  if (dev) return { binary: dev.binary, node: dev.node, reused: `the workspace's build/node-abi${abi}` };
+  // A build of these sources: this script's own from an earlier pack, or the workspace's
+  // (install.js, build/node-abi<N>/).
+  for (const [from, reused] of [
+    [dir, 'cached'],
+    [path.join(root, 'build', `node-abi${abi}`), `the workspace's build/node-abi${abi}`],
+  ]) {
+    const status = builtStatus(from, key);
+    if (status) return { binary: binaryIn(from), node: status.node, reused };
+  }
   const node = nodeFor(major, required);
   if (!node) return undefined;
   rmSync(dir, { recursive: true, force: true });
@@ -96,11 +85,10 @@ function build(major, required) {
   const status = existsSync(path.join(dir, 'status.json'))
     ? JSON.parse(readFileSync(path.join(dir, 'status.json'), 'utf8'))
     : undefined;
-  if (r.status !== 0 || !status?.ok || !existsSync(binary))
+  if (r.status !== 0 || !builtStatus(dir, key))
     throw new Error(`Node ${node.version} (ABI ${abi}): ${status?.reason ?? `install.js exit ${r.status}`}`);
   if (status.abi !== abi) throw new Error(`Node ${node.version} has ABI ${status.abi}, expected ${abi}`);
-  writeFileSync(stampFile, JSON.stringify({ abi, node: node.version, key }) + '\n');
-  return { binary, node: node.version };
+  return { binary: binaryIn(dir), node: node.version };
 }
 
 /** Loads the copied binary in a Node of its ABI: it must load and know its V8's frame layout. */
