@@ -23,11 +23,11 @@
 // --sources v8,task-clock,timer,thread-cputime,cpu-prof,datadog --vitest-pairs N (5) --encode-samples N (200000)
 // --memory-pairs N (15) --skip sampling,encode,vitest,floor,memory --json <file> (all figures,
 // for tests) --smoke (tiny everything) --vitest-log off (the Vitest leg's workers without V8's
-// code log: `--execArgv=--logfile=/dev/null` makes vitest-perf leave them alone; plain vitest
-// gets the same flag), `write` (they write it with script sources, as the plugin had them do
-// before it read lines from the addon, with flags of our own, so nothing parses it),
-// `write-nosrc` (the same without script sources, as the plugin has them write it now). The
-// Vitest leg alone: --skip sampling,encode,floor,memory.
+// code log: `--execArgv=--logfile=v8.log` makes vitest-perf leave them alone, and being V8's
+// default it changes nothing else; plain vitest gets the same flag), `write` (they write it
+// from their start with script sources, with flags of our own, so nothing parses it),
+// `write-nosrc` (the same without script sources). The Vitest leg alone: --skip
+// sampling,encode,floor,memory.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -256,7 +256,9 @@ function vitestRatio(o) {
     const write = ['--log-code', '--log-source-position', `--logfile=${logDir}/v8.log`, '--logfile-per-isolate'];
     const flags = {
       on: [],
-      off: ['--logfile=/dev/null'],
+      // Any other value would cost both runs: a V8 flag off its default makes V8 reject node's
+      // code cache for its built-in modules (docs/PERFORMANCE.md).
+      off: ['--logfile=v8.log'],
       write,
       'write-nosrc': [...write, '--no-log-source-code'],
     }[o.vitestLog].map((f) => `--execArgv=${f}`);

@@ -89,13 +89,7 @@ describe('perfprofile record with native events', () => {
     };
     const native = run('event=task-clock');
     expect(native.execArgv).toEqual(
-      expect.arrayContaining([
-        '--log-code',
-        '--log-source-position',
-        '--no-log-source-code',
-        '--logfile-per-isolate',
-        `--logfile=${native.log}`,
-      ]),
+      expect.arrayContaining(['--log', '--logfile-per-isolate', `--logfile=${native.log}`]),
     );
     expect(native.left).toEqual([]);
     // V8's CpuProfiler silences the code log while it runs: no flags for event=v8.

@@ -13,7 +13,7 @@ import type { Status } from '@perfprofile/native';
 import { functionTotals } from '../src/analysis.js';
 import { CPUProfile, trackCode } from '../src/cpuprofile.js';
 import { decode } from '../src/decode.js';
-import { inlineLaunch, isolateLogFiles, V8_LOG_ENV } from '../src/inline/v8-log-file.js';
+import { inlineLaunch, isolateLogFiles, V8_LOG_ENV, v8LogFlags } from '../src/inline/v8-log-file.js';
 import type { Profile } from '../src/model.js';
 import { resetInlineNamer } from '../src/sources/native-inline.js';
 import { INFERRED_SUFFIX } from '../src/sources/native-stacks.js';
@@ -275,6 +275,47 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
   });
 });
 
+describe.skipIf(!native)("V8's code log starts when code is tracked", () => {
+  /** fixtures/inline/log-start.mjs under v8LogFlags(`options`), in a cwd of its own. */
+  function logStart(options: { quiet?: boolean }) {
+    const dir = mkdtempSync(path.join(scratch, 'log-start-'));
+    const cwd = mkdtempSync(path.join(scratch, 'log-start-cwd-'));
+    const logfile = path.join(dir, 'v8.log');
+    const stdout = execFileSync(process.execPath, [...v8LogFlags(logfile, options), fixture('log-start.mjs')], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        ...process.env,
+        [V8_LOG_ENV]: logfile,
+        PERFPROFILE_CORE_URL: pathToFileURL(path.join(root, 'packages/core/dist/index.js')).href,
+      },
+    });
+    type Records = { main: number; workers: number[] };
+    return { ...(JSON.parse(stdout.trim().split('\n').pop()!) as { before: Records; after: Records }), cwd };
+  }
+
+  it('writes no code before the tracking, then every isolate logs; Workers get a log whenever they start', () => {
+    const r = logStart({});
+    expect(r.before).toEqual({ main: 0, workers: [0] });
+    expect(r.after.main).toBeGreaterThan(0);
+    // The first Worker had exited; the second logs from its start. On V8 >= 12 it may get the
+    // first one's isolate address, and so its file name: then one file is left.
+    expect(r.after.workers.length).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...r.after.workers)).toBeGreaterThan(100);
+    expect(readdirSync(r.cwd)).toEqual([]);
+  });
+
+  it('quiet: a Worker started before the tracking gets no log, not even in the cwd; one started after does', () => {
+    const r = logStart({ quiet: true });
+    expect(r.before).toEqual({ main: 0, workers: [] });
+    expect(r.after.main).toBeGreaterThan(0);
+    expect(r.after.workers).toHaveLength(1);
+    expect(r.after.workers[0]).toBeGreaterThan(100);
+    expect(readdirSync(r.cwd)).toEqual([]);
+  });
+});
+
 describe.skipIf(!native)('inline frames off, saying why once', () => {
   // The logs below are planted whole, as this thread's: tracking code first (with no log set)
   // keeps the follower from skipping what they held when tracking began.
@@ -328,9 +369,14 @@ describe.skipIf(!native)('inline frames off, saying why once', () => {
   it('a log the parser cannot read: one warning, no chain from it', async () => {
     // A real log of this node, one code-source-info record garbled, as this thread's own.
     const real = mkdtempSync(path.join(scratch, 'real-'));
-    execFileSync(process.execPath, [...inlineLaunch(real).execArgv, fixture('inline.mjs')], {
-      env: { ...process.env, PERFPROFILE_FIXTURE_MS: '300' },
-    });
+    // The fixture tracks no code: its log must be written from the start.
+    execFileSync(
+      process.execPath,
+      [...v8LogFlags(path.join(real, 'v8.log'), { fromStart: true }), fixture('inline.mjs')],
+      {
+        env: { ...process.env, PERFPROFILE_FIXTURE_MS: '300' },
+      },
+    );
     const text = readFileSync(isolateLogFiles(path.join(real, 'v8.log'))[0].path, 'latin1');
     const at = text.indexOf('\ncode-source-info,');
     expect(at).toBeGreaterThan(0);

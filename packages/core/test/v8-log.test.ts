@@ -230,29 +230,6 @@ describe('hand-written log', () => {
     });
   });
 
-  it('a follower from an offset reads the header, then whole records from there on', () => {
-    const file = path.join(scratch, 'from.log');
-    const reused = log.indexOf('code-creation,JS,12,300,');
-    // From inside the record before: that one is skipped whole. From a line start: it is read.
-    for (const [from, start, codes] of [
-      [reused - 5, reused, 1],
-      [log.indexOf('code-creation,Builtin,'), log.indexOf('code-creation,Builtin,'), 2],
-    ] as const) {
-      writeFileSync(file, log.slice(0, from + 3), 'latin1');
-      const follower = new V8LogFollower(file, new V8LogParser(), { from });
-      let fed = follower.poll();
-      writeFileSync(file, log, 'latin1');
-      fed += follower.poll();
-      expect(fed).toBe(log.indexOf('\n') + 1 + log.length - start);
-      const q = follower.finish();
-      expect(q.status).toEqual({ supported: true });
-      expect(q.version).toBe('12.4.254.21');
-      expect(q.stats).toMatchObject({ codeObjects: codes, otherCode: codes - 1, scripts: 0 });
-      expect(q.codesAt(0x1000)).toEqual([]);
-      expect(q.codesAt(0x2000)).toHaveLength(codes);
-    }
-  });
-
   it('follows the inlined function through its sfi-move and the code through its code-move', () => {
     const chain = p.inlineChain({ start: 0x3000, size: 64 }, 25);
     expect(chain).toEqual([
@@ -365,7 +342,7 @@ for (const node of NODES) {
     const inline = lazy(async () => {
       for (let i = 0; ; i++) {
         const run = await runNode(node.path, [
-          ...v8LogFlags('{dir}/v8.log', { sources: true }),
+          ...v8LogFlags('{dir}/v8.log', { sources: true, fromStart: true }),
           '--no-logfile-per-isolate',
           '--expose-gc',
           '--compact-on-every-full-gc',
@@ -381,7 +358,7 @@ for (const node of NODES) {
     const perfDir = node.major >= 22 ? ['--perf-basic-prof-path={dir}'] : [];
     const withPerfMap = async (script: string): Promise<{ log: Buffer; map: ReturnType<typeof perfMap>; run: Run }> => {
       const run = await runNode(node.path, [
-        ...v8LogFlags('{dir}/v8.log', { sources: true }),
+        ...v8LogFlags('{dir}/v8.log', { sources: true, fromStart: true }),
         '--no-logfile-per-isolate',
         '--perf-basic-prof',
         '--perf-basic-prof-only-functions',
@@ -545,7 +522,11 @@ for (const node of NODES) {
       mkdirSync(dir);
       const child = spawn(
         node.path,
-        [...v8LogFlags(path.join(dir, 'v8.log'), { sources: true }), '--no-logfile-per-isolate', fixture('inline.mjs')],
+        [
+          ...v8LogFlags(path.join(dir, 'v8.log'), { sources: true, fromStart: true }),
+          '--no-logfile-per-isolate',
+          fixture('inline.mjs'),
+        ],
         {
           stdio: 'ignore',
           env: { ...process.env, PERFPROFILE_FIXTURE_MS: '30000' },
@@ -589,7 +570,7 @@ for (const node of NODES) {
 
     it('names the inlined callee in each optimized code object across a deopt and reoptimization', async () => {
       const run = await runNode(node.path, [
-        ...v8LogFlags('{dir}/v8.log', { sources: true }),
+        ...v8LogFlags('{dir}/v8.log', { sources: true, fromStart: true }),
         '--no-logfile-per-isolate',
         fixture('deopt.mjs'),
       ]);
@@ -603,7 +584,10 @@ for (const node of NODES) {
     });
 
     it("writes one log per isolate; a Worker thread's log has its own exact chains", async () => {
-      const run = await runNode(node.path, [...v8LogFlags('{dir}/v8.log', { sources: true }), fixture('worker.mjs')]);
+      const run = await runNode(node.path, [
+        ...v8LogFlags('{dir}/v8.log', { sources: true, fromStart: true }),
+        fixture('worker.mjs'),
+      ]);
       const files = isolateLogFiles(path.join(run.dir, 'v8.log'), run.pid);
       expect(files).toHaveLength(2);
       expect(readdirSync(run.dir).filter((f) => f.endsWith('.log'))).toHaveLength(2);

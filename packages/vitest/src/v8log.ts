@@ -31,9 +31,7 @@ const startEnv = { ...process.env };
 /** The log this process writes, when it was started with the flags (vitest-perf's restart). */
 export function ownLogfile(): string | undefined {
   const logfile = process.env[V8_LOG_ENV];
-  return logfile && process.execArgv.includes('--log-code') && process.execArgv.includes(`--logfile=${logfile}`)
-    ? logfile
-    : undefined;
+  return logfile && process.execArgv.includes(`--logfile=${logfile}`) ? logfile : undefined;
 }
 
 function alive(pid: number): boolean {
@@ -117,7 +115,8 @@ export function installV8Log(project: TestProject, source: string, canRestart: b
     const execArgv = config.execArgv ?? [];
     if (execArgv.some((a) => /^--(log-code|logfile|prof)\b/.test(a))) return;
     const logfile = runLogfile();
-    config.execArgv = [...execArgv, ...v8LogFlags(logfile)];
+    // A forks worker benchmarks on its main thread, which tracks code before any benchmark runs.
+    config.execArgv = [...execArgv, ...v8LogFlags(logfile, { quiet: true })];
     config.env = { ...config.env, [V8_LOG_ENV]: logfile };
   } else if (config.pool === 'threads' || config.pool === 'vmThreads') {
     // A process started with the env var is a restart (or was started so by hand): never again.

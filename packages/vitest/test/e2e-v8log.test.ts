@@ -101,8 +101,9 @@ describe('V8 code log: who gets the flags', () => {
     const pids = loggingPids(w);
     expect(pids.length).toBeGreaterThan(0);
     expect(pids).not.toContain(w.pid);
-    // A forks worker's log holds code and script source: megabytes.
-    expect(Math.max(...w.logs.values())).toBeGreaterThan(500_000);
+    // A forks worker's log holds the code it compiled once it tracked code (no script source):
+    // hundreds of KB, where the header alone is under 10 KB.
+    expect(Math.max(...w.logs.values())).toBeGreaterThan(100_000);
     expect(w.left).toEqual([]);
     expect(readIndex(out).complete).toBe(true);
   });

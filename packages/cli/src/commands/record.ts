@@ -17,8 +17,9 @@ export const usage = `usage: perfprofile record [-o cpu.pb.gz] [--config "<event
 
 Runs the script in a child Node with the profiler preloaded (--import), from start to exit, and
 writes a gzipped pprof. The script's exit code is passed through. A bad config exits 2 before
-the script starts. Native events also run node with V8's code log (--log-code, in a temporary
-directory removed afterwards): frames then name the functions V8 inlined at each pc.
+the script starts. Native events also run node with V8's code log (written from the profile's
+start, in a temporary directory removed afterwards): frames then name the functions V8 inlined
+at each pc.
 Open the result with: go tool pprof -http=:8080 cpu.pb.gz
 
 options:

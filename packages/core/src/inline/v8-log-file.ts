@@ -5,23 +5,51 @@
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { V8LogParser } from './v8-log.js';
 
 /**
  * Node command-line flags that log code with exact inline chains to `logfile`. They only work on
  * node's own command line (NODE_OPTIONS rejects them). Each isolate (main thread, every Worker)
  * writes its own file beside `logfile` (see isolateLogFiles); `--no-logfile-per-isolate` would
- * make them all truncate and overwrite one file. Without `sources` V8 logs no script source
- * (80% of the bytes): the lines of script offsets then come from the process that wrote the log
- * (ScriptLocator), so only it can read the log. With them, any process can.
+ * make them all truncate and overwrite one file. V8 logs no script source (80% of the bytes):
+ * the lines of script offsets come from the process that wrote the log (ScriptLocator), so only
+ * it can read the log.
+ *
+ * The files open with code logging off, and the first thread of the process to track code turns
+ * it on (startCodeLog): the code of node's and the test runner's start-up is never written.
+ * `quiet` also sets the log flags back to V8's defaults until then (a preload): node's code
+ * cache for its own modules, made under the defaults, stays usable, but Workers started before
+ * the tracking get no log; for a process whose profiled thread is its main one (a forks
+ * worker). `fromStart` logs everything from the start, with `sources` the scripts' text too,
+ * so that another process can read it (tests).
  */
-export function v8LogFlags(logfile: string, options: { sources?: boolean } = {}): string[] {
+export function v8LogFlags(
+  logfile: string,
+  options: { quiet?: boolean; fromStart?: boolean; sources?: boolean } = {},
+): string[] {
+  const file = [`--logfile=${logfile}`, '--logfile-per-isolate'];
+  if (options.fromStart)
+    return ['--log-code', '--log-source-position', ...(options.sources ? [] : ['--no-log-source-code']), ...file];
+  // startCodeLog sets --logfile again at run time, where V8 splits flags at whitespace.
+  const quiet = options.quiet && !/\s/.test(logfile);
+  return ['--log', ...file, ...(quiet ? ['--require', QUIET_PRELOAD] : [])];
+}
+
+/** The preload that sets V8's log flags back to their defaults until code is tracked. */
+const QUIET_PRELOAD = fileURLToPath(new URL('../../preload/v8-log-quiet.cjs', import.meta.url));
+
+/**
+ * Run-time flags that turn the log of a node started with v8LogFlags on: V8 logs code (with the
+ * inline tables, without script sources) from then on, and Workers started later open logs.
+ */
+export function v8LogOnFlags(logfile: string): string[] {
   return [
-    '--log-code',
+    '--log',
+    ...(/\s/.test(logfile) ? [] : [`--logfile=${logfile}`]),
     '--log-source-position',
-    ...(options.sources ? [] : ['--no-log-source-code']),
-    `--logfile=${logfile}`,
-    '--logfile-per-isolate',
+    '--no-log-source-code',
+    '--log-code',
   ];
 }
 
@@ -79,22 +107,13 @@ export function isolateLogFiles(logfile: string, pid?: number): IsolateLogFile[]
 export class V8LogFollower {
   readonly parser: V8LogParser;
   private offset = 0;
-  /** Where to go on from once the header line is read (0: read everything). */
-  private from: number;
   private readonly buffer = Buffer.allocUnsafe(1 << 20);
 
-  /**
-   * `from`: a byte offset where the records that matter begin (what the file held when this
-   * thread started tracking code: V8 then logged its live code again). The header line is
-   * still read; records before `from` are skipped, and a record `from` cuts is skipped whole.
-   */
   constructor(
     readonly file: string,
     parser = new V8LogParser(),
-    options: { from?: number } = {},
   ) {
     this.parser = parser;
-    this.from = options.from ?? 0;
   }
 
   /** Feeds the parser what was appended since the last poll; returns the bytes read (0 if the file is absent). */
@@ -108,10 +127,6 @@ export class V8LogFollower {
     let total = 0;
     try {
       const size = fstatSync(fd).size;
-      if (this.from > 0) {
-        total += this.skipTo(fd, size);
-        if (this.from > 0) return total;
-      }
       while (this.offset < size) {
         const n = readSync(fd, this.buffer, 0, Math.min(this.buffer.length, size - this.offset), this.offset);
         if (n <= 0) break;
@@ -123,28 +138,6 @@ export class V8LogFollower {
       closeSync(fd);
     }
     return total;
-  }
-
-  /** Feeds the header line, then moves to the first line that starts at or after `from`; the bytes fed. */
-  private skipTo(fd: number, size: number): number {
-    let fed = 0;
-    if (this.offset === 0) {
-      const n = readSync(fd, this.buffer, 0, Math.min(this.buffer.length, size), 0);
-      const end = this.buffer.subarray(0, n).indexOf(10);
-      if (end < 0) return 0;
-      this.parser.feed(this.buffer.subarray(0, end + 1));
-      this.offset = fed = end + 1;
-    }
-    if (this.from > this.offset) {
-      // The line before `from` ends at `from - 1` unless `from` cut a record: then past it.
-      const probe = this.from - 1;
-      const n = probe < size ? readSync(fd, this.buffer, 0, Math.min(this.buffer.length, size - probe), probe) : 0;
-      const nl = this.buffer.subarray(0, n).indexOf(10);
-      if (nl < 0) return fed;
-      this.offset = probe + nl + 1;
-    }
-    this.from = 0;
-    return fed;
   }
 
   /** Reads the rest after the process exited; a cut last line is dropped. */

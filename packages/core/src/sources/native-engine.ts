@@ -10,7 +10,7 @@ import type { EventSpec } from '../events.js';
 import type { Binding, PerfEventSel, Sampler } from '@perfprofile/native';
 import type { SampleSource, SourceResult, SourceSettings } from './source.js';
 import { toSourceSamples } from './native-stacks.js';
-import { inlineNamer, noteCodeTracking } from './native-inline.js';
+import { inlineNamer, startCodeLog } from './native-inline.js';
 import { V8_LOG_ENV } from '../inline/v8-log-file.js';
 
 /** The addon's surface, as native/index.d.ts declares it. */
@@ -149,8 +149,8 @@ class NativeSource implements SampleSource {
         `this ${this.name} source was already started`,
         'create a new source per profile',
       );
-    // Starting untracked enumerates the heap's code, which V8 also writes to its code log (to
-    // every listener): under a log, track once per thread so later starts do not log it again.
+    // Under a log, track: that starts V8's code log (after the enumeration, which it would
+    // otherwise write at every untracked start).
     if (process.env[V8_LOG_ENV] && nativePlatform() === 'linux') track(this.binding);
     try {
       this.sampler.start();
@@ -196,10 +196,10 @@ class NativeSource implements SampleSource {
   }
 }
 
-/** Starts tracking this thread's code (idempotent), marking where its V8 log was then. */
+/** Starts tracking this thread's code (idempotent), then V8's code log (startCodeLog). */
 function track(binding: NativeBinding): void {
-  noteCodeTracking(binding);
   binding.trackCode();
+  startCodeLog(binding);
 }
 
 /** The engine over a loaded binding. */

@@ -9,9 +9,9 @@
  * know gives one warning and no exact chains.
  */
 import type { Binding, RawCode } from '@perfprofile/native';
-import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { isolateLogFiles, V8_LOG_ENV, V8LogFollower } from '../inline/v8-log-file.js';
+import { setFlagsFromString } from 'node:v8';
+import { isolateLogFiles, V8_LOG_ENV, V8LogFollower, v8LogOnFlags } from '../inline/v8-log-file.js';
 import type { InlineFrame } from '../inline/v8-log-model.js';
 import { V8LogParser } from '../inline/v8-log.js';
 import type { SourceFrame } from './source.js';
@@ -40,23 +40,21 @@ export interface InlineNamer {
 }
 
 /**
- * Call just before this thread starts tracking code. Tracking enumerates the live code, which V8
- * writes to its log again: the follower reads from there, skipping the records of code that had
- * died by then. V8 >= 12 leaves existing optimized code out of that enumeration; the addon
- * then cannot name a sample in it either, so nothing it could use is skipped.
+ * Call once this thread tracks code: turns V8's code logging on, process-wide, when this thread
+ * has a log (v8LogFlags starts node with it off). From then on V8 logs the code every thread
+ * compiles. The code that existed before is never written, neither start-up's (node's, the test
+ * runner's) nor the enumeration tracking just did (a second copy of the heap's code, most of a
+ * worker's log). What that leaves to V8's line tables: optimized code from before tracking, and
+ * a chain through a function compiled only before it (the log does not know that function).
  */
-export function noteCodeTracking(binding: InlineBinding & Partial<Pick<Binding, 'trackingCode'>>): void {
+export function startCodeLog(binding: InlineBinding): void {
   const logfile = process.env[V8_LOG_ENV];
-  if (!logfile || trackedFrom || typeof binding.isolateAddress !== 'function') return;
-  if (typeof binding.trackingCode !== 'function' || binding.trackingCode()) return;
+  if (!logfile || codeLogOn || typeof binding.isolateAddress !== 'function') return;
   const isolate = binding.isolateAddress();
-  const file = isolateLogFiles(logfile, process.pid).find((f) => f.isolate === isolate);
-  if (!file) return;
-  try {
-    trackedFrom = { logfile, bytes: statSync(file.path).size };
-  } catch {
-    // Unreadable: the follower reads it all, or says it cannot.
-  }
+  // A process that merely inherited the env var has no log to write to.
+  if (!isolateLogFiles(logfile, process.pid).some((f) => f.isolate === isolate)) return;
+  for (const flag of v8LogOnFlags(logfile)) setFlagsFromString(flag);
+  codeLogOn = true;
 }
 
 /** What frames get instead of the log's chains, said in each warning. */
@@ -65,8 +63,8 @@ const INFERRED = "; inlined functions are inferred from V8's line tables where c
 // This thread's follower: module state is per isolate (each Worker loads its own copy).
 let follower: V8LogFollower | undefined;
 let followedLog: string | undefined;
-/** How long this thread's log was when it began tracking code. */
-let trackedFrom: { logfile: string; bytes: number } | undefined;
+/** Whether this thread turned V8's code logging on (once is enough: the flag is process-wide). */
+let codeLogOn = false;
 const stats: Omit<InlineStats, 'tableBytes'> = { bytes: 0, parseMs: 0, lookupMs: 0, frames: 0, named: 0 };
 
 /** Naming costs on this thread so far. */
@@ -102,8 +100,7 @@ export function inlineNamer(binding: InlineBinding, warnings: string[]): InlineN
       );
       return undefined;
     }
-    const from = trackedFrom?.logfile === logfile ? trackedFrom.bytes : 0;
-    follower = new V8LogFollower(file.path, new V8LogParser(scripts), { from });
+    follower = new V8LogFollower(file.path, new V8LogParser(scripts));
     followedLog = logfile;
   }
   const t0 = performance.now();
@@ -158,5 +155,4 @@ function withChain(frame: SourceFrame, chain: readonly InlineFrame[]): SourceFra
 export function resetInlineNamer(): void {
   follower = undefined;
   followedLog = undefined;
-  trackedFrom = undefined;
 }
