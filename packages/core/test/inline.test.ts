@@ -317,8 +317,8 @@ describe.skipIf(!native)("V8's code log starts when code is tracked", () => {
 });
 
 describe.skipIf(!native)('inline frames off, saying why once', () => {
-  // The logs below are planted whole, as this thread's: tracking code first (with no log set)
-  // keeps the follower from skipping what they held when tracking began.
+  // The logs below are planted whole, as this thread's; code is tracked first, with no log set,
+  // as a worker tracks it before its benchmarks.
   beforeAll(() => {
     expect(trackCode('event=task-clock')).toBe(true);
   });
