@@ -44,7 +44,7 @@ void CodeMap::OnEvent(const v8::JitCodeEvent* e, const LineTablePtr& table) {
   Event ev;
   ev.code = ToCodeEvent(
       e, [this](std::string name, uint8_t kind) { return frames_.Intern(name, kind); }, table);
-  // A new epoch (see NextSeq): samples on either side of this event are never merged.
+  // A new epoch (see SampleSeq): samples on either side of this event are never merged.
   ev.seq = seq_.fetch_add(kEventStep, std::memory_order_acq_rel);
   log_.push_back(ev);
   events_seen_++;

@@ -54,14 +54,14 @@ class CodeMap {
   void Attach(v8::Isolate* isolate);
   void Detach();
   /**
-   * Next position in the shared sequence for a sample (async-signal-safe: one lock-free atomic
-   * add). Samples add 1, code events add kEventStep, so one atomic add gives both the order and
-   * the number of code events numbered before it (the epoch, seq >> 32): two samples with equal
-   * epochs have no code event between them. Over 2^32 samples the low half carries into the
-   * epoch, which only makes the epochs of later samples differ from earlier ones (fewer merges),
-   * never equal wrongly.
+   * A sample's position in the shared sequence (async-signal-safe: one lock-free atomic load).
+   * Code events add kEventStep, so the position is the number of code events numbered before
+   * it (the epoch, seq >> 32): two samples with equal epochs have no code event between them,
+   * and an event numbered after the load gets a seq no lower than the sample's, so it is never
+   * applied before naming it. A load, not an add: the handler takes no locked instruction,
+   * which would wait for every store before it (docs/PERFORMANCE.md).
    */
-  uint64_t NextSeq() { return seq_.fetch_add(1, std::memory_order_acq_rel); }
+  uint64_t SampleSeq() const { return seq_.load(std::memory_order_acquire); }
   static constexpr uint64_t kEventStep = uint64_t(1) << 32;
   static uint64_t Epoch(uint64_t seq) { return seq >> 32; }
 

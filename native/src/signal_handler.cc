@@ -161,7 +161,7 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   const uintptr_t sp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
   const uintptr_t fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
   // Stamp before walking: code events logged after this point are newer than this sample.
-  const uint64_t seq = codemap_.NextSeq();
+  const uint64_t seq = codemap_.SampleSeq();
 
   // V8's stack walk for signal handlers, into scratch_ (allocated with the sampler).
   v8::RegisterState regs;
@@ -196,7 +196,7 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   size_t words = kRecValues + static_cast<size_t>(nvalues_) + stored;
   uint64_t* rec = ring_.Reserve(words);
   if (rec == nullptr) {
-    ring_lost_.fetch_add(1, std::memory_order_relaxed);
+    ring_lost_.store(ring_lost_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return;
   }
   rec[kRecLen] = words;
@@ -213,7 +213,9 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   uint64_t* frames = rec + kRecValues + nvalues_;
   for (size_t i = 0; i < stored; i++) frames[i] = reinterpret_cast<uintptr_t>(scratch_[i]);
   ring_.Commit(words);
-  taken_.fetch_add(1, std::memory_order_relaxed);
+  // Written by this handler only: a plain add. A locked one would wait here for the record's
+  // stores, whose cache lines the consumer thread last held (docs/PERFORMANCE.md).
+  taken_.store(taken_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   WakeConsumerIfHalfFull();
 }
 
