@@ -24,6 +24,12 @@ export interface SamplerOptions {
   ringBytes?: number;
   /** The prototype's fixes, each on by default; switch one off to see what it fixes. */
   fixes?: { leaf?: boolean; frameless?: boolean; remap?: boolean };
+  /**
+   * V8's stack walk memoized per sample shape (src/stack_memo.h): 'on' (default) replays V8's
+   * answer for a stack it has walked, 'off' walks every sample with V8, 'check' replays and
+   * also walks with V8, counting the replays that differ (V8's answer is kept).
+   */
+  stackMemo?: 'on' | 'off' | 'check';
   /** A file a helper thread rewrites with the sample count every 250 ms while sampling (for progress shown by another process). */
   progressPath?: string;
 }
@@ -103,6 +109,20 @@ export interface RawProfile {
   rawStacks: number;
   /** How many samples each fix changed: leaf frames added, interpreted frames recovered, pcs translated. */
   fixed: { leaf: number; frameless: number; remap: number };
+  /**
+   * Samples by how the stack memo served them: replayed (hits), walked by V8 and remembered
+   * (learned), walked by V8 but not expressible from the frame chain (unmapped), walked by V8
+   * because the pc was outside JavaScript code or a frame was being built (bypassed); in check
+   * mode, replays that differed from V8's answer (mismatches, the first described).
+   */
+  stackMemo: {
+    hits: number;
+    learned: number;
+    unmapped: number;
+    bypassed: number;
+    mismatches: number;
+    firstMismatch?: string;
+  };
 }
 
 /** A sampler of the calling thread (main or Worker). One running sampler per thread. */

@@ -4,7 +4,8 @@
 // native addon built for it (its own build directory; the Node 20 build is untouched), the
 // Vitest 5 fixture installed, then with that Node first on PATH:
 //   the native suite, inline frames and the memory accounting (packages/core test/native.test.ts,
-//   inline.test.ts, inline-infer.test.ts, memory.test.ts),
+//   thread-cputime.test.ts, stack-memo.test.ts, inline.test.ts, inline-infer.test.ts,
+//   v8-lines.test.ts, memory.test.ts),
 //   the Vitest end-to-end tests (e2e-v5: Vitest 5; e2e-compat: Vitest 4.1 and 5, each source,
 //   off Linux simulated; e2e-inline: inlined functions and names on 4.1 and 5; e2e-v8log: V8's
 //   code log flags, Vitest 4.1; e2e-memory: memory ground truth on both) plus the adapter unit
@@ -73,6 +74,7 @@ for (const major of majors) {
         'run',
         'test/native.test.ts',
         'test/thread-cputime.test.ts',
+        'test/stack-memo.test.ts',
         'test/inline.test.ts',
         'test/inline-infer.test.ts',
         'test/v8-lines.test.ts',

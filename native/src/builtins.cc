@@ -106,13 +106,14 @@ void Builtins::Load() {
 // code can reach them with short calls. Code events name builtins at their address in the
 // executable; pcs in the copy are translated back through /proc/self/maps: each r-x mapping
 // of the executable has a file offset, and the first one fixes the file-offset → address bias.
-void Builtins::LoadRemaps() {
+std::vector<TextRemap> ExecutableRemaps() {
+  std::vector<TextRemap> remaps;
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return;
+  if (n <= 0) return remaps;
   exe[n] = 0;
   FILE* f = fopen("/proc/self/maps", "re");
-  if (f == nullptr) return;
+  if (f == nullptr) return remaps;
   struct Map {
     uintptr_t lo, hi, off;
   };
@@ -131,16 +132,19 @@ void Builtins::LoadRemaps() {
     maps.push_back({lo, hi, off});
   }
   fclose(f);
-  if (maps.empty()) return;
+  if (maps.empty()) return remaps;
   // The primary text mapping is the one with the lowest address (the executable's own load).
   uintptr_t bias = maps.front().lo - maps.front().off;
   for (const Map& m : maps) {
-    if (m.lo - m.off != bias) remaps_.push_back({m.lo, m.hi, m.off + bias});
+    if (m.lo - m.off != bias) remaps.push_back({m.lo, m.hi, m.off + bias});
   }
+  return remaps;
 }
 
+void Builtins::LoadRemaps() { remaps_ = ExecutableRemaps(); }
+
 uintptr_t Builtins::Translate(uintptr_t pc) const {
-  for (const Remap& r : remaps_) {
+  for (const TextRemap& r : remaps_) {
     if (pc >= r.lo && pc < r.hi) return pc - r.lo + r.to;
   }
   return pc;

@@ -20,6 +20,13 @@ struct BuiltinTable {
 };
 const BuiltinTable& ProcessBuiltins();
 
+/** A second mapping of the executable's text: [lo, hi) maps to [to, to + hi - lo) in its addresses. */
+struct TextRemap {
+  uintptr_t lo, hi, to;
+};
+/** This process's second mappings of the executable's text (/proc/self/maps; not signal-safe). */
+std::vector<TextRemap> ExecutableRemaps();
+
 /** The builtins as one code map names them: frame ids interned on first use. */
 class Builtins {
  public:
@@ -45,10 +52,7 @@ class Builtins {
   std::vector<uint32_t> ids_;                    // frame ids of the table's names, UINT32_MAX until used
   uintptr_t blob_lo_ = 0, blob_hi_ = 0;          // the embedded blob in the executable
   uintptr_t embedded_lo_ = 0, embedded_hi_ = 0;  // V8's embedded code range, if not the blob
-  struct Remap {
-    uintptr_t lo, hi, to;  // [lo, hi) maps to [to, to + hi - lo) in the executable's addresses
-  };
-  std::vector<Remap> remaps_;  // the executable's text mapped a second time (builtins copy)
+  std::vector<TextRemap> remaps_;                // the executable's text mapped a second time (builtins copy)
 };
 
 }  // namespace perfprofile

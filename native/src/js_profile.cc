@@ -89,6 +89,22 @@ Napi::Object ProfileToJs(Napi::Env env, Sampler& sampler) {
   fixed.Set("frameless", number(map.fixed().frameless));
   fixed.Set("remap", number(map.fixed().remap));
   out.Set("fixed", fixed);
+  const MemoCounts memo = sampler.memo_counts();
+  Napi::Object stack_memo = Napi::Object::New(env);
+  stack_memo.Set("hits", number(memo.hits));
+  stack_memo.Set("learned", number(memo.learned));
+  stack_memo.Set("unmapped", number(memo.unmapped));
+  stack_memo.Set("bypassed", number(memo.bypassed));
+  stack_memo.Set("mismatches", number(memo.mismatches));
+  stack_memo.Set("fastCall", number(memo.fast_call));
+  if (memo.mismatches > 0) {
+    char first[96];
+    snprintf(first, sizeof first, "frame %lld: 0x%" PRIxPTR " replayed, 0x%" PRIxPTR " from V8",
+             static_cast<long long>(memo.mismatch_frame), static_cast<uintptr_t>(memo.mismatch_ours),
+             static_cast<uintptr_t>(memo.mismatch_v8));
+    stack_memo.Set("firstMismatch", Napi::String::New(env, first));
+  }
+  out.Set("stackMemo", stack_memo);
   out.Set("startNs", number(sampler.start_ns()));
   out.Set("stopNs", number(sampler.stop_ns()));
   return out;

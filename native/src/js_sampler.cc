@@ -44,6 +44,11 @@ SamplerOptions ReadOptions(const Napi::Object& o) {
   if (opt.ring_bytes < 4096) opt.ring_bytes = 4096;
   Napi::Value progress = o.Get("progressPath");
   if (progress.IsString()) opt.progress_path = progress.As<Napi::String>().Utf8Value();
+  Napi::Value memo = o.Get("stackMemo");
+  if (memo.IsString()) {
+    std::string m = memo.As<Napi::String>().Utf8Value();
+    opt.stack_memo = m == "off" ? MemoMode::kOff : m == "check" ? MemoMode::kCheck : MemoMode::kOn;
+  }
   Napi::Value fixes = o.Get("fixes");
   if (fixes.IsObject()) {
     Napi::Object f = fixes.As<Napi::Object>();

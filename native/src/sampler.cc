@@ -27,13 +27,16 @@ Sampler::Sampler(v8::Isolate* isolate, SamplerOptions options)
     : isolate_(isolate),
       options_(std::move(options)),
       ring_(options_.ring_bytes / sizeof(uint64_t)),
-      scratch_cap_(options_.depth + 1) {
+      scratch_cap_(options_.depth + 1),
+      memo_(options_.stack_memo) {
   scratch_ = new void*[scratch_cap_];
+  if (memo_.mode() == MemoMode::kCheck) check_ = new void*[scratch_cap_];
 }
 
 Sampler::~Sampler() {
   Stop();
   delete[] scratch_;
+  delete[] check_;
 }
 
 uint64_t Sampler::lost() const {
@@ -56,6 +59,7 @@ int Sampler::Start(std::string* what) {
     }
     pthread_attr_destroy(&attr);
   }
+  memo_.Arm(isolate_, stack_lo_, stack_hi_);
   int err = OpenEvents(what);
   if (err != 0) return err;
   // A slot for the timer's sival_int and for lookups.

@@ -23,6 +23,7 @@
 #include "codemap.h"
 #include "raw_stacks.h"
 #include "ring.h"
+#include "stack_memo.h"
 #include "trigger.h"
 
 namespace perfprofile {
@@ -37,6 +38,7 @@ struct SamplerOptions {
   uint32_t depth = 128;
   size_t ring_bytes = 8u << 20;  // drained every 50 ms, or when half full (docs/PERFORMANCE.md: Memory)
   Fixes fixes;
+  MemoMode stack_memo = MemoMode::kOn;  // stack_memo.h
   /** When set, the consumer thread rewrites this file with the sample count every 250 ms. */
   std::string progress_path;
 };
@@ -57,6 +59,7 @@ class Sampler {
   /** Aggregates replayed at stop(): distinct (epoch, raw stack) keys (diagnostics). */
   size_t aggregates() const { return raw_stacks_.replayed(); }
   CodeMap& codemap() { return codemap_; }
+  MemoCounts memo_counts() const { return memo_.counts(); }
   uint64_t start_ns() const { return start_ns_; }
   uint64_t stop_ns() const { return stop_ns_; }
 
@@ -121,6 +124,8 @@ class Sampler {
   Ring ring_;
   void** scratch_;
   size_t scratch_cap_;
+  StackMemo memo_;
+  void** check_ = nullptr;  // V8's own walk of a replayed sample (MemoMode::kCheck)
   // Each event's value at the previous sample (handler only); the group is reset before it is
   // enabled, so 0 at start.
   uint64_t last_[kMaxEvents] = {};

@@ -4,8 +4,9 @@
 //
 // The invariants, for an audit: a handler may interrupt any code of its thread, including
 // malloc, a lock holder, V8 mid-GC or our own consumer side, so code here
-//  - calls only async-signal-safe functions: read(2), write(2), memset, and
-//    v8::Isolate::GetStackSample, which V8 provides for signal handlers (no allocation, no lock);
+//  - calls only async-signal-safe functions: read(2), write(2), memset, memcpy,
+//    v8::Isolate::GetStackSample, which V8 provides for signal handlers (no allocation, no lock),
+//    and the stack memo's handler side (stack_memo.cc, under these same rules);
 //  - allocates nothing, takes no lock and uses no TLS: its state is preallocated before the
 //    trigger is armed (the Sampler, its ring and scratch buffer) and reached through
 //    lock-free atomics (asserted below), found by si_fd or sival_int in static tables;
@@ -85,14 +86,6 @@ void OnSigio(int sig, siginfo_t* info, void* ucontext) {
   }
 }
 
-// A word of this thread's stack, read from frames the handler did not create (V8's, or ours
-// when the signal lands in C++ code). Under AddressSanitizer those frames hold redzones, and a
-// plain read there is reported as a stack-buffer-overflow: this read is exempt. Not inlined, so
-// the exemption holds.
-__attribute__((no_sanitize_address, noinline)) uintptr_t StackWord(uintptr_t addr) {
-  return *reinterpret_cast<const uintptr_t*>(addr);
-}
-
 // Follows the frame-pointer chain from fp: visit(f) for each frame record [f, f + 16) that is
 // aligned and lies in [sp, hi), at most max_frames, while each saved fp points further up the
 // stack (so the walk ends). visit returns false to stop. Returns the records visited.
@@ -110,6 +103,12 @@ size_t WalkFrames(uintptr_t fp, uintptr_t sp, uintptr_t hi, size_t max_frames, V
 }
 
 }  // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+__attribute__((no_sanitize_address, noinline)) uintptr_t StackWordExempt(uintptr_t addr) {
+  return *reinterpret_cast<const uintptr_t*>(addr);
+}
+#endif
 
 // Ring, producer side. Plain loads and stores of preallocated words, published by a release
 // store of head_ (see ring.h).
@@ -151,7 +150,8 @@ size_t Ring::Used() const {
   return h >= t ? h - t : cap_ - t + h;  // counts the unused words before a wrap marker: an upper bound
 }
 
-// One sample: registers → seq → V8's stack → frame slots → event values → record in the ring.
+// One sample: registers → seq → V8's stack (replayed or walked) → frame slots → event values →
+// record in the ring.
 void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   // running_ is written on this thread only (Start/Stop, with a signal fence): a plain read.
   if (!running_) return;
@@ -163,15 +163,31 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   // Stamp before walking: code events logged after this point are newer than this sample.
   const uint64_t seq = codemap_.SampleSeq();
 
-  // V8's stack walk for signal handlers, into scratch_ (allocated with the sampler).
-  v8::RegisterState regs;
-  regs.pc = reinterpret_cast<void*>(pc);
-  regs.sp = reinterpret_cast<void*>(sp);
-  regs.fp = reinterpret_cast<void*>(fp);
-  regs.lr = nullptr;
+  // V8's stack walk for signal handlers, into scratch_ (allocated with the sampler), or its
+  // answer for an earlier sample of the same shape (stack_memo.h).
   v8::SampleInfo info;
   memset(&info, 0, sizeof info);
-  isolate_->GetStackSample(regs, scratch_, scratch_cap_, &info);
+  const bool prepared = memo_.Prepare(pc, sp, fp);
+  const bool replayed = prepared && memo_.Replay(scratch_, scratch_cap_, &info);
+  if (!replayed || check_ != nullptr) {
+    v8::RegisterState regs;
+    regs.pc = reinterpret_cast<void*>(pc);
+    regs.sp = reinterpret_cast<void*>(sp);
+    regs.fp = reinterpret_cast<void*>(fp);
+    regs.lr = nullptr;
+    if (!replayed) {
+      isolate_->GetStackSample(regs, scratch_, scratch_cap_, &info);
+      memo_.Learn(scratch_, info);
+    } else {
+      // Check mode: compared, and V8's answer stands.
+      v8::SampleInfo v8_info;
+      memset(&v8_info, 0, sizeof v8_info);
+      isolate_->GetStackSample(regs, check_, scratch_cap_, &v8_info);
+      memo_.Compare(scratch_, info, check_, v8_info);
+      info = v8_info;
+      memcpy(scratch_, check_, v8_info.frames_count * sizeof(void*));
+    }
+  }
 
   // rbp is a general register in native code: require an aligned address on this stack.
   const bool fp_ok = (fp & 7) == 0 && fp >= sp && fp < stack_hi_;

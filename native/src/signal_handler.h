@@ -24,4 +24,19 @@ void FreeSlot(int slot);
 /** Sample signals lost to RT-queue overflow (the kernel sent SIGIO instead) in this process. */
 uint64_t SignalOverflows();
 
+/**
+ * Signal handler: a word of this thread's stack, in frames the handler did not create (V8's,
+ * or ours when the signal lands in C++ code); the caller keeps addr inside the thread's stack
+ * bounds. Under AddressSanitizer those frames hold redzones, and a plain read there is
+ * reported as a stack-buffer-overflow: the read goes through a function exempt from it, not
+ * inlined so the exemption holds. Otherwise it is a plain load (the stack memo reads a few
+ * words per frame of every sample).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+uintptr_t StackWordExempt(uintptr_t addr);
+inline uintptr_t StackWord(uintptr_t addr) { return StackWordExempt(addr); }
+#else
+inline uintptr_t StackWord(uintptr_t addr) { return *reinterpret_cast<const uintptr_t*>(addr); }
+#endif
+
 }  // namespace perfprofile

@@ -5,7 +5,19 @@
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, HOT, lineOf, pprof, readIndex, readProfile, run, tmpOut, topRows, type RunResult } from './helpers.js';
+import {
+  CLI,
+  HOT,
+  lineOf,
+  memoChecks,
+  pprof,
+  readIndex,
+  readProfile,
+  run,
+  tmpOut,
+  topRows,
+  type RunResult,
+} from './helpers.js';
 import type { IndexFile } from '../src/output.js';
 import { needs } from '../../../scripts/tools.mjs';
 
@@ -117,5 +129,22 @@ describe('without the native engine (off Linux, simulated)', () => {
       expect(lines.find((l) => l.startsWith(`${b.fullName} `))!.split(/\s{2,}/)[header.indexOf('counters/op')]).toBe(
         '-',
       );
+  });
+});
+
+describe('the stack memo in a real run, checked against V8 (PERFPROFILE_STACK_MEMO=check)', () => {
+  it('replays most stacks of every benchmark, and none differs from V8’s own walk', () => {
+    const out = tmpOut('perf.out');
+    const r = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'event=task-clock rate=5000'], {
+      env: { PERFPROFILE_STACK_MEMO: 'check' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const index = readIndex(out);
+    const checks = memoChecks(index);
+    expect(checks.length, JSON.stringify(index.config.warnings)).toBeGreaterThan(0);
+    for (const c of checks) {
+      expect(c.differed).toBe(0);
+      expect(c.replayed / c.samples).toBeGreaterThan(0.8);
+    }
   });
 });

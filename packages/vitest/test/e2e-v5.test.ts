@@ -11,7 +11,7 @@ import type { IndexFile } from '../src/output.js';
 import { registrationPath } from '../src/names-v5.js';
 import { benchId } from '../src/slug.js';
 import { checkRun, requireSupported, VITEST5 } from './compat.js';
-import { CLI, readIndex, readProfile, run, tmpOut, type RunResult } from './helpers.js';
+import { CLI, memoChecks, readIndex, readProfile, run, tmpOut, type RunResult } from './helpers.js';
 
 const P = VITEST5;
 requireSupported(P);
@@ -262,5 +262,22 @@ describe.skipIf(P.unsupported)('Vitest 5: failures and baseline=off', () => {
     // One pass: its counters are the profiled pass's too.
     expect(b.profiledCounters).toEqual(b.counters);
     expect(r.stdout).toContain('baseline=off: the ops/s above were measured with the profiler running');
+  });
+});
+
+describe.skipIf(P.unsupported)('Vitest 5: the stack memo checked against V8 (PERFPROFILE_STACK_MEMO=check)', () => {
+  it('replays most stacks of every benchmark, and none differs from V8’s own walk', () => {
+    const out = tmpOut('perf.out');
+    const r = run([CLI, 'bench', '--run', '--perfprofile', out, '--perfprofileconfig', 'event=task-clock rate=5000'], {
+      cwd: P.dir,
+      env: { PERFPROFILE_STACK_MEMO: 'check' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const checks = memoChecks(readIndex(out));
+    expect(checks.length).toBeGreaterThan(0);
+    for (const c of checks) {
+      expect(c.differed).toBe(0);
+      expect(c.replayed / c.samples).toBeGreaterThan(0.8);
+    }
   });
 });

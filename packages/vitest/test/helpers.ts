@@ -133,3 +133,14 @@ export const HOT: Record<string, HotFunction> = {
   'hash > fnv1a sync': { fn: 'hashRounds', file: 'src/hash.ts', decl: 'export function hashRounds' },
   'hash > fnv1a async': { fn: 'hashRounds', file: 'src/hash.ts', decl: 'export function hashRounds' },
 };
+
+/**
+ * The stack memo's check-mode lines in a run's warnings (PERFPROFILE_STACK_MEMO=check: each
+ * replayed stack was also walked by V8 and compared), one per profiled run.
+ */
+export function memoChecks(index: IndexFile): { replayed: number; samples: number; differed: number }[] {
+  return (index.config.warnings ?? []).flatMap((w) => {
+    const m = /^stack memo check: (\d+) of (\d+) stacks replayed, (\d+) differed/.exec(w);
+    return m ? [{ replayed: Number(m[1]), samples: Number(m[2]), differed: Number(m[3]) }] : [];
+  });
+}

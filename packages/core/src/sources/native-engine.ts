@@ -112,6 +112,15 @@ function fixesFromEnv(): { leaf: boolean; frameless: boolean; remap: boolean } {
   return { leaf: !off.has('leaf'), frameless: !off.has('frameless'), remap: !off.has('remap') };
 }
 
+/**
+ * Test and harness hook: V8's stack walk memoized ('on', the default), walked for every sample
+ * ('off'), or both and compared ('check'), by env PERFPROFILE_STACK_MEMO.
+ */
+function stackMemoFromEnv(): 'on' | 'off' | 'check' {
+  const v = process.env.PERFPROFILE_STACK_MEMO;
+  return v === 'off' || v === 'check' ? v : 'on';
+}
+
 class NativeSource implements SampleSource {
   readonly name: 'perf_event' | 'timer' | 'thread-cputime';
   private readonly sampler: Sampler;
@@ -138,6 +147,7 @@ class NativeSource implements SampleSource {
       // exactly `depth` frames, as truncate() would cut it (and buildProfile does not cut it again).
       depth: Math.max(settings.depth - 1, 1),
       fixes: fixesFromEnv(),
+      stackMemo: stackMemoFromEnv(),
       progressPath: settings.progressFile,
     });
   }
@@ -178,6 +188,13 @@ class NativeSource implements SampleSource {
           : `${raw.lost} samples lost (ring full or signal queue overflow)`,
       );
     if (raw.unresolved > 0) warnings.push(`${raw.unresolved} frames could not be named`);
+    // PERFPROFILE_STACK_MEMO=check: every replayed stack was also walked by V8 and compared.
+    const memo = raw.stackMemo;
+    if (memo && stackMemoFromEnv() === 'check')
+      warnings.push(
+        `stack memo check: ${memo.hits} of ${raw.samples} stacks replayed, ${memo.mismatches} differed from V8's walk` +
+          (memo.firstMismatch ? ` (first: ${memo.firstMismatch})` : ''),
+      );
     const inline = inlineNamer(this.binding, warnings);
     this.result = {
       source: this.name,
