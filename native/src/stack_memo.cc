@@ -29,6 +29,15 @@ inline void Mix(uint64_t* h1, uint64_t* h2, uint64_t w) {
 constexpr uintptr_t kMarkerLimit = 256;
 constexpr uintptr_t kOtherEven = ~uintptr_t(1);
 
+// V8's JS entry frame on x64 (V8 11.3, 12.4, 13.6): marker ENTRY (type 1) or CONSTRUCT_ENTRY
+// (2), and the isolate's c_entry_fp as JSEntry found it, saved 64 bytes below fp (after the
+// marker, the context slot and five callee-saved registers). 0 there means no JavaScript
+// called the C++ below, and V8's walk ends at this frame: so does the key, which leaves out
+// the C++ frames down to main. Were these facts wrong for some V8, a walk V8 continued past
+// the frame would reach frames the key lacks, which Learn cannot map: no answer kept.
+constexpr uintptr_t kEntryMarker = 1 << 1, kConstructEntryMarker = 2 << 1;
+constexpr int kEntryCEntryFpFromFp = -64;
+
 // V8 gives up on a sample whose pc is in JIT code at a frame's setup or teardown: push rbp;
 // mov rbp, rsp, or pop rbp; ret [n], at pc or one byte before it (TickSample's IsNoFrameRegion
 // on x64). Such samples go to V8; a page start or end counts as a match rather than read past it.
@@ -150,6 +159,9 @@ bool StackMemo::Prepare(uintptr_t pc, uintptr_t sp, uintptr_t fp) {
     n++;
     // One word per frame: the multiply by an odd constant keeps ret's bits apart from f's.
     Mix(&h1, &h2, f ^ (ret * kMul2) ^ (kind << 56 | kind >> 8));
+    if ((kind == kEntryMarker || kind == kConstructEntryMarker) && f + kEntryCEntryFpFromFp >= sp &&
+        StackWord(f + kEntryCEntryFpFromFp) == 0)
+      break;
     if ((caller & 7) != 0 || caller <= f || caller + 16 > stack_hi_) {
       Mix(&h1, &h2, caller);
       break;
@@ -238,6 +250,10 @@ void StackMemo::Learn(void* const* frames, const v8::SampleInfo& info) {
       scratch_steps_[j] = static_cast<Step>(nlit++ << 2 | kStepLiteral);
     }
   }
+  // A callback's exit frame is followed by the JavaScript that called it: when that is not
+  // on the chain (past the key's end), neither is the exit frame.
+  if (info.frames_count > 0 && (scratch_steps_[info.frames_count - 1] & 3) == kStepLiteral)
+    return Bump(unmapped_);
   const size_t slot = (h1_ >> 1) % kEntries;
   Entry& e = entries_[slot];
   e.h1 = h1_;
