@@ -21,43 +21,55 @@ function expectChecked(r: Sampled, minHits: number, what: string): RawProfile['s
 }
 
 describe.skipIf(!status.ok)('stack memo: replays equal V8’s own walk (check mode)', () => {
-  it('optimized code, warm and tiering while sampled: the 70/30 split within 1 pp', () => {
+  it('optimized code, warm and tiering while sampled', () => {
     for (const cold of [false, true]) {
-      const r = child({ workload: 'split', ms: 1500, cold, track: true, sampler: CHECK });
+      const r = child({ workload: 'split', ms: 1000, cold, track: true, sampler: CHECK });
       expectChecked(r, 0.85, cold ? 'cold' : 'warm');
-      expect(Math.abs(split7030(samplesOf(r)).hot - r.truth.hot)).toBeLessThan(0.01);
     }
+  });
+
+  it('a profile of replayed stacks (the default): the 70/30 split within 1 pp, under its caller', () => {
+    // Check mode keeps V8's answers; here the profile is built from the replays themselves.
+    const r = child({ workload: 'split', ms: 1500, track: true, sampler: { ...CHECK, stackMemo: 'on' } });
+    expect(r.raw.stackMemo.hits / r.raw.samples).toBeGreaterThan(0.85);
+    const samples = samplesOf(r);
+    expect(Math.abs(split7030(samples).hot - r.truth.hot)).toBeLessThan(0.01);
+    // The leaf comes from the pc; its callers from the replay: hot and cold are called by unit.
+    const leaves = samples.filter((x) => x.frames[0]?.name === 'hot' || x.frames[0]?.name === 'cold');
+    const underUnit = leaves.filter((x) => x.frames[1]?.name === 'unit').length;
+    expect(underUnit / leaves.length).toBeGreaterThan(0.99);
   });
 
   it('interpreted and Sparkplug code: bytecode offsets re-read from the frames', () => {
     // Interpreter only: the leaf is a bytecode handler (a builtin: the key holds its pc), the
     // callers interpreted frames whose offsets the replay reads at each sample. Builtins keyed
     // by the pc share the memo thinly: ~15-50% of these samples replay (V8 12+: fewer).
-    const interpreted = child({ workload: 'split', ms: 1500, sampler: CHECK }, [
+    const interpreted = child({ workload: 'split', ms: 1000, sampler: CHECK }, [
       '--no-opt',
       '--no-sparkplug',
       '--no-maglev',
     ]);
     expectChecked(interpreted, 0.1, 'interpreter only');
     expectChecked(
-      child({ workload: 'split', ms: 1500, sampler: CHECK }, ['--no-opt', '--no-maglev']),
+      child({ workload: 'split', ms: 1000, sampler: CHECK }, ['--no-opt', '--no-maglev']),
       0.1,
       'sparkplug',
     );
   });
 
   it('builtins, API callbacks and fast API calls (performance.now)', () => {
-    const m = expectChecked(child({ workload: 'builtins', ms: 1500, sampler: CHECK }), 0.1, 'builtins');
+    const m = expectChecked(child({ workload: 'builtins', ms: 1000, sampler: CHECK }), 0.1, 'builtins');
     // Samples in C++ (runtime, GC, callbacks) go to V8.
     expect(m.bypassed).toBeGreaterThan(0);
   });
 
   it('compacting GCs move code and bytecode between samples', () => {
-    const r = child({ workload: 'split', ms: 1500, gcEveryMs: 50, sampler: CHECK }, [
+    const r = child({ workload: 'split', ms: 1000, gcEveryMs: 50, sampler: CHECK }, [
       '--expose-gc',
       '--compact-on-every-full-gc',
     ]);
-    expectChecked(r, 0.8, 'gc');
+    // Collections run in C++ (those samples go to V8): 16-20% of this workload's samples.
+    expectChecked(r, 0.5, 'gc');
   });
 
   it('recursion: 80 frames deep replayed; past 256 frame records V8 walks', () => {
@@ -68,7 +80,7 @@ describe.skipIf(!status.ok)('stack memo: replays equal V8’s own walk (check mo
   });
 
   it('in a Worker (its own isolate, code range and stack)', async () => {
-    const r = await inWorker({ workload: 'split', ms: 1500, track: true, sampler: CHECK });
+    const r = await inWorker({ workload: 'split', ms: 1000, track: true, sampler: CHECK });
     expectChecked(r, 0.85, 'worker');
   });
 
