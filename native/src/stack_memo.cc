@@ -189,9 +189,9 @@ bool StackMemo::BytecodeOf(size_t k, uintptr_t* value) const {
 }
 
 bool StackMemo::Replay(void** frames, size_t cap, v8::SampleInfo* info) {
-  const Entry& e = entries_[(h1_ >> 1) % kEntries];
+  const Entry& e = entries_[Slot()];
   if (e.h1 != h1_ || e.h2 != h2_ || e.n > cap) return false;
-  const Step* steps = &steps_[((h1_ >> 1) % kEntries) * kMaxSteps];
+  const Step* steps = &steps_[Slot() * kMaxSteps];
   for (uint32_t j = 0; j < e.n; j++) {
     const size_t k = steps[j] >> 2;
     uintptr_t v;
@@ -221,11 +221,11 @@ void StackMemo::Learn(void* const* frames, const v8::SampleInfo& info) {
   // Each frame V8 reported, found further up the chain than the one before: as an interpreted
   // frame's BytecodeArray + offset, or as a pc (the return address its callee saved). An
   // interpreted frame below the top always has valid slots, so a pc found for it means V8 did
-  // not take it for one, at this key. A value found nowhere in the chain is kept as it is when
-  // it is outside V8's code: an API callback's entry, which V8 reports for its exit frame
-  // (from the callback scope) and which the chain fixes, since the callback's own frame is in
-  // it. Only a value in the executable's code is kept so: not V8's code (a fast C call's caller
-  // pc, kept by the isolate), nor a frame V8 reached off the chain (a bytecode position).
+  // not take it for one, at this key. A value found nowhere in the chain is kept as it is only
+  // when it lies in the executable's code: an API callback's entry, which V8 reports for its
+  // exit frame (from the callback scope) and which the chain fixes, since the callback's own
+  // frame is in it. Not V8's code (a fast C call's caller pc, kept by the isolate), nor a frame
+  // V8 reached off the chain (a bytecode position).
   size_t k = 0;
   uint8_t nlit = 0;
   uintptr_t lits[kMaxLiterals];
@@ -254,7 +254,7 @@ void StackMemo::Learn(void* const* frames, const v8::SampleInfo& info) {
   // on the chain (past the key's end), neither is the exit frame.
   if (info.frames_count > 0 && (scratch_steps_[info.frames_count - 1] & 3) == kStepLiteral)
     return Bump(unmapped_);
-  const size_t slot = (h1_ >> 1) % kEntries;
+  const size_t slot = Slot();
   Entry& e = entries_[slot];
   e.h1 = h1_;
   e.h2 = h2_;
@@ -279,9 +279,10 @@ void StackMemo::Compare(void* const* ours, const v8::SampleInfo& our_info, void*
     // around every iteration), V8 starts from the caller the isolate keeps: it reports that JIT
     // pc, in the executing function, as an extra first frame (which names the function twice)
     // and the C++ function as the external callback. The replay leaves both out.
-    const uintptr_t first = reinterpret_cast<uintptr_t>(v8s[0]);
-    if (v8_info.frames_count == n + 1 && first >= code_lo_ && first < code_hi_ && same_from(1))
-      return Bump(fast_call_);
+    if (v8_info.frames_count == n + 1) {
+      const uintptr_t first = reinterpret_cast<uintptr_t>(v8s[0]);
+      if (first >= code_lo_ && first < code_hi_ && same_from(1)) return Bump(fast_call_);
+    }
   }
   if (mismatches_.load(std::memory_order_relaxed) == 0) {
     int64_t at = -1;

@@ -38,7 +38,8 @@ struct MemoCounts {
   uint64_t unmapped = 0;    // walked by V8, answer not expressible from the chain (or too long)
   uint64_t bypassed = 0;    // walked by V8: pc outside JS code, frame being built, chain too long
   uint64_t mismatches = 0;  // check mode: a replay that differed from V8's answer
-  uint64_t fast_call = 0;  // check mode: a replay in a fast C call's window (Compare), V8's extra frame aside
+  uint64_t fast_call =
+      0;  // check mode: a replay in a fast API call's window (Compare), V8's extra frame aside
   // The first mismatch: frame index (or -1: the counts or VM state differ) and both values.
   int64_t mismatch_frame = 0;
   uint64_t mismatch_ours = 0, mismatch_v8 = 0;
@@ -87,6 +88,13 @@ class StackMemo {
   static constexpr Step kStepPc = 0, kStepBytecode = 1, kStepLiteral = 2;
 
   uintptr_t PcOf(size_t k) const { return k == 0 ? top_word_ : ret_[k - 1]; }
+  /** This sample's entry: h1's low bits (its lowest is always 1). */
+  size_t Slot() const { return (h1_ >> 1) % kEntries; }
+  bool InBuiltins(uintptr_t pc) const {
+    for (size_t i = 0; i < nbuiltins_; i++)
+      if (pc >= builtins_lo_[i] && pc < builtins_hi_[i]) return true;
+    return false;
+  }
   /** V8's value for an interpreted frame: BytecodeArray + offset when its slots are valid. */
   bool BytecodeOf(size_t k, uintptr_t* value) const;
   void Bump(std::atomic<uint64_t>& c) {
@@ -95,12 +103,6 @@ class StackMemo {
 
   MemoMode mode_;
   uintptr_t code_lo_ = 0, code_hi_ = 0;  // the isolate's code range (JIT code)
-  bool InBuiltins(uintptr_t pc) const {
-    for (size_t i = 0; i < nbuiltins_; i++)
-      if (pc >= builtins_lo_[i] && pc < builtins_hi_[i]) return true;
-    return false;
-  }
-
   static constexpr size_t kMaxBuiltinRanges = 4;
   uintptr_t builtins_lo_[kMaxBuiltinRanges] = {}, builtins_hi_[kMaxBuiltinRanges] = {};  // where builtins run
   size_t nbuiltins_ = 0;
