@@ -30,6 +30,12 @@ export interface SamplerOptions {
    * also walks with V8, counting the replays that differ (V8's answer is kept).
    */
   stackMemo?: 'on' | 'off' | 'check';
+  /**
+   * A measuring instrument, not a profile: the handler counts each signal (`samples()`) and
+   * returns, recording nothing. The trigger's own cost to the thread: scripts/bench's
+   * in-process floor.
+   */
+  signalOnly?: boolean;
   /** A file a helper thread rewrites with the sample count every 250 ms while sampling (for progress shown by another process). */
   progressPath?: string;
 }

@@ -42,6 +42,7 @@ SamplerOptions ReadOptions(const Napi::Object& o) {
   opt.ring_bytes =
       static_cast<size_t>(NumberOr(o, "ringBytes", static_cast<double>(SamplerOptions().ring_bytes)));
   if (opt.ring_bytes < 4096) opt.ring_bytes = 4096;
+  opt.signal_only = BoolOr(o, "signalOnly", false);
   Napi::Value progress = o.Get("progressPath");
   if (progress.IsString()) opt.progress_path = progress.As<Napi::String>().Utf8Value();
   Napi::Value memo = o.Get("stackMemo");

@@ -39,6 +39,8 @@ struct SamplerOptions {
   size_t ring_bytes = 8u << 20;  // drained every 50 ms, or when half full (docs/PERFORMANCE.md: Memory)
   Fixes fixes;
   MemoMode stack_memo = MemoMode::kOn;  // stack_memo.h
+  // The handler only counts: the trigger's own cost to the thread, for scripts/bench's floor.
+  bool signal_only = false;
   /** When set, the consumer thread rewrites this file with the sample count every 250 ms. */
   std::string progress_path;
 };
@@ -93,6 +95,9 @@ class Sampler {
   FrameSlots ReadFrameSlots(uintptr_t sp, uintptr_t fp, uintptr_t first, bool have_first) const;
   void ReadValues(uint64_t overrun, uint64_t* values);
   void WakeConsumerIfHalfFull();
+  // Written by the handler only: a plain add. A locked one would wait for the record's stores,
+  // whose cache lines the consumer thread last held (docs/PERFORMANCE.md).
+  void CountTaken() { taken_.store(taken_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
   // The consumer thread (consumer.cc; never the signal handler): drains the ring every 50 ms,
   // or at once when the handler finds the ring half full (it writes wake_fd_, an eventfd), and

@@ -155,6 +155,10 @@ size_t Ring::Used() const {
 void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   // running_ is written on this thread only (Start/Stop, with a signal fence): a plain read.
   if (!running_) return;
+  if (options_.signal_only) {
+    CountTaken();
+    return;
+  }
   // The interrupted registers, from the signal frame the kernel wrote on this stack.
   const ucontext_t* uc = static_cast<const ucontext_t*>(ucontext);
   const uintptr_t pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
@@ -229,9 +233,7 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   uint64_t* frames = rec + kRecValues + nvalues_;
   for (size_t i = 0; i < stored; i++) frames[i] = reinterpret_cast<uintptr_t>(scratch_[i]);
   ring_.Commit(words);
-  // Written by this handler only: a plain add. A locked one would wait here for the record's
-  // stores, whose cache lines the consumer thread last held (docs/PERFORMANCE.md).
-  taken_.store(taken_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  CountTaken();
   WakeConsumerIfHalfFull();
 }
 

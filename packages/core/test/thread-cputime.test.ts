@@ -207,6 +207,24 @@ describe.skipIf(!status.ok)('event=thread-cputime', () => {
     expect(src.stop().samples.length).toBeGreaterThan(0);
   });
 
+  it('signalOnly runs the trigger alone: one signal per period of CPU time, counted, and nothing recorded', async () => {
+    // scripts/bench's in-process floor: what the signal costs this thread with no handler work.
+    const { run } = await import(split);
+    run(100);
+    const b = nativeBinding();
+    const s = new b.Sampler({ ...HELPER, period: 1e5, signalOnly: true });
+    const c0 = b.threadCpuNs();
+    s.start();
+    run(300, b.threadCpuNs);
+    const taken = s.samples();
+    const cpu = Number(b.threadCpuNs() - c0);
+    const raw = s.stop();
+    expect(taken + raw.lost, `${taken} signals, ${raw.lost} lost over ${cpu} ns`).toBeGreaterThan(0.9 * (cpu / 1e5));
+    expect(taken).toBeLessThanOrEqual(Math.ceil(cpu / 1e5) + 1);
+    expect(raw.stacks).toEqual([]);
+    expect(raw.stackMemo.hits + raw.stackMemo.learned + raw.stackMemo.bypassed).toBe(0);
+  });
+
   // Under native/scripts/asan.sh the child's preloaded ASan runtime cannot map its own memory.
   it.skipIf(process.env.PERFPROFILE_SANITIZE)(
     'says why when its helper thread cannot start (RLIMIT_AS leaves no room for its stack)',
