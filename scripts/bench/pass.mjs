@@ -1,14 +1,17 @@
-// One benchmark child: warms up the 70/30 ground-truth workload, then runs PAIRS alternating
-// unprofiled/profiled passes of fixed work in this process (order swapped every pair so drift
-// cancels) and prints one JSON line. A pass measures wall time, this thread's on-CPU time
-// (schedstat: this VM loses CPU to the host), samples taken, and the samples whose leaf is hot or
-// cold, next to the split hrtime measured in the same pass (the truth).
+// One benchmark child: warms up the 70/30 ground-truth workload, then runs PAIRS rounds of
+// passes of fixed work in this process, one unprofiled and one per source, their order rotated
+// every round so drift cancels, and prints one JSON line. A pass measures wall time, this
+// thread's on-CPU time (schedstat: this VM loses CPU to the host), samples taken, and the samples
+// whose leaf is hot or cold, next to the split hrtime measured in the same pass (the truth).
 //
 //   node scripts/bench/pass.mjs '{"source":"task-clock","rate":1000,"pairs":5,"units":150}'
+//   node scripts/bench/pass.mjs '{"sources":["thread-cputime","floor","v8"],"rate":10000,"pairs":9,"units":150}'
 //
 // source: v8 | task-clock | timer | thread-cputime (perfprofile's CPUProfile), datadog (@datadog/pprof's time
-// profiler), none (one unprofiled pass only; the parent runs it under `node --cpu-prof`).
+// profiler), floor (thread-cputime's trigger with a handler that only counts: the addon's
+// signalOnly), none (one unprofiled pass only; the parent runs it under `node --cpu-prof`).
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { shares, unit } from '../../fixtures/workloads/split-70-30.mjs';
 
 const opts = JSON.parse(process.argv[2]);
@@ -96,8 +99,26 @@ async function datadog(rate) {
   };
 }
 
+/** The cross-core trigger alone: its signals are counted, nothing is sampled. */
+function signalOnly(rate) {
+  const native = createRequire(import.meta.url)('../../native/index.js').status();
+  if (!native.ok) throw new Error(native.reason);
+  return {
+    start() {
+      const s = new native.binding.Sampler({ clockHelper: true, events: [], period: 1e9 / rate, signalOnly: true });
+      s.start();
+      return s;
+    },
+    stop(s) {
+      const samples = s.samples();
+      return { samples, lost: s.stop().lost, hotSamples: 0, coldSamples: 0 };
+    },
+  };
+}
+
 async function profilerFor(source, rate) {
   if (source === 'datadog') return datadog(rate);
+  if (source === 'floor') return signalOnly(rate);
   return perfprofile(`event=${source} rate=${rate}`);
 }
 
@@ -105,17 +126,22 @@ work(Math.max(10, opts.units >> 2)); // warm up: tier everything up before the f
 if (opts.source === 'none') {
   console.log(JSON.stringify({ passes: [measure(undefined)] }));
 } else {
-  const profiler = await profilerFor(opts.source, opts.rate);
-  measure(profiler); // first profiled pass warms the profiler's own code paths
-  const pairs = [];
-  for (let i = 0; i < opts.pairs; i++) {
-    if (i % 2 === 0) {
-      const base = measure(undefined);
-      pairs.push({ base, prof: measure(profiler) });
-    } else {
-      const prof = measure(profiler);
-      pairs.push({ base: measure(undefined), prof });
-    }
+  const sources = opts.sources ?? [opts.source];
+  const profilers = new Map();
+  for (const source of sources) {
+    profilers.set(source, await profilerFor(source, opts.rate));
+    measure(profilers.get(source)); // the first profiled pass warms the profiler's own code paths
   }
-  console.log(JSON.stringify({ pairs }));
+  const kinds = ['base', ...sources];
+  const rounds = [];
+  for (let i = 0; i < opts.pairs; i++) {
+    const round = { prof: {} };
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[(i + k) % kinds.length];
+      if (kind === 'base') round.base = measure(undefined);
+      else round.prof[kind] = measure(profilers.get(kind));
+    }
+    rounds.push(round);
+  }
+  console.log(JSON.stringify({ rounds }));
 }

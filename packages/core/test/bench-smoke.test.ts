@@ -12,7 +12,7 @@ import { expect, it } from 'vitest';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
-it('runs every source, the encoder, the Vitest leg and the signal floor, and prints the tables', () => {
+it('runs every source, the encoder, the Vitest leg, the signal floors and the memory legs, and prints the tables', () => {
   const json = path.join(mkdtempSync(path.join(os.tmpdir(), 'perfprofile-bench-')), 'bench.json');
   const r = spawnSync(process.execPath, ['scripts/bench.mjs', '--smoke', '--json', json], {
     cwd: REPO,
@@ -45,11 +45,21 @@ it('runs every source, the encoder, the Vitest leg and the signal floor, and pri
   ]);
   expect(result.floor[2].helperMsPerSec).toBeGreaterThan(0);
   for (const f of result.floor) expect(f.samplesPerSec).toBeGreaterThan(500);
+  // Head to head in one process: thread-cputime, its trigger alone (signals counted, no stacks)
+  // and v8, each with its own unprofiled passes.
+  const h2h = result.headToHead as {
+    rate: number;
+    rows: { source: string; samplesPerSec: number; attributed: number }[];
+  };
+  expect(h2h.rows.map((r) => r.source)).toEqual(['thread-cputime', 'floor', 'v8']);
+  for (const r of h2h.rows) expect(r.samplesPerSec, r.source).toBeGreaterThan(500);
+  expect(h2h.rows[1].attributed).toBe(0);
   for (const heading of [
     '## Sampling',
     '## Encoding',
     '## Vitest end to end',
     '## Signal floor',
+    '## Cost per sample at 1000 Hz, head to head',
     "## Memory: GC callbacks in Vitest's measured pass",
     '## Memory: the allocation census',
     '## Memory: alloc=on',
