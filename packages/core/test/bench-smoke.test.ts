@@ -37,13 +37,15 @@ it('runs every source, the encoder, the Vitest leg, the signal floors and the me
   expect(result.encoder.speedup6).toBeGreaterThan(0);
   expect(result.vitest.ratio.median).toBeGreaterThan(0);
   // The bare trigger at the same rate (1 kHz in smoke mode), with and without its signal, and
-  // the cross-core one with its helper's CPU.
+  // the cross-core ones (CPU time, wall time) with their helpers' CPU.
   expect(result.floor.map((f: { trigger: string; rate: number }) => `${f.trigger}@${f.rate}`)).toEqual([
     'perf task-clock@1000',
     'perf task-clock, no signal (kernel ring)@1000',
     'cross-core cputime (tgkill)@1000',
+    'cross-core wall (tgkill)@1000',
   ]);
   expect(result.floor[2].helperMsPerSec).toBeGreaterThan(0);
+  expect(result.floor[3].helperMsPerSec).toBeGreaterThan(0);
   for (const f of result.floor) expect(f.samplesPerSec).toBeGreaterThan(500);
   // Head to head in one process: thread-cputime, its trigger alone (signals counted, no stacks)
   // and v8, each with its own unprofiled passes.
