@@ -162,17 +162,26 @@ function inProcess(source, rate, o) {
 }
 
 /**
- * Issue 18's cost per sample, head to head: thread-cputime, V8's sampler, and thread-cputime's
- * trigger alone (the addon's signalOnly: what its signal costs this thread, handler empty),
- * rotated round by round in one process. The cells of the sampling table each run in their own
- * process minutes apart, and the per-sample figure moves by more than the goal's margin
- * between them (docs/PERFORMANCE.md); these share their minutes.
+ * Issue 18's cost per sample, head to head: thread-cputime, V8's sampler, thread-cputime's
+ * trigger alone (the addon's signalOnly: what its signal costs this thread, handler empty) and
+ * signal-floor's cross-core triggers, rotated round by round in one process. The cells of the
+ * sampling table and the signal floor's section each run minutes apart, and on this VM the
+ * per-sample figure moves by more than the goal's margin between them (docs/PERFORMANCE.md);
+ * these share their minutes.
  */
 function headToHead(o) {
   const rate = o.rates.includes(10000) ? 10000 : o.rates[0];
   const sources = ['thread-cputime', 'floor', 'v8'];
-  const rounds = passRounds({ sources, rate, pairs: o.pairs, units: o.units });
-  return { rate, rounds: rounds.length, rows: sources.map((s) => summarize(s, rate, pairsOf(rounds, s))) };
+  const rounds = withSignalFloor((signalFloor) =>
+    passRounds({ sources, rate, pairs: o.pairs, units: o.units, signalFloor }),
+  );
+  const triggers = rounds[0].signalFloor.map((f) => f.trigger);
+  const cFloors = triggers.map((trigger) => ({
+    trigger,
+    cpuPerSampleUs: spread(rounds.map((r) => r.signalFloor.find((f) => f.trigger === trigger).cpuPerSampleUs)),
+    samplesPerSec: median(rounds.map((r) => r.signalFloor.find((f) => f.trigger === trigger).samplesPerSec)),
+  }));
+  return { rate, rounds: rounds.length, rows: sources.map((s) => summarize(s, rate, pairsOf(rounds, s))), cFloors };
 }
 
 /** `node --cpu-prof` profiles a whole process: pairs of processes, plain and profiled. */
@@ -230,6 +239,21 @@ function encoder(o) {
  * below it cannot be met by a per-sample signal on this machine, whatever the handler does.
  */
 function signalFloor(o) {
+  return withSignalFloor((bin) => {
+    const r = spawnSync(bin, [String(o.pairs), '--json', ...o.rates.map(String)], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    if (r.status !== 0) throw new Error(`signal-floor exited ${r.status ?? r.signal}: ${r.stderr.split('\n')[0]}`);
+    return r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+  });
+}
+
+/** Runs use(bin) with native/bench/signal-floor.c built (`cc`) into a temporary directory. */
+function withSignalFloor(use) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'perfprofile-floor-'));
   try {
     const bin = path.join(dir, 'signal-floor');
@@ -240,15 +264,7 @@ function signalFloor(o) {
       throw new Error(
         `cc native/bench/signal-floor.c failed: ${(cc.stderr || cc.error?.message || '').split('\n')[0]}`,
       );
-    const r = spawnSync(bin, [String(o.pairs), '--json', ...o.rates.map(String)], {
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
-    if (r.status !== 0) throw new Error(`signal-floor exited ${r.status ?? r.signal}: ${r.stderr.split('\n')[0]}`);
-    return r.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    return use(bin);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -426,15 +442,19 @@ function crossCoreGoals(rows, floor, h2h, row) {
 /**
  * The figure and verdict of "thread CPU per sample ≤ v8's and within 15% of the cross-core
  * floor": from the head-to-head rounds when there are some (every figure from the same
- * minutes), otherwise from the sampling table's cells. Every floor measured must hold: the
- * trigger alone in this process (head to head) and signal-floor's two cross-core triggers, per
- * period of CPU time and of wall time.
+ * minutes), otherwise from the sampling table's cells and the signal floor's section. Every
+ * floor measured must hold: the trigger alone in this process (head to head) and signal-floor's
+ * two cross-core triggers, per period of CPU time and of wall time.
  */
 function perSampleGoal(v10, x10, floor, h2h) {
   const cFloors = ['cross-core cputime (tgkill)', 'cross-core wall (tgkill)']
-    .map((trigger) => floor?.find((f) => f.trigger === trigger && f.rate === 10000))
-    .filter(Boolean)
-    .map((f) => ({ label: `signal-floor's ${f.trigger.replace(' (tgkill)', '')}`, us: f.cpuPerSampleUs }));
+    .map((trigger) =>
+      h2h
+        ? h2h.cFloors.find((f) => f.trigger === trigger)?.cpuPerSampleUs.median
+        : floor?.find((f) => f.trigger === trigger && f.rate === 10000)?.cpuPerSampleUs,
+    )
+    .map((us, i) => ({ label: `signal-floor's cross-core ${i === 0 ? 'cputime' : 'wall'}`, us }))
+    .filter((f) => f.us !== undefined);
   const pick = (source) => h2h?.rows.find((r) => r.source === source)?.threadUsPerSample;
   const ours = h2h ? pick('thread-cputime') : x10.threadUsPerSample;
   const v8 = h2h ? pick('v8') : v10?.threadUsPerSample;
@@ -548,7 +568,7 @@ if (floor) {
 }
 if (h2h) {
   md.push(
-    `## Cost per sample at ${h2h.rate} Hz, head to head: ${h2h.rounds} rounds in one process, each an unprofiled pass, thread-cputime, its trigger alone (handler empty) and v8, in rotated order`,
+    `## Cost per sample at ${h2h.rate} Hz, head to head: ${h2h.rounds} rounds in one process, each an unprofiled pass, thread-cputime, its trigger alone (handler empty), v8 and signal-floor's cross-core triggers (a C-loop pair each), in rotated order`,
     '',
     '| source | samples/s | lost | overhead % on-CPU, median | thread CPU µs per sample, median (min … max) |',
     '|---|---:|---:|---:|---|',
@@ -556,6 +576,10 @@ if (h2h) {
   for (const r of h2h.rows)
     md.push(
       `| ${r.source === 'floor' ? 'thread-cputime trigger alone' : r.source} | ${Math.round(r.samplesPerSec)} | ${r.lost} | ${f1(r.overheadCpu.median)} | ${range(r.threadUs, f2)} |`,
+    );
+  for (const f of h2h.cFloors)
+    md.push(
+      `| signal-floor ${f.trigger}, C loop | ${Math.round(f.samplesPerSec)} | – | – | ${range(f.cpuPerSampleUs, f2)} |`,
     );
   md.push('');
 }

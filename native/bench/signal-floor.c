@@ -5,9 +5,9 @@
 // on top (GetStackSample, the ring write) is measured against this.
 //
 //   cc -O2 -o /tmp/signal-floor native/bench/signal-floor.c && /tmp/signal-floor [rounds]
-//   /tmp/signal-floor <rounds> --json <rate>...   one JSON line per (trigger, rate), for the
-//   two perf triggers and the cross-core one: what scripts/bench.mjs prints beside the sources
-//   it measures.
+//   /tmp/signal-floor <rounds> --json <rate>... [--cross-core]   one JSON line per (trigger,
+//   rate), for the two perf triggers and the cross-core ones (only these with --cross-core):
+//   what scripts/bench.mjs prints beside the sources it measures.
 // The cross-core trigger is event=thread-cputime's (native/src/clock_helper.cc) reduced to its
 // mechanism: a helper thread sleeps the CPU time still missing, reads this thread's CPU clock
 // and tgkills it once per period; its own CPU time is reported too (cc -pthread). The cross-core
@@ -58,9 +58,12 @@ enum trigger {
   CROSS_CORE_WALL,
   NTRIGGERS
 };
-static const char* const kTriggerName[] = {"perf task-clock", "timer thread-cputime", "timer monotonic",
+static const char* const kTriggerName[] = {"perf task-clock",
+                                           "timer thread-cputime",
+                                           "timer monotonic",
                                            "perf task-clock, no signal (kernel ring)",
-                                           "cross-core cputime (tgkill)", "cross-core wall (tgkill)"};
+                                           "cross-core cputime (tgkill)",
+                                           "cross-core wall (tgkill)"};
 
 struct helper {
   pthread_t thread;
@@ -221,9 +224,14 @@ int main(int argc, char** argv) {
   long rates[16] = {1000, 5000, 10000, 20000, 50000};
   int nr = 5;
   int json = argc > 2 && strcmp(argv[2], "--json") == 0;
+  int cross_core_only = 0;
   if (json) {
     nr = 0;
     for (int i = 3; i < argc && nr < 16; i++) {
+      if (strcmp(argv[i], "--cross-core") == 0) {
+        cross_core_only = 1;
+        continue;
+      }
       long r = atol(argv[i]);
       if (r > 0) rates[nr++] = r;
     }
@@ -239,6 +247,7 @@ int main(int argc, char** argv) {
   for (int how = 0; how < NTRIGGERS; how++)
     for (int r = 0; r < nr; r++) {
       if (json && (how == TIMER_THREAD_CPU || how == TIMER_MONOTONIC)) continue;
+      if (cross_core_only && how != CROSS_CORE_CPU && how != CROSS_CORE_WALL) continue;
       double ow[64], oc[64], per[64], sps[64], helper[64], cper[64];
       for (int i = 0; i < rounds; i++) {
         double bw, bc, pw, pc;

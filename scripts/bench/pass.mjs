@@ -10,6 +10,9 @@
 // source: v8 | task-clock | timer | thread-cputime (perfprofile's CPUProfile), datadog (@datadog/pprof's time
 // profiler), floor (thread-cputime's trigger with a handler that only counts: the addon's
 // signalOnly), none (one unprofiled pass only; the parent runs it under `node --cpu-prof`).
+// With "signalFloor": <path of a built native/bench/signal-floor.c>, each round also runs its
+// cross-core triggers once (a pair of C-loop passes each), in its turn among the passes.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { shares, unit } from '../../fixtures/workloads/split-70-30.mjs';
@@ -116,6 +119,16 @@ function signalOnly(rate) {
   };
 }
 
+/** One round of signal-floor's cross-core triggers at this rate: a JSON object per trigger. */
+function signalFloorOnce() {
+  const r = spawnSync(opts.signalFloor, ['1', '--json', String(opts.rate), '--cross-core'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`signal-floor exited ${r.status ?? r.signal}: ${r.stderr.split('\n')[0]}`);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+}
+
 async function profilerFor(source, rate) {
   if (source === 'datadog') return datadog(rate);
   if (source === 'floor') return signalOnly(rate);
@@ -132,13 +145,14 @@ if (opts.source === 'none') {
     profilers.set(source, await profilerFor(source, opts.rate));
     measure(profilers.get(source)); // the first profiled pass warms the profiler's own code paths
   }
-  const kinds = ['base', ...sources];
+  const kinds = ['base', ...sources, ...(opts.signalFloor ? ['signal-floor'] : [])];
   const rounds = [];
   for (let i = 0; i < opts.pairs; i++) {
     const round = { prof: {} };
     for (let k = 0; k < kinds.length; k++) {
       const kind = kinds[(i + k) % kinds.length];
       if (kind === 'base') round.base = measure(undefined);
+      else if (kind === 'signal-floor') round.signalFloor = signalFloorOnce();
       else round.prof[kind] = measure(profilers.get(kind));
     }
     rounds.push(round);

@@ -52,10 +52,14 @@ it('runs every source, the encoder, the Vitest leg, the signal floors and the me
   const h2h = result.headToHead as {
     rate: number;
     rows: { source: string; samplesPerSec: number; attributed: number }[];
+    cFloors: { trigger: string; samplesPerSec: number }[];
   };
   expect(h2h.rows.map((r) => r.source)).toEqual(['thread-cputime', 'floor', 'v8']);
   for (const r of h2h.rows) expect(r.samplesPerSec, r.source).toBeGreaterThan(500);
   expect(h2h.rows[1].attributed).toBe(0);
+  // ... and signal-floor's cross-core triggers in the same rounds.
+  expect(h2h.cFloors.map((f) => f.trigger)).toEqual(['cross-core cputime (tgkill)', 'cross-core wall (tgkill)']);
+  for (const f of h2h.cFloors) expect(f.samplesPerSec, f.trigger).toBeGreaterThan(500);
   for (const heading of [
     '## Sampling',
     '## Encoding',
