@@ -95,9 +95,6 @@ class Sampler {
   FrameSlots ReadFrameSlots(uintptr_t sp, uintptr_t fp, uintptr_t first, bool have_first) const;
   void ReadValues(uint64_t overrun, uint64_t* values);
   void WakeConsumerIfHalfFull();
-  // Written by the handler only: a plain add. A locked one would wait for the record's stores,
-  // whose cache lines the consumer thread last held (docs/PERFORMANCE.md).
-  void CountTaken() { taken_.store(taken_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
   // The consumer thread (consumer.cc; never the signal handler): drains the ring every 50 ms,
   // or at once when the handler finds the ring half full (it writes wake_fd_, an eventfd), and

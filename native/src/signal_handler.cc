@@ -156,7 +156,7 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   // running_ is written on this thread only (Start/Stop, with a signal fence): a plain read.
   if (!running_) return;
   if (options_.signal_only) {
-    CountTaken();
+    BumpFromHandler(taken_);
     return;
   }
   // The interrupted registers, from the signal frame the kernel wrote on this stack.
@@ -216,7 +216,7 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   size_t words = kRecValues + static_cast<size_t>(nvalues_) + stored;
   uint64_t* rec = ring_.Reserve(words);
   if (rec == nullptr) {
-    ring_lost_.store(ring_lost_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    BumpFromHandler(ring_lost_);
     return;
   }
   rec[kRecLen] = words;
@@ -233,7 +233,7 @@ void Sampler::OnSignal(void* ucontext, uint64_t overrun) {
   uint64_t* frames = rec + kRecValues + nvalues_;
   for (size_t i = 0; i < stored; i++) frames[i] = reinterpret_cast<uintptr_t>(scratch_[i]);
   ring_.Commit(words);
-  CountTaken();
+  BumpFromHandler(taken_);
   WakeConsumerIfHalfFull();
 }
 

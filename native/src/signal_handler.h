@@ -2,6 +2,7 @@
 // signal_handler.cc holds everything that runs in signal context.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace perfprofile {
@@ -32,6 +33,15 @@ uint64_t SignalOverflows();
  * inlined so the exemption holds. Otherwise it is a plain load (the stack memo reads a few
  * words per frame of every sample).
  */
+/**
+ * Signal handler: adds 1 to a counter that only this thread's handler writes (other threads
+ * read it). A plain add: a locked one would wait for every store before it, such as the ring
+ * record's, whose cache lines the consumer thread last held (docs/PERFORMANCE.md).
+ */
+inline void BumpFromHandler(std::atomic<uint64_t>& c) {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 uintptr_t StackWordExempt(uintptr_t addr);
 inline uintptr_t StackWord(uintptr_t addr) { return StackWordExempt(addr); }

@@ -129,7 +129,7 @@ bool StackMemo::Prepare(uintptr_t pc, uintptr_t sp, uintptr_t fp) {
   // key holds the pc and that word. In JIT code V8 only checks for a frame being set up.
   top_word_ok_ = false;
   if (InBuiltins(pc)) {
-    if ((sp & 7) != 0 || sp < stack_lo_ || sp + 8 > stack_hi_) return Bump(bypassed_), false;
+    if ((sp & 7) != 0 || sp < stack_lo_ || sp + 8 > stack_hi_) return BumpFromHandler(bypassed_), false;
     top_word_ = StackWord(sp);
     top_word_ok_ = true;
     Mix(&h1, &h2, pc);
@@ -137,15 +137,16 @@ bool StackMemo::Prepare(uintptr_t pc, uintptr_t sp, uintptr_t fp) {
   } else if (pc >= code_lo_ && pc < code_hi_ && !MaybeNoFrameRegion(pc)) {
     Mix(&h1, &h2, 1);
   } else {
-    return Bump(bypassed_), false;
+    return BumpFromHandler(bypassed_), false;
   }
   // The top frame must be built down to its function slot, which V8 reads.
-  if ((fp & 7) != 0 || fp < sp + 16 || fp + 16 > stack_hi_ || sp < stack_lo_) return Bump(bypassed_), false;
+  if ((fp & 7) != 0 || fp < sp + 16 || fp + 16 > stack_hi_ || sp < stack_lo_)
+    return BumpFromHandler(bypassed_), false;
 
   // The chain: every record up the stack, as long as each saved fp points further up.
   size_t n = 0;
   for (uintptr_t f = fp;;) {
-    if (n == kMaxChain) return Bump(bypassed_), false;
+    if (n == kMaxChain) return BumpFromHandler(bypassed_), false;
     const uintptr_t caller = StackWord(f);
     const uintptr_t ret = StackWord(f + 8);
     const uintptr_t marker = StackWord(f - 8);
@@ -210,14 +211,15 @@ bool StackMemo::Replay(void** frames, size_t cap, v8::SampleInfo* info) {
   info->frames_count = e.n;
   info->vm_state = static_cast<v8::StateTag>(e.vm_state);
   info->external_callback_entry = nullptr;
-  Bump(hits_);
+  BumpFromHandler(hits_);
   return true;
 }
 
 void StackMemo::Learn(void* const* frames, const v8::SampleInfo& info) {
   if (!prepared_) return;
   prepared_ = false;
-  if (info.external_callback_entry != nullptr || info.frames_count > kMaxSteps) return Bump(unmapped_);
+  if (info.external_callback_entry != nullptr || info.frames_count > kMaxSteps)
+    return BumpFromHandler(unmapped_);
   // Each frame V8 reported, found further up the chain than the one before: as an interpreted
   // frame's BytecodeArray + offset, or as a pc (the return address its callee saved). An
   // interpreted frame below the top always has valid slots, so a pc found for it means V8 did
@@ -245,7 +247,7 @@ void StackMemo::Learn(void* const* frames, const v8::SampleInfo& info) {
     }
     if (!found) {
       const bool native = v >= text_lo_ && v < text_hi_ && !InBuiltins(v);
-      if (!native || nlit == kMaxLiterals) return Bump(unmapped_);
+      if (!native || nlit == kMaxLiterals) return BumpFromHandler(unmapped_);
       lits[nlit] = v;
       scratch_steps_[j] = static_cast<Step>(nlit++ << 2 | kStepLiteral);
     }
@@ -253,7 +255,7 @@ void StackMemo::Learn(void* const* frames, const v8::SampleInfo& info) {
   // A callback's exit frame is followed by the JavaScript that called it: when that is not
   // on the chain (past the key's end), neither is the exit frame.
   if (info.frames_count > 0 && (scratch_steps_[info.frames_count - 1] & 3) == kStepLiteral)
-    return Bump(unmapped_);
+    return BumpFromHandler(unmapped_);
   const size_t slot = Slot();
   Entry& e = entries_[slot];
   e.h1 = h1_;
@@ -262,7 +264,7 @@ void StackMemo::Learn(void* const* frames, const v8::SampleInfo& info) {
   e.vm_state = static_cast<int32_t>(info.vm_state);
   for (uint8_t i = 0; i < nlit; i++) e.literals[i] = lits[i];
   memcpy(&steps_[slot * kMaxSteps], scratch_steps_, info.frames_count * sizeof(Step));
-  Bump(learned_);
+  BumpFromHandler(learned_);
 }
 
 void StackMemo::Compare(void* const* ours, const v8::SampleInfo& our_info, void* const* v8s,
@@ -281,7 +283,7 @@ void StackMemo::Compare(void* const* ours, const v8::SampleInfo& our_info, void*
     // and the C++ function as the external callback. The replay leaves both out.
     if (v8_info.frames_count == n + 1) {
       const uintptr_t first = reinterpret_cast<uintptr_t>(v8s[0]);
-      if (first >= code_lo_ && first < code_hi_ && same_from(1)) return Bump(fast_call_);
+      if (first >= code_lo_ && first < code_hi_ && same_from(1)) return BumpFromHandler(fast_call_);
     }
   }
   if (mismatches_.load(std::memory_order_relaxed) == 0) {
@@ -293,7 +295,7 @@ void StackMemo::Compare(void* const* ours, const v8::SampleInfo& our_info, void*
     mismatch_ours_ = at >= 0 ? reinterpret_cast<uintptr_t>(ours[at]) : n;
     mismatch_v8_ = at >= 0 ? reinterpret_cast<uintptr_t>(v8s[at]) : v8_info.frames_count;
   }
-  Bump(mismatches_);
+  BumpFromHandler(mismatches_);
 }
 
 }  // namespace perfprofile

@@ -38,8 +38,8 @@ struct MemoCounts {
   uint64_t unmapped = 0;    // walked by V8, answer not expressible from the chain (or too long)
   uint64_t bypassed = 0;    // walked by V8: pc outside JS code, frame being built, chain too long
   uint64_t mismatches = 0;  // check mode: a replay that differed from V8's answer
-  uint64_t fast_call =
-      0;  // check mode: a replay in a fast API call's window (Compare), V8's extra frame aside
+  // Check mode: a replay in a fast API call's window (Compare), V8's extra frame aside.
+  uint64_t fast_call = 0;
   // The first mismatch: frame index (or -1: the counts or VM state differ) and both values.
   int64_t mismatch_frame = 0;
   uint64_t mismatch_ours = 0, mismatch_v8 = 0;
@@ -97,9 +97,6 @@ class StackMemo {
   }
   /** V8's value for an interpreted frame: BytecodeArray + offset when its slots are valid. */
   bool BytecodeOf(size_t k, uintptr_t* value) const;
-  void Bump(std::atomic<uint64_t>& c) {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
 
   MemoMode mode_;
   uintptr_t code_lo_ = 0, code_hi_ = 0;  // the isolate's code range (JIT code)
