@@ -36,6 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryBench, memoryGoal, memoryTables } from './bench/memory-report.mjs';
+import { runSignalFloor } from './bench/signal-floor.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const PASS = path.join(REPO, 'scripts/bench/pass.mjs');
@@ -239,17 +240,7 @@ function encoder(o) {
  * below it cannot be met by a per-sample signal on this machine, whatever the handler does.
  */
 function signalFloor(o) {
-  return withSignalFloor((bin) => {
-    const r = spawnSync(bin, [String(o.pairs), '--json', ...o.rates.map(String)], {
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
-    if (r.status !== 0) throw new Error(`signal-floor exited ${r.status ?? r.signal}: ${r.stderr.split('\n')[0]}`);
-    return r.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-  });
+  return withSignalFloor((bin) => runSignalFloor(bin, [String(o.pairs), '--json', ...o.rates.map(String)]));
 }
 
 /** Runs use(bin) with native/bench/signal-floor.c built (`cc`) into a temporary directory. */

@@ -12,10 +12,10 @@
 // signalOnly), none (one unprofiled pass only; the parent runs it under `node --cpu-prof`).
 // With "signalFloor": <path of a built native/bench/signal-floor.c>, each round also runs its
 // cross-core triggers once (a pair of C-loop passes each), in its turn among the passes.
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { shares, unit } from '../../fixtures/workloads/split-70-30.mjs';
+import { runSignalFloor } from './signal-floor.mjs';
 
 const opts = JSON.parse(process.argv[2]);
 const onCpuNs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
@@ -119,16 +119,6 @@ function signalOnly(rate) {
   };
 }
 
-/** One round of signal-floor's cross-core triggers at this rate: a JSON object per trigger. */
-function signalFloorOnce() {
-  const r = spawnSync(opts.signalFloor, ['1', '--json', String(opts.rate), '--cross-core'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`signal-floor exited ${r.status ?? r.signal}: ${r.stderr.split('\n')[0]}`);
-  return r.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line));
-}
-
 async function profilerFor(source, rate) {
   if (source === 'datadog') return datadog(rate);
   if (source === 'floor') return signalOnly(rate);
@@ -152,7 +142,8 @@ if (opts.source === 'none') {
     for (let k = 0; k < kinds.length; k++) {
       const kind = kinds[(i + k) % kinds.length];
       if (kind === 'base') round.base = measure(undefined);
-      else if (kind === 'signal-floor') round.signalFloor = signalFloorOnce();
+      else if (kind === 'signal-floor')
+        round.signalFloor = runSignalFloor(opts.signalFloor, ['1', '--json', String(opts.rate), '--cross-core']);
       else round.prof[kind] = measure(profilers.get(kind));
     }
     rounds.push(round);
