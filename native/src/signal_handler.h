@@ -26,14 +26,6 @@ void FreeSlot(int slot);
 uint64_t SignalOverflows();
 
 /**
- * Signal handler: a word of this thread's stack, in frames the handler did not create (V8's,
- * or ours when the signal lands in C++ code); the caller keeps addr inside the thread's stack
- * bounds. Under AddressSanitizer those frames hold redzones, and a plain read there is
- * reported as a stack-buffer-overflow: the read goes through a function exempt from it, not
- * inlined so the exemption holds. Otherwise it is a plain load (the stack memo reads a few
- * words per frame of every sample).
- */
-/**
  * Signal handler: adds 1 to a counter that only this thread's handler writes (other threads
  * read it). A plain add: a locked one would wait for every store before it, such as the ring
  * record's, whose cache lines the consumer thread last held (docs/PERFORMANCE.md).
@@ -42,6 +34,14 @@ inline void BumpFromHandler(std::atomic<uint64_t>& c) {
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
+/**
+ * Signal handler: a word of this thread's stack, in frames the handler did not create (V8's,
+ * or ours when the signal lands in C++ code); the caller keeps addr inside the thread's stack
+ * bounds. Under AddressSanitizer those frames hold redzones, and a plain read there is
+ * reported as a stack-buffer-overflow: the read goes through a function exempt from it, not
+ * inlined so the exemption holds. Otherwise it is a plain load (the stack memo reads a few
+ * words per frame of every sample).
+ */
 #if defined(__SANITIZE_ADDRESS__)
 uintptr_t StackWordExempt(uintptr_t addr);
 inline uintptr_t StackWord(uintptr_t addr) { return StackWordExempt(addr); }
