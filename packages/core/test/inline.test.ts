@@ -177,9 +177,11 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
     const env = { PERFPROFILE_FIXTURE_CPU_MS: '2000' };
     const config = 'event=task-clock rate=3000';
     const noInlining = { ...env, PERFPROFILE_FIXTURE_V8_FLAGS: '--no-turbo-inlining --no-maglev-inlining' };
-    // Two processes a side, alternated: each process's JIT code runs the loops at its own speed
-    // (one pair differed by 3.6 pp with a quiet machine), and shares are compared over the pairs.
-    const pairs = [0, 1].map(() => [
+    // Three processes a side, alternated: each process's JIT code runs the loops at its own speed
+    // (one pair differed by 3.6 pp with a quiet machine; on Node 24 the inlined sumSquares reads
+    // 81.3-83.1% per process against 83.2-83.8% without inlining), so each side's share is its
+    // median process: one slow compilation does not decide it.
+    const pairs = [0, 1, 2].map(() => [
       record('loops.mjs', env, config).profile,
       record('loops.mjs', noInlining, config).profile,
     ]);
@@ -192,8 +194,9 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
       expect(inlinedCallees(chains(inl)) / samplesOf(inl)).toBeGreaterThan(0.5);
     }
     const shareOf = (side: number, fn: string) =>
-      pairs.reduce((acc, pair) => acc + (100 * (byName(pair[side]).get(fn)?.self ?? 0)) / samplesOf(pair[side]), 0) /
-      pairs.length;
+      pairs
+        .map((pair) => (100 * (byName(pair[side]).get(fn)?.self ?? 0)) / samplesOf(pair[side]))
+        .sort((x, y) => x - y)[1];
     const report: string[] = [];
     for (const fn of ['sumSquares', 'hashAll', 'heavy']) {
       const [a, b] = [shareOf(0, fn), shareOf(1, fn)];
