@@ -178,9 +178,8 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
     const config = 'event=task-clock rate=3000';
     const noInlining = { ...env, PERFPROFILE_FIXTURE_V8_FLAGS: '--no-turbo-inlining --no-maglev-inlining' };
     // Three processes a side, alternated: each process's JIT code runs the loops at its own speed
-    // (one pair differed by 3.6 pp with a quiet machine; on Node 24 the inlined sumSquares reads
-    // 81.3-83.1% per process against 83.2-83.8% without inlining), so each side's share is its
-    // median process: one slow compilation does not decide it.
+    // (docs/PERFORMANCE.md, "Inline chains: V8's code log"), so each side's share is its median
+    // process: one slow compilation does not decide it.
     const pairs = [0, 1, 2].map(() => [
       record('loops.mjs', env, config).profile,
       record('loops.mjs', noInlining, config).profile,
