@@ -179,9 +179,11 @@ function ensureHost(): Host | undefined {
 
 /**
  * The censuses of one registration after its measured phase (memprofile.ts): per kind, a few
- * more ops through the same provider, without warm-up, every allocation taken between its
- * `beforeAll('run')` and `afterAll('run')`. A census that does not complete (or a provider that
- * reports no phases) is left out; its errors are not the benchmark's.
+ * more ops through the same provider, every allocation taken between its `beforeAll('run')` and
+ * `afterAll('run')`. As many warm-up ops go first, outside the window: the hooked registration
+ * is a new shape to tinybench's loop, and ops that run the benchmark's code unoptimized
+ * allocate more (an allocation memento per object literal). A census that does not complete
+ * (or a provider that reports no phases) is left out; its errors are not the benchmark's.
  */
 async function censuses(
   h: Host,
@@ -208,7 +210,14 @@ async function censuses(
       },
     );
     try {
-      const options = { ...group.options, warmup: false, time: 0, iterations };
+      const options = {
+        ...group.options,
+        warmup: true,
+        warmupTime: 0,
+        warmupIterations: iterations,
+        time: 0,
+        iterations,
+      };
       const ops =
         (await inner.run({ ...group, registrations: [hooked], options })).find((r) => r.name === reg.name)?.latency
           ?.samplesCount ?? 0;

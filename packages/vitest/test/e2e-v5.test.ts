@@ -150,15 +150,16 @@ describe.skipIf(P.unsupported)('Vitest 5: a project with its own benchmark.provi
       .split('\n')
       .map((l) => JSON.parse(l) as { test: string; names: string[]; warmup: boolean });
     // Per test: the measured run of its whole group (with warm-up), then per registration its
-    // allocation census and its profiled run (both without), all through the user's provider.
+    // allocation census (with warm-up ops outside it) and its profiled run (without), all
+    // through the user's provider.
     const byTest = new Map<string, typeof runs>();
     for (const x of runs) byTest.set(x.test, [...(byTest.get(x.test) ?? []), x]);
     expect([...byTest.keys()].sort()).toEqual(['hash > fnv1a', 'sorting > bubble 400', 'sorting > selection 400']);
     expect(byTest.get('hash > fnv1a')).toEqual([
       { test: 'hash > fnv1a', names: ['sync', 'async'], warmup: true },
+      { test: 'hash > fnv1a', names: ['sync'], warmup: true },
       { test: 'hash > fnv1a', names: ['sync'], warmup: false },
-      { test: 'hash > fnv1a', names: ['sync'], warmup: false },
-      { test: 'hash > fnv1a', names: ['async'], warmup: false },
+      { test: 'hash > fnv1a', names: ['async'], warmup: true },
       { test: 'hash > fnv1a', names: ['async'], warmup: false },
     ]);
     // Each census took its memory figures through the user's provider too.
