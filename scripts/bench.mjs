@@ -439,13 +439,16 @@ function crossCoreGoals(rows, floor, h2h, row) {
  * signal-floor's section.
  */
 function perSampleGoal(v10, x10, floor, h2h) {
-  const cFloors = ['cross-core cputime (tgkill)', 'cross-core wall (tgkill)']
-    .map((trigger) =>
-      h2h
+  const cFloors = [
+    ['cross-core cputime (tgkill)', 'cputime'],
+    ['cross-core wall (tgkill)', 'wall'],
+  ]
+    .map(([trigger, clock]) => ({
+      label: `signal-floor's cross-core ${clock}, C loop`,
+      us: h2h
         ? h2h.cFloors.find((f) => f.trigger === trigger)?.cpuPerSampleUs.median
         : floor?.find((f) => f.trigger === trigger && f.rate === 10000)?.cpuPerSampleUs,
-    )
-    .map((us, i) => ({ label: `signal-floor's cross-core ${i === 0 ? 'cputime' : 'wall'}, C loop`, us }))
+    }))
     .filter((f) => f.us !== undefined);
   const pick = (source) => h2h?.rows.find((r) => r.source === source)?.threadUsPerSample;
   const ours = h2h ? pick('thread-cputime') : x10.threadUsPerSample;

@@ -13,6 +13,7 @@ import type { Status } from '@perfprofile/native';
 import { functionTotals } from '../src/analysis.js';
 import { CPUProfile, trackCode } from '../src/cpuprofile.js';
 import { decode } from '../src/decode.js';
+import { median } from '../src/gate-compare.js';
 import { inlineLaunch, isolateLogFiles, V8_LOG_ENV, v8LogFlags } from '../src/inline/v8-log-file.js';
 import type { Profile } from '../src/model.js';
 import { resetInlineNamer } from '../src/sources/native-inline.js';
@@ -193,9 +194,7 @@ describe.skipIf(!native)(`inline frames of native profiles (Node ${process.versi
       expect(inlinedCallees(chains(inl)) / samplesOf(inl)).toBeGreaterThan(0.5);
     }
     const shareOf = (side: number, fn: string) =>
-      pairs
-        .map((pair) => (100 * (byName(pair[side]).get(fn)?.self ?? 0)) / samplesOf(pair[side]))
-        .sort((x, y) => x - y)[1];
+      median(pairs.map((pair) => (100 * (byName(pair[side]).get(fn)?.self ?? 0)) / samplesOf(pair[side])));
     const report: string[] = [];
     for (const fn of ['sumSquares', 'hashAll', 'heavy']) {
       const [a, b] = [shareOf(0, fn), shareOf(1, fn)];
